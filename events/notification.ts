@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { AggregateId } from './ids.ts';
+import { CurrencyCode, PositiveDecimal, Threshold } from './decimal.ts';
+
+export const Direction = z.enum(['up', 'down']);
+
+// Notifier outcomes: a trigger lives on its alert's subject, an email on the recipient's mail subject.
+export const notificationEvents = {
+  /** A run moved an alert's pair across its threshold (DESIGN §4). */
+  AlertTriggered: z.object({
+    alertId: AggregateId,
+    userId: AggregateId,
+    runSeq: z.number().int().positive(),
+    base: CurrencyCode,
+    quote: CurrencyCode,
+    threshold: Threshold,
+    previousRatio: PositiveDecimal,
+    currentRatio: PositiveDecimal,
+    direction: Direction,
+  }),
+  /** An email left for the SMTP server, accepted by it. */
+  EmailSent: z.object({
+    userId: AggregateId,
+    kind: z.enum(['verification', 'password-reset', 'alert-digest']),
+    messageId: z.string().min(3),
+    reference: z.string().min(1),
+  }),
+} as const;

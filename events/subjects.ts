@@ -1,0 +1,31 @@
+// Subjects and the stream name, under a namespace so test files can share one NATS server without overlap.
+
+export type Namespace = {
+  /** JetStream stream holding every event, e.g. CRA_EVENTS. */
+  stream: string;
+  /** Prefix of every event subject, e.g. cra.events. */
+  events: string;
+  /** Prefix of every command subject, e.g. cra.cmd. */
+  commands: string;
+};
+
+export const productionNamespace: Namespace = { stream: 'CRA_EVENTS', events: 'cra.events', commands: 'cra.cmd' };
+
+/** A namespace isolated by a short tag (tests, benchmarks): t42 → T42_CRA_EVENTS, t42.cra.events.… */
+export function namespaceFor(tag: string | undefined): Namespace {
+  if (!tag) return productionNamespace;
+  if (!/^[a-z0-9]{1,32}$/.test(tag)) throw new Error(`namespace tag must be [a-z0-9]{1,32}, got "${tag}"`);
+  return { stream: `${tag.toUpperCase()}_CRA_EVENTS`, events: `${tag}.cra.events`, commands: `${tag}.cra.cmd` };
+}
+
+export const subjects = {
+  user: (ns: Namespace, userId: string) => `${ns.events}.user.${userId}`,
+  alert: (ns: Namespace, alertId: string) => `${ns.events}.alert.${alertId}`,
+  rates: (ns: Namespace, provider: string, asOf: string) => `${ns.events}.rates.${provider}.${asOf}`,
+  /** The digest of one run for one user: its triggers, then the EmailSent that delivered them. */
+  digest: (ns: Namespace, runSeq: number, userId: string) => `${ns.events}.digest.${runSeq}.${userId}`,
+  /** One transactional email (verification, password reset), keyed by what it is for. */
+  email: (ns: Namespace, emailKey: string) => `${ns.events}.email.${emailKey}`,
+  all: (ns: Namespace) => `${ns.events}.>`,
+  command: (ns: Namespace, name: string) => `${ns.commands}.${name}`,
+};

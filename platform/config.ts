@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { Cron } from 'croner';
+import { RatesProvider } from '../events/index.ts';
+
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.join(' or ')}`);
+
+const cronExpression = z.string().refine((v) => {
+  try {
+    new Cron(v, { paused: true }).stop();
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be a cron expression such as "0 17 * * *"');
+
+/** The whole configuration, from the environment only (DESIGN §6). */
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int('must be a whole number').min(1, 'must be 1–65535').max(65535, 'must be 1–65535').default(7007),
+  PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:7007').transform((v) => v.replace(/\/+$/, '')),
+  NATS_URL: z
+    .string()
+    .refine((v) => v.split(',').every((u) => /^(nats|tls|ws|wss):\/\/[^\s]+$/.test(u.trim()) || /^[\w.-]+:\d+$/.test(u.trim())), 'must be nats://host:port (comma-separated for several)')
+    .optional(),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  MAIL_FROM: z.string().min(3).default('CRA <alerts@localhost>'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  RATES_PROVIDER: RatesProvider.default('frankfurter'),
+  RATES_URL: url(['http:', 'https:']).optional(),
+  RATES_API_KEY: z.string().min(1).optional(),
+  RATES_SCHEDULE: cronExpression.default('0 17 * * *'),
+  CRA_DATA_DIR: z.string().min(1).default('./.cra'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** A bad environment variable; its message is the one line the process prints before it exits. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means unset, as shells and Nomad templates often leave them.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ConfigSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const name = String(issue.path[0] ?? 'environment');
+  throw new ConfigError(`Invalid environment variable ${name}: ${issue.message}`);
+}

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { event, subjects } from '../events/index.ts';
+import { ConcurrencyError } from './eventStore.ts';
+import { meta, openTestWorld, uniqueId, type TestWorld } from '../test/harness.ts';
+
+let world: TestWorld;
+beforeAll(async () => {
+  world = await openTestWorld();
+});
+afterAll(async () => world?.close());
+
+const alertSet = (alertId: string) =>
+  event('AlertSet', { alertId, userId: 'u1', base: 'EUR', quote: 'USD', threshold: '1.08' });
+
+describe('event store on real JetStream', () => {
+  it('lets exactly one of two racing appends with the same expected sequence win', async () => {
+    const alertId = uniqueId();
+    const subject = subjects.alert(world.ns, alertId);
+    await world.store.append(subject, [alertSet(alertId)], { expectedSeq: 0, msgId: uniqueId(), meta: meta() });
+    const last = await world.store.lastSeqOf(subject);
+    const race = await Promise.allSettled(
+      [1, 2].map(() =>
+        world.store.append(subject, [event('AlertDeleted', { alertId, userId: 'u1' })], { expectedSeq: last, msgId: uniqueId(), meta: meta() }),
+      ),
+    );
+    const won = race.filter((r) => r.status === 'fulfilled');
+    const lost = race.filter((r) => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect((lost[0] as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+    const { history } = await world.store.load(subject);
+    expect(history.map((h) => h.events[0]!.type)).toEqual(['AlertSet', 'AlertDeleted']);
+  });
+
+  it('stores an append retried with the same message id once', async () => {
+    const alertId = uniqueId();
+    const subject = subjects.alert(world.ns, alertId);
+    const msgId = uniqueId();
+    const first = await world.store.append(subject, [alertSet(alertId)], { expectedSeq: 0, msgId, meta: meta() });
+    const again = await world.store.append(subject, [alertSet(alertId)], { expectedSeq: 0, msgId, meta: meta() });
+    expect(again).toEqual({ seq: first.seq, duplicate: true });
+    expect((await world.store.load(subject)).history).toHaveLength(1);
+  });
+
+  it('keeps several events of one decision in one message, in order', async () => {
+    const alertId = uniqueId();
+    const subject = subjects.alert(world.ns, alertId);
+    const { seq } = await world.store.append(subject, [alertSet(alertId), event('AlertDeleted', { alertId, userId: 'u1' })], {
+      expectedSeq: 0,
+      msgId: uniqueId(),
+      meta: meta('corr-1'),
+    });
+    const { history, lastSeq } = await world.store.load(subject);
+    expect(lastSeq).toBe(seq);
+    expect(history).toHaveLength(1);
+    expect(history[0]!.events.map((e) => e.type)).toEqual(['AlertSet', 'AlertDeleted']);
+    expect(history[0]!.meta.correlationId).toBe('corr-1');
+  });
+
+  it('refuses to write an event that breaks its schema', async () => {
+    const alertId = uniqueId();
+    const bad = event('AlertSet', { alertId, userId: 'u1', base: 'EUR', quote: 'USD', threshold: '-1' });
+    await expect(world.store.append(subjects.alert(world.ns, alertId), [bad], { expectedSeq: 0, msgId: uniqueId(), meta: meta() })).rejects.toThrow(/threshold/);
+    expect(await world.store.lastSeqOf(subjects.alert(world.ns, alertId))).toBe(0);
+  });
+
+  it('reads the whole log in order from a sequence', async () => {
+    const last = await world.store.lastSeq();
+    const seqs: number[] = [];
+    for await (const m of world.store.read({ fromSeq: 1 })) seqs.push(m.seq);
+    expect(seqs.at(-1)).toBe(last);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    const tail: number[] = [];
+    for await (const m of world.store.read({ fromSeq: last })) tail.push(m.seq);
+    expect(tail).toEqual([last]);
+  });
+});

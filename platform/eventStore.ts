@@ -1,0 +1,168 @@
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import {
+  DeliverPolicy,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { decodeEvents, encodeEvents, type DomainEvent, type EnvelopeMeta, type Namespace } from '../events/index.ts';
+
+/** Someone else appended to the aggregate first: reload and decide again. */
+export class ConcurrencyError extends Error {
+  override readonly name = 'ConcurrencyError';
+  constructor(
+    readonly subject: string,
+    readonly expectedSeq: number,
+  ) {
+    super(`${subject} moved past sequence ${expectedSeq}`);
+  }
+}
+
+/** A raw stored message: consumers decode it themselves so that a bad one can be parked, not thrown. */
+export type RawMessage = { seq: number; subject: string; headers: Record<string, string>; body: Uint8Array; pending: number };
+export type StoredEvents = { seq: number; subject: string; events: DomainEvent[]; meta: EnvelopeMeta };
+
+export type AppendOptions = {
+  /** Last sequence of this subject the decision was based on; 0 = the subject must be empty. */
+  expectedSeq: number | 'any';
+  /** Becomes Nats-Msg-Id: a retried append with the same id is stored once. */
+  msgId: string;
+  meta: EnvelopeMeta;
+};
+
+const WRONG_LAST_SEQUENCE = 10071;
+
+export function headersToRecord(h: MsgHdrs | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!h) return out;
+  for (const [k, v] of h) out[k] = v[0] ?? '';
+  return out;
+}
+
+export class EventStore {
+  private constructor(
+    readonly ns: Namespace,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+  ) {}
+
+  /** Connect to the stream, creating or updating it idempotently (no age or size limit: the log is the truth). */
+  static async open(nc: NatsConnection, ns: Namespace, options: { replicas?: number } = {}): Promise<EventStore> {
+    const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+    const config = {
+      name: ns.stream,
+      subjects: [`${ns.events}.>`],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      num_replicas: options.replicas ?? 1,
+      max_age: 0,
+      max_bytes: -1,
+      max_msgs: -1,
+      duplicate_window: 2 * 60 * 1_000_000_000,
+      allow_direct: true,
+    };
+    try {
+      await jsm.streams.info(ns.stream);
+      await jsm.streams.update(ns.stream, config);
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError) || error.code !== 10059) throw error;
+      await jsm.streams.add(config);
+    }
+    return new EventStore(ns, jetstream(nc, { timeout: 10_000 }), jsm);
+  }
+
+  /** Append one or more events of one aggregate as one message. Returns the stream sequence. */
+  async append(subject: string, events: readonly DomainEvent[], options: AppendOptions): Promise<{ seq: number; duplicate: boolean }> {
+    const encoded = encodeEvents(events, options.meta);
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(encoded.headers)) h.set(k, v);
+    try {
+      const ack = await this.js.publish(subject, encoded.body, {
+        msgID: options.msgId,
+        headers: h,
+        ...(options.expectedSeq === 'any' ? {} : { expect: { lastSubjectSequence: options.expectedSeq } }),
+      });
+      return { seq: ack.seq, duplicate: ack.duplicate };
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === WRONG_LAST_SEQUENCE && options.expectedSeq !== 'any') {
+        throw new ConcurrencyError(subject, options.expectedSeq);
+      }
+      throw error;
+    }
+  }
+
+  /** Publish raw bytes (tests and tools that must write what the codec would refuse, e.g. poison). */
+  async appendRaw(subject: string, body: Uint8Array, headers: Record<string, string>): Promise<number> {
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(headers)) h.set(k, v);
+    return (await this.js.publish(subject, body, { headers: h })).seq;
+  }
+
+  /** Sequence of the last message on a subject, 0 when it has none. */
+  async lastSeqOf(subject: string): Promise<number> {
+    const msg = await this.jsm.streams.getMessage(this.ns.stream, { last_by_subj: subject });
+    return msg?.seq ?? 0;
+  }
+
+  /** Sequence of the last message in the whole stream. */
+  async lastSeq(): Promise<number> {
+    const info = await this.jsm.streams.info(this.ns.stream);
+    return info.state.last_seq;
+  }
+
+  /** Every event of one aggregate, decoded; an aggregate's history never holds poison (it was written by us). */
+  async load(subject: string): Promise<{ history: StoredEvents[]; lastSeq: number }> {
+    const last = await this.lastSeqOf(subject);
+    const history: StoredEvents[] = [];
+    if (last === 0) return { history, lastSeq: 0 };
+    for await (const raw of this.read({ fromSeq: 1, filter: subject, untilSeq: last })) {
+      const decoded = decodeEvents(raw.headers, raw.body);
+      history.push({ seq: raw.seq, subject: raw.subject, ...decoded });
+    }
+    return { history, lastSeq: last };
+  }
+
+  /**
+   * Read stored messages in order from `fromSeq`. With `untilSeq` it ends there; with `follow` it waits
+   * for new messages until `signal` aborts; otherwise it ends at the stream's current end.
+   */
+  async *read(options: { fromSeq: number; filter?: string; untilSeq?: number; follow?: boolean; signal?: AbortSignal }): AsyncGenerator<RawMessage> {
+    const end = options.untilSeq ?? (options.follow ? Infinity : await this.lastSeq());
+    if (options.fromSeq > end) return;
+    const consumer = await this.js.consumers.get(this.ns.stream, {
+      filter_subjects: options.filter ?? `${this.ns.events}.>`,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Math.max(1, options.fromSeq),
+    });
+    const messages = await consumer.consume({ max_messages: 512 });
+    const stop = () => void messages.close();
+    options.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const m of messages) {
+        const raw = toRaw(m);
+        if (raw.seq > end) break;
+        yield raw;
+        if (raw.seq >= end) break;
+        if (!options.follow && options.untilSeq === undefined && raw.pending === 0) break;
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
+      await messages.close();
+    }
+  }
+
+  /** Delete the stream (tests and benchmarks tidy up their own namespace). */
+  async destroy(): Promise<void> {
+    await this.jsm.streams.delete(this.ns.stream).catch(() => {});
+  }
+}
+
+function toRaw(m: JsMsg): RawMessage {
+  return { seq: m.seq, subject: m.subject, headers: headersToRecord(m.headers), body: m.data, pending: m.info.pending };
+}
+

@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { namespaceFor, type Namespace } from '../events/index.ts';
+import { EventStore } from '../platform/eventStore.ts';
+import { createLogger, type Logger } from '../platform/logger.ts';
+import { connectNats, type NatsConnection } from '../platform/nats.ts';
+import { createPool, quoteIdent, type Pool } from '../platform/postgres.ts';
+
+/** One test file's private world on the shared real servers: its own stream, subjects and schema. */
+export type TestWorld = {
+  tag: string;
+  ns: Namespace;
+  schema: string;
+  natsUrl: string;
+  databaseUrl: string;
+  nc: NatsConnection;
+  store: EventStore;
+  pool: Pool;
+  logger: Logger;
+  close: () => Promise<void>;
+};
+
+export async function openTestWorld(): Promise<TestWorld> {
+  const tag = `t${randomBytes(5).toString('hex')}`;
+  const ns = namespaceFor(tag);
+  const schema = `test_${tag}`;
+  const natsUrl = inject('natsUrl');
+  const databaseUrl = inject('databaseUrl');
+    const nc = await connectNats(natsUrl, { name: `test-${tag}` });
+  const store = await EventStore.open(nc, ns);
+  const pool = createPool(databaseUrl, { max: 4 });
+  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  return {
+    tag, ns, schema, natsUrl, databaseUrl, nc, store, pool, logger,
+    close: async () => {
+      await store.destroy();
+      await nc.close();
+      await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`).catch(() => {});
+      await pool.end();
+    },
+  };
+}
+
+export const meta = (correlationId = 'test') => ({ occurredAt: new Date().toISOString(), correlationId, causationId: correlationId });
+export const uniqueId = () => randomBytes(8).toString('hex');
