@@ -37,6 +37,9 @@ export const ConfigSchema = z.object({
   RATES_API_KEY: z.string().min(1).optional(),
   RATES_SCHEDULE: cronExpression.default('0 17 * * *'),
   CRA_DATA_DIR: z.string().min(1).default('./.cra'),
+  // Isolation knobs for tests, benchmarks and shared clusters: stream/subject namespace and read-model schema.
+  CRA_NAMESPACE: z.string().regex(/^[a-z0-9]{1,32}$/, 'must be 1–32 lowercase letters or digits').optional(),
+  CRA_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lowercase SQL identifier').default('cra'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

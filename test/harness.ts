@@ -35,7 +35,8 @@ export async function openTestWorld(): Promise<TestWorld> {
     close: async () => {
       await store.destroy();
       await nc.close();
-      await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`).catch(() => {});
+      const mine = await pool.query<{ name: string }>(`SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE $1`, [`${schema}%`]);
+      for (const { name } of mine.rows) await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`).catch(() => {});
       await pool.end();
     },
   };

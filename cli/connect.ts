@@ -1,0 +1,27 @@
+import { namespaceFor, type Namespace } from '../events/index.ts';
+import type { Config } from '../platform/config.ts';
+import { EventStore } from '../platform/eventStore.ts';
+import type { Logger } from '../platform/logger.ts';
+import { connectNats, type NatsConnection } from '../platform/nats.ts';
+import { createPool, type Pool } from '../platform/postgres.ts';
+
+export type Connections = { nc: NatsConnection; store: EventStore; pool: Pool; ns: Namespace; schema: string; close: () => Promise<void> };
+
+/** Open the NATS connection, the event stream and the Postgres pool every command and service shares. */
+export async function openConnections(config: Config, urls: { natsUrl: string; databaseUrl: string }, logger: Logger, name: string): Promise<Connections> {
+  const ns = namespaceFor(config.CRA_NAMESPACE);
+  const nc = await connectNats(urls.natsUrl, { name, logger });
+  const store = await EventStore.open(nc, ns);
+  const pool = createPool(urls.databaseUrl);
+  return {
+    nc,
+    store,
+    pool,
+    ns,
+    schema: config.CRA_SCHEMA,
+    close: async () => {
+      await nc.drain().catch(() => nc.close());
+      await pool.end();
+    },
+  };
+}

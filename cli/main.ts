@@ -1,0 +1,62 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../platform/config.ts';
+import { createLogger } from '../platform/logger.ts';
+import { userIdFor } from '../services/command/user/userState.ts';
+import { findInfrastructure, NotRunningError } from './runtime.ts';
+import { openConnections } from './connect.ts';
+import { printEvents } from './events.ts';
+import { startCommand } from './start.ts';
+import { replayCommand } from './replay.ts';
+
+const usage = `usage: cra <command>
+  start [web command projector notifier scheduler]   run the services (all when none is named)
+  fetch-rates                                         fetch rates now and append RatesFetched
+  replay [--verify]                                   rebuild the read models from the log (--verify: compare only)
+  events [--user NAME] [--since SEQ]                  print the log, decoded`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const config = loadConfig();
+  const logger = createLogger({ level: config.LOG_LEVEL, name: 'cra' });
+  switch (command) {
+    case 'start':
+      return startCommand(config, rest, logger);
+    case 'replay': {
+      const { values } = parseArgs({ args: rest, options: { verify: { type: 'boolean', default: false } } });
+      return replayCommand(config, logger, { verify: values.verify ?? false });
+    }
+    case 'events': {
+      const { values } = parseArgs({ args: rest, options: { user: { type: 'string' }, since: { type: 'string', default: '1' } } });
+      const since = Number(values.since);
+      if (!Number.isInteger(since) || since < 1) throw new UsageError('--since takes a sequence number from 1');
+      const conn = await openConnections(config, await findInfrastructure(config), logger, 'cra-events');
+      try {
+        const userId = values.user ? userIdFor(values.user) : undefined;
+        await printEvents(conn.store, { since, ...(userId ? { userId } : {}), out: (line) => process.stdout.write(`${line}\n`) });
+      } finally {
+        await conn.close();
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+  }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof NotRunningError) {
+      process.stderr.write(`cra: ${error.message}\n`);
+      process.exit(2);
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`cra: ${error.message}\n${usage}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`cra: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '../platform/config.ts';
+import { startNatsServer, startPglite, type Embedded } from '../platform/embedded.ts';
+import type { Logger } from '../platform/logger.ts';
+
+/** Where a running `cra start` says its embedded servers listen, so other `cra` commands can find them. */
+type RuntimeFile = { pid: number; natsUrl?: string; databaseUrl?: string; webUrl?: string };
+
+const runtimePath = (config: Config) => join(resolve(config.CRA_DATA_DIR), 'runtime.json');
+
+/** The dev-only cookie secret: generated once and kept in the data dir (JWT_SECRET wins when set). */
+export function resolveSecret(config: Config): string {
+  if (config.JWT_SECRET) return config.JWT_SECRET;
+  const dir = resolve(config.CRA_DATA_DIR);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'jwt-secret');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+export type Infrastructure = { natsUrl: string; databaseUrl: string; embedded: Embedded[]; stop: () => Promise<void> };
+
+/** Real servers from the environment, or embedded ones in the data dir (`cra start` only). */
+export async function startInfrastructure(config: Config, logger: Logger): Promise<Infrastructure> {
+  const dataDir = resolve(config.CRA_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const embedded: Embedded[] = [];
+  let natsUrl = config.NATS_URL;
+  if (!natsUrl) {
+    const nats = await startNatsServer(dataDir);
+    embedded.push(nats);
+    natsUrl = nats.url;
+    logger.info({ url: natsUrl }, 'started embedded nats-server with JetStream');
+  }
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    const pglite = await startPglite(dataDir);
+    embedded.push(pglite);
+    databaseUrl = pglite.url;
+    logger.info({ url: databaseUrl }, 'started embedded Postgres (PGlite)');
+  }
+  if (embedded.length > 0) {
+    const record: RuntimeFile = { pid: process.pid, ...(config.NATS_URL ? {} : { natsUrl }), ...(config.DATABASE_URL ? {} : { databaseUrl }) };
+    writeFileSync(runtimePath(config), JSON.stringify(record));
+  }
+  return {
+    natsUrl,
+    databaseUrl,
+    embedded,
+    stop: async () => {
+      if (embedded.length > 0) rmSync(runtimePath(config), { force: true });
+      for (const e of [...embedded].reverse()) await e.stop();
+    },
+  };
+}
+
+export class NotRunningError extends Error {}
+
+/** For `cra fetch-rates|replay|events`: the environment's servers, else those of the running `cra start`. */
+export async function findInfrastructure(config: Config): Promise<{ natsUrl: string; databaseUrl: string }> {
+  let record: RuntimeFile | undefined;
+  if (!config.NATS_URL || !config.DATABASE_URL) {
+    try {
+      record = JSON.parse(readFileSync(runtimePath(config), 'utf8')) as RuntimeFile;
+      process.kill(record.pid, 0);
+    } catch {
+      throw new NotRunningError(
+        `NATS_URL and DATABASE_URL are not both set and no running \`cra start\` was found in ${resolve(config.CRA_DATA_DIR)}: start it (npm start) or set them`,
+      );
+    }
+  }
+  const natsUrl = config.NATS_URL ?? record?.natsUrl;
+  const databaseUrl = config.DATABASE_URL ?? record?.databaseUrl;
+  if (!natsUrl || !databaseUrl) throw new NotRunningError('the running `cra start` uses external servers: set NATS_URL and DATABASE_URL');
+  return { natsUrl, databaseUrl };
+}

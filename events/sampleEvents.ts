@@ -1,0 +1,26 @@
+import type { DomainEvent } from './catalog.ts';
+import { event } from './catalog.ts';
+
+const userId = 'u0123456789abcdef0123456789abcdef';
+const hash = 'ab'.repeat(32);
+const nonce = 'n'.repeat(22);
+const argon = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA';
+
+/** One valid example of every event in the catalog (tests, docs); typed so a new event type must be added. */
+export const sampleEvents: { [K in DomainEvent['type']]: Extract<DomainEvent, { type: K }> } = {
+  RegistrationRequested: event('RegistrationRequested', { userId, username: 'ada', email: 'ada@example.com', passwordHash: argon, tokenNonce: nonce, tokenHash: hash, expiresAt: '2026-11-03T10:00:00.000Z' }),
+  VerificationReissued: event('VerificationReissued', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt: '2026-11-03T11:00:00.000Z' }),
+  UserRegistered: event('UserRegistered', { userId, username: 'ada', email: 'ada@example.com' }),
+  RegistrationExpired: event('RegistrationExpired', { userId, username: 'ada' }),
+  UserLoggedIn: event('UserLoggedIn', { userId, sessionId: '6f1c1f0e-8d7a-4a43-9a52-1b2f0f6f3e11', expiresAt: '2026-11-10T10:00:00.000Z' }),
+  UserLoggedOut: event('UserLoggedOut', { userId, sessionId: '6f1c1f0e-8d7a-4a43-9a52-1b2f0f6f3e11' }),
+  PasswordResetRequested: event('PasswordResetRequested', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt: '2026-11-03T11:00:00.000Z' }),
+  PasswordChanged: event('PasswordChanged', { userId, passwordHash: argon, endedSessionIds: ['6f1c1f0e-8d7a-4a43-9a52-1b2f0f6f3e11'] }),
+  AlertEmailsPaused: event('AlertEmailsPaused', { userId }),
+  AlertEmailsResumed: event('AlertEmailsResumed', { userId }),
+  AlertSet: event('AlertSet', { alertId: 'a1', userId, base: 'EUR', quote: 'USD', threshold: '1.0825' }),
+  AlertDeleted: event('AlertDeleted', { alertId: 'a1', userId }),
+  RatesFetched: event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf: '2026-11-02', fetchedAt: '2026-11-02T16:05:00.000Z', rates: { EUR: '1', USD: '1.0825', JPY: '163.42' } }),
+  AlertTriggered: event('AlertTriggered', { alertId: 'a1', userId, runSeq: 7, base: 'EUR', quote: 'USD', threshold: '1.08', previousRatio: '1.0790', currentRatio: '1.0825', direction: 'up' }),
+  EmailSent: event('EmailSent', { userId, kind: 'alert-digest', messageId: '<digest.7.u1@localhost>', reference: 'run-7' }),
+};

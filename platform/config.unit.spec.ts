@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('config', () => {
+  it('has the documented defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      PORT: 7007,
+      PUBLIC_URL: 'http://localhost:7007',
+      MAIL_FROM: 'CRA <alerts@localhost>',
+      RATES_PROVIDER: 'frankfurter',
+      RATES_SCHEDULE: '0 17 * * *',
+      CRA_DATA_DIR: './.cra',
+    });
+  });
+
+  it.each([
+    ['PORT', 'seventy'],
+    ['PORT', '70000'],
+    ['PUBLIC_URL', 'localhost:7007'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['SMTP_URL', 'http://mail'],
+    ['JWT_SECRET', 'short'],
+    ['RATES_PROVIDER', 'ecb'],
+    ['RATES_SCHEDULE', 'every day'],
+    ['NATS_URL', 'not a url'],
+  ])('names %s when it is %j', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid environment variable ${name}: `));
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '' }).PORT).toBe(7007);
+  });
+
+  it('stops the process with one line naming the bad variable', () => {
+    const run = spawnSync(process.execPath, ['bin/cra.mjs', 'fetch-rates'], { env: { ...process.env, RATES_PROVIDER: 'nope' }, encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^cra: Invalid environment variable RATES_PROVIDER: /)]);
+  });
+});

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subjects } from '../../events/index.ts';
+import { commandClient, type SendCommand } from '../../platform/commandClient.ts';
+import { linkSecret, linkToken } from '../../platform/tokens.ts';
+import { openTestWorld, type TestWorld } from '../../test/harness.ts';
+import { serveCommands } from './commandServer.ts';
+import { userIdFor } from './user/userState.ts';
+
+let world: TestWorld;
+let send: SendCommand;
+const secret = linkSecret('a test secret that is long enough!!');
+
+beforeAll(async () => {
+  world = await openTestWorld();
+  serveCommands(world.nc, { store: world.store, ns: world.ns, linkSecret: secret, now: () => new Date(), logger: world.logger });
+  send = commandClient(world.nc, world.ns);
+});
+afterAll(async () => world?.close());
+
+describe('commands over NATS request/reply', () => {
+  it('lets exactly one of ten racing registrations of one username win', async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => send('RequestRegistration', { username: 'Racer', email: `r${i}@example.com`, password: 'correct horse battery' })),
+    );
+    expect(replies.filter((r) => r.ok)).toHaveLength(1);
+    expect(replies.filter((r) => !r.ok).map((r) => !r.ok && r.error)).toEqual(Array(9).fill('USERNAME_TAKEN'));
+    const { history } = await world.store.load(subjects.user(world.ns, userIdFor('racer')));
+    expect(history.flatMap((h) => h.events.map((e) => e.type))).toEqual(['RegistrationRequested']);
+  });
+
+  it('runs register → verify → log in → log out, storing only hashes', async () => {
+    expect(await send('RequestRegistration', { username: 'grace', email: 'grace@example.com', password: 'a long enough password' })).toMatchObject({ ok: true });
+    const userId = userIdFor('grace');
+    const { history } = await world.store.load(subjects.user(world.ns, userId));
+    const requested = history[0]!.events[0]!;
+    if (requested.type !== 'RegistrationRequested') throw new Error('expected RegistrationRequested');
+    expect(requested.data.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(JSON.stringify(history)).not.toContain('a long enough password');
+
+    expect(await send('LogIn', { username: 'grace', password: 'a long enough password' })).toMatchObject({ ok: false, error: 'INVALID_CREDENTIALS' });
+    const token = linkToken(secret, 'verify', userId, requested.data.tokenNonce);
+    expect(JSON.stringify(history)).not.toContain(token);
+    expect(await send('VerifyRegistration', { token: token.slice(0, -2) + 'xx' })).toMatchObject({ ok: false, error: 'TOKEN_INVALID' });
+    expect(await send('VerifyRegistration', { token })).toMatchObject({ ok: true });
+    expect(await send('VerifyRegistration', { token })).toMatchObject({ ok: false, error: 'TOKEN_USED' });
+    expect(await send('LogIn', { username: 'grace', password: 'wrong password!' })).toMatchObject({ ok: false, error: 'INVALID_CREDENTIALS' });
+    const login = await send('LogIn', { username: 'GRACE', password: 'a long enough password' });
+    expect(login).toMatchObject({ ok: true, result: { userId } });
+    const sessionId = login.ok ? login.result.sessionId! : '';
+    expect(await send('LogOut', { userId, sessionId })).toMatchObject({ ok: true });
+  });
+
+  it('stores a command sent twice (double-click) once', async () => {
+    const payload = { userId: 'u1', alertId: 'dbl1', base: 'EUR', quote: 'USD', threshold: '1.1' };
+    const [a, b] = await Promise.all([send('SetAlert', payload, { commandId: 'double-click-1' }), send('SetAlert', payload, { commandId: 'double-click-1' })]);
+    expect(a.ok && b.ok && a.seq === b.seq).toBe(true);
+    expect((await world.store.load(subjects.alert(world.ns, 'dbl1'))).history).toHaveLength(1);
+  });
+
+  it('answers bad requests with INVALID_COMMAND and writes nothing', async () => {
+    const before = await world.store.lastSeq();
+    expect(await send('SetAlert', { userId: 'u1', alertId: 'x1', base: 'EUR', quote: 'USD', threshold: '-1' })).toMatchObject({ ok: false, error: 'INVALID_COMMAND' });
+    const raw = await world.nc.request(subjects.command(world.ns, 'SetAlert'), 'not json', { timeout: 2000 });
+    expect(raw.json()).toMatchObject({ ok: false, error: 'INVALID_COMMAND' });
+    expect(await world.store.lastSeq()).toBe(before);
+  });
+
+  it('refuses to delete another user\'s alert as if it did not exist', async () => {
+    await send('SetAlert', { userId: 'owner', alertId: 'own1', base: 'EUR', quote: 'USD', threshold: '1.1' });
+    expect(await send('DeleteAlert', { userId: 'intruder', alertId: 'own1' })).toMatchObject({ ok: false, error: 'NOT_FOUND' });
+    expect(await send('DeleteAlert', { userId: 'owner', alertId: 'own1' })).toMatchObject({ ok: true });
+    expect(await send('DeleteAlert', { userId: 'owner', alertId: 'own1' })).toMatchObject({ ok: false, error: 'NOT_FOUND' });
+  });
+});

@@ -1,0 +1,89 @@
+import { event } from '../../../events/index.ts';
+import { sameHash } from '../../../platform/tokens.ts';
+import { accept, refuse, type Decision, type DecisionContext } from '../decision.ts';
+import type { UserState } from './userState.ts';
+
+const HOUR = 3_600_000;
+export const VERIFICATION_TTL_MS = 24 * HOUR;
+export const RESET_TTL_MS = HOUR;
+export const SESSION_TTL_MS = 7 * 24 * HOUR;
+
+const isPast = (iso: string, now: Date) => Date.parse(iso) <= now.getTime();
+const plus = (now: Date, ms: number) => new Date(now.getTime() + ms).toISOString();
+
+export type IssuedToken = { nonce: string; tokenHash: string };
+
+export function requestRegistration(
+  command: { userId: string; username: string; email: string; passwordHash: string } & IssuedToken,
+  state: UserState,
+  { now }: DecisionContext,
+): Decision {
+  const requested = event('RegistrationRequested', {
+    userId: command.userId,
+    username: command.username,
+    email: command.email,
+    passwordHash: command.passwordHash,
+    tokenNonce: command.nonce,
+    tokenHash: command.tokenHash,
+    expiresAt: plus(now, VERIFICATION_TTL_MS),
+  });
+  if (state.status === 'registered') return refuse('USERNAME_TAKEN', 'That username is taken');
+  if (state.status === 'pending') {
+    if (!isPast(state.verification.expiresAt, now)) return refuse('USERNAME_TAKEN', 'That username is taken');
+    // An expired pending registration frees the username: record that, then the new request, as one message.
+    return accept([event('RegistrationExpired', { userId: state.userId, username: state.username }), requested], { userId: command.userId });
+  }
+  return accept([requested], { userId: command.userId });
+}
+
+export function resendVerification(command: IssuedToken, state: UserState, { now }: DecisionContext): Decision {
+  if (state.status !== 'pending' || isPast(state.verification.expiresAt, now)) {
+    return refuse('NOT_FOUND', 'No pending registration for that username');
+  }
+  return accept([event('VerificationReissued', { userId: state.userId, tokenNonce: command.nonce, tokenHash: command.tokenHash, expiresAt: plus(now, VERIFICATION_TTL_MS) })]);
+}
+
+export function verifyRegistration(command: { tokenHash: string }, state: UserState, { now }: DecisionContext): Decision {
+  if (state.usedVerificationHashes.some((h) => sameHash(h, command.tokenHash))) return refuse('TOKEN_USED', 'This link was already used');
+  if (state.status !== 'pending' || !sameHash(state.verification.hash, command.tokenHash)) {
+    return refuse('TOKEN_INVALID', 'This link is not valid');
+  }
+  if (isPast(state.verification.expiresAt, now)) return refuse('TOKEN_EXPIRED', 'This link has expired');
+  return accept([event('UserRegistered', { userId: state.userId, username: state.username, email: state.email })], { userId: state.userId });
+}
+
+export function logIn(command: { passwordMatches: boolean; sessionId: string }, state: UserState, { now }: DecisionContext): Decision {
+  // One answer for an unknown user, an unverified one and a wrong password: no account enumeration.
+  if (state.status !== 'registered' || !command.passwordMatches) return refuse('INVALID_CREDENTIALS', 'Wrong username or password');
+  return accept([event('UserLoggedIn', { userId: state.userId, sessionId: command.sessionId, expiresAt: plus(now, SESSION_TTL_MS) })], {
+    userId: state.userId,
+    sessionId: command.sessionId,
+    username: state.username,
+  });
+}
+
+export function logOut(command: { sessionId: string }, state: UserState): Decision {
+  if (state.status !== 'registered' || !state.openSessions.includes(command.sessionId)) return accept([]);
+  return accept([event('UserLoggedOut', { userId: state.userId, sessionId: command.sessionId })]);
+}
+
+export function requestPasswordReset(command: IssuedToken, state: UserState, { now }: DecisionContext): Decision {
+  if (state.status !== 'registered') return refuse('NOT_FOUND', 'No such account');
+  return accept([event('PasswordResetRequested', { userId: state.userId, tokenNonce: command.nonce, tokenHash: command.tokenHash, expiresAt: plus(now, RESET_TTL_MS) })]);
+}
+
+export function resetPassword(command: { tokenHash: string; passwordHash: string }, state: UserState, { now }: DecisionContext): Decision {
+  if (state.status !== 'registered') return refuse('TOKEN_INVALID', 'This link is not valid');
+  if (state.usedResetHashes.some((h) => sameHash(h, command.tokenHash))) return refuse('TOKEN_USED', 'This link was already used');
+  if (!state.reset || !sameHash(state.reset.hash, command.tokenHash)) return refuse('TOKEN_INVALID', 'This link is not valid');
+  if (isPast(state.reset.expiresAt, now)) return refuse('TOKEN_EXPIRED', 'This link has expired');
+  return accept([event('PasswordChanged', { userId: state.userId, passwordHash: command.passwordHash, endedSessionIds: state.openSessions })], {
+    userId: state.userId,
+  });
+}
+
+export function setAlertEmails(paused: boolean, state: UserState): Decision {
+  if (state.status !== 'registered') return refuse('NOT_FOUND', 'No such account');
+  if (state.alertEmailsPaused === paused) return accept([]);
+  return accept([paused ? event('AlertEmailsPaused', { userId: state.userId }) : event('AlertEmailsResumed', { userId: state.userId })]);
+}

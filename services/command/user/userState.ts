@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { match } from 'ts-pattern';
+import type { DomainEvent } from '../../../events/index.ts';
+
+/** The user id is derived from the normalised username, so the log's subject keeps usernames unique. */
+export function userIdFor(username: string): string {
+  return `u${createHash('sha256').update(username.trim().toLowerCase()).digest('hex').slice(0, 32)}`;
+}
+
+type Token = { hash: string; expiresAt: string };
+
+export type UserState =
+  | { status: 'none'; usedVerificationHashes: string[] }
+  | { status: 'pending'; userId: string; username: string; email: string; passwordHash: string; verification: Token; usedVerificationHashes: string[] }
+  | {
+      status: 'registered';
+      userId: string;
+      username: string;
+      email: string;
+      passwordHash: string;
+      openSessions: string[];
+      reset: Token | null;
+      usedResetHashes: string[];
+      usedVerificationHashes: string[];
+      alertEmailsPaused: boolean;
+    };
+
+export const initialUserState: UserState = { status: 'none', usedVerificationHashes: [] };
+
+export function evolveUser(state: UserState, event: DomainEvent): UserState {
+  return match(event)
+    .with({ type: 'RegistrationRequested' }, ({ data }): UserState => ({
+      status: 'pending',
+      userId: data.userId,
+      username: data.username,
+      email: data.email,
+      passwordHash: data.passwordHash,
+      verification: { hash: data.tokenHash, expiresAt: data.expiresAt },
+      usedVerificationHashes: state.usedVerificationHashes,
+    }))
+    .with({ type: 'VerificationReissued' }, ({ data }): UserState =>
+      state.status === 'pending' ? { ...state, verification: { hash: data.tokenHash, expiresAt: data.expiresAt } } : state,
+    )
+    .with({ type: 'RegistrationExpired' }, (): UserState => ({ status: 'none', usedVerificationHashes: state.usedVerificationHashes }))
+    .with({ type: 'UserRegistered' }, (): UserState =>
+      state.status === 'pending'
+        ? {
+            status: 'registered',
+            userId: state.userId,
+            username: state.username,
+            email: state.email,
+            passwordHash: state.passwordHash,
+            openSessions: [],
+            reset: null,
+            usedResetHashes: [],
+            usedVerificationHashes: [...state.usedVerificationHashes, state.verification.hash],
+            alertEmailsPaused: false,
+          }
+        : state,
+    )
+    .with({ type: 'UserLoggedIn' }, ({ data }) => (state.status === 'registered' ? { ...state, openSessions: [...state.openSessions, data.sessionId] } : state))
+    .with({ type: 'UserLoggedOut' }, ({ data }) =>
+      state.status === 'registered' ? { ...state, openSessions: state.openSessions.filter((s) => s !== data.sessionId) } : state,
+    )
+    .with({ type: 'PasswordResetRequested' }, ({ data }) =>
+      state.status === 'registered' ? { ...state, reset: { hash: data.tokenHash, expiresAt: data.expiresAt } } : state,
+    )
+    .with({ type: 'PasswordChanged' }, ({ data }) =>
+      state.status === 'registered'
+        ? {
+            ...state,
+            passwordHash: data.passwordHash,
+            openSessions: state.openSessions.filter((s) => !data.endedSessionIds.includes(s)),
+            usedResetHashes: state.reset ? [...state.usedResetHashes, state.reset.hash] : state.usedResetHashes,
+            reset: null,
+          }
+        : state,
+    )
+    .with({ type: 'AlertEmailsPaused' }, () => (state.status === 'registered' ? { ...state, alertEmailsPaused: true } : state))
+    .with({ type: 'AlertEmailsResumed' }, () => (state.status === 'registered' ? { ...state, alertEmailsPaused: false } : state))
+    .with(
+      { type: 'AlertSet' },
+      { type: 'AlertDeleted' },
+      { type: 'RatesFetched' },
+      { type: 'AlertTriggered' },
+      { type: 'EmailSent' },
+      () => state,
+    )
+    .exhaustive();
+}

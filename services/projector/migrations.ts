@@ -1,0 +1,80 @@
+import type { PoolClient } from '../../platform/postgres.ts';
+import { quoteIdent, tablesIn } from '../../platform/postgres.ts';
+
+/**
+ * The read-model schema, as ordered migrations. Each runs once per schema, recorded in
+ * schema_migrations. Timestamps come from event envelopes (never now()) so a rebuild is identical.
+ */
+const migrations: { id: number; sql: (t: (name: string) => string) => string }[] = [
+  {
+    id: 1,
+    sql: (t) => `
+      CREATE TABLE ${t('checkpoints')} (name text PRIMARY KEY, seq bigint NOT NULL);
+      CREATE TABLE ${t('parked_events')} (
+        seq bigint PRIMARY KEY, subject text NOT NULL, reason text NOT NULL,
+        headers jsonb NOT NULL, body text NOT NULL);
+      CREATE TABLE ${t('users')} (
+        user_id text PRIMARY KEY, username text NOT NULL UNIQUE, email text NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'registered', 'expired')),
+        pending_expires_at timestamptz, registered_at timestamptz,
+        alert_emails_paused boolean NOT NULL DEFAULT false, updated_seq bigint NOT NULL);
+      CREATE INDEX ON ${t('users')} (lower(email));
+      CREATE TABLE ${t('sessions')} (
+        session_id uuid PRIMARY KEY, user_id text NOT NULL, opened_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL, closed_at timestamptz);
+      CREATE INDEX ON ${t('sessions')} (user_id);
+      CREATE TABLE ${t('alerts')} (
+        alert_id text PRIMARY KEY, user_id text NOT NULL, base text NOT NULL, quote text NOT NULL,
+        threshold numeric NOT NULL, threshold_text text NOT NULL,
+        set_seq bigint NOT NULL, set_at timestamptz NOT NULL,
+        deleted_seq bigint, deleted_at timestamptz);
+      CREATE INDEX ON ${t('alerts')} (user_id) WHERE deleted_seq IS NULL;
+      -- The notifier finds crossed alerts as a threshold range per pair: this index serves it.
+      CREATE INDEX ON ${t('alerts')} (base, quote, threshold);
+      CREATE TABLE ${t('rate_runs')} (
+        run_seq bigint PRIMARY KEY, provider text NOT NULL, base text NOT NULL, as_of text NOT NULL,
+        fetched_at timestamptz NOT NULL, UNIQUE (provider, as_of));
+      CREATE TABLE ${t('rates')} (
+        run_seq bigint NOT NULL, currency text NOT NULL, rate numeric NOT NULL,
+        PRIMARY KEY (run_seq, currency));
+      CREATE INDEX ON ${t('rates')} (currency, run_seq);
+      CREATE TABLE ${t('alert_triggers')} (
+        alert_id text NOT NULL, run_seq bigint NOT NULL, user_id text NOT NULL,
+        previous_ratio text NOT NULL, current_ratio text NOT NULL, direction text NOT NULL,
+        triggered_at timestamptz NOT NULL, PRIMARY KEY (alert_id, run_seq));
+      CREATE INDEX ON ${t('alert_triggers')} (user_id);
+      CREATE TABLE ${t('emails_sent')} (
+        message_id text PRIMARY KEY, user_id text NOT NULL, kind text NOT NULL,
+        reference text NOT NULL, sent_at timestamptz NOT NULL, seq bigint NOT NULL);
+      CREATE TABLE ${t('activity')} (
+        seq bigint NOT NULL, position int NOT NULL, user_id text NOT NULL, type text NOT NULL,
+        summary text NOT NULL, occurred_at timestamptz NOT NULL, PRIMARY KEY (seq, position));
+      CREATE INDEX ON ${t('activity')} (user_id, seq);
+    `,
+  },
+];
+
+/** Bring `schema` up to date; safe to run on every start and by several instances at once. */
+export async function migrate(client: PoolClient, schema: string): Promise<void> {
+  const t = tablesIn(schema);
+  await client.query('BEGIN');
+  try {
+    // One migrator at a time per schema, across processes.
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`cra-migrate:${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${t('schema_migrations')} (id int PRIMARY KEY)`);
+    const done = new Set((await client.query<{ id: number }>(`SELECT id FROM ${t('schema_migrations')}`)).rows.map((r) => r.id));
+    for (const m of migrations) {
+      if (done.has(m.id)) continue;
+      await client.query(m.sql(t));
+      await client.query(`INSERT INTO ${t('schema_migrations')} (id) VALUES ($1)`, [m.id]);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+/** Tables a rebuild must reproduce exactly (everything but bookkeeping). */
+export const readModelTables = ['users', 'sessions', 'alerts', 'rate_runs', 'rates', 'alert_triggers', 'emails_sent', 'activity', 'parked_events', 'checkpoints'] as const;

@@ -1,0 +1,160 @@
+import { decodeEvents, EventDecodeError } from '../../events/index.ts';
+import type { EventStore, RawMessage } from '../../platform/eventStore.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { tablesIn, type Pool, type PoolClient, type TableNamer } from '../../platform/postgres.ts';
+import { statementsFor } from './applyEvent.ts';
+import { migrate } from './migrations.ts';
+
+export const CHECKPOINT = 'read_models';
+
+export type ProjectorHooks = {
+  onApplied?: (lastSeq: number, count: number) => void;
+  onParked?: (seq: number, reason: string) => void;
+};
+
+/** The checkpoint moved behind what this reader has delivered (a rebuild swapped the schema): start over from it. */
+class CheckpointRewound extends Error {}
+
+const isDataError = (error: unknown) => {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23|42)/.test(code);
+};
+
+async function park(client: PoolClient, t: TableNamer, raw: RawMessage, reason: string): Promise<void> {
+  await client.query(
+    `INSERT INTO ${t('parked_events')} (seq, subject, reason, headers, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+    [raw.seq, raw.subject, reason, JSON.stringify(raw.headers), Buffer.from(raw.body).toString('utf8').replaceAll('\u0000', '\uFFFD')],
+  );
+}
+
+async function applyMessage(client: PoolClient, t: TableNamer, raw: RawMessage, hooks: ProjectorHooks, logger: Logger): Promise<void> {
+  let decoded;
+  try {
+    decoded = decodeEvents(raw.headers, raw.body);
+  } catch (error) {
+    if (!(error instanceof EventDecodeError)) throw error;
+    logger.warn({ seq: raw.seq, subject: raw.subject, reason: error.message }, 'parked an event the projector cannot read');
+    await park(client, t, raw, error.message);
+    hooks.onParked?.(raw.seq, error.message);
+    return;
+  }
+  for (const [position, event] of decoded.events.entries()) {
+    for (const s of statementsFor(event, { seq: raw.seq, position, occurredAt: decoded.meta.occurredAt }, t)) {
+      await client.query(s.text, s.values);
+    }
+  }
+}
+
+/**
+ * Apply a batch and advance the checkpoint in one transaction, so a crash never applies an event twice
+ * or skips one. Messages at or below the checkpoint (another instance got there first) are skipped.
+ * A message whose SQL fails on its data is parked (savepoint per message) instead of blocking the rest.
+ */
+export async function applyBatch(pool: Pool, schema: string, batch: RawMessage[], hooks: ProjectorHooks, logger: Logger, isolate = false): Promise<number> {
+  const t = tablesIn(schema);
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const row = await client.query<{ seq: number }>(`SELECT seq FROM ${t('checkpoints')} WHERE name = $1 FOR UPDATE`, [CHECKPOINT]);
+    const checkpoint = row.rows[0]?.seq ?? 0;
+    if (checkpoint < batch[0]!.seq - 1) throw new CheckpointRewound(`checkpoint ${checkpoint} is behind batch start ${batch[0]!.seq}`);
+    const todo = batch.filter((m) => m.seq > checkpoint);
+    for (const raw of todo) {
+      if (!isolate) {
+        await applyMessage(client, t, raw, hooks, logger);
+        continue;
+      }
+      await client.query('SAVEPOINT one_event');
+      try {
+        await applyMessage(client, t, raw, hooks, logger);
+        await client.query('RELEASE SAVEPOINT one_event');
+      } catch (error) {
+        if (!isDataError(error)) throw error;
+        await client.query('ROLLBACK TO SAVEPOINT one_event');
+        const reason = `read model refused it: ${(error as Error).message}`;
+        logger.warn({ seq: raw.seq, subject: raw.subject, reason }, 'parked an event the read models refuse');
+        await park(client, t, raw, reason);
+        hooks.onParked?.(raw.seq, reason);
+      }
+    }
+    const last = Math.max(checkpoint, batch.at(-1)!.seq);
+    await client.query(
+      `INSERT INTO ${t('checkpoints')} (name, seq) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq`,
+      [CHECKPOINT, last],
+    );
+    await client.query('COMMIT');
+    if (todo.length > 0) hooks.onApplied?.(last, todo.length);
+    return last;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    if (!isolate && isDataError(error)) return applyBatch(pool, schema, batch, hooks, logger, true);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+export async function readCheckpoint(pool: Pool, schema: string): Promise<number> {
+  const r = await pool.query<{ seq: number }>(`SELECT seq FROM ${tablesIn(schema)('checkpoints')} WHERE name = $1`, [CHECKPOINT]);
+  return r.rows[0]?.seq ?? 0;
+}
+
+export async function migrateSchema(pool: Pool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await migrate(client, schema);
+  } finally {
+    client.release();
+  }
+}
+
+export type ProjectorOptions = {
+  store: EventStore;
+  pool: Pool;
+  schema: string;
+  logger: Logger;
+  batchSize?: number;
+  /** Stop following at this sequence (rebuilds); otherwise follow the log until `signal` aborts. */
+  untilSeq?: number;
+  signal?: AbortSignal;
+  hooks?: ProjectorHooks;
+  retryDelayMs?: number;
+};
+
+/** Follow the log into the read models. Survives Postgres and NATS outages by retrying from its checkpoint. */
+export async function runProjector(options: ProjectorOptions): Promise<void> {
+  const { store, pool, schema, logger, signal } = options;
+  const batchSize = options.batchSize ?? 500;
+  const hooks = options.hooks ?? {};
+  const retryDelay = options.retryDelayMs ?? 1_000;
+  let migrated = false;
+  while (!signal?.aborted) {
+    try {
+      if (!migrated) {
+        await migrateSchema(pool, schema);
+        migrated = true;
+      }
+      const from = (await readCheckpoint(pool, schema)) + 1;
+      if (options.untilSeq !== undefined && from > options.untilSeq) return;
+      let batch: RawMessage[] = [];
+      const reader = store.read({ fromSeq: from, ...(options.untilSeq !== undefined ? { untilSeq: options.untilSeq } : { follow: true }), ...(signal ? { signal } : {}) });
+      for await (const raw of reader) {
+        batch.push(raw);
+        if (batch.length >= batchSize || raw.pending === 0 || raw.seq === options.untilSeq) {
+          await applyBatch(pool, schema, batch, hooks, logger);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) await applyBatch(pool, schema, batch, hooks, logger);
+      if (options.untilSeq !== undefined) return;
+    } catch (error) {
+      if (signal?.aborted) return;
+      if (error instanceof CheckpointRewound) {
+        logger.info({ reason: error.message }, 'projector restarting from its checkpoint');
+        continue;
+      }
+      logger.error({ err: error }, `projector failed; retrying in ${retryDelay} ms`);
+      await new Promise((r) => setTimeout(r, retryDelay));
+    }
+  }
+}
