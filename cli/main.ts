@@ -7,6 +7,7 @@ import { openConnections } from './connect.ts';
 import { printEvents } from './events.ts';
 import { startCommand } from './start.ts';
 import { replayCommand } from './replay.ts';
+import { fetchRatesCommand } from './fetchRates.ts';
 
 const usage = `usage: cra <command>
   start [web command projector notifier scheduler]   run the services (all when none is named)
@@ -21,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start':
       return startCommand(config, rest, logger);
+    case 'fetch-rates':
+      return fetchRatesCommand(config, logger);
     case 'replay': {
       const { values } = parseArgs({ args: rest, options: { verify: { type: 'boolean', default: false } } });
       return replayCommand(config, logger, { verify: values.verify ?? false });

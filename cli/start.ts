@@ -5,10 +5,11 @@ import { linkSecret } from '../platform/tokens.ts';
 import { startCommandService } from '../services/command/main.ts';
 import { startProjector } from '../services/projector/main.ts';
 import { migrateSchema } from '../services/projector/projector.ts';
+import { startScheduler } from '../services/scheduler/main.ts';
 import { openConnections, type Connections } from './connect.ts';
 import { resolveSecret, startInfrastructure } from './runtime.ts';
 
-export const serviceNames = ['command', 'projector'] as const;
+export const serviceNames = ['command', 'projector', 'scheduler'] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
 type ServiceDeps = { config: Config; conn: Connections; logger: Logger; secret: string };
@@ -17,6 +18,7 @@ type Started = { stop: Closer; url?: string };
 const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
   command: async ({ conn, logger, secret }) =>
     startCommandService(conn.nc, { store: conn.store, ns: conn.ns, linkSecret: linkSecret(secret), now: () => new Date(), logger: logger.child({ service: 'command' }) }),
+  scheduler: async ({ config, conn, logger }) => startScheduler({ config, store: conn.store, logger, fetchOnStart: true }),
   projector: async ({ conn, logger }) => startProjector({ store: conn.store, pool: conn.pool, schema: conn.schema, logger: logger.child({ service: 'projector' }) }),
 };
 
