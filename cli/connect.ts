@@ -11,7 +11,7 @@ export type Connections = { nc: NatsConnection; store: EventStore; pool: Pool; n
 export async function openConnections(config: Config, urls: { natsUrl: string; databaseUrl: string }, logger: Logger, name: string): Promise<Connections> {
   const ns = namespaceFor(config.CRA_NAMESPACE);
   const nc = await connectNats(urls.natsUrl, { name, logger });
-  const store = await EventStore.open(nc, ns);
+  const store = await EventStore.open(nc, ns, { replicas: config.CRA_STREAM_REPLICAS });
   const pool = createPool(urls.databaseUrl);
   return {
     nc,

@@ -39,6 +39,7 @@ export const ConfigSchema = z.object({
   CRA_DATA_DIR: z.string().min(1).default('./.cra'),
   // Isolation knobs for tests, benchmarks and shared clusters: stream/subject namespace and read-model schema.
   CRA_NAMESPACE: z.string().regex(/^[a-z0-9]{1,32}$/, 'must be 1–32 lowercase letters or digits').optional(),
+  CRA_STREAM_REPLICAS: z.coerce.number().int('must be a whole number').min(1, 'must be 1–5').max(5, 'must be 1–5').default(1),
   CRA_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lowercase SQL identifier').default('cra'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
