@@ -77,15 +77,15 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
     ])
     .with({ type: 'RatesFetched' }, ({ data }) => {
       const currencies = Object.keys(data.rates);
+      // One statement: the rates go in only with a new run, so a duplicate publication adds nothing.
       return [
         {
-          text: `INSERT INTO ${t('rate_runs')} (run_seq, provider, base, as_of, fetched_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-          values: [ctx.seq, data.provider, data.base, data.asOf, data.fetchedAt],
-        },
-        {
-          text: `INSERT INTO ${t('rates')} (run_seq, currency, rate)
-                 SELECT $1, c, r::numeric FROM unnest($2::text[], $3::text[]) AS x(c, r) ON CONFLICT DO NOTHING`,
-          values: [ctx.seq, currencies, currencies.map((c) => data.rates[c])],
+          text: `WITH run AS (
+                   INSERT INTO ${t('rate_runs')} (run_seq, provider, base, as_of, fetched_at) VALUES ($1, $2, $3, $4, $5)
+                   ON CONFLICT DO NOTHING RETURNING run_seq)
+                 INSERT INTO ${t('rates')} (run_seq, currency, rate)
+                 SELECT run.run_seq, c, r::numeric FROM run, unnest($6::text[], $7::text[]) AS x(c, r)`,
+          values: [ctx.seq, data.provider, data.base, data.asOf, data.fetchedAt, currencies, currencies.map((c) => data.rates[c])],
         },
       ];
     })

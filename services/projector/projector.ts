@@ -5,7 +5,9 @@ import { tablesIn, type Pool, type PoolClient, type TableNamer } from '../../pla
 import { statementsFor } from './applyEvent.ts';
 import { migrate } from './migrations.ts';
 
-export const CHECKPOINT = 'read_models';
+import { READ_MODELS_CHECKPOINT as CHECKPOINT } from '../../platform/projectionWait.ts';
+
+export { CHECKPOINT };
 
 export type ProjectorHooks = {
   onApplied?: (lastSeq: number, count: number) => void;

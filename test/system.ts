@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import { commandClient } from '../platform/commandClient.ts';
+import { linkSecret } from '../platform/tokens.ts';
+import { startCommandService } from '../services/command/main.ts';
+import { startProjector } from '../services/projector/main.ts';
+import { migrateSchema } from '../services/projector/projector.ts';
+import { buildWebApp } from '../web/app.ts';
+import type { WebDeps } from '../web/deps.ts';
+import { openTestWorld, type TestWorld } from './harness.ts';
+
+export const TEST_SECRET = 'a test secret that is certainly long enough';
+
+/** The whole system in one test process on the real servers: command service, projector and web (inject only). */
+export async function startTestSystem(options: { web?: Partial<WebDeps> } = {}) {
+  const world: TestWorld = await openTestWorld();
+  await migrateSchema(world.pool, world.schema);
+  const secret = linkSecret(TEST_SECRET);
+  const command = startCommandService(world.nc, { store: world.store, ns: world.ns, linkSecret: secret, now: () => new Date(), logger: world.logger });
+  const projector = startProjector({ store: world.store, pool: world.pool, schema: world.schema, logger: world.logger });
+  const send = commandClient(world.nc, world.ns);
+  const app: FastifyInstance = await buildWebApp({
+    send,
+    pool: world.pool,
+    schema: world.schema,
+    secret: TEST_SECRET,
+    publicUrl: 'http://localhost:7007',
+    logger: world.logger,
+    natsIsConnected: () => !world.nc.isClosed(),
+    ...options.web,
+  });
+  return {
+    world,
+    app,
+    send,
+    linkSecret: secret,
+    close: async () => {
+      await app.close();
+      await command.stop();
+      await projector.stop();
+      await world.close();
+    },
+  };
+}
+export type TestSystem = Awaited<ReturnType<typeof startTestSystem>>;

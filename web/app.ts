@@ -1,0 +1,26 @@
+import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { WebDeps } from './deps.ts';
+import { securityPlugin } from './plugins/security.ts';
+import { sessionPlugin } from './plugins/session.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { assetRoutes } from './routes/assets.ts';
+
+/** The web app, built from its dependencies; tests drive it with inject(), `cra start web` listens. */
+export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ service: 'web' }) as FastifyBaseLogger,
+    bodyLimit: 64 * 1024,
+    trustProxy: true,
+    disableRequestLogging: true,
+  });
+  await app.register(securityPlugin);
+  await app.register(formbody);
+  await app.register(rateLimit, { global: false });
+  await app.register(sessionPlugin, deps);
+  await app.register(assetRoutes);
+  await app.register(accountRoutes, deps);
+  app.get('/', (request, reply) => reply.redirect(request.account ? '/alerts' : '/login', 303));
+  return app;
+}

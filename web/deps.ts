@@ -1,0 +1,25 @@
+import type { SendCommand } from '../platform/commandClient.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Pool } from '../platform/postgres.ts';
+
+export type RateLimit = { max: number; timeWindowMs: number };
+
+/** Everything the web needs, passed in: the app itself opens no connection and reads no environment. */
+export type WebDeps = {
+  send: SendCommand;
+  pool: Pool;
+  schema: string;
+  /** Signs session cookies and CSRF cookies. */
+  secret: string;
+  publicUrl: string;
+  logger: Logger;
+  now?: () => Date;
+  /** Bounded wait for the projector after a command, so users see their own change. */
+  projectionWaitMs?: number;
+  rateLimits?: Partial<Record<'loginPerClient' | 'loginPerUsername' | 'registerPerClient' | 'emailLinksPerClient', RateLimit>>;
+  /** Is NATS reachable right now? (for /healthz and the 503 page) */
+  natsIsConnected?: () => boolean;
+  /** Extra routes of the all-in-one start (the dev mailbox). */
+  devMailbox?: { list: () => Promise<{ id: string; to: string; subject: string; date: string }[]>; read: (id: string) => Promise<{ html: string; text: string; subject: string; to: string } | undefined> };
+  metrics?: { register: { metrics: () => Promise<string>; contentType: string } };
+};

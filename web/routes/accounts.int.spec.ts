@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subjects } from '../../events/index.ts';
+import { linkToken } from '../../platform/tokens.ts';
+import { userIdFor } from '../../services/command/user/userState.ts';
+import { startTestSystem, type TestSystem } from '../../test/system.ts';
+import { webClient } from '../../test/webClient.ts';
+
+let system: TestSystem;
+beforeAll(async () => {
+  system = await startTestSystem({ web: { rateLimits: { loginPerUsername: { max: 4, timeWindowMs: 60_000 } } } });
+});
+afterAll(async () => system?.close());
+
+/** The link the notifier would email, recomputed from the nonce in the log (the SMTP journey is tested end to end elsewhere). */
+async function linkFor(username: string, purpose: 'verify' | 'reset') {
+  const userId = userIdFor(username);
+  const { history } = await system.world.store.load(subjects.user(system.world.ns, userId));
+  const events = history.flatMap((h) => h.events);
+  const wanted = purpose === 'verify' ? ['RegistrationRequested', 'VerificationReissued'] : ['PasswordResetRequested'];
+  const last = events.filter((e) => wanted.includes(e.type)).at(-1) as { data: { tokenNonce: string } };
+  return linkToken(system.linkSecret, purpose, userId, last.data.tokenNonce);
+}
+
+async function registerAndVerify(username: string, password = 'correct horse battery') {
+  const browser = webClient(system.app);
+  await browser.get('/register');
+  const res = await browser.post('/register', { username, email: `${username}@example.com`, password });
+  expect(res.status).toBe(200);
+  expect((await browser.get(`/verify?token=${await linkFor(username, 'verify')}`)).status).toBe(200);
+  return browser;
+}
+
+describe('accounts over HTTP', () => {
+  it('registers, verifies, logs in and out, and refuses the old cookie afterwards', async () => {
+    const browser = webClient(system.app);
+    expect((await browser.get('/register')).body).toContain('name="_csrf"');
+    const registered = await browser.post('/register', { username: 'Ada', email: 'ada@example.com', password: 'correct horse battery' });
+    expect(registered.status).toBe(200);
+    expect(registered.body).toContain('Check your email');
+
+    await browser.get('/login');
+    expect((await browser.post('/login', { username: 'ada', password: 'correct horse battery' })).status).toBe(401);
+
+    const verified = await browser.get(`/verify?token=${await linkFor('ada', 'verify')}`);
+    expect(verified.status).toBe(200);
+    expect(verified.body).toContain('Your account is ready');
+    expect((await browser.get(`/verify?token=${await linkFor('ada', 'verify')}`)).status).toBe(410);
+
+    const login = await browser.post('/login', { username: 'ada', password: 'correct horse battery' });
+    expect(login.status).toBe(303);
+    expect(login.location).toBe('/alerts');
+    const cookie = browser.cookie('cra_session')!;
+    const setCookie = String(login.headers['set-cookie']);
+    expect(setCookie).toMatch(/cra_session=.*HttpOnly/i);
+    expect(setCookie).toMatch(/SameSite=Lax/i);
+
+    expect((await browser.get('/login')).location).toBe('/alerts');
+    const logout = await browser.post('/logout');
+    expect(logout.status).toBe(303);
+    expect(browser.cookie('cra_session')).toBeUndefined();
+
+    const replayed = webClient(system.app);
+    replayed.setCookie('cra_session', cookie);
+    const page = await replayed.get('/login');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Log in');
+  });
+
+  it('gives the same answer for an unknown user and a wrong password', async () => {
+    await registerAndVerify('grace');
+    const browser = webClient(system.app, { ip: '10.0.0.2' });
+    await browser.get('/login');
+    const unknown = await browser.post('/login', { username: 'nobody', password: 'whatever password' });
+    const wrong = await browser.post('/login', { username: 'grace', password: 'wrong password!!' });
+    expect(unknown.status).toBe(401);
+    expect(wrong.status).toBe(401);
+    const message = (body: string) => /<p class="form-error" role="alert">([^<]*)<\/p>/.exec(body)?.[1];
+    expect(message(unknown.body)).toBe('Wrong username or password');
+    expect(message(wrong.body)).toBe(message(unknown.body));
+  });
+
+  it('limits login attempts per username with a 429 and a clear message', async () => {
+    await registerAndVerify('bruteforced');
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const browser = webClient(system.app, { ip: `10.1.0.${i}` });
+      await browser.get('/login');
+      const res = await browser.post('/login', { username: 'bruteforced', password: 'wrong password!!' });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(res.body).toContain('Too many attempts');
+        expect(res.headers['retry-after']).toBeDefined();
+      }
+    }
+    expect(statuses.slice(0, 4)).toEqual([401, 401, 401, 401]);
+    expect(statuses.slice(4)).toEqual([429, 429]);
+  });
+
+  it.each([
+    [{ username: '', email: 'a@example.com', password: 'long enough pw' }, 'username', 'Use at least 3 characters'],
+    [{ username: 'ab', email: 'a@example.com', password: 'long enough pw' }, 'username', 'Use at least 3 characters'],
+    [{ username: 'x'.repeat(33), email: 'a@example.com', password: 'long enough pw' }, 'username', 'Use at most 32 characters'],
+    [{ username: 'bad name!', email: 'a@example.com', password: 'long enough pw' }, 'username', 'Use only letters'],
+    [{ username: '<b>mark</b>', email: 'a@example.com', password: 'long enough pw' }, 'username', 'Use only letters'],
+    [{ username: 'okname', email: 'not-an-email', password: 'long enough pw' }, 'email', 'Enter a valid email address'],
+    [{ username: 'okname', email: 'a@example.com', password: 'short' }, 'password', 'Use at least 10 characters'],
+  ])('refuses %j with a 4xx and the message beside the field, writing nothing', async (form, fieldName, message) => {
+    const before = await system.world.store.lastSeq();
+    const browser = webClient(system.app);
+    await browser.get('/register');
+    const res = await browser.post('/register', form);
+    expect(res.status).toBe(422);
+    expect(res.body).toMatch(new RegExp(`id="f-${fieldName}-error">${message}`));
+    expect(res.body).not.toContain('<b>mark</b>');
+    expect(await system.world.store.lastSeq()).toBe(before);
+  });
+
+  it('refuses a state change without the right CSRF token', async () => {
+    const before = await system.world.store.lastSeq();
+    const browser = webClient(system.app);
+    await browser.get('/register');
+    const missing = await browser.postRaw('/register', { username: 'csrfless', email: 'c@example.com', password: 'long enough pw' });
+    const wrong = await browser.postRaw('/register', { _csrf: 'forged', username: 'csrfless', email: 'c@example.com', password: 'long enough pw' });
+    expect(missing.status).toBe(403);
+    expect(wrong.status).toBe(403);
+    expect(wrong.body).not.toMatch(/at .*\.ts:\d+/);
+    expect(await system.world.store.lastSeq()).toBe(before);
+  });
+
+  it('answers a taken username beside the field', async () => {
+    await registerAndVerify('taken');
+    const browser = webClient(system.app);
+    await browser.get('/register');
+    const res = await browser.post('/register', { username: 'TAKEN', email: 'x@example.com', password: 'long enough pw' });
+    expect(res.status).toBe(422);
+    expect(res.body).toContain('id="f-username-error">That username is taken');
+  });
+
+  it('resets a forgotten password with a single-use link and ends every session', async () => {
+    const browser = await registerAndVerify('forgetful');
+    await browser.get('/login');
+    expect((await browser.post('/login', { username: 'forgetful', password: 'correct horse battery' })).status).toBe(303);
+
+    const other = webClient(system.app);
+    await other.get('/password/forgot');
+    const asked = await other.post('/password/forgot', { email: 'forgetful@example.com' });
+    const unknown = await other.post('/password/forgot', { email: 'nobody@example.com' });
+    expect(asked.status).toBe(200);
+    const withoutTokens = (body: string) => body.replace(/value="[^"]*"/g, '').replace(/hx-headers:inherited='[^']*'/g, '');
+    expect(withoutTokens(unknown.body)).toBe(withoutTokens(asked.body));
+
+    const token = await linkFor('forgetful', 'reset');
+    await other.get(`/password/reset?token=${token}`);
+    expect((await other.post('/password/reset', { token, password: 'a brand new password' })).status).toBe(200);
+    expect((await other.post('/password/reset', { token, password: 'another new password' })).status).toBe(410);
+
+    expect((await browser.get('/alerts')).status).not.toBe(200);
+    await other.get('/login');
+    expect((await other.post('/login', { username: 'forgetful', password: 'correct horse battery' })).status).toBe(401);
+    expect((await other.post('/login', { username: 'forgetful', password: 'a brand new password' })).status).toBe(303);
+  });
+
+  it('serves htmx from our own origin under a strict CSP', async () => {
+    const res = await system.app.inject({ url: '/login' });
+    expect(res.headers['content-security-policy']).toMatch(/script-src 'self'/);
+    expect(res.headers['content-security-policy']).not.toMatch(/unsafe-inline|unsafe-eval/);
+    expect(res.body).toContain('<script src="/assets/htmx.min.js" defer></script>');
+    expect(res.body).not.toMatch(/<script>|<script [^s]/);
+    const htmx = await system.app.inject({ url: '/assets/htmx.min.js' });
+    expect(htmx.statusCode).toBe(200);
+    expect(htmx.body).toContain('htmx');
+  });
+});

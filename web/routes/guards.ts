@@ -1,0 +1,46 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CommandReply } from '../../events/index.ts';
+import type { RateLimit } from '../deps.ts';
+import { sendPage } from '../respond.ts';
+import { messagePage } from '../views/accounts.ts';
+
+/**
+ * A named rate limit over a request key (client address, username…). Returns the message to show when
+ * the limit is exceeded (and sets Retry-After), or undefined when the request may go on.
+ */
+export function limiter(app: FastifyInstance, name: string, limit: RateLimit, key: (request: FastifyRequest) => string) {
+  const check = app.createRateLimit({ max: limit.max, timeWindow: limit.timeWindowMs, keyGenerator: (request) => `${name}:${key(request)}` });
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<string | undefined> => {
+    const result = await check(request);
+    // isAllowed is true only for allow-listed keys; isExceeded is the verdict.
+    if (result.isAllowed || !result.isExceeded) return undefined;
+    reply.header('Retry-After', String(result.ttlInSeconds));
+    return `Too many attempts. Try again in ${result.ttlInSeconds} seconds.`;
+  };
+}
+
+/** The one place a failed command becomes an HTTP answer (field-level errors are handled by each form). */
+export function commandFailed(request: FastifyRequest, reply: FastifyReply, result: Extract<CommandReply, { ok: false }>) {
+  const [status, title, text] = ((): [number, string, string] => {
+    switch (result.error) {
+      case 'NOT_FOUND':
+        return [404, 'Not found', 'There is nothing here (or it is not yours).'];
+      case 'INVALID_COMMAND':
+      case 'ALREADY_EXISTS':
+        return [400, 'Request refused', 'That request was not valid. Go back and check the form.'];
+      case 'USERNAME_TAKEN':
+        return [422, 'Username taken', 'That username is taken.'];
+      case 'TOKEN_INVALID':
+      case 'TOKEN_EXPIRED':
+      case 'TOKEN_USED':
+        return [400, 'Link not valid', 'That link is not valid any more.'];
+      case 'INVALID_CREDENTIALS':
+        return [401, 'Log in', 'Wrong username or password.'];
+      case 'CONFLICT':
+      case 'UNAVAILABLE':
+        return [503, 'Temporarily unavailable', 'The service is temporarily unavailable. Nothing was changed; try again in a moment.'];
+    }
+  })();
+  if (status === 503) request.log.warn({ error: result.error, reason: result.message }, 'command failed');
+  return sendPage(request, reply, { status, title, body: messagePage(title, text, { href: '/', label: 'Go home' }) });
+}
