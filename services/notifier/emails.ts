@@ -1,0 +1,215 @@
+import type { EventData } from '../../events/index.ts';
+import type { Direction } from './crossing.ts';
+import { formatRatio } from './ratio.ts';
+
+/** A rendered email, ready for nodemailer's sendMail({ subject, text, html, headers }). */
+export type Email = { subject: string; text: string; html: string; headers: Record<string, string> };
+
+export type EmailKind = EventData<'EmailSent'>['kind'];
+
+const PRODUCT = 'Currency Ratio Alerter';
+
+// Automated mail: tells mail servers and vacation responders not to auto-reply (RFC 3834).
+const AUTOMATED = { 'Auto-Submitted': 'auto-generated' } as const;
+
+// ---- HTML: every interpolated value is escaped unless it is already HTML built by `html` ----
+
+class Html {
+  constructor(readonly value: string) {}
+}
+
+const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => entities[c]!);
+}
+
+function render(value: unknown): string {
+  if (value instanceof Html) return value.value;
+  if (Array.isArray(value)) return value.map(render).join('');
+  return escapeHtml(String(value));
+}
+
+function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+  return new Html(strings.reduce((out, s, i) => out + render(values[i - 1]) + s));
+}
+
+function page(title: string, body: Html): string {
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>
+<body style="font-family: system-ui, sans-serif; line-height: 1.5; color: #222; max-width: 40em">
+${body}
+<p style="color: #666; font-size: small">${PRODUCT}</p>
+</body></html>
+`.value;
+}
+
+/** Links in emails are http(s) only, normalised by the URL parser (no quotes, spaces or angle brackets left). */
+function safeUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error(`refusing a ${parsed.protocol} link in an email`);
+  return parsed.href;
+}
+
+/** Subjects are one line whatever the data. */
+function oneLine(value: string): string {
+  return value.replace(/[\r\n]+/g, ' ');
+}
+
+// ---- the emails ----
+
+export function verificationEmail({ username, link }: { username: string; link: string }): Email {
+  const url = safeUrl(link);
+  const subject = `Confirm your ${PRODUCT} registration`;
+  const text = [
+    `Hello ${username},`,
+    '',
+    'Follow this link to finish registering your account:',
+    '',
+    url,
+    '',
+    'The link works for 24 hours. If you did not register, ignore this email and nothing will be created.',
+    '',
+  ].join('\n');
+  const body = html`<p>Hello ${username},</p>
+<p>Follow this link to finish registering your account:</p>
+<p><a href="${url}">Confirm my registration</a></p>
+<p>The link works for 24 hours. If you did not register, ignore this email and nothing will be created.</p>`;
+  return { subject, text, html: page(subject, body), headers: { ...AUTOMATED } };
+}
+
+export function passwordResetEmail({ username, link }: { username: string; link: string }): Email {
+  const url = safeUrl(link);
+  const subject = `Reset your ${PRODUCT} password`;
+  const text = [
+    `Hello ${username},`,
+    '',
+    'Follow this link to choose a new password:',
+    '',
+    url,
+    '',
+    'If you did not ask for this, ignore this email: your password stays as it is.',
+    '',
+  ].join('\n');
+  const body = html`<p>Hello ${username},</p>
+<p>Follow this link to choose a new password:</p>
+<p><a href="${url}">Choose a new password</a></p>
+<p>If you did not ask for this, ignore this email: your password stays as it is.</p>`;
+  return { subject, text, html: page(subject, body), headers: { ...AUTOMATED } };
+}
+
+/** One triggered alert in a digest; ratios are QUOTE per 1 BASE as recorded in AlertTriggered. */
+export type DigestTrigger = { pair: string; threshold: string; previousRatio: string; currentRatio: string; direction: Direction };
+
+const going: Record<Direction, string> = { up: 'going up', down: 'going down' };
+const arrow: Record<Direction, string> = { up: '↑', down: '↓' };
+
+function shown(trigger: DigestTrigger) {
+  // Enough digits that "was" and "now" sit visibly on their side of the threshold.
+  return {
+    was: formatRatio(trigger.previousRatio, 6, trigger.threshold),
+    now: formatRatio(trigger.currentRatio, 6, trigger.threshold),
+  };
+}
+
+/** The one email per user per run listing every alert of theirs the run triggered (DESIGN §4). */
+export function alertDigestEmail(input: {
+  username: string;
+  alertsUrl: string;
+  unsubscribeUrl: string;
+  triggers: readonly DigestTrigger[];
+  asOf: string;
+}): Email {
+  const { username, triggers, asOf } = input;
+  const first = triggers[0];
+  if (!first) throw new Error('an alert digest needs at least one triggered alert');
+  const alertsUrl = safeUrl(input.alertsUrl);
+  const unsubscribeUrl = safeUrl(input.unsubscribeUrl);
+  const subject = oneLine(
+    triggers.length === 1
+      ? `${first.pair} crossed ${first.threshold} ${going[first.direction]}`
+      : `${triggers.length} of your currency alerts triggered`,
+  );
+  const intro =
+    triggers.length === 1
+      ? `The rates of ${asOf} moved one of your alerts across its threshold:`
+      : `The rates of ${asOf} moved these alerts of yours across their thresholds:`;
+  const text = [
+    `Hello ${username},`,
+    '',
+    intro,
+    '',
+    ...triggers.map((t) => {
+      const { was, now } = shown(t);
+      return `- ${t.pair} crossed ${t.threshold} ${going[t.direction]}: was ${was}, now ${now}`;
+    }),
+    '',
+    `Your alerts: ${alertsUrl}`,
+    '',
+    `To stop alert emails, unsubscribe: ${unsubscribeUrl}`,
+    '',
+  ].join('\n');
+  const rows = triggers.map((t) => {
+    const { was, now } = shown(t);
+    return html`<tr><td>${t.pair}</td><td>${t.threshold}</td><td>${arrow[t.direction]} ${going[t.direction]}</td><td>${was}</td><td>${now}</td></tr>
+`;
+  });
+  const body = html`<p>Hello ${username},</p>
+<p>${intro}</p>
+<table cellpadding="6" style="border-collapse: collapse; text-align: left">
+<thead><tr><th>Pair</th><th>Threshold</th><th>Direction</th><th>Was</th><th>Now</th></tr></thead>
+<tbody>
+${rows}</tbody>
+</table>
+<p><a href="${alertsUrl}">See your alerts</a></p>
+<p style="font-size: small">To stop alert emails, <a href="${unsubscribeUrl}">unsubscribe</a>.</p>`;
+  return {
+    subject,
+    text,
+    html: page(subject, body),
+    headers: {
+      ...AUTOMATED,
+      // One-click unsubscribe (RFC 8058): mail clients POST "List-Unsubscribe=One-Click" to the URL.
+      'List-Unsubscribe': `<${unsubscribeUrl}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    },
+  };
+}
+
+// ---- Message-ID ----
+
+const kindToken: Record<EmailKind, string> = { verification: 'verify', 'password-reset': 'reset', 'alert-digest': 'digest' };
+const utf8 = new TextEncoder();
+const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
+/**
+ * The reference as an RFC 5322 dot-atom, reversibly: letters, digits, "_" and "-" stay, a dot stays where a
+ * dot-atom allows one, every other byte becomes =XX (so distinct references never share a Message-ID).
+ */
+function dotAtom(reference: string): string {
+  let out = '';
+  const chars = [...reference];
+  chars.forEach((c, i) => {
+    const dotAllowed = c === '.' && i > 0 && i < chars.length - 1 && !out.endsWith('.');
+    if (/^[A-Za-z0-9_-]$/.test(c) || dotAllowed) out += c;
+    else for (const byte of utf8.encode(c)) out += `=${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  });
+  return out;
+}
+
+/**
+ * A deterministic Message-ID (RFC 5322 msg-id), e.g. <digest.123.u1@example.com> for the digest of run 123 to
+ * user u1, so a resend after a crash is recognisably the same mail. The reference is visible: never a secret.
+ */
+export function messageIdFor(kind: EmailKind, reference: string, domain: string): string {
+  if (reference === '') throw new Error('a Message-ID needs a reference');
+  if (!DOMAIN.test(domain)) throw new Error(`"${domain}" is not a domain for a Message-ID`);
+  return `<${kindToken[kind]}.${dotAtom(reference)}@${domain}>`;
+}
+
+/** The domain of a sender address such as `CRA <alerts@example.com>`, for messageIdFor. */
+export function mailDomainOf(from: string): string {
+  const domain = /@([^@<>\s]+)>?\s*$/.exec(from)?.[1];
+  if (!domain || !DOMAIN.test(domain)) throw new Error(`cannot find a domain in the sender address "${from}"`);
+  return domain;
+}

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { alertDigestEmail, escapeHtml, mailDomainOf, messageIdFor, passwordResetEmail, verificationEmail, type DigestTrigger } from './emails.ts';
+
+const hostile = '<script>alert("x")</script>&\'';
+
+describe('escapeHtml', () => {
+  it('escapes the five HTML-significant characters', () => {
+    expect(escapeHtml(`<a href="x">Tom & Jerry's</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;');
+  });
+});
+
+describe.each([
+  ['verificationEmail', verificationEmail, /registration/i],
+  ['passwordResetEmail', passwordResetEmail, /password/i],
+] as const)('%s', (_name, template, subjectWords) => {
+  const link = 'https://cra.example/verify?token=abc&x=1';
+
+  it('greets the user and carries the link in both parts', () => {
+    const email = template({ username: 'alice', link });
+    expect(email.subject).toMatch(subjectWords);
+    expect(email.text).toContain('Hello alice,');
+    expect(email.text).toContain(link);
+    expect(email.html).toContain('<a href="https://cra.example/verify?token=abc&amp;x=1">');
+    expect(email.headers).toEqual({ 'Auto-Submitted': 'auto-generated' });
+  });
+
+  it('escapes a hostile username in the HTML part', () => {
+    const email = template({ username: hostile, link });
+    expect(email.html).not.toContain('<script>');
+    expect(email.html).toContain('Hello &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;,');
+    expect(email.text).toContain(`Hello ${hostile},`);
+  });
+
+  it('refuses a link that is not http(s)', () => {
+    expect(() => template({ username: 'alice', link: 'javascript:alert(1)' })).toThrow(/javascript/);
+    expect(() => template({ username: 'alice', link: 'not a url' })).toThrow();
+  });
+});
+
+describe('alertDigestEmail', () => {
+  const up: DigestTrigger = { pair: 'EUR/USD', threshold: '1.08', previousRatio: '1.0799999999', currentRatio: '1.0825391', direction: 'up' };
+  const down: DigestTrigger = { pair: 'USD/JPY', threshold: '150', previousRatio: '151.234567', currentRatio: '149.5', direction: 'down' };
+  const digest = (triggers: DigestTrigger[], username = 'alice') =>
+    alertDigestEmail({
+      username,
+      alertsUrl: 'https://cra.example/alerts',
+      unsubscribeUrl: 'https://cra.example/unsubscribe?u=u1&sig=abc',
+      triggers,
+      asOf: '2026-11-02',
+    });
+
+  it('lists every triggered alert with pair, threshold, direction and both ratios', () => {
+    const email = digest([up, down]);
+    expect(email.subject).toBe('2 of your currency alerts triggered');
+    expect(email.text).toContain('The rates of 2026-11-02 moved these alerts of yours across their thresholds:');
+    expect(email.text).toContain('- EUR/USD crossed 1.08 going up: was 1.0799999999, now 1.08254');
+    expect(email.text).toContain('- USD/JPY crossed 150 going down: was 151.235, now 149.5');
+    expect(email.html).toContain('<tr><td>EUR/USD</td><td>1.08</td><td>↑ going up</td><td>1.0799999999</td><td>1.08254</td></tr>');
+    expect(email.html).toContain('<tr><td>USD/JPY</td><td>150</td><td>↓ going down</td><td>151.235</td><td>149.5</td></tr>');
+    expect(email.html).toContain('<a href="https://cra.example/alerts">See your alerts</a>');
+    expect(email.text).toContain('Your alerts: https://cra.example/alerts');
+  });
+
+  it('names the pair in the subject when one alert triggered', () => {
+    const email = digest([down]);
+    expect(email.subject).toBe('USD/JPY crossed 150 going down');
+    expect(email.text).toContain('moved one of your alerts across its threshold');
+  });
+
+  it('offers one-click unsubscribe (RFC 8058) and a visible unsubscribe link', () => {
+    const email = digest([up]);
+    expect(email.headers).toEqual({
+      'Auto-Submitted': 'auto-generated',
+      'List-Unsubscribe': '<https://cra.example/unsubscribe?u=u1&sig=abc>',
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    });
+    expect(email.html).toContain('<a href="https://cra.example/unsubscribe?u=u1&amp;sig=abc">unsubscribe</a>');
+    expect(email.text).toContain('unsubscribe: https://cra.example/unsubscribe?u=u1&sig=abc');
+  });
+
+  it('escapes user data in the HTML part', () => {
+    const email = digest([{ ...up, pair: '<b>EUR</b>/USD' }], hostile);
+    expect(email.html).not.toContain('<script>');
+    expect(email.html).not.toContain('<b>');
+    expect(email.html).toContain('&lt;b&gt;EUR&lt;/b&gt;/USD');
+    expect(email.html).toContain('Hello &lt;script&gt;');
+  });
+
+  it('keeps the subject on one line and refuses an empty digest', () => {
+    expect(digest([{ ...up, pair: 'EUR/USD\r\nBcc: x@y' }]).subject).toBe('EUR/USD Bcc: x@y crossed 1.08 going up');
+    expect(() => digest([])).toThrow(/at least one/);
+  });
+});
+
+describe('messageIdFor', () => {
+  // RFC 5322 msg-id with a dot-atom left side and a domain right side.
+  const atext = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+  const msgId = new RegExp(`^<${atext}(\\.${atext})*@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*>$`);
+
+  it('is deterministic, so a resend after a crash is the same mail', () => {
+    expect(messageIdFor('alert-digest', '123.u1', 'example.com')).toBe('<digest.123.u1@example.com>');
+    expect(messageIdFor('alert-digest', '123.u1', 'example.com')).toBe(messageIdFor('alert-digest', '123.u1', 'example.com'));
+    expect(messageIdFor('verification', 'u-42', 'localhost')).toBe('<verify.u-42@localhost>');
+    expect(messageIdFor('password-reset', 'u-42', 'localhost')).toBe('<reset.u-42@localhost>');
+  });
+
+  it('differs for different kinds and references', () => {
+    const ids = new Set([
+      messageIdFor('alert-digest', '123.u1', 'example.com'),
+      messageIdFor('alert-digest', '124.u1', 'example.com'),
+      messageIdFor('alert-digest', '123.u2', 'example.com'),
+      messageIdFor('verification', '123.u1', 'example.com'),
+      messageIdFor('alert-digest', '123=2Eu1', 'example.com'),
+      messageIdFor('alert-digest', '123..u1', 'example.com'),
+    ]);
+    expect(ids.size).toBe(6);
+  });
+
+  it('turns any reference into a valid msg-id', () => {
+    for (const reference of ['123.u1', '.lead', 'trail.', 'a..b', 'with space', 'x@y>z', 'ü€', '=', '.']) {
+      const id = messageIdFor('alert-digest', reference, 'mail.example.com');
+      expect(id, reference).toMatch(msgId);
+    }
+    expect(messageIdFor('alert-digest', 'a b@c', 'example.com')).toBe('<digest.a=20b=40c@example.com>');
+  });
+
+  it('refuses an empty reference or a bad domain', () => {
+    expect(() => messageIdFor('alert-digest', '', 'example.com')).toThrow(/reference/);
+    expect(() => messageIdFor('alert-digest', 'r', 'exa mple.com')).toThrow(/domain/);
+    expect(() => messageIdFor('alert-digest', 'r', 'example.com>')).toThrow(/domain/);
+  });
+});
+
+describe('mailDomainOf', () => {
+  it('finds the domain of a sender address', () => {
+    expect(mailDomainOf('CRA <alerts@localhost>')).toBe('localhost');
+    expect(mailDomainOf('alerts@mail.example.com')).toBe('mail.example.com');
+    expect(() => mailDomainOf('nobody')).toThrow(/domain/);
+  });
+});
