@@ -35,3 +35,17 @@ export function tokenUserId(token: string): string | undefined {
   const match = /^(u[0-9a-f]{32})\.[A-Za-z0-9_-]{43}$/.exec(token);
   return match?.[1];
 }
+
+/** The token of a user's unsubscribe link: an HMAC of the user id, so the link needs no state and cannot be forged. */
+export function unsubscribeToken(secret: Buffer, userId: string): string {
+  return `${userId}.${createHmac('sha256', secret).update(`unsubscribe|${userId}`).digest('base64url')}`;
+}
+
+/** The user id an unsubscribe token is valid for, or undefined when forged or malformed. */
+export function unsubscribeUserId(secret: Buffer, token: string): string | undefined {
+  const userId = tokenUserId(token);
+  if (!userId) return undefined;
+  const expected = Buffer.from(unsubscribeToken(secret, userId));
+  const given = Buffer.from(token);
+  return expected.length === given.length && timingSafeEqual(expected, given) ? userId : undefined;
+}

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Direction as DirectionSchema } from '../../events/index.ts';
-import { compareToRatio, ratio, type Rates } from './ratio.ts';
+import { compareToRatio, ratio, type Rates } from '../../events/ratio.ts';
 
 export type Direction = z.infer<typeof DirectionSchema>;
 

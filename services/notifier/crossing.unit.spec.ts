@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { crossedAlerts, crossing, type AlertRecord, type Crossing, type Run } from './crossing.ts';
-import type { Rates } from './ratio.ts';
+import type { Rates } from '../../events/ratio.ts';
 
 // Frankfurter-style runs: EUR is the provider base at "1"; other rates are units per 1 EUR.
 const eur = (rates: Record<string, string>): Rates => ({ EUR: '1', ...rates });

@@ -1,6 +1,6 @@
 import type { EventData } from '../../events/index.ts';
 import type { Direction } from './crossing.ts';
-import { formatRatio } from './ratio.ts';
+import { formatRatio } from '../../events/ratio.ts';
 
 /** A rendered email, ready for nodemailer's sendMail({ subject, text, html, headers }). */
 export type Email = { subject: string; text: string; html: string; headers: Record<string, string> };

@@ -5,7 +5,7 @@ import { migrate } from '../projector/migrations.ts';
 import { openTestWorld, type TestWorld } from '../../test/harness.ts';
 import { crossedAlerts, isActiveAt, type AlertRecord, type Run } from './crossing.ts';
 import { crossedAlertsSql, findCrossedAlerts } from './matchCrossedAlerts.ts';
-import { withProviderBase } from './ratio.ts';
+import { withProviderBase } from '../../events/ratio.ts';
 
 let world: TestWorld;
 let t: TableNamer;

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient, TableNamer } from '../../platform/postgres.ts';
 import type { CrossedAlert, Direction } from './crossing.ts';
-import { ratioOf } from './ratio.ts';
+import { ratioOf } from '../../events/ratio.ts';
 
 /**
  * Bounds are numeric divisions (≥ 16 significant digits, correctly rounded), widened by this relative margin so

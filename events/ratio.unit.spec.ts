@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { significantDigits } from '../../events/index.ts';
+import { significantDigits } from './decimal.ts';
 import { compareToRatio, formatRatio, isAtLeastRatio, isAtMostRatio, ratio, ratioOf, withProviderBase } from './ratio.ts';
 
 describe('ratio: QUOTE per 1 BASE', () => {

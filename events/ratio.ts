@@ -1,3 +1,4 @@
+// Ratio maths shared by the notifier (crossing rule) and the web (showing current ratios): pure, exact.
 import BigDecimal from 'big.js';
 
 /** One run's rates: currency → rate against the provider's own base, as decimal strings. */
