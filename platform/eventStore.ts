@@ -1,5 +1,6 @@
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import {
+  AckPolicy,
   DeliverPolicy,
   JetStreamApiError,
   jetstream,
@@ -152,6 +153,57 @@ export class EventStore {
       }
     } finally {
       options.signal?.removeEventListener('abort', stop);
+      await messages.close();
+    }
+  }
+
+  /**
+   * Work through the log with a durable consumer shared by every instance of a service: each message goes
+   * to one instance, is redelivered until acknowledged, and `handle` decides ack or retry-later.
+   */
+  async consumeDurable(
+    name: string,
+    handle: (raw: RawMessage) => Promise<'ack' | { retryInMs: number }>,
+    options: { signal: AbortSignal; ackWaitMs?: number; onError?: (error: unknown, raw: RawMessage) => void },
+  ): Promise<void> {
+    const config = {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: `${this.ns.events}.>`,
+      ack_wait: (options.ackWaitMs ?? 120_000) * 1_000_000,
+      max_deliver: -1,
+      max_ack_pending: 64,
+    };
+    try {
+      await this.jsm.consumers.info(this.ns.stream, name);
+      await this.jsm.consumers.update(this.ns.stream, name, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError) || error.code !== 10014) throw error;
+      await this.jsm.consumers.add(this.ns.stream, config);
+    }
+    const consumer = await this.js.consumers.get(this.ns.stream, name);
+    const messages = await consumer.consume({ max_messages: 16 });
+    const stop = () => void messages.close();
+    options.signal.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const m of messages) {
+        const raw = toRaw(m);
+        // Keep the message ours while a long run (a big digest) is still being worked on.
+        const keepAlive = setInterval(() => m.working(), Math.max(1_000, (options.ackWaitMs ?? 120_000) / 3));
+        try {
+          const outcome = await handle(raw);
+          if (outcome === 'ack') m.ack();
+          else m.nak(outcome.retryInMs);
+        } catch (error) {
+          options.onError?.(error, raw);
+          m.nak(5_000);
+        } finally {
+          clearInterval(keepAlive);
+        }
+      }
+    } finally {
+      options.signal.removeEventListener('abort', stop);
       await messages.close();
     }
   }

@@ -3,6 +3,9 @@ import { commandClient } from '../platform/commandClient.ts';
 import { linkSecret } from '../platform/tokens.ts';
 import { startCommandService } from '../services/command/main.ts';
 import { startProjector } from '../services/projector/main.ts';
+import { startNotifier } from '../services/notifier/main.ts';
+import { createMailer } from '../platform/mailer.ts';
+import { startSmtpSink, type SmtpSink } from './smtpSink.ts';
 import { migrateSchema } from '../services/projector/projector.ts';
 import { buildWebApp } from '../web/app.ts';
 import type { WebDeps } from '../web/deps.ts';
@@ -10,13 +13,19 @@ import { openTestWorld, type TestWorld } from './harness.ts';
 
 export const TEST_SECRET = 'a test secret that is certainly long enough';
 
-/** The whole system in one test process on the real servers: command service, projector and web (inject only). */
-export async function startTestSystem(options: { web?: Partial<WebDeps> } = {}) {
+/** The whole system in one test process on the real servers: command service, projector, notifier (to a real SMTP sink) and web (inject only). */
+export async function startTestSystem(options: { web?: Partial<WebDeps>; notifier?: boolean } = {}) {
   const world: TestWorld = await openTestWorld();
+  const smtp: SmtpSink = await startSmtpSink();
   await migrateSchema(world.pool, world.schema);
   const secret = linkSecret(TEST_SECRET);
   const command = startCommandService(world.nc, { store: world.store, ns: world.ns, linkSecret: secret, now: () => new Date(), logger: world.logger });
   const projector = startProjector({ store: world.store, pool: world.pool, schema: world.schema, logger: world.logger });
+  const mailer = createMailer({ smtpUrl: smtp.url, from: 'CRA <alerts@cra.test>' });
+  const notifier =
+    options.notifier === false
+      ? undefined
+      : startNotifier({ store: world.store, ns: world.ns, pool: world.pool, schema: world.schema, mailer, linkSecret: secret, publicUrl: 'http://localhost:7007', mailFrom: 'CRA <alerts@cra.test>', logger: world.logger });
   const send = commandClient(world.nc, world.ns);
   const app: FastifyInstance = await buildWebApp({
     send,
@@ -32,9 +41,13 @@ export async function startTestSystem(options: { web?: Partial<WebDeps> } = {}) 
     world,
     app,
     send,
+    smtp,
     linkSecret: secret,
     close: async () => {
       await app.close();
+      await notifier?.stop();
+      mailer.close();
+      await smtp.close();
       await command.stop();
       await projector.stop();
       await world.close();

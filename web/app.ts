@@ -13,7 +13,6 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger.child({ service: 'web' }) as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
     trustProxy: true,
-    disableRequestLogging: true,
   });
   await app.register(securityPlugin);
   await app.register(formbody);

@@ -1,0 +1,95 @@
+import { match } from 'ts-pattern';
+import { decodeEvents, EventDecodeError, type Namespace } from '../../events/index.ts';
+import type { EventStore, RawMessage } from '../../platform/eventStore.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { Mailer } from '../../platform/mailer.ts';
+import type { Pool } from '../../platform/postgres.ts';
+import { waitForProjection } from '../../platform/projectionWait.ts';
+import { notifyRun, type RunOutcome } from './digests.ts';
+import { mailDomainOf } from './emails.ts';
+import { sendLinkEmail } from './transactionalEmails.ts';
+
+export type NotifierDeps = {
+  store: EventStore;
+  ns: Namespace;
+  pool: Pool;
+  schema: string;
+  mailer: Mailer;
+  linkSecret: Buffer;
+  publicUrl: string;
+  mailFrom: string;
+  logger: Logger;
+  now?: () => Date;
+  /** How long a run waits for the projector before it is retried later. */
+  projectionWaitMs?: number;
+  hooks?: { onParked?: (seq: number, reason: string) => void; onEmailFailed?: (error: unknown) => void; onRun?: (seq: number, outcome: RunOutcome) => void };
+};
+
+/** What one log message means to the notifier; exported so it is tested without a consumer. */
+export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promise<'ack' | { retryInMs: number }> {
+  const now = deps.now ?? (() => new Date());
+  const base = { ...deps, now, mailDomain: mailDomainOf(deps.mailFrom) };
+  let decoded;
+  try {
+    decoded = decodeEvents(raw.headers, raw.body);
+  } catch (error) {
+    if (!(error instanceof EventDecodeError)) throw error;
+    deps.logger.warn({ seq: raw.seq, subject: raw.subject, reason: error.message }, 'notifier skipped an event it cannot read (parked by the projector)');
+    deps.hooks?.onParked?.(raw.seq, error.message);
+    return 'ack';
+  }
+  for (const event of decoded.events) {
+    const outcome = await match(event)
+      .with({ type: 'RegistrationRequested' }, { type: 'VerificationReissued' }, { type: 'PasswordResetRequested' }, async (e) => {
+        const result = await sendLinkEmail(base, e);
+        deps.logger.info({ seq: raw.seq, type: e.type, userId: e.data.userId, result }, 'link email');
+        return 'done' as const;
+      })
+      .with({ type: 'RatesFetched' }, async (e) => {
+        // The crossing query reads alerts and rates up to this run: the projector must have applied them.
+        if (!(await waitForProjection(deps.pool, deps.schema, raw.seq, deps.projectionWaitMs ?? 10_000))) return 'wait' as const;
+        const result = await notifyRun(base, { seq: raw.seq, asOf: e.data.asOf });
+        deps.logger.info({ seq: raw.seq, provider: e.data.provider, asOf: e.data.asOf, ...result }, 'run notified');
+        deps.hooks?.onRun?.(raw.seq, result);
+        return 'done' as const;
+      })
+      .with(
+        { type: 'UserRegistered' }, { type: 'RegistrationExpired' }, { type: 'UserLoggedIn' }, { type: 'UserLoggedOut' },
+        { type: 'PasswordChanged' }, { type: 'AlertEmailsPaused' }, { type: 'AlertEmailsResumed' }, { type: 'AlertSet' },
+        { type: 'AlertDeleted' }, { type: 'AlertTriggered' }, { type: 'EmailSent' },
+        async () => 'done' as const,
+      )
+      .exhaustive();
+    if (outcome === 'wait') return { retryInMs: 2_000 };
+  }
+  return 'ack';
+}
+
+/** The notifier service: a durable consumer shared by every instance; a failed email is retried later. */
+export function startNotifier(deps: NotifierDeps) {
+  const controller = new AbortController();
+  const logger = deps.logger.child({ service: 'notifier' });
+  const running = (async () => {
+    while (!controller.signal.aborted) {
+      try {
+        await deps.store.consumeDurable('cra-notifier', (raw) => handleMessage({ ...deps, logger }, raw), {
+          signal: controller.signal,
+          onError: (error, raw) => {
+            deps.hooks?.onEmailFailed?.(error);
+            logger.warn({ err: error, seq: raw.seq, subject: raw.subject }, 'notifier will retry this event');
+          },
+        });
+      } catch (error) {
+        if (controller.signal.aborted) break;
+        logger.error({ err: error }, 'notifier consumer failed; restarting in 1 s');
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      controller.abort();
+      await running;
+    },
+  };
+}
