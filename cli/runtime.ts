@@ -20,7 +20,9 @@ export function resolveSecret(config: Config): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-export type Infrastructure = { natsUrl: string; databaseUrl: string; embedded: Embedded[]; stop: () => Promise<void> };
+/** embeddedPostgres: PGlite behind its socket server mixes up statements of concurrent connections, so its users keep one. */
+export type Endpoints = { natsUrl: string; databaseUrl: string; embeddedPostgres: boolean };
+export type Infrastructure = Endpoints & { embedded: Embedded[]; stop: () => Promise<void> };
 
 /** Real servers from the environment, or embedded ones in the data dir (`cra start` only). */
 export async function startInfrastructure(config: Config, logger: Logger): Promise<Infrastructure> {
@@ -48,6 +50,7 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
   return {
     natsUrl,
     databaseUrl,
+    embeddedPostgres: !config.DATABASE_URL,
     embedded,
     stop: async () => {
       if (embedded.length > 0) rmSync(runtimePath(config), { force: true });
@@ -59,7 +62,7 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
 export class NotRunningError extends Error {}
 
 /** For `cra fetch-rates|replay|events`: the environment's servers, else those of the running `cra start`. */
-export async function findInfrastructure(config: Config): Promise<{ natsUrl: string; databaseUrl: string }> {
+export async function findInfrastructure(config: Config): Promise<Endpoints> {
   let record: RuntimeFile | undefined;
   if (!config.NATS_URL || !config.DATABASE_URL) {
     try {
@@ -74,5 +77,5 @@ export async function findInfrastructure(config: Config): Promise<{ natsUrl: str
   const natsUrl = config.NATS_URL ?? record?.natsUrl;
   const databaseUrl = config.DATABASE_URL ?? record?.databaseUrl;
   if (!natsUrl || !databaseUrl) throw new NotRunningError('the running `cra start` uses external servers: set NATS_URL and DATABASE_URL');
-  return { natsUrl, databaseUrl };
+  return { natsUrl, databaseUrl, embeddedPostgres: !config.DATABASE_URL };
 }

@@ -1,25 +1,114 @@
+import { join, resolve } from 'node:path';
 import type { Config } from '../platform/config.ts';
+import { DevMailbox } from '../platform/devMailbox.ts';
 import type { Logger } from '../platform/logger.ts';
+import { createMailer, type Mailer } from '../platform/mailer.ts';
+import { createMetrics, type Metrics } from '../platform/metrics.ts';
+import { commandClient } from '../platform/commandClient.ts';
 import { closeOnSignal, type Closer } from '../platform/shutdown.ts';
 import { linkSecret } from '../platform/tokens.ts';
 import { startCommandService } from '../services/command/main.ts';
+import { startNotifier } from '../services/notifier/main.ts';
 import { startProjector } from '../services/projector/main.ts';
-import { migrateSchema } from '../services/projector/projector.ts';
+import { migrateSchema, readCheckpoint } from '../services/projector/projector.ts';
 import { startScheduler } from '../services/scheduler/main.ts';
+import { buildWebApp } from '../web/app.ts';
 import { openConnections, type Connections } from './connect.ts';
 import { resolveSecret, startInfrastructure } from './runtime.ts';
 
-export const serviceNames = ['command', 'projector', 'scheduler'] as const;
+export const serviceNames = ['web', 'command', 'projector', 'notifier', 'scheduler'] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
-type ServiceDeps = { config: Config; conn: Connections; logger: Logger; secret: string };
+type ServiceDeps = { config: Config; conn: Connections; logger: Logger; secret: string; metrics: Metrics; devMailbox: DevMailbox | undefined };
 type Started = { stop: Closer; url?: string };
 
+/** Count what the mail server accepted, by kind (the Message-ID starts with it). */
+function countingMailer(mailer: Mailer, metrics: Metrics): Mailer {
+  return {
+    close: mailer.close,
+    send: async (email) => {
+      try {
+        await mailer.send(email);
+        metrics.emailsSent.inc({ kind: /^<([a-z-]+)\./.exec(email.messageId)?.[1] ?? 'other' });
+      } catch (error) {
+        metrics.emailFailures.inc();
+        throw error;
+      }
+    },
+  };
+}
+
 const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
-  command: async ({ conn, logger, secret }) =>
-    startCommandService(conn.nc, { store: conn.store, ns: conn.ns, linkSecret: linkSecret(secret), now: () => new Date(), logger: logger.child({ service: 'command' }) }),
-  scheduler: async ({ config, conn, logger }) => startScheduler({ config, store: conn.store, logger, fetchOnStart: true }),
-  projector: async ({ conn, logger }) => startProjector({ store: conn.store, pool: conn.pool, schema: conn.schema, logger: logger.child({ service: 'projector' }) }),
+  command: async ({ conn, logger, secret, metrics }) =>
+    startCommandService(conn.nc, {
+      store: conn.store,
+      ns: conn.ns,
+      linkSecret: linkSecret(secret),
+      now: () => new Date(),
+      logger: logger.child({ service: 'command' }),
+      onReply: (name, reply) => {
+        metrics.commands.inc({ command: name, outcome: reply.ok ? 'ok' : reply.error });
+        if (reply.ok) metrics.eventsAppended.inc();
+      },
+    }),
+  projector: async ({ conn, logger, metrics }) => {
+    const projector = startProjector({
+      store: conn.store,
+      pool: conn.pool,
+      schema: conn.schema,
+      logger: logger.child({ service: 'projector' }),
+      hooks: { onApplied: (_seq, count) => metrics.projectorApplied.inc(count), onParked: () => metrics.parkedEvents.inc({ consumer: 'projector' }) },
+    });
+    const lag = setInterval(() => {
+      void Promise.all([conn.store.lastSeq(), readCheckpoint(conn.pool, conn.schema)]).then(
+        ([last, checkpoint]) => metrics.projectorLag.set(last - checkpoint),
+        () => {},
+      );
+    }, 5_000);
+    return { stop: async () => (clearInterval(lag), projector.stop()) };
+  },
+  notifier: async ({ config, conn, logger, secret, metrics, devMailbox }) => {
+    const mailer = countingMailer(createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, ...(devMailbox ? { devMailbox } : {}) }), metrics);
+    const notifier = startNotifier({
+      store: conn.store,
+      ns: conn.ns,
+      pool: conn.pool,
+      schema: conn.schema,
+      mailer,
+      linkSecret: linkSecret(secret),
+      publicUrl: config.PUBLIC_URL,
+      mailFrom: config.MAIL_FROM,
+      logger,
+      hooks: { onParked: () => metrics.parkedEvents.inc({ consumer: 'notifier' }) },
+    });
+    return { stop: async () => (await notifier.stop(), mailer.close()) };
+  },
+  scheduler: async ({ config, conn, logger, metrics }) =>
+    startScheduler({
+      config,
+      store: conn.store,
+      logger,
+      fetchOnStart: true,
+      hooks: {
+        onStored: (r) => metrics.ratesFetched.inc({ provider: config.RATES_PROVIDER, new: String(!r.duplicate) }),
+        onProviderError: (e) => metrics.providerErrors.inc({ provider: e.provider, kind: e.kind }),
+      },
+    }),
+  web: async ({ config, conn, logger, secret, metrics, devMailbox }) => {
+    const app = await buildWebApp({
+      send: commandClient(conn.nc, conn.ns),
+      pool: conn.pool,
+      schema: conn.schema,
+      secret,
+      publicUrl: config.PUBLIC_URL,
+      logger,
+      natsIsConnected: () => !conn.nc.isClosed() && conn.isConnected(),
+      metrics,
+      ...(devMailbox ? { devMailbox } : {}),
+    });
+    await app.listen({ port: config.PORT, host: '0.0.0.0' });
+    return { stop: () => app.close(), url: `http://localhost:${config.PORT}` };
+  },
 };
 
 /** `cra start [service…]`: the named services (all by default) in one process, on embedded defaults where unset. */
@@ -36,11 +125,16 @@ export async function startCommand(config: Config, names: string[], logger: Logg
   // Services that read the read models need their tables before the projector's first batch.
   await migrateSchema(conn.pool, conn.schema);
   const secret = resolveSecret(config);
+  const metrics = createMetrics();
+  // The dev mailbox exists only when no SMTP server is configured (the all-in-one developer start).
+  const devMailbox = config.SMTP_URL ? undefined : new DevMailbox(join(resolve(config.CRA_DATA_DIR), 'mailbox'));
+  let url: string | undefined;
   for (const name of chosen) {
-    const started = await starters[name]({ config, conn, logger, secret });
+    const started = await starters[name]({ config, conn, logger, secret, metrics, devMailbox });
     closers.push(started.stop);
-    if (started.url) process.stdout.write(`CRA is running at ${started.url}\n`);
+    url ??= started.url;
   }
   logger.info({ services: chosen }, 'started');
+  if (url) process.stdout.write(`CRA is running at ${url}${devMailbox && chosen.includes('web') ? ` (emails: ${url}/dev/mailbox)` : ''}\n`);
   return new Promise<number>(() => {});
 }

@@ -19,6 +19,7 @@ export default async function setup({ provide }: { provide: (key: string, value:
     started.push(pglite);
     databaseUrl = pglite.url;
   }
+  provide('embeddedPostgres', process.env.DATABASE_URL ? '' : 'yes');
   provide('natsUrl', natsUrl);
   provide('databaseUrl', databaseUrl);
   return async () => {
@@ -31,5 +32,6 @@ declare module 'vitest' {
   export interface ProvidedContext {
     natsUrl: string;
     databaseUrl: string;
+    embeddedPostgres: string;
   }
 }

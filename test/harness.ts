@@ -28,7 +28,8 @@ export async function openTestWorld(): Promise<TestWorld> {
   const databaseUrl = inject('databaseUrl');
     const nc = await connectNats(natsUrl, { name: `test-${tag}` });
   const store = await EventStore.open(nc, ns);
-  const pool = createPool(databaseUrl, { max: 4 });
+  // Embedded PGlite mixes up statements of concurrent connections: one connection per test file there.
+  const pool = createPool(databaseUrl, { max: inject('embeddedPostgres') ? 1 : 4 });
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   return {
     tag, ns, schema, natsUrl, databaseUrl, nc, store, pool, logger,

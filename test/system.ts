@@ -14,7 +14,8 @@ import { openTestWorld, type TestWorld } from './harness.ts';
 export const TEST_SECRET = 'a test secret that is certainly long enough';
 
 /** The whole system in one test process on the real servers: command service, projector, notifier (to a real SMTP sink) and web (inject only). */
-export async function startTestSystem(options: { web?: Partial<WebDeps>; notifier?: boolean } = {}) {
+export async function startTestSystem(options: { web?: Partial<WebDeps>; notifier?: boolean; publicUrl?: string } = {}) {
+  const publicUrl = options.publicUrl ?? 'http://localhost:7007';
   const world: TestWorld = await openTestWorld();
   const smtp: SmtpSink = await startSmtpSink();
   await migrateSchema(world.pool, world.schema);
@@ -25,14 +26,14 @@ export async function startTestSystem(options: { web?: Partial<WebDeps>; notifie
   const notifier =
     options.notifier === false
       ? undefined
-      : startNotifier({ store: world.store, ns: world.ns, pool: world.pool, schema: world.schema, mailer, linkSecret: secret, publicUrl: 'http://localhost:7007', mailFrom: 'CRA <alerts@cra.test>', logger: world.logger });
+      : startNotifier({ store: world.store, ns: world.ns, pool: world.pool, schema: world.schema, mailer, linkSecret: secret, publicUrl, mailFrom: 'CRA <alerts@cra.test>', logger: world.logger });
   const send = commandClient(world.nc, world.ns);
   const app: FastifyInstance = await buildWebApp({
     send,
     pool: world.pool,
     schema: world.schema,
     secret: TEST_SECRET,
-    publicUrl: 'http://localhost:7007',
+    publicUrl,
     logger: world.logger,
     natsIsConnected: () => !world.nc.isClosed(),
     ...options.web,

@@ -2,8 +2,29 @@ import type { FastifyInstance } from 'fastify';
 
 export type WebResponse = { status: number; body: string; headers: Record<string, string | string[] | number | undefined>; location?: string };
 
-/** A cookie-keeping client over app.inject: what a browser with JavaScript off does, no port opened. */
-export function webClient(app: FastifyInstance, options: { htmx?: boolean; ip?: string } = {}) {
+type Transport = (r: { method: string; url: string; headers: Record<string, string>; payload?: string; ip: string }) => Promise<{ statusCode: number; body: string; headers: Record<string, string | string[] | number | undefined> }>;
+
+const injectTransport = (app: FastifyInstance): Transport => async (r) => {
+  const res = await app.inject({ method: r.method as 'GET', url: r.url, remoteAddress: r.ip, headers: r.headers, ...(r.payload !== undefined ? { payload: r.payload } : {}) });
+  return { statusCode: res.statusCode, body: res.body, headers: res.headers };
+};
+
+/** The same client over real HTTP (a running `cra start`). */
+const fetchTransport = (baseUrl: string): Transport => async (r) => {
+  const res = await fetch(new URL(r.url, baseUrl), { method: r.method, headers: r.headers, redirect: 'manual', ...(r.payload !== undefined ? { body: r.payload } : {}) });
+  const headers: Record<string, string | string[]> = {};
+  res.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
+  headers['set-cookie'] = res.headers.getSetCookie();
+  return { statusCode: res.status, body: await res.text(), headers };
+};
+
+export const httpClient = (baseUrl: string, options: { htmx?: boolean } = {}) => webClient(fetchTransport(baseUrl), options);
+
+/** A cookie-keeping client over app.inject (no port opened) or real HTTP: what a browser with JavaScript off does. */
+export function webClient(target: FastifyInstance | Transport, options: { htmx?: boolean; ip?: string } = {}) {
+  const transport: Transport = typeof target === 'function' ? target : injectTransport(target);
   const jar = new Map<string, string>();
   const remember = (setCookie: string | string[] | undefined) => {
     for (const line of [setCookie ?? []].flat()) {
@@ -19,10 +40,10 @@ export function webClient(app: FastifyInstance, options: { htmx?: boolean; ip?: 
   let lastCsrf = '';
 
   async function request(method: string, url: string, form?: Record<string, string>, extraHeaders: Record<string, string> = {}): Promise<WebResponse> {
-    const res = await app.inject({
-      method: method as 'GET',
+    const res = await transport({
+      method,
       url,
-      remoteAddress: options.ip ?? '127.0.0.1',
+      ip: options.ip ?? '127.0.0.1',
       headers: {
         cookie: cookieHeader(),
         ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
@@ -31,7 +52,7 @@ export function webClient(app: FastifyInstance, options: { htmx?: boolean; ip?: 
       },
       ...(form ? { payload: new URLSearchParams(form).toString() } : {}),
     });
-    remember(res.headers['set-cookie']);
+    remember(res.headers['set-cookie'] as string | string[] | undefined);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(res.body)?.[1] ?? /x-csrf-token&quot;:&quot;([^&]+)&quot;/.exec(res.body)?.[1];
     if (csrf) lastCsrf = csrf;
     const location = res.headers.location ?? res.headers['hx-redirect'];

@@ -5,7 +5,12 @@ import type { WebDeps } from './deps.ts';
 import { securityPlugin } from './plugins/security.ts';
 import { sessionPlugin } from './plugins/session.ts';
 import { accountRoutes } from './routes/accounts.ts';
+import { alertRoutes } from './routes/alerts.ts';
 import { assetRoutes } from './routes/assets.ts';
+import { unsubscribeRoutes } from './routes/unsubscribe.ts';
+import { activityRoutes } from './routes/activity.ts';
+import { devMailboxRoutes } from './routes/devMailbox.ts';
+import { operationsRoutes } from './routes/operations.ts';
 
 /** The web app, built from its dependencies; tests drive it with inject(), `cra start web` listens. */
 export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
@@ -20,6 +25,17 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(sessionPlugin, deps);
   await app.register(assetRoutes);
   await app.register(accountRoutes, deps);
+  await app.register(alertRoutes, deps);
+  await app.register(unsubscribeRoutes, deps);
+  await app.register(activityRoutes, deps);
+  await app.register(operationsRoutes, deps);
+  await app.register(devMailboxRoutes, deps);
+  if (deps.metrics) {
+    const { httpDuration } = deps.metrics;
+    app.addHook('onResponse', async (request, reply) => {
+      httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    });
+  }
   app.get('/', (request, reply) => reply.redirect(request.account ? '/alerts' : '/login', 303));
   return app;
 }

@@ -1,6 +1,8 @@
 import type { SendCommand } from '../platform/commandClient.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Pool } from '../platform/postgres.ts';
+import type { DevMailbox } from '../platform/devMailbox.ts';
+import type { Metrics } from '../platform/metrics.ts';
 
 export type RateLimit = { max: number; timeWindowMs: number };
 
@@ -20,6 +22,6 @@ export type WebDeps = {
   /** Is NATS reachable right now? (for /healthz and the 503 page) */
   natsIsConnected?: () => boolean;
   /** Extra routes of the all-in-one start (the dev mailbox). */
-  devMailbox?: { list: () => Promise<{ id: string; to: string; subject: string; date: string }[]>; read: (id: string) => Promise<{ html: string; text: string; subject: string; to: string } | undefined> };
-  metrics?: { register: { metrics: () => Promise<string>; contentType: string } };
+  devMailbox?: Pick<DevMailbox, 'list' | 'read'>;
+  metrics?: Metrics;
 };

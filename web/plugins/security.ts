@@ -4,6 +4,14 @@ import fp from 'fastify-plugin';
 import { html } from '../html.ts';
 import { page } from '../views/layout.ts';
 
+/** Postgres or NATS cannot be reached right now: a clear 503, not a 500. */
+function isOutage(error: Error & { code?: string }): boolean {
+  return (
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P0[1-3]|08\d{3})$/.test(error.code ?? '') ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection closed/i.test(error.message)
+  );
+}
+
 /** Strict CSP (scripts only from our origin, no inline), security headers, and error pages without internals. */
 export const securityPlugin = fp(
   async (app: FastifyInstance) => {
@@ -32,7 +40,7 @@ export const securityPlugin = fp(
     });
 
     app.setErrorHandler((error: Error & { statusCode?: number; code?: string; validation?: unknown }, request, reply) => {
-      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+      const status = isOutage(error) ? 503 : error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
       const messages: Record<number, [string, string]> = {
         400: ['Bad request', 'The request could not be read. Go back and try again.'],
         403: ['Form expired', 'This form has expired or did not come from this site. Reload the page and try again.'],
@@ -43,6 +51,7 @@ export const securityPlugin = fp(
         503: ['Temporarily unavailable', 'The service is temporarily unavailable. Try again in a moment.'],
       };
       const [title, text] = messages[status] ?? (status >= 500 ? ['Something went wrong', 'Something went wrong on our side. Try again in a moment.'] : ['Request refused', 'The request was refused.']);
+      if (status === 503) reply.header('Retry-After', '5');
       if (status >= 500) request.log.error({ err: error }, 'request failed');
       else request.log.info({ status, code: error.code, reason: error.message }, 'request refused');
       reply

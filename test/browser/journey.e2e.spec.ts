@@ -1,0 +1,103 @@
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { event, subjects } from '../../events/index.ts';
+import { freePort } from '../../platform/embedded.ts';
+import { waitForProjection } from '../../platform/projectionWait.ts';
+import { meta } from '../harness.ts';
+import { startTestSystem, type TestSystem } from '../system.ts';
+
+// Real headless Chromium (Debian's package, driven by playwright-core) against the real system on a port.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let system: TestSystem;
+let browser: Browser;
+let base: string;
+
+beforeAll(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  system = await startTestSystem({ publicUrl: base });
+  await system.app.listen({ port, host: '127.0.0.1' });
+  const { seq } = await system.world.store.append(
+    subjects.rates(system.world.ns, 'frankfurter', '2026-11-02'),
+    [event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf: '2026-11-02', fetchedAt: '2026-11-02T16:05:00.000Z', rates: { EUR: '1', USD: '1.0825', JPY: '163.42', GBP: '0.8611' } })],
+    { expectedSeq: 0, msgId: 'rates-browser', meta: meta() },
+  );
+  await waitForProjection(system.world.pool, system.world.schema, seq, 5_000);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await system?.close();
+});
+
+async function verificationLink(email: string): Promise<string> {
+  const mail = (await system.smtp.waitFor((m) => m.some((e) => e.to.includes(email)))).find((e) => e.to.includes(email))!;
+  return new RegExp(`${base.replace(/[.:/]/g, '\\$&')}/verify\\?token=\\S+`).exec(mail.text)![0];
+}
+
+async function journey(page: Page, username: string, javaScript: boolean) {
+  await page.goto(`${base}/register`);
+  await page.fill('#f-username', username);
+  await page.fill('#f-email', `${username}@example.com`);
+  await page.fill('#f-password', 'a browser password');
+  await page.click('button[type=submit]');
+  await expect.poll(() => page.textContent('main')).toContain('We sent a verification link');
+
+  await page.goto(await verificationLink(`${username}@example.com`));
+  await expect.poll(() => page.textContent('main')).toContain('Your account is ready');
+  await page.fill('#f-username', username);
+  await page.fill('#f-password', 'a browser password');
+  await page.click('form[action="/login"] button[type=submit]');
+  await page.waitForURL(`${base}/alerts`);
+
+  await page.selectOption('select[name=base]', 'EUR');
+  await page.selectOption('select[name=quote]', 'USD');
+  await page.fill('input[name=threshold]', '1.1');
+  await page.click('form[action="/alerts"] button[type=submit]');
+  await expect.poll(() => page.textContent('#alerts')).toContain('EUR/USD');
+  const section = (await page.textContent('#alerts'))!;
+  expect(section).toContain('1.0825');
+  expect(section).toMatch(/below/i);
+  expect(await page.locator('#alerts svg').count()).toBeGreaterThan(0);
+
+  if (javaScript) {
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#alerts button.danger');
+  } else {
+    await page.click('#alerts button.danger');
+    await expect.poll(() => page.textContent('main')).toMatch(/Delete alert EUR\/USD at 1\.1\?/);
+    await page.click('main form button[type=submit]');
+  }
+  await expect.poll(async () => (await page.textContent('main'))?.includes('EUR/USD at 1.1') ?? false).toBe(false);
+  await expect.poll(() => page.locator('#alerts button.danger').count()).toBe(0);
+
+  await page.click('header form[action="/logout"] button');
+  await page.waitForURL(`${base}/login`);
+  await page.goto(`${base}/alerts`);
+  expect(page.url()).toContain('/login');
+}
+
+describe('in a real browser', () => {
+  it('runs the whole journey with htmx', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(e.message));
+    await journey(page, 'chromium', true);
+    expect(errors.filter((e) => /Content Security Policy|htmx/i.test(e))).toEqual([]);
+    expect(await page.evaluate(() => typeof (window as unknown as { htmx?: unknown }).htmx)).toBe('object');
+    await context.close();
+  }, 60_000);
+
+  it('runs the same journey with JavaScript off', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await journey(page, 'nojs', false);
+    await context.close();
+  }, 60_000);
+});
