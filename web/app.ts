@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { SendCommand } from '../platform/commandClient.ts';
 import type { WebDeps } from './deps.ts';
 import { securityPlugin } from './plugins/security.ts';
 import { sessionPlugin } from './plugins/session.ts';
@@ -18,8 +20,16 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger.child({ service: 'web' }) as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
     trustProxy: true,
+    // Request ids are unique across instances: they become the correlation id of the commands a request sends.
+    genReqId: () => randomUUID(),
   });
   await app.register(securityPlugin);
+  app.decorateRequest('sendCommand', function (this: FastifyRequest, ...[name, payload, options]: Parameters<SendCommand>) {
+    return deps.send(name, payload, { correlationId: this.id, ...options });
+  } as SendCommand);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   await app.register(formbody);
   await app.register(rateLimit, { global: false });
   await app.register(sessionPlugin, deps);

@@ -25,3 +25,10 @@ export type WebDeps = {
   devMailbox?: Pick<DevMailbox, 'list' | 'read'>;
   metrics?: Metrics;
 };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Send a command with this request's id as its correlation id, so one id follows it through every service. */
+    sendCommand: SendCommand;
+  }
+}

@@ -42,14 +42,14 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
     const outcome = await match(event)
       .with({ type: 'RegistrationRequested' }, { type: 'VerificationReissued' }, { type: 'PasswordResetRequested' }, async (e) => {
         const result = await sendLinkEmail(base, e);
-        deps.logger.info({ seq: raw.seq, type: e.type, userId: e.data.userId, result }, 'link email');
+        deps.logger.info({ seq: raw.seq, type: e.type, userId: e.data.userId, correlationId: decoded.meta.correlationId, result }, 'link email');
         return 'done' as const;
       })
       .with({ type: 'RatesFetched' }, async (e) => {
         // The crossing query reads alerts and rates up to this run: the projector must have applied them.
         if (!(await waitForProjection(deps.pool, deps.schema, raw.seq, deps.projectionWaitMs ?? 10_000))) return 'wait' as const;
         const result = await notifyRun(base, { seq: raw.seq, asOf: e.data.asOf });
-        deps.logger.info({ seq: raw.seq, provider: e.data.provider, asOf: e.data.asOf, ...result }, 'run notified');
+        deps.logger.info({ seq: raw.seq, provider: e.data.provider, asOf: e.data.asOf, correlationId: decoded.meta.correlationId, ...result }, 'run notified');
         deps.hooks?.onRun?.(raw.seq, result);
         return 'done' as const;
       })

@@ -66,6 +66,16 @@ describe('accounts over HTTP', () => {
     expect(page.body).toContain('Log in');
   });
 
+  it('carries the request id as the correlation id of the events it causes', async () => {
+    const browser = webClient(system.app);
+    await browser.get('/register');
+    const res = await browser.post('/register', { username: 'traced', email: 'traced@example.com', password: 'correct horse battery' });
+    const requestId = res.headers['x-request-id'];
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const { history } = await system.world.store.load(subjects.user(system.world.ns, userIdFor('traced')));
+    expect(history[0]!.meta.correlationId).toBe(requestId);
+  });
+
   it('gives the same answer for an unknown user and a wrong password', async () => {
     await registerAndVerify('grace');
     const browser = webClient(system.app, { ip: '10.0.0.2' });

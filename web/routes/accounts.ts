@@ -36,7 +36,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     if (!form.ok) return page(request, reply, 'Register', views.registerPage(csrf, values, form.errors), views.registerForm(csrf, values, form.errors), 422);
     const limited = await registerPerClient(request, reply);
     if (limited) return page(request, reply, 'Register', views.registerPage(csrf, values, { form: limited }), views.registerForm(csrf, values, { form: limited }), 429);
-    const result = await deps.send('RequestRegistration', form.data);
+    const result = await request.sendCommand('RequestRegistration', form.data);
     if (!result.ok) {
       if (result.error === 'USERNAME_TAKEN') {
         const errors = { username: 'That username is taken' };
@@ -55,7 +55,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     if (!form.ok) return page(request, reply, 'Resend link', views.resendPage(csrf, values, form.errors), views.resendForm(csrf, values, form.errors), 422);
     const limited = await emailLinksPerClient(request, reply);
     if (limited) return page(request, reply, 'Resend link', views.resendPage(csrf, values, { form: limited }), views.resendForm(csrf, values, { form: limited }), 429);
-    const result = await deps.send('ResendVerification', form.data);
+    const result = await request.sendCommand('ResendVerification', form.data);
     if (!result.ok && result.error === 'UNAVAILABLE') return commandFailed(request, reply, result);
     // The same answer whether or not a registration is pending: no account enumeration.
     const text = 'If that username has a pending registration, a new verification link is on its way.';
@@ -67,7 +67,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     if (typeof token !== 'string' || token.length < 10 || token.length > 200) {
       return sendPage(request, reply, { status: 400, title: 'Link not valid', body: views.messagePage('Link not valid', 'This verification link is not valid. Copy the whole link from the email.') });
     }
-    const result = await deps.send('VerifyRegistration', { token });
+    const result = await request.sendCommand('VerifyRegistration', { token });
     if (result.ok) {
       await waitForProjection(deps.pool, deps.schema, result.seq, deps.projectionWaitMs);
       return sendPage(request, reply, { title: 'Registered', body: views.loginPage(reply.csrfToken(), {}, {}, notice('good', 'Your account is ready. Log in to set your first alert.')) });
@@ -96,7 +96,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     const limited = (await loginPerClient(request, reply)) ?? (await loginPerUsername(request, reply));
     if (limited) return page(request, reply, 'Log in', views.loginPage(csrf, values, { form: limited }), views.loginForm(csrf, values, { form: limited }), 429);
     const username = Username.safeParse(form.data.username);
-    const result = username.success ? await deps.send('LogIn', { username: username.data, password: form.data.password }) : undefined;
+    const result = username.success ? await request.sendCommand('LogIn', { username: username.data, password: form.data.password }) : undefined;
     if (!result || (!result.ok && result.error === 'INVALID_COMMAND') || (!result.ok && result.error === 'INVALID_CREDENTIALS')) {
       const errors = { form: 'Wrong username or password' };
       return page(request, reply, 'Log in', views.loginPage(csrf, values, errors), views.loginForm(csrf, values, errors), 401);
@@ -109,7 +109,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
 
   app.post('/logout', async (request, reply) => {
     if (request.account) {
-      const result = await deps.send('LogOut', { userId: request.account.userId, sessionId: request.account.sessionId });
+      const result = await request.sendCommand('LogOut', { userId: request.account.userId, sessionId: request.account.sessionId });
       if (!result.ok) return commandFailed(request, reply, result);
       await waitForProjection(deps.pool, deps.schema, result.seq, deps.projectionWaitMs);
     }
@@ -126,7 +126,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     const limited = await emailLinksPerClient(request, reply);
     if (limited) return page(request, reply, 'Reset password', views.forgotPage(csrf, values, { form: limited }), views.forgotForm(csrf, values, { form: limited }), 429);
     for (const userId of await registeredUserIdsByEmail(deps.pool, deps.schema, form.data.email)) {
-      const result = await deps.send('RequestPasswordReset', { userId });
+      const result = await request.sendCommand('RequestPasswordReset', { userId });
       if (!result.ok && result.error === 'UNAVAILABLE') return commandFailed(request, reply, result);
     }
     // The same answer whether or not an account has this address: no account enumeration.
@@ -149,7 +149,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
       const errors = form.errors.token ? { form: 'This reset link is not valid.' } : form.errors;
       return page(request, reply, 'New password', views.resetPage(csrf, token, errors), views.resetForm(csrf, token, errors), 422);
     }
-    const result = await deps.send('ResetPassword', form.data);
+    const result = await request.sendCommand('ResetPassword', form.data);
     if (!result.ok) {
       const texts: Partial<Record<string, string>> = {
         TOKEN_USED: 'This reset link was already used. Ask for a new one.',

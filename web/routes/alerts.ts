@@ -109,7 +109,7 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
       return refuse({ form: `You have ${count} alerts, the most allowed. Delete one to set another.` }, latest);
     }
 
-    const result = await deps.send('SetAlert', { userId, alertId, ...form.data }, { commandId });
+    const result = await request.sendCommand('SetAlert', { userId, alertId, ...form.data }, { commandId });
     if (result.ok) await waitFor(result.seq);
     // The same form submitted again: its alert is already set (or being projected), which is what the user asked for.
     else if (result.error === 'ALREADY_EXISTS') await waitForAlert(pool, schema, userId, alertId, deps.projectionWaitMs);
@@ -126,7 +126,7 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
   /** Delete, then the answer: the updated section for htmx, otherwise back to the alerts page. */
   const deleteAlert = async (request: FastifyRequest, reply: FastifyReply, alertId: string) => {
     const { userId } = accountOf(request);
-    const result = await deps.send('DeleteAlert', { userId, alertId });
+    const result = await request.sendCommand('DeleteAlert', { userId, alertId });
     if (result.ok) await waitFor(result.seq);
     else if (result.error !== 'NOT_FOUND' || !(await alertOf(pool, schema, userId, alertId))?.deleted) return failed(request, reply, result);
     // else: already deleted by this user (a repeated click): done, as asked.
@@ -163,7 +163,7 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
       const form = views.emailsForm(reply.csrfToken(), current, 'Choose whether to pause alert emails.');
       return sendPage(request, reply, { status: 422, title: 'Alert emails', body: html`<h1>Alert emails</h1>${form}`, fragment: form });
     }
-    const result = await deps.send(paused === 'yes' ? 'PauseAlertEmails' : 'ResumeAlertEmails', { userId });
+    const result = await request.sendCommand(paused === 'yes' ? 'PauseAlertEmails' : 'ResumeAlertEmails', { userId });
     if (!result.ok) return failed(request, reply, result);
     await waitFor(result.seq);
     if (!isHtmx(request)) return redirectAfterPost(request, reply, '/alerts');

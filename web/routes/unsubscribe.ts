@@ -34,7 +34,7 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: WebDeps) {
   app.post('/unsubscribe', { config: { csrf: false } }, async (request, reply) => {
     const link = userOf(request);
     if (!link) return invalid(request, reply);
-    const result = await deps.send('PauseAlertEmails', { userId: link.userId });
+    const result = await request.sendCommand('PauseAlertEmails', { userId: link.userId });
     if (!result.ok) return commandFailed(request, reply, result);
     await waitForProjection(deps.pool, deps.schema, result.seq, deps.projectionWaitMs);
     return sendPage(request, reply, { title: 'Alert emails stopped', body: views.unsubscribedPage() });
