@@ -101,7 +101,12 @@ export function describeProviderTransport({ make, success }: ContractSubject): v
     it('stops at once when the caller aborts, without retrying', async () => {
       const { url, requests } = await serve(['hang']);
       const provider = make(url, { timeoutMs: 5_000, attempts: 3, backoffMs: 1 }, capturingLogger().logger);
-      const error: unknown = await provider.fetchLatest(AbortSignal.timeout(30)).catch((e: unknown) => e);
+      // Abort once the server holds the request (a fixed delay would race the request on a loaded machine).
+      const controller = new AbortController();
+      const fetching = provider.fetchLatest(controller.signal).catch((e: unknown) => e);
+      while (requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+      controller.abort();
+      const error: unknown = await fetching;
       expect(error).toBeInstanceOf(RatesProviderError);
       expect((error as RatesProviderError).kind).toBe('aborted');
       expect(requests).toHaveLength(1);
