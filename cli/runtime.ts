@@ -31,7 +31,7 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
   const embedded: Embedded[] = [];
   let natsUrl = config.NATS_URL;
   if (!natsUrl) {
-    const nats = await startNatsServer(dataDir);
+    const nats = await startNatsServer(dataDir, undefined, (line) => logger.warn(line));
     embedded.push(nats);
     natsUrl = nats.url;
     logger.info({ url: natsUrl }, 'started embedded nats-server with JetStream');
