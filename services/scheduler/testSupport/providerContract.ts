@@ -85,11 +85,12 @@ export function describeProviderTransport({ make, success }: ContractSubject): v
     it('times out a server that never answers, on every attempt', async () => {
       const { url, requests } = await serve(['hang']);
       const started = Date.now();
-      const error = await failure(make(url, { timeoutMs: 50, attempts: 2, backoffMs: 1 }, capturingLogger().logger));
+      // 250 ms leaves a loaded CI machine time to deliver each attempt to the server before it times out.
+      const error = await failure(make(url, { timeoutMs: 250, attempts: 2, backoffMs: 1 }, capturingLogger().logger));
       expect(error.kind).toBe('timeout');
-      expect(error.reason).toMatch(/no complete answer within 50 ms \(after 2 attempts\)/);
+      expect(error.reason).toMatch(/no complete answer within 250 ms \(after 2 attempts\)/);
       expect(requests).toHaveLength(2);
-      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(Date.now() - started).toBeLessThan(5_000);
     });
 
     it('times out a body that stalls halfway', async () => {
