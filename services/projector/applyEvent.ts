@@ -2,7 +2,8 @@ import { match } from 'ts-pattern';
 import type { DomainEvent } from '../../events/index.ts';
 import type { TableNamer } from '../../platform/postgres.ts';
 
-export type Statement = { text: string; values: unknown[] };
+/** One SQL statement; `appendOnly` ones touch rows nothing else in a batch touches, so they may run last. */
+export type Statement = { text: string; values: unknown[]; appendOnly?: boolean };
 export type EventContext = { seq: number; position: number; occurredAt: string };
 
 const pair = (base: string, quote: string) => `${base}/${quote}`;
@@ -16,6 +17,7 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
   const activity = (userId: string, summary: string): Statement => ({
     text: `INSERT INTO ${t('activity')} (seq, position, user_id, type, summary, occurred_at) VALUES ($1, $2, $3, $4, $5, $6)`,
     values: [ctx.seq, ctx.position, userId, event.type, summary, at],
+    appendOnly: true,
   });
   return match(event)
     .with({ type: 'RegistrationRequested' }, ({ data }) => [

@@ -2,7 +2,8 @@ import { decodeEvents, EventDecodeError } from '../../events/index.ts';
 import type { EventStore, RawMessage } from '../../platform/eventStore.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { tablesIn, type Pool, type PoolClient, type TableNamer } from '../../platform/postgres.ts';
-import { statementsFor } from './applyEvent.ts';
+import { statementsFor, type Statement } from './applyEvent.ts';
+import { batchStatements } from './batchStatements.ts';
 import { migrate } from './migrations.ts';
 
 import { READ_MODELS_CHECKPOINT as CHECKPOINT } from '../../platform/projectionWait.ts';
@@ -22,29 +23,30 @@ const isDataError = (error: unknown) => {
   return typeof code === 'string' && /^(22|23|42)/.test(code);
 };
 
-async function park(client: PoolClient, t: TableNamer, raw: RawMessage, reason: string): Promise<void> {
-  await client.query(
-    `INSERT INTO ${t('parked_events')} (seq, subject, reason, headers, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-    [raw.seq, raw.subject, reason, JSON.stringify(raw.headers), Buffer.from(raw.body).toString('utf8').replaceAll('\u0000', '\uFFFD')],
-  );
+function parkStatement(t: TableNamer, raw: RawMessage, reason: string): Statement {
+  return {
+    text: `INSERT INTO ${t('parked_events')} (seq, subject, reason, headers, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+    values: [raw.seq, raw.subject, reason, JSON.stringify(raw.headers), Buffer.from(raw.body).toString('utf8').replaceAll('\u0000', '\uFFFD')],
+    appendOnly: true,
+  };
 }
 
-async function applyMessage(client: PoolClient, t: TableNamer, raw: RawMessage, hooks: ProjectorHooks, logger: Logger): Promise<void> {
+/** The statements one stored message makes: its events' SQL, or parking it when it cannot be read. */
+function messageStatements(t: TableNamer, raw: RawMessage, hooks: ProjectorHooks, logger: Logger): Statement[] {
   let decoded;
   try {
     decoded = decodeEvents(raw.headers, raw.body);
   } catch (error) {
     if (!(error instanceof EventDecodeError)) throw error;
     logger.warn({ seq: raw.seq, subject: raw.subject, reason: error.message }, 'parked an event the projector cannot read');
-    await park(client, t, raw, error.message);
     hooks.onParked?.(raw.seq, error.message);
-    return;
+    return [parkStatement(t, raw, error.message)];
   }
-  for (const [position, event] of decoded.events.entries()) {
-    for (const s of statementsFor(event, { seq: raw.seq, position, occurredAt: decoded.meta.occurredAt }, t)) {
-      await client.query(s.text, s.values);
-    }
-  }
+  return decoded.events.flatMap((event, position) => statementsFor(event, { seq: raw.seq, position, occurredAt: decoded.meta.occurredAt }, t));
+}
+
+async function run(client: PoolClient, statements: readonly Statement[]): Promise<void> {
+  for (const s of statements) await client.query(s.text, s.values);
 }
 
 /**
@@ -61,22 +63,23 @@ export async function applyBatch(pool: Pool, schema: string, batch: RawMessage[]
     const checkpoint = row.rows[0]?.seq ?? 0;
     if (checkpoint < batch[0]!.seq - 1) throw new CheckpointRewound(`checkpoint ${checkpoint} is behind batch start ${batch[0]!.seq}`);
     const todo = batch.filter((m) => m.seq > checkpoint);
-    for (const raw of todo) {
-      if (!isolate) {
-        await applyMessage(client, t, raw, hooks, logger);
-        continue;
-      }
-      await client.query('SAVEPOINT one_event');
-      try {
-        await applyMessage(client, t, raw, hooks, logger);
-        await client.query('RELEASE SAVEPOINT one_event');
-      } catch (error) {
-        if (!isDataError(error)) throw error;
-        await client.query('ROLLBACK TO SAVEPOINT one_event');
-        const reason = `read model refused it: ${(error as Error).message}`;
-        logger.warn({ seq: raw.seq, subject: raw.subject, reason }, 'parked an event the read models refuse');
-        await park(client, t, raw, reason);
-        hooks.onParked?.(raw.seq, reason);
+    if (!isolate) {
+      // The whole batch in as few round trips as its statements allow (see batchStatements).
+      await run(client, batchStatements(todo.flatMap((raw) => messageStatements(t, raw, hooks, logger))));
+    } else {
+      for (const raw of todo) {
+        await client.query('SAVEPOINT one_event');
+        try {
+          await run(client, messageStatements(t, raw, hooks, logger));
+          await client.query('RELEASE SAVEPOINT one_event');
+        } catch (error) {
+          if (!isDataError(error)) throw error;
+          await client.query('ROLLBACK TO SAVEPOINT one_event');
+          const reason = `read model refused it: ${(error as Error).message}`;
+          logger.warn({ seq: raw.seq, subject: raw.subject, reason }, 'parked an event the read models refuse');
+          await run(client, [parkStatement(t, raw, reason)]);
+          hooks.onParked?.(raw.seq, reason);
+        }
       }
     }
     const last = Math.max(checkpoint, batch.at(-1)!.seq);
