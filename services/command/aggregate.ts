@@ -16,9 +16,12 @@ export async function decideAndAppend<S>(options: {
   decide: (state: S) => Decision | Promise<Decision>;
   commandId: string;
   meta: EnvelopeMeta;
+  /** The subject is almost surely new (a fresh id): decide on the initial state first and load only on a conflict. */
+  expectNew?: boolean;
 }): Promise<CommandReply> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const { history, lastSeq } = await options.store.load(options.subject);
+    const optimistic = attempt === 1 && options.expectNew === true;
+    const { history, lastSeq } = optimistic ? { history: [], lastSeq: 0 } : await options.store.load(options.subject);
     const state = history.flatMap((h) => h.events).reduce(options.evolve, options.initialState);
     const decision = await options.decide(state);
     if (!decision.ok) return { ok: false, error: decision.error, message: decision.message };

@@ -66,7 +66,7 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
   PauseAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => user.setAlertEmails(true, state)),
   ResumeAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => user.setAlertEmails(false, state)),
   SetAlert: (p, deps, ctx) =>
-    decideAndAppend({ store: deps.store, subject: subjects.alert(deps.ns, p.alertId), initialState: initialAlertState, evolve: evolveAlert, decide: (s) => setAlert(p, s), ...ctx }),
+    decideAndAppend({ store: deps.store, subject: subjects.alert(deps.ns, p.alertId), initialState: initialAlertState, evolve: evolveAlert, decide: (s) => setAlert(p, s), expectNew: true, ...ctx }),
   DeleteAlert: (p, deps, ctx) =>
     decideAndAppend({ store: deps.store, subject: subjects.alert(deps.ns, p.alertId), initialState: initialAlertState, evolve: evolveAlert, decide: (s) => deleteAlert(p, s), ...ctx }),
 };

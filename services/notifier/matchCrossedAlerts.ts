@@ -100,6 +100,17 @@ type Row = {
  */
 export async function findCrossedAlerts(db: Pool | PoolClient, t: TableNamer, runSeq: number): Promise<CrossedAlert[]> {
   const { rows } = await db.query<Row>(crossedAlertsSql(t), [runSeq]);
+  // Every alert of a pair shares its two ratios: divide once per pair, not once per alert.
+  const ratios = new Map<string, { previousRatio: string; currentRatio: string }>();
+  const ratiosOf = (r: Row) => {
+    const key = `${r.base}/${r.quote}`;
+    let found = ratios.get(key);
+    if (!found) {
+      found = { previousRatio: ratioOf(r.pb, r.pq), currentRatio: ratioOf(r.cb, r.cq) };
+      ratios.set(key, found);
+    }
+    return found;
+  };
   return rows.map((r) => ({
     alertId: r.alert_id,
     userId: r.user_id,
@@ -107,7 +118,6 @@ export async function findCrossedAlerts(db: Pool | PoolClient, t: TableNamer, ru
     quote: r.quote,
     threshold: r.threshold_text,
     direction: r.direction,
-    previousRatio: ratioOf(r.pb, r.pq),
-    currentRatio: ratioOf(r.cb, r.cq),
+    ...ratiosOf(r),
   }));
 }
