@@ -1,5 +1,6 @@
 import { compareToRatio, formatRatio, ratioOf } from '../events/ratio.ts';
-import { tablesIn, type Pool, type TableNamer } from '../platform/postgres.ts';
+import { tablesIn, type Pool } from '../platform/postgres.ts';
+import { ratioIn, type RecentRuns } from './recentRuns.ts';
 
 /**
  * The alerts page's queries over the projector's read models: a fixed number of queries per page, whatever the
@@ -27,43 +28,18 @@ export type AlertSummary = {
 };
 export type LatestRun = { runSeq: number; provider: string; base: string; asOf: string; currencies: string[] };
 
-/** The rate of `currency` in run `run`; the provider's own base is 1 though its response leaves it out (DESIGN §4). */
-const rateIn = (t: TableNamer, run: string, currency: string) => `COALESCE(
-    (SELECT x.rate FROM ${t('rates')} x WHERE x.run_seq = ${run}.run_seq AND x.currency = ${currency}),
-    CASE WHEN ${run}.base = ${currency} THEN 1::numeric END)`;
 
-/** Per distinct pair of the user's alerts, its rates in the most recent runs that have both currencies. */
-const pairRuns = (t: TableNamer, limit: string) => `
-    pairs AS (SELECT DISTINCT base, quote FROM ${t('alerts')} WHERE user_id = $1 AND deleted_seq IS NULL),
-    pair_runs AS (
-      SELECT p.base, p.quote, s.run_seq, s.as_of, s.rb::text AS rb, s.rq::text AS rq
-      FROM pairs p
-      CROSS JOIN LATERAL (
-        SELECT r.run_seq, r.as_of, rb.rate AS rb, rq.rate AS rq
-        FROM ${t('rate_runs')} r
-        CROSS JOIN LATERAL (SELECT ${rateIn(t, 'r', 'p.base')} AS rate) rb
-        CROSS JOIN LATERAL (SELECT ${rateIn(t, 'r', 'p.quote')} AS rate) rq
-        WHERE rb.rate IS NOT NULL AND rq.rate IS NOT NULL
-        ORDER BY r.run_seq DESC
-        LIMIT ${limit}
-      ) s
-    )`;
 
-type AlertRow = { alert_id: string; base: string; quote: string; threshold_text: string; run_seq: number | null; as_of: string | null; rb: string | null; rq: string | null };
 type TriggerRow = { alert_id: string; run_seq: number; as_of: string | null; triggered_at: Date; previous_ratio: string; current_ratio: string; direction: 'up' | 'down'; total: number };
-type SeriesRow = { base: string; quote: string; as_of: string; rb: string; rq: string };
+
+type PlainAlertRow = { alert_id: string; base: string; quote: string; threshold_text: string };
 
 /** The user's alerts (not deleted), oldest first, each with its current ratio, trigger history and chart series. */
-export async function alertsOf(pool: Pool, schema: string, userId: string): Promise<AlertSummary[]> {
+export async function alertsOf(pool: Pool, schema: string, userId: string, runs: RecentRuns): Promise<AlertSummary[]> {
   const t = tablesIn(schema);
   // One query after another, never in parallel: embedded Postgres (PGlite) serves a single session.
-  const alerts = await pool.query<AlertRow>(
-    `WITH ${pairRuns(t, '1')}
-     SELECT a.alert_id, a.base, a.quote, a.threshold_text, c.run_seq, c.as_of, c.rb, c.rq
-     FROM ${t('alerts')} a
-     LEFT JOIN pair_runs c ON c.base = a.base AND c.quote = a.quote
-     WHERE a.user_id = $1 AND a.deleted_seq IS NULL
-     ORDER BY a.set_seq`,
+  const alerts = await pool.query<PlainAlertRow>(
+    `SELECT alert_id, base, quote, threshold_text FROM ${t('alerts')} WHERE user_id = $1 AND deleted_seq IS NULL ORDER BY set_seq`,
     [userId],
   );
   if (alerts.rows.length === 0) return [];
@@ -81,7 +57,7 @@ export async function alertsOf(pool: Pool, schema: string, userId: string): Prom
      ORDER BY alert_id, run_seq DESC`,
     [userId, HISTORY_LIMIT],
   );
-  const series = await pool.query<SeriesRow>(`WITH ${pairRuns(t, '$2')} SELECT base, quote, as_of, rb, rq FROM pair_runs ORDER BY base, quote, run_seq`, [userId, CHART_RUNS]);
+  const recent = await runs.latest(pool, schema);
 
   const triggersByAlert = new Map<string, TriggerRow[]>();
   for (const row of triggers.rows) {
@@ -89,22 +65,29 @@ export async function alertsOf(pool: Pool, schema: string, userId: string): Prom
     list.push(row);
     triggersByAlert.set(row.alert_id, list);
   }
-  const seriesByPair = new Map<string, { asOf: string; ratio: string }[]>();
-  for (const row of series.rows) {
+  // Per pair: its ratios over the recent runs that have both currencies, oldest first (the newest is the current one).
+  const seriesByPair = new Map<string, { runSeq: number; asOf: string; ratio: string; rb: string; rq: string }[]>();
+  for (const row of alerts.rows) {
     const key = `${row.base}/${row.quote}`;
-    const list = seriesByPair.get(key) ?? [];
-    list.push({ asOf: row.as_of, ratio: ratioOf(row.rb, row.rq) });
-    seriesByPair.set(key, list);
+    if (seriesByPair.has(key)) continue;
+    const points = [];
+    for (const run of recent) {
+      const r = ratioIn(run, row.base, row.quote);
+      if (r) points.push({ runSeq: run.runSeq, asOf: run.asOf, ...r });
+    }
+    seriesByPair.set(key, points.reverse());
   }
 
   return alerts.rows.map((row) => {
     const history = triggersByAlert.get(row.alert_id) ?? [];
+    const series = seriesByPair.get(`${row.base}/${row.quote}`) ?? [];
+    const now = series.at(-1);
     return {
       alertId: row.alert_id,
       base: row.base,
       quote: row.quote,
       threshold: row.threshold_text,
-      current: row.rb !== null && row.rq !== null ? currentRatio(row.threshold_text, row.rb, row.rq, row.as_of ?? '', row.run_seq ?? 0) : undefined,
+      current: now ? currentRatio(row.threshold_text, now.rb, now.rq, now.asOf, now.runSeq, now.ratio) : undefined,
       triggers: history.map((h) => ({
         runSeq: h.run_seq,
         asOf: h.as_of ?? undefined,
@@ -114,14 +97,13 @@ export async function alertsOf(pool: Pool, schema: string, userId: string): Prom
         direction: h.direction,
       })),
       triggerCount: history[0]?.total ?? 0,
-      series: seriesByPair.get(`${row.base}/${row.quote}`) ?? [],
+      series: series.map((p) => ({ asOf: p.asOf, ratio: p.ratio })),
     };
   });
 }
 
 /** The ratio rq/rb, shown with at least 6 significant digits on the right side of the threshold, and which side it is on (exact). */
-export function currentRatio(threshold: string, baseRate: string, quoteRate: string, asOf: string, runSeq: number): NonNullable<AlertSummary['current']> {
-  const ratio = ratioOf(baseRate, quoteRate);
+export function currentRatio(threshold: string, baseRate: string, quoteRate: string, asOf: string, runSeq: number, ratio = ratioOf(baseRate, quoteRate)): NonNullable<AlertSummary['current']> {
   const sign = compareToRatio(threshold, baseRate, quoteRate);
   return { ratio, shown: formatRatio(ratio, 6, threshold), side: sign < 0 ? 'above' : sign > 0 ? 'below' : 'at', asOf, runSeq };
 }

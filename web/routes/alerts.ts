@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AggregateId, Threshold, type CommandReply } from '../../events/index.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
-import { activeAlertCount, alertEmailsPaused, alertOf, alertsOf, latestRun, waitForAlert, type LatestRun } from '../alertsReadModel.ts';
+import { activeAlertCount, alertEmailsPaused, alertOf, alertsOf, CHART_RUNS, latestRun, waitForAlert, type LatestRun } from '../alertsReadModel.ts';
+import { RecentRuns } from '../recentRuns.ts';
 import type { WebDeps } from '../deps.ts';
 import { html } from '../html.ts';
 import { isHtmx, parseForm, redirectAfterPost, sendPage, typed } from '../respond.ts';
@@ -37,6 +38,8 @@ const accountOf = (request: FastifyRequest): Account => request.account!;
 /** The alerts page, its self-refreshing section, creating and deleting alerts, pausing alert emails. */
 export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
   const { pool, schema } = deps;
+  // Runs never change once projected: the page keeps the recent ones in memory (see RecentRuns).
+  const runs = new RecentRuns(CHART_RUNS);
   const waitFor = (seq: number) => waitForProjection(pool, schema, seq, deps.projectionWaitMs);
 
   /** A failed command as a whole page; htmx swaps it in as a page rather than into the section. */
@@ -47,7 +50,7 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
   const notFound = (request: FastifyRequest, reply: FastifyReply) => failed(request, reply, { ok: false, error: 'NOT_FOUND', message: 'No such alert' });
 
   const section = async (userId: string, csrf: string, options: Parameters<typeof views.alertsSection>[3] = {}) => {
-    const alerts = await alertsOf(pool, schema, userId);
+    const alerts = await alertsOf(pool, schema, userId, runs);
     return views.alertsSection(csrf, alerts, await latestRun(pool, schema), options);
   };
 
@@ -55,7 +58,7 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
     const { userId } = accountOf(request);
     const csrf = reply.csrfToken();
     // Queries one after another (embedded Postgres serves a single session); a fixed number whatever the number of alerts.
-    const alerts = await alertsOf(pool, schema, userId);
+    const alerts = await alertsOf(pool, schema, userId, runs);
     const latest = latestKnown ?? (await latestRun(pool, schema));
     const paused = await alertEmailsPaused(pool, schema, userId);
     return sendPage(request, reply, {
