@@ -134,7 +134,7 @@ export class EventStore {
    */
   async *read(options: { fromSeq: number; filter?: string; untilSeq?: number; follow?: boolean; signal?: AbortSignal }): AsyncGenerator<RawMessage> {
     const end = options.untilSeq ?? (options.follow ? Infinity : await this.lastSeq());
-    if (options.fromSeq > end) return;
+    if (options.fromSeq > end || options.signal?.aborted) return;
     const consumer = await this.js.consumers.get(this.ns.stream, {
       filter_subjects: options.filter ?? `${this.ns.events}.>`,
       deliver_policy: DeliverPolicy.StartSequence,
@@ -143,6 +143,8 @@ export class EventStore {
     const messages = await consumer.consume({ max_messages: 512 });
     const stop = () => void messages.close();
     options.signal?.addEventListener('abort', stop, { once: true });
+    // Aborted while the consumer was being set up: the listener came too late to hear it.
+    if (options.signal?.aborted) stop();
     try {
       for await (const m of messages) {
         const raw = toRaw(m);
@@ -186,6 +188,7 @@ export class EventStore {
     const messages = await consumer.consume({ max_messages: 16 });
     const stop = () => void messages.close();
     options.signal.addEventListener('abort', stop, { once: true });
+    if (options.signal.aborted) stop();
     try {
       for await (const m of messages) {
         const raw = toRaw(m);
