@@ -1,0 +1,75 @@
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitForPort } from '../../../platform/embedded.ts';
+import { onExit } from './cleanup.ts';
+
+/** A throwaway PostgreSQL cluster (initdb + pg_ctl) on a free loopback port: stopped and started at will by the test that owns it. */
+export type PostgresCluster = {
+  url: string;
+  port: number;
+  /** `fast` ends every session like an operator's stop; `immediate` is a crash. */
+  stop: (mode?: 'fast' | 'immediate') => void;
+  start: () => Promise<void>;
+  isRunning: () => boolean;
+  destroy: () => void;
+};
+
+function postgresBinaries(): { initdb: string; pgCtl: string } {
+  const dirs = ['/usr/local/bin', '/usr/bin'];
+  if (existsSync('/usr/lib/postgresql')) {
+    const versions = readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    dirs.push(...versions.map((v) => `/usr/lib/postgresql/${v}/bin`));
+  }
+  const dir = dirs.find((d) => existsSync(join(d, 'initdb')) && existsSync(join(d, 'pg_ctl')));
+  if (!dir) throw new Error('fault tests need PostgreSQL server binaries (initdb, pg_ctl): apt-get install postgresql');
+  return { initdb: join(dir, 'initdb'), pgCtl: join(dir, 'pg_ctl') };
+}
+
+/** initdb refuses to run as root: as root, run the binaries as the postgres user. */
+function run(binary: string, args: string[]): void {
+  const asRoot = process.getuid?.() === 0;
+  const [command, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', binary, ...args]] : [binary, args];
+  const result = spawnSync(command, argv, { encoding: 'utf8', timeout: 60_000 });
+  if (result.status !== 0) throw new Error(`${binary} ${args[0]} failed (${result.status}): ${result.stderr || result.stdout}`);
+}
+
+export async function startPostgresCluster(): Promise<PostgresCluster> {
+  const { initdb, pgCtl } = postgresBinaries();
+  const dir = mkdtempSync(join(tmpdir(), 'cra-fault-pg-'));
+  if (process.getuid?.() === 0) {
+    const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    chownSync(dir, uid, gid);
+  }
+  const data = join(dir, 'data');
+  run(initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+  const port = await freePort();
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=60`;
+  let running = false;
+  const stop = (mode: 'fast' | 'immediate' = 'fast') => {
+    if (!running) return;
+    run(pgCtl, ['stop', '-D', data, '-m', mode, '-w', '-t', '30']);
+    running = false;
+  };
+  const start = async () => {
+    run(pgCtl, ['start', '-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '30']);
+    running = true;
+    await waitForPort(port);
+  };
+  let destroyed = false;
+  const destroy = () => {
+    if (destroyed) return;
+    destroyed = true;
+    forget();
+    try {
+      stop('immediate');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const forget = onExit(destroy);
+  await start();
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, stop, start, isRunning: () => running, destroy };
+}

@@ -1,0 +1,271 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNoSecretsIn, logText, readLog } from '../faults/support/invariants.ts';
+import { startTestSystem, TEST_SECRET, type TestSystem } from '../system.ts';
+import { webClient, type WebClient, type WebResponse } from '../webClient.ts';
+import { expectMarkupEscaped, publishRates, registeredBrowser, registeredUser } from './hostileInput.ts';
+
+// Session attacks and account enumeration, against the default rate limits.
+let system: TestSystem;
+let ann: { browser: WebClient; userId: string };
+let bob: { browser: WebClient; userId: string };
+const secrets = new Set<string>([TEST_SECRET]);
+const password = (who: string) => {
+  const p = `${who} has a long password`;
+  secrets.add(p);
+  return p;
+};
+
+beforeAll(async () => {
+  system = await startTestSystem();
+  ann = await registeredBrowser(system, 'ann-target', password('ann'), { ip: '10.1.0.1' });
+  bob = await registeredBrowser(system, 'bob-attacker', password('bob'), { ip: '10.1.0.2' });
+  await publishRates(system, '2026-11-02', { USD: '1.08', JPY: '163.4' });
+  expect((await system.send('SetAlert', { userId: ann.userId, alertId: 'annsAlert', base: 'EUR', quote: 'USD', threshold: '1.2345' })).ok).toBe(true);
+  secrets.add(ann.browser.cookie('cra_session')!);
+  secrets.add(bob.browser.cookie('cra_session')!);
+}, 60_000);
+
+afterAll(async () => system?.close());
+
+const b64url = (value: object | string) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+function jwt(claims: object, options: { secret?: string; alg?: string } = {}): string {
+  const head = b64url({ alg: options.alg ?? 'HS256', typ: 'JWT' });
+  const body = b64url(claims);
+  if (options.alg === 'none') return `${head}.${body}.`;
+  return `${head}.${body}.${createHmac('sha256', options.secret ?? TEST_SECRET).update(`${head}.${body}`).digest('base64url')}`;
+}
+const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string; sid: string; name: string; iat: number; exp: number };
+
+/** A browser holding `cookie` as its session: it must be treated as a guest, and nothing it asks may write. */
+async function expectTreatedAsGuest(cookie: string, what: string) {
+  const intruder = webClient(system.app, { ip: '10.66.0.1' });
+  await intruder.get('/login'); // a CSRF token of its own, so the refusal is about the session
+  intruder.setCookie('cra_session', cookie);
+  const before = await system.world.store.lastSeq();
+  const page = await intruder.get('/alerts');
+  expect(page.status, what).toBe(303);
+  expect(page.location, what).toMatch(/^\/login/);
+  expect((await intruder.post('/alerts', { base: 'EUR', quote: 'USD', threshold: '1.5' })).status, what).toBe(401);
+  expect((await intruder.post('/alerts/annsAlert/delete', { confirm: 'yes' })).status, what).toBe(401);
+  expect((await intruder.delete('/alerts/annsAlert', { 'x-csrf-token': intruder.csrf() })).status, what).toBe(401);
+  expect((await intruder.get('/activity')).status, what).toBe(303);
+  expect(await system.world.store.lastSeq(), `${what} wrote to the log`).toBe(before);
+}
+
+/** Two answers are the same to an observer once what differs by design (CSRF tokens, the typed value) is masked. */
+function sameAnswer(a: WebResponse, b: WebResponse, typed: [string, string]) {
+  const mask = (r: WebResponse, value: string) =>
+    r.body
+      .replace(/name="_csrf" value="[^"]+"/g, 'name="_csrf" value="…"')
+      .replace(/x-csrf-token&quot;:&quot;[^&]+&quot;/g, 'x-csrf-token&quot;:&quot;…&quot;')
+      .replaceAll(value || '\u0000', '«typed»')
+      .replaceAll(value.toLowerCase() || '\u0000', '«typed»');
+  expect(a.status).toBe(b.status);
+  expect(mask(a, typed[0])).toBe(mask(b, typed[1]));
+}
+
+describe('session attacks', () => {
+  it('a correctly made token for an open session is accepted (so the refusals below are about what was changed)', async () => {
+    const real = claimsOf(ann.browser.cookie('cra_session')!);
+    const forged = webClient(system.app, { ip: '10.66.0.2' });
+    forged.setCookie('cra_session', jwt({ ...real, iat: Math.floor(Date.now() / 1000) }));
+    expect((await forged.get('/alerts')).status).toBe(200);
+  });
+
+  it('a tampered, expired, wrongly signed, unsigned or mismatched token is treated as no session', async () => {
+    const real = ann.browser.cookie('cra_session')!;
+    const claims = claimsOf(real);
+    const now = Math.floor(Date.now() / 1000);
+    const [head, , signature] = real.split('.');
+    const attacks: [string, string][] = [
+      ['a payload changed under the same signature', `${head}.${b64url({ ...claims, sub: bob.userId })}.${signature}`],
+      ['a signature changed', `${real.slice(0, -4)}${real.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`],
+      ['an expired token', jwt({ ...claims, iat: now - 8 * 86_400, exp: now - 86_400 })],
+      ['a token signed with another secret', jwt({ ...claims, iat: now }, { secret: 'another secret that is long enough!!' })],
+      ['an unsigned token (alg none)', jwt({ ...claims, iat: now }, { alg: 'none' })],
+      ['a token naming another user\'s session', jwt({ sub: bob.userId, sid: claims.sid, name: 'bob-attacker', iat: now })],
+      ['a token for a session that never existed', jwt({ ...claims, sid: randomUUID(), iat: now })],
+      ['garbage', 'not.a.jwt'],
+      ['an empty cookie', ''],
+    ];
+    for (const [what, token] of attacks) await expectTreatedAsGuest(token, what);
+  });
+
+  it('a session cookie replayed after logout is refused', async () => {
+    const carol = await registeredBrowser(system, 'carol-leaves', password('carol'), { ip: '10.1.0.3' });
+    const cookie = carol.browser.cookie('cra_session')!;
+    secrets.add(cookie);
+    await carol.browser.get('/alerts');
+    expect((await carol.browser.post('/logout')).status).toBe(303);
+    expect(carol.browser.cookie('cra_session')).toBeUndefined();
+    await expectTreatedAsGuest(cookie, 'a cookie after logout');
+  });
+
+  it('a missing or wrong CSRF token is refused with a clear 403 and writes nothing', async () => {
+    const other = webClient(system.app, { ip: '10.66.0.3' });
+    await other.get('/register');
+    await ann.browser.get('/alerts');
+    const attempts: [string, () => Promise<WebResponse>][] = [
+      ['no token', () => ann.browser.postRaw('/alerts', { base: 'EUR', quote: 'USD', threshold: '1.5' })],
+      ['a made-up token', () => ann.browser.postRaw('/alerts', { _csrf: 'x'.repeat(52), base: 'EUR', quote: 'USD', threshold: '1.5' })],
+      ['another browser\'s token', () => ann.browser.postRaw('/alerts', { _csrf: other.csrf(), base: 'EUR', quote: 'USD', threshold: '1.5' })],
+      ['a wrong htmx header', () => ann.browser.delete('/alerts/annsAlert', { 'hx-request': 'true', 'x-csrf-token': other.csrf() })],
+      ['no token to log out', () => ann.browser.postRaw('/logout', {})],
+      ['no token to pause emails', () => ann.browser.postRaw('/alerts/emails', { paused: 'yes' })],
+    ];
+    for (const [what, send] of attempts) {
+      const before = await system.world.store.lastSeq();
+      const res = await send();
+      expect(res.status, what).toBe(403);
+      expect(res.body, what).toMatch(/Form expired/);
+      expect(await system.world.store.lastSeq(), `${what} wrote to the log`).toBe(before);
+    }
+    // The CSRF cookie gone, the token alone is not enough either.
+    const token = ann.browser.csrf();
+    const cookieless = webClient(system.app, { ip: '10.66.0.4' });
+    cookieless.setCookie('cra_session', ann.browser.cookie('cra_session')!);
+    expect((await cookieless.postRaw('/alerts', { _csrf: token, base: 'EUR', quote: 'USD', threshold: '1.5' })).status).toBe(403);
+    // Ann is still logged in: the refused logout did nothing.
+    expect((await ann.browser.get('/alerts')).status).toBe(200);
+  });
+
+  it('another user\'s alert id: not found, not shown, not deleted', async () => {
+    await bob.browser.get('/alerts');
+    const before = await system.world.store.lastSeq();
+    const answers = [
+      await bob.browser.post('/alerts/annsAlert/delete'),
+      await bob.browser.post('/alerts/annsAlert/delete', { confirm: 'yes' }),
+      await bob.browser.delete('/alerts/annsAlert', { 'hx-request': 'true', 'x-csrf-token': bob.browser.csrf() }),
+    ];
+    for (const res of answers) {
+      expect(res.status).toBe(404);
+      expect(res.body).not.toMatch(/1\.2345|EUR\/USD/);
+    }
+    expect((await bob.browser.get('/alerts')).body).not.toContain('annsAlert');
+    expect(await system.world.store.lastSeq()).toBe(before);
+    // A form key Ann used, sent by Bob, makes Bob's own alert: it can never touch Ann's.
+    await ann.browser.get('/alerts');
+    expect((await ann.browser.post('/alerts', { commandId: 'shared-form-key-1', base: 'EUR', quote: 'JPY', threshold: '160' })).status).toBe(303);
+    await bob.browser.get('/alerts');
+    expect((await bob.browser.post('/alerts', { commandId: 'shared-form-key-1', base: 'EUR', quote: 'JPY', threshold: '170' })).status).toBe(303);
+    const sets = (await readLog(system.world.store)).flatMap((m) => m.events).filter((e) => e.type === 'AlertSet' && e.data.base === 'EUR' && e.data.quote === 'JPY');
+    expect(sets.map((e) => e.type === 'AlertSet' && `${e.data.userId === ann.userId ? 'ann' : 'bob'} ${e.data.threshold}`).sort()).toEqual(['ann 160', 'bob 170']);
+    const deleted = (await readLog(system.world.store)).flatMap((m) => m.events).filter((e) => e.type === 'AlertDeleted' && e.data.alertId === 'annsAlert');
+    expect(deleted).toEqual([]);
+  });
+
+  it('login brute force is stopped with 429 per username, whatever the address, and per address, whatever the username', async () => {
+    await registeredUser(system, 'dave-guessed', password('dave'));
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const attacker = webClient(system.app, { ip: `10.77.${i}.1` }); // a new address every time
+      await attacker.get('/login');
+      statuses.push((await attacker.post('/login', { username: 'dave-guessed', password: `guess number ${i}` })).status);
+    }
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(5)).toEqual([429, 429]);
+    // Locked out, the right password gets the same answer: no oracle, no session.
+    const late = webClient(system.app, { ip: '10.77.99.1' });
+    await late.get('/login');
+    const right = await late.post('/login', { username: 'dave-guessed', password: password('dave') });
+    expect(right.status).toBe(429);
+    expect(right.headers['retry-after']).toBeTruthy();
+    expect(right.body).toMatch(/Too many attempts/);
+    expect(late.cookie('cra_session')).toBeUndefined();
+
+    const sprayer = webClient(system.app, { ip: '10.88.0.1' });
+    await sprayer.get('/login');
+    const spray: number[] = [];
+    for (let i = 0; i < 21; i++) spray.push((await sprayer.post('/login', { username: `nobody-${i}`, password: 'password spray 1' })).status);
+    expect(spray.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(spray[20]).toBe(429);
+  }, 60_000);
+});
+
+describe('account enumeration', () => {
+  it('login: an unknown user, a wrong password and an unverified account get the same answer, in about the same time', async () => {
+    await system.send('RequestRegistration', { username: 'erin-pending', email: 'erin@example.test', password: password('erin') });
+    const tryLogin = async (username: string, pw: string, ip: string) => {
+      const b = webClient(system.app, { ip });
+      await b.get('/login');
+      const started = performance.now();
+      const res = await b.post('/login', { username, password: pw });
+      return { res, ms: performance.now() - started };
+    };
+    const unknown = await tryLogin('frank-unknown', 'some password 1', '10.90.0.1');
+    const wrong = await tryLogin('ann-target', 'some password 1', '10.90.0.2');
+    const pending = await tryLogin('erin-pending', password('erin'), '10.90.0.3');
+    expect(unknown.res.status).toBe(401);
+    sameAnswer(unknown.res, wrong.res, ['frank-unknown', 'ann-target']);
+    sameAnswer(unknown.res, pending.res, ['frank-unknown', 'erin-pending']);
+    // The password is checked against a decoy hash for unknown users: no timing gap worth measuring.
+    const times = { unknown: [] as number[], known: [] as number[] };
+    for (let i = 0; i < 4; i++) {
+      times.unknown.push((await tryLogin(`ghost-${i}`, 'some password 1', `10.91.${i}.1`)).ms);
+      times.known.push((await tryLogin('bob-attacker', `wrong password ${i}`, `10.91.${i}.2`)).ms);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    expect(median(times.unknown) / median(times.known)).toBeGreaterThan(0.33);
+    expect(median(times.unknown) / median(times.known)).toBeLessThan(3);
+  }, 60_000);
+
+  it('register: a taken username is taken whoever holds it; an email already in use is answered like a new one', async () => {
+    const register = async (username: string, email: string, ip: string) => {
+      const b = webClient(system.app, { ip });
+      await b.get('/register');
+      return b.post('/register', { username, email, password: password(`reg-${username}`) });
+    };
+    const takenByRegistered = await register('ann-target', 'someone@example.test', '10.92.0.1');
+    const takenByPending = await register('erin-pending', 'someone@example.test', '10.92.0.2');
+    expect(takenByRegistered.status).toBe(422);
+    sameAnswer(takenByRegistered, takenByPending, ['ann-target', 'erin-pending']);
+    const usedEmail = await register('gina-new', 'ann-target@example.test', '10.92.0.3');
+    const freshEmail = await register('hank-new', 'hank-fresh@example.test', '10.92.0.4');
+    expect(usedEmail.status).toBe(200);
+    sameAnswer(usedEmail, freshEmail, ['ann-target@example.test', 'hank-fresh@example.test']);
+  });
+
+  it('password reset and resending the link: the same answer whether or not an account exists', async () => {
+    const ask = async (path: string, field: string, value: string, ip: string) => {
+      const b = webClient(system.app, { ip });
+      await b.get(path);
+      return b.post(path, { [field]: value });
+    };
+    const resetKnown = await ask('/password/forgot', 'email', 'ann-target@example.test', '10.93.0.1');
+    const resetUnknown = await ask('/password/forgot', 'email', 'nobody-here@example.test', '10.93.0.2');
+    const resetPending = await ask('/password/forgot', 'email', 'erin@example.test', '10.93.0.3');
+    expect(resetKnown.status).toBe(200);
+    sameAnswer(resetKnown, resetUnknown, ['', '']);
+    sameAnswer(resetKnown, resetPending, ['', '']);
+    const resendPending = await ask('/register/resend', 'username', 'erin-pending', '10.93.0.4');
+    const resendRegistered = await ask('/register/resend', 'username', 'ann-target', '10.93.0.5');
+    const resendUnknown = await ask('/register/resend', 'username', 'ivan-unknown', '10.93.0.6');
+    expect(resendPending.status).toBe(200);
+    sameAnswer(resendPending, resendRegistered, ['', '']);
+    sameAnswer(resendPending, resendUnknown, ['', '']);
+    // Only the real account got a reset email; the page told nobody that.
+    await system.smtp.waitFor((m) => m.some((e) => e.to.includes('ann-target@') && /reset/i.test(e.subject)));
+    expect(system.smtp.received.filter((e) => e.to.includes('nobody-here@'))).toEqual([]);
+  });
+
+  it('an address with a quote in it comes back escaped on the page, and its email holds no unescaped markup', async () => {
+    const b = webClient(system.app, { ip: '10.94.0.1' });
+    await b.get('/register');
+    const res = await b.post('/register', { username: 'oh-hara', email: "o'hara+tag@example.test", password: password('oh-hara') });
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('o&#39;hara+tag@example.test');
+    expect(res.body).not.toContain("o'hara");
+    await system.smtp.waitFor((m) => m.some((e) => e.to.includes('hara')));
+    for (const e of system.smtp.received) expectMarkupEscaped(e.html, `the email "${e.subject}"`);
+  });
+
+  it('leaves no password, token or secret in the log', async () => {
+    for (const e of system.smtp.received) {
+      const token = /http:\/\/localhost:7007\/(?:verify|password\/reset)\?token=([^\s"<>]+)/.exec(e.text)?.[1];
+      if (token) secrets.add(decodeURIComponent(token));
+    }
+    expect(secrets.size).toBeGreaterThan(10);
+    expectNoSecretsIn(await logText(system.world.store), secrets, 'the log');
+  });
+});
