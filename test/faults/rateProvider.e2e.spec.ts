@@ -89,11 +89,8 @@ describe('the rate provider misbehaving under a running scheduler', () => {
     await scheduler.waitForLog((l) => l.level === 40 && /^dropped rate USDCHF/.test(String(l.msg)), 10_000, 'the dropped rates');
     await sleep(1_500);
     const afterGarbage = await ratesFetched();
-    // BUG: a publication whose every rate was dropped is still stored as a run of the base currency alone (see the
-    // report): collectRates (services/scheduler/providers/decimalRates.ts) adds the base at "1" and nothing refuses an
-    // empty result. Re-enable once it is refused like any other unusable answer:
-    // expect(afterGarbage).toHaveLength(1);
-    expect(afterGarbage.filter((r) => Object.keys(r.rates).length > 1)).toHaveLength(1);
+    // A publication whose every rate was dropped is refused like any other unusable answer.
+    expect(afterGarbage).toHaveLength(1);
 
     provider.behave(second);
     await waitUntil(async () => (await ratesFetched()).some((r) => r.asOf === '2026-11-03T160000Z'), 10_000, 'the second publication');

@@ -16,7 +16,8 @@ const ResendForm = z.object({ username: Username });
 const ForgotForm = z.object({ email: Email });
 const ResetForm = z.object({ token: z.string().min(10).max(200), password: Password });
 
-const safeNext = (next: unknown) => (typeof next === 'string' && /^\/[a-z]/.test(next) && !next.startsWith('//') ? next : '/alerts');
+// Only a plain path of this site: no scheme, no //host, nothing a Location header cannot carry.
+const safeNext = (next: unknown) => (typeof next === 'string' && /^\/[a-z][A-Za-z0-9/_.~%?=&-]*$/.test(next) ? next : '/alerts');
 
 export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
   const limits = deps.rateLimits ?? {};
