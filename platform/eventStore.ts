@@ -140,7 +140,8 @@ export class EventStore {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: Math.max(1, options.fromSeq),
     });
-    const messages = await consumer.consume({ max_messages: 512 });
+    // Short pulls: a consumer cut off by a NATS restart notices within seconds (missed heartbeats), not ~30 s.
+    const messages = await consumer.consume({ max_messages: 512, expires: 5_000 });
     const stop = () => void messages.close();
     options.signal?.addEventListener('abort', stop, { once: true });
     // Aborted while the consumer was being set up: the listener came too late to hear it.
@@ -185,7 +186,7 @@ export class EventStore {
       await this.jsm.consumers.add(this.ns.stream, config);
     }
     const consumer = await this.js.consumers.get(this.ns.stream, name);
-    const messages = await consumer.consume({ max_messages: 16 });
+    const messages = await consumer.consume({ max_messages: 16, expires: 5_000 });
     const stop = () => void messages.close();
     options.signal.addEventListener('abort', stop, { once: true });
     if (options.signal.aborted) stop();

@@ -113,6 +113,10 @@ export async function migrateSchema(pool: Pool, schema: string): Promise<void> {
   }
 }
 
+const IDLE = Symbol('idle');
+const IDLE_FLUSH_MS = 50;
+const idle = (ms: number) => new Promise<typeof IDLE>((resolve) => setTimeout(() => resolve(IDLE), ms));
+
 export type ProjectorOptions = {
   store: EventStore;
   pool: Pool;
@@ -142,8 +146,31 @@ export async function runProjector(options: ProjectorOptions): Promise<void> {
       const from = (await readCheckpoint(pool, schema)) + 1;
       if (options.untilSeq !== undefined && from > options.untilSeq) return;
       let batch: RawMessage[] = [];
-      const reader = store.read({ fromSeq: from, ...(options.untilSeq !== undefined ? { untilSeq: options.untilSeq } : { follow: true }), ...(signal ? { signal } : {}) });
-      for await (const raw of reader) {
+      // Our own stop signal too: leaving this loop early (an error) must close the reader it prefetches from.
+      const reading = new AbortController();
+      const stopReading = () => reading.abort();
+      signal?.addEventListener('abort', stopReading, { once: true });
+      if (signal?.aborted) stopReading();
+      const reader = store.read({ fromSeq: from, ...(options.untilSeq !== undefined ? { untilSeq: options.untilSeq } : { follow: true }), signal: reading.signal });
+      const messages = reader[Symbol.asyncIterator]();
+      const prefetch = () => {
+        const promise = messages.next();
+        promise.catch(() => {}); // observed when awaited; never an unhandled rejection meanwhile
+        return promise;
+      };
+      let next = prefetch();
+      try {
+      for (;;) {
+        // A part-filled batch is applied as soon as the log goes quiet, whatever "pending" last said.
+        const step = batch.length === 0 ? await next : await Promise.race([next, idle(IDLE_FLUSH_MS)]);
+        if (step === IDLE) {
+          await applyBatch(pool, schema, batch, hooks, logger);
+          batch = [];
+          continue;
+        }
+        if (step.done) break;
+        next = prefetch();
+        const raw = step.value;
         batch.push(raw);
         if (batch.length >= batchSize || raw.pending === 0 || raw.seq === options.untilSeq) {
           await applyBatch(pool, schema, batch, hooks, logger);
@@ -151,6 +178,11 @@ export async function runProjector(options: ProjectorOptions): Promise<void> {
         }
       }
       if (batch.length > 0) await applyBatch(pool, schema, batch, hooks, logger);
+      } finally {
+        reading.abort();
+        signal?.removeEventListener('abort', stopReading);
+        void messages.return(undefined).catch(() => {});
+      }
       if (options.untilSeq !== undefined) return;
     } catch (error) {
       if (signal?.aborted) return;
