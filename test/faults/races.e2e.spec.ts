@@ -113,12 +113,8 @@ describe('races', () => {
     const digest = createHash('sha256').update(`set-alert|${users[0]!.userId}|${formKey}`).digest('hex').slice(0, 32);
     const alertId = `a${digest}`;
     const deletes = await Promise.all([ann.post(`/alerts/${alertId}/delete`, { confirm: 'yes' }), ann.post(`/alerts/${alertId}/delete`, { confirm: 'yes' })]);
-    expect(deletes.some((d) => d.status === 303)).toBe(true);
-    for (const d of deletes) expect([303, 404]).toContain(d.status);
-    // BUG: the click that loses the race is answered 404 "Not found" although its alert was deleted: web/routes/alerts.ts
-    // deleteAlert sends DeleteAlert with a fresh command id, gets NOT_FOUND, and asks the read model (not yet projected)
-    // whether the alert is deleted. See the report. Re-enable once both clicks are answered as done:
-    // expect(deletes.map((d) => d.status)).toEqual([303, 303]);
+    // Both clicks are answered as done: the delete's command id is the same for every click.
+    expect(deletes.map((d) => d.status)).toEqual([303, 303]);
     const after = await readLog(lab.store);
     expect(countEvents(after, 'AlertSet', (d) => d.alertId === alertId)).toBe(1);
     expect(countEvents(after, 'AlertDeleted', (d) => d.alertId === alertId)).toBe(1);

@@ -129,7 +129,10 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
   /** Delete, then the answer: the updated section for htmx, otherwise back to the alerts page. */
   const deleteAlert = async (request: FastifyRequest, reply: FastifyReply, alertId: string) => {
     const { userId } = accountOf(request);
-    const result = await request.sendCommand('DeleteAlert', { userId, alertId });
+    // An alert is deleted once: the same command id for every click, so a double-click is one stored command and
+    // every click gets its answer (the second as a duplicate of the first).
+    const commandId = `del${createHash('sha256').update(`delete-alert|${userId}|${alertId}`).digest('hex').slice(0, 32)}`;
+    const result = await request.sendCommand('DeleteAlert', { userId, alertId }, { commandId });
     if (result.ok) await waitFor(result.seq);
     else if (result.error !== 'NOT_FOUND' || !(await alertOf(pool, schema, userId, alertId))?.deleted) return failed(request, reply, result);
     // else: already deleted by this user (a repeated click): done, as asked.
