@@ -37,6 +37,7 @@ export type AppendOptions = {
 };
 
 const WRONG_LAST_SEQUENCE = 10071;
+const READ_STALL_MS = 10_000;
 
 export function headersToRecord(h: MsgHdrs | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -140,21 +141,33 @@ export class EventStore {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: Math.max(1, options.fromSeq),
     });
-    // Short pulls: a consumer cut off by a NATS restart notices within seconds (missed heartbeats), not ~30 s.
-    const messages = await consumer.consume({ max_messages: 512, expires: 5_000 });
+    const messages = await consumer.consume({ max_messages: 512 });
     const stop = () => void messages.close();
     options.signal?.addEventListener('abort', stop, { once: true });
     // Aborted while the consumer was being set up: the listener came too late to hear it.
     if (options.signal?.aborted) stop();
+    // A bounded read (an aggregate's history, a replay) that hears nothing for a while has lost its consumer
+    // (e.g. across a NATS restart): fail, so the caller retries with a fresh one instead of waiting forever.
+    let stalled = false;
+    let idle: NodeJS.Timeout | undefined;
+    const arm = () => {
+      if (options.follow) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => ((stalled = true), stop()), READ_STALL_MS);
+    };
+    arm();
     try {
       for await (const m of messages) {
+        arm();
         const raw = toRaw(m);
         if (raw.seq > end) break;
         yield raw;
         if (raw.seq >= end) break;
         if (!options.follow && options.untilSeq === undefined && raw.pending === 0) break;
       }
+      if (stalled) throw new Error(`reading ${options.filter ?? 'the log'} from ${options.fromSeq} heard nothing for ${READ_STALL_MS} ms`);
     } finally {
+      clearTimeout(idle);
       options.signal?.removeEventListener('abort', stop);
       await messages.close();
     }
@@ -186,7 +199,7 @@ export class EventStore {
       await this.jsm.consumers.add(this.ns.stream, config);
     }
     const consumer = await this.js.consumers.get(this.ns.stream, name);
-    const messages = await consumer.consume({ max_messages: 16, expires: 5_000 });
+    const messages = await consumer.consume({ max_messages: 16 });
     const stop = () => void messages.close();
     options.signal.addEventListener('abort', stop, { once: true });
     if (options.signal.aborted) stop();

@@ -1,4 +1,3 @@
-import { UnusableResponse } from './providerResponse.ts';
 import { LosslessNumber } from 'lossless-json';
 
 // Pure: turns the numbers of a provider's JSON into exact decimal strings.
@@ -74,10 +73,6 @@ export function collectRates(
       continue;
     }
     rates[currency] = decimal;
-  }
-  // A run of the base currency alone would become the latest run and leave nothing to set alerts on.
-  if (Object.keys(rates).filter((c) => c !== base).length === 0) {
-    throw new UnusableResponse('bad-response', `no usable rate in the answer (${dropped.length} dropped)`);
   }
   rates[base] = '1';
   return { rates, dropped };

@@ -38,6 +38,10 @@ export async function fetchPublication(
   for (const d of result.dropped) {
     options.logger.warn({ provider: request.provider, url: request.safeUrl, key: d.key, value: d.value, reason: d.reason }, `dropped rate ${d.key}: ${d.reason}`);
   }
+  // A run of the base currency alone would become the latest run and leave nothing to set alerts on.
+  if (Object.keys(result.publication.rates).every((c) => c === result.publication.base)) {
+    throw new RatesProviderError(request.provider, request.safeUrl, 'bad-response', `no usable rate in the answer (${result.dropped.length} dropped)`);
+  }
   return result.publication;
 }
 
