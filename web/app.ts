@@ -19,6 +19,8 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger.child({ service: 'web' }) as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
+    // The router answers an over-long path parameter itself, in JSON, past our error page: let the route refuse it.
+    routerOptions: { maxParamLength: 16_384 },
     trustProxy: true,
     // Request ids are unique across instances: they become the correlation id of the commands a request sends.
     genReqId: () => randomUUID(),
