@@ -1,22 +1,16 @@
-import { subjects, type DomainEvent, type EventOf, type Namespace } from '../../events/index.ts';
-import { ConcurrencyError, type EventStore } from '../../platform/eventStore.ts';
-import type { Mailer } from '../../platform/mailer.ts';
+import { subjects, type DomainEvent, type EventOf } from '../../events/index.ts';
+import { ConcurrencyError } from '../../platform/eventStore.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
 import { unsubscribeToken } from '../../platform/tokens.ts';
 import type { CrossedAlert } from './crossing.ts';
 import { alertDigestEmail, messageIdFor } from './emails.ts';
 import { findCrossedAlerts } from './matchCrossedAlerts.ts';
+import type { TransactionalDeps } from './transactionalEmails.ts';
 
-export type DigestDeps = {
-  store: EventStore;
-  ns: Namespace;
+/** What a digest needs beyond a link email: the read models it finds crossings in. */
+export type DigestDeps = TransactionalDeps & {
   pool: Pool;
   schema: string;
-  mailer: Mailer;
-  linkSecret: Buffer;
-  publicUrl: string;
-  mailDomain: string;
-  now: () => Date;
   /** How many users' digests are worked on at once. */
   concurrency?: number;
 };

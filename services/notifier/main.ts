@@ -1,22 +1,14 @@
 import { match } from 'ts-pattern';
-import { decodeEvents, EventDecodeError, type Namespace } from '../../events/index.ts';
-import type { EventStore, RawMessage } from '../../platform/eventStore.ts';
+import { decodeEvents, EventDecodeError } from '../../events/index.ts';
+import type { RawMessage } from '../../platform/eventStore.ts';
 import type { Logger } from '../../platform/logger.ts';
-import type { Mailer } from '../../platform/mailer.ts';
-import type { Pool } from '../../platform/postgres.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
-import { notifyRun, type RunOutcome } from './digests.ts';
+import { notifyRun, type DigestDeps, type RunOutcome } from './digests.ts';
 import { mailDomainOf } from './emails.ts';
 import { sendLinkEmail } from './transactionalEmails.ts';
 
-export type NotifierDeps = {
-  store: EventStore;
-  ns: Namespace;
-  pool: Pool;
-  schema: string;
-  mailer: Mailer;
-  linkSecret: Buffer;
-  publicUrl: string;
+/** The digest's dependencies, with the sender address (its domain makes Message-IDs) and an optional clock. */
+export type NotifierDeps = Omit<DigestDeps, 'mailDomain' | 'now' | 'concurrency'> & {
   mailFrom: string;
   logger: Logger;
   now?: () => Date;
