@@ -103,6 +103,7 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
       publicUrl: config.PUBLIC_URL,
       logger,
       natsIsConnected: () => !conn.nc.isClosed() && conn.isConnected(),
+      trustProxy: config.TRUST_PROXY,
       metrics,
       ...(devMailbox ? { devMailbox } : {}),
     });

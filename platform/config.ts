@@ -20,6 +20,24 @@ const cronExpression = z.string().refine((v) => {
   }
 }, 'must be a cron expression such as "0 17 * * *"');
 
+/**
+ * Whom the web believes about the client's address (X-Forwarded-For), which per-address rate limits key on:
+ * nobody (unset: a client could otherwise pick its own address), `true` (every hop: only behind a proxy that
+ * every request must pass), a number of proxy hops, or the proxies' addresses and CIDR ranges, comma-separated.
+ */
+const addressOrRange = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)(\/\d{1,3})?$/i;
+const trustProxy = z
+  .string()
+  .transform((v, ctx): boolean | number | string[] => {
+    const value = v.trim().toLowerCase();
+    if (value === 'true' || value === 'false') return value === 'true';
+    if (/^\d+$/.test(value)) return Number(value);
+    const list = value.split(',').map((a) => a.trim());
+    if (list.every((a) => addressOrRange.test(a) || ['loopback', 'linklocal', 'uniquelocal'].includes(a))) return list;
+    ctx.addIssue({ code: 'custom', message: 'must be true, false, a number of hops, or addresses/CIDR ranges separated by commas' });
+    return z.NEVER;
+  });
+
 /** The whole configuration, from the environment only (DESIGN §6). */
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int('must be a whole number').min(1, 'must be 1–65535').max(65535, 'must be 1–65535').default(7007),
@@ -37,6 +55,7 @@ export const ConfigSchema = z.object({
   RATES_API_KEY: z.string().min(1).optional(),
   RATES_SCHEDULE: cronExpression.default('0 17 * * *'),
   CRA_DATA_DIR: z.string().min(1).default('./.cra'),
+  TRUST_PROXY: trustProxy.default(false),
   // Isolation knobs for tests, benchmarks and shared clusters: stream/subject namespace and read-model schema.
   CRA_NAMESPACE: z.string().regex(/^[a-z0-9]{1,32}$/, 'must be 1–32 lowercase letters or digits').optional(),
   CRA_STREAM_REPLICAS: z.coerce.number().int('must be a whole number').min(1, 'must be 1–5').max(5, 'must be 1–5').default(1),

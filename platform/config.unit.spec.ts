@@ -11,7 +11,16 @@ describe('config', () => {
       RATES_PROVIDER: 'frankfurter',
       RATES_SCHEDULE: '0 17 * * *',
       CRA_DATA_DIR: './.cra',
+      TRUST_PROXY: false,
     });
+  });
+
+  it('believes X-Forwarded-For only as far as TRUST_PROXY says', () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1', '::1']);
+    expect(loadConfig({ TRUST_PROXY: 'loopback' }).TRUST_PROXY).toEqual(['loopback']);
   });
 
   it.each([
@@ -24,6 +33,8 @@ describe('config', () => {
     ['RATES_PROVIDER', 'ecb'],
     ['RATES_SCHEDULE', 'every day'],
     ['NATS_URL', 'not a url'],
+    ['TRUST_PROXY', 'yes please'],
+    ['TRUST_PROXY', '10.0.0.0/8; evil'],
   ])('names %s when it is %j', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid environment variable ${name}: `));

@@ -14,6 +14,12 @@ import { activityRoutes } from './routes/activity.ts';
 import { devMailboxRoutes } from './routes/devMailbox.ts';
 import { operationsRoutes } from './routes/operations.ts';
 
+/** TRUST_PROXY as fastify takes it: a hop count becomes "the first n hops" (as fastify does for a number). */
+function trustedProxies(setting: WebDeps['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return (_address, hop) => hop < setting;
+  return setting ?? false;
+}
+
 /** The web app, built from its dependencies; tests drive it with inject(), `cra start web` listens. */
 export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -21,7 +27,7 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
     bodyLimit: 64 * 1024,
     // The router answers an over-long path parameter itself, in JSON, past our error page: let the route refuse it.
     routerOptions: { maxParamLength: 16_384 },
-    trustProxy: true,
+    trustProxy: trustedProxies(deps.trustProxy),
     // Request ids are unique across instances: they become the correlation id of the commands a request sends.
     genReqId: () => randomUUID(),
   });

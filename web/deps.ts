@@ -24,6 +24,8 @@ export type WebDeps = {
   /** Extra routes of the all-in-one start (the dev mailbox). */
   devMailbox?: Pick<DevMailbox, 'list' | 'read'>;
   metrics?: Metrics;
+  /** Which proxies' X-Forwarded-For is believed (TRUST_PROXY); none by default, so a client cannot pick its address. */
+  trustProxy?: boolean | number | string[];
 };
 
 declare module 'fastify' {

@@ -34,7 +34,7 @@ export async function start(place: Place, secret: string): Promise<string> {
 
 /** Fastify with nothing but one route answering the given bytes; the same logger and server options as the web app. */
 export async function startBare(body: string, contentType: string): Promise<string> {
-  app = Fastify({ loggerInstance: benchLogger().child({ service: 'web' }) as FastifyBaseLogger, bodyLimit: 64 * 1024, trustProxy: true });
+  app = Fastify({ loggerInstance: benchLogger().child({ service: 'web' }) as FastifyBaseLogger, bodyLimit: 64 * 1024 });
   const bytes = Buffer.from(body);
   app.get('/alerts', (_request, reply) => reply.type(contentType).send(bytes));
   return listen(app);

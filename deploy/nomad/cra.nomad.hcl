@@ -61,6 +61,12 @@ variable "rates_url" {
   description = "Provider base URL override; empty means the provider's public URL."
 }
 
+variable "trusted_proxies" {
+  type        = string
+  description = "Addresses or CIDR ranges of the load balancer in front of the web (TRUST_PROXY): its X-Forwarded-For gives the client address that per-address rate limits key on"
+  default     = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+}
+
 variable "cra_schema" {
   type    = string
   default = "cra"
@@ -199,6 +205,7 @@ job "cra" {
       env {
         PORT         = "${NOMAD_PORT_http}"
         PUBLIC_URL   = var.public_url
+        TRUST_PROXY  = var.trusted_proxies
         CRA_SCHEMA   = var.cra_schema
         CRA_STREAM_REPLICAS = "3"
         LOG_LEVEL    = var.log_level

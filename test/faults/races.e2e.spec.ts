@@ -44,7 +44,8 @@ beforeAll(async () => {
     start('command-2', ['command']),
     start('notifier-1', ['notifier']),
     start('notifier-2', ['notifier']),
-    start('web', ['web'], { PORT: String(port) }),
+    // Behind a proxy, as deployed: the racers' X-Forwarded-For addresses are believed, each racer is its own client.
+    start('web', ['web'], { PORT: String(port), TRUST_PROXY: 'loopback' }),
   ]);
   ledger = new CommandLedger(lab.send);
   users = await registerUsers(lab, ledger, 6);

@@ -181,6 +181,17 @@ describe('session attacks', () => {
     expect(spray.slice(0, 20).every((s) => s === 401)).toBe(true);
     expect(spray[20]).toBe(429);
   }, 60_000);
+
+  it('a forged X-Forwarded-For does not buy a fresh allowance: no proxy is believed unless TRUST_PROXY names it', async () => {
+    const sprayer = webClient(system.app, { ip: '10.89.0.1' });
+    await sprayer.get('/login');
+    const spray: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      spray.push((await sprayer.post('/login', { username: `forger-${i}`, password: 'password spray 2' }, { 'x-forwarded-for': `192.0.2.${i + 1}` })).status);
+    }
+    expect(spray.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(spray[20]).toBe(429);
+  }, 60_000);
 });
 
 describe('account enumeration', () => {
