@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AggregateId } from './ids.ts';
+import { AggregateId, IsoTimestamp } from './ids.ts';
 import { CurrencyCode, PositiveDecimal, Threshold } from './decimal.ts';
 
 export const Direction = z.enum(['up', 'down']);
@@ -17,6 +17,18 @@ export const notificationEvents = {
     previousRatio: PositiveDecimal,
     currentRatio: PositiveDecimal,
     direction: Direction,
+  }),
+  /**
+   * A notifier instance took on sending one email (a digest, a link email) until `until`: another instance that
+   * meets the claim before then leaves that email alone and looks again later; after it, the claim has lapsed
+   * (its holder died) and may be taken over.
+   */
+  EmailClaimed: z.object({
+    userId: AggregateId,
+    kind: z.enum(['verification', 'password-reset', 'alert-digest']),
+    reference: z.string().min(1),
+    claimedBy: z.string().min(1).max(64),
+    until: IsoTimestamp,
   }),
   /** An email left for the SMTP server, accepted by it. */
   EmailSent: z.object({

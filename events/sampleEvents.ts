@@ -22,5 +22,6 @@ export const sampleEvents: { [K in DomainEvent['type']]: Extract<DomainEvent, { 
   AlertDeleted: event('AlertDeleted', { alertId: 'a1', userId }),
   RatesFetched: event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf: '2026-11-02', fetchedAt: '2026-11-02T16:05:00.000Z', rates: { EUR: '1', USD: '1.0825', JPY: '163.42' } }),
   AlertTriggered: event('AlertTriggered', { alertId: 'a1', userId, runSeq: 7, base: 'EUR', quote: 'USD', threshold: '1.08', previousRatio: '1.0790', currentRatio: '1.0825', direction: 'up' }),
+  EmailClaimed: event('EmailClaimed', { userId, kind: 'alert-digest', reference: '7.u1', claimedBy: 'notifier-3f9a', until: '2026-11-02T16:07:00.000Z' }),
   EmailSent: event('EmailSent', { userId, kind: 'alert-digest', messageId: '<digest.7.u1@localhost>', reference: 'run-7' }),
 };

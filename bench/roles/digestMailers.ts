@@ -29,7 +29,7 @@ export async function start(place: Place, smtpUrl: string, rootSecret: string): 
 export async function notify(place: Place, run: { seq: number; asOf: string }): Promise<{ ms: number; outcome: RunOutcome }> {
   const { store, ns, pool } = connected!;
   const started = performance.now();
-  const outcome = await notifyRun({ store, ns, pool, schema: place.schema, mailer: mailer!, linkSecret: secret!, publicUrl: PUBLIC_URL, mailDomain: mailDomainOf(MAIL_FROM), now: () => new Date() }, run);
+  const outcome = await notifyRun({ store, ns, pool, schema: place.schema, mailer: mailer!, linkSecret: secret!, publicUrl: PUBLIC_URL, mailDomain: mailDomainOf(MAIL_FROM), now: () => new Date(), instanceId: 'bench-notifier', claimMs: 120_000 }, run);
   return { ms: performance.now() - started, outcome };
 }
 

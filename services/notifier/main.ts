@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { match } from 'ts-pattern';
 import { decodeEvents, EventDecodeError } from '../../events/index.ts';
 import type { RawMessage } from '../../platform/eventStore.ts';
@@ -8,8 +9,12 @@ import { mailDomainOf } from './emails.ts';
 import { sendLinkEmail } from './transactionalEmails.ts';
 
 /** The digest's dependencies, with the sender address (its domain makes Message-IDs) and an optional clock. */
-export type NotifierDeps = Omit<DigestDeps, 'mailDomain' | 'now' | 'concurrency'> & {
+export type NotifierDeps = Omit<DigestDeps, 'mailDomain' | 'now' | 'concurrency' | 'instanceId' | 'claimMs'> & {
   mailFrom: string;
+  /** This instance in its claims on emails (emailClaims.ts); a caller that gives none is an instance of its own. */
+  instanceId?: string;
+  /** How long a claim on an email holds; a notifier's durable consumer waits as long for an acknowledgement. */
+  claimMs?: number;
   logger: Logger;
   now?: () => Date;
   /** How long a run waits for the projector before it is retried later. */
@@ -17,10 +22,14 @@ export type NotifierDeps = Omit<DigestDeps, 'mailDomain' | 'now' | 'concurrency'
   hooks?: { onParked?: (seq: number, reason: string) => void; onEmailFailed?: (error: unknown) => void; onRun?: (seq: number, outcome: RunOutcome) => void };
 };
 
+/** The durable consumer's ack wait (platform/eventStore.ts), and so how long a claim on an email holds. */
+export const CLAIM_MS = 120_000;
+
 /** What one log message means to the notifier; exported so it is tested without a consumer. */
 export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promise<'ack' | { retryInMs: number }> {
   const now = deps.now ?? (() => new Date());
-  const base = { ...deps, now, mailDomain: mailDomainOf(deps.mailFrom) };
+  const base = { ...deps, now, mailDomain: mailDomainOf(deps.mailFrom), instanceId: deps.instanceId ?? randomUUID(), claimMs: deps.claimMs ?? CLAIM_MS };
+  const later = (until: string) => ({ retryInMs: Math.min(60_000, Math.max(1_000, Date.parse(until) - now().getTime() + 100)) });
   let decoded;
   try {
     decoded = decodeEvents(raw.headers, raw.body);
@@ -35,7 +44,7 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
       .with({ type: 'RegistrationRequested' }, { type: 'VerificationReissued' }, { type: 'PasswordResetRequested' }, async (e) => {
         const result = await sendLinkEmail(base, e);
         deps.logger.info({ seq: raw.seq, type: e.type, userId: e.data.userId, correlationId: decoded.meta.correlationId, result }, 'link email');
-        return 'done' as const;
+        return typeof result === 'object' ? later(result.busyUntil) : ('done' as const);
       })
       .with({ type: 'RatesFetched' }, async (e) => {
         // The crossing query reads alerts and rates up to this run: the projector must have applied them.
@@ -43,16 +52,18 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
         const result = await notifyRun(base, { seq: raw.seq, asOf: e.data.asOf });
         deps.logger.info({ seq: raw.seq, provider: e.data.provider, asOf: e.data.asOf, correlationId: decoded.meta.correlationId, ...result }, 'run notified');
         deps.hooks?.onRun?.(raw.seq, result);
-        return 'done' as const;
+        // Some digests are another instance's right now: look again once its claim has lapsed or it has recorded them.
+        return result.retryAfter ? later(result.retryAfter) : ('done' as const);
       })
       .with(
         { type: 'UserRegistered' }, { type: 'RegistrationExpired' }, { type: 'UserLoggedIn' }, { type: 'UserLoggedOut' },
         { type: 'PasswordChanged' }, { type: 'AlertEmailsPaused' }, { type: 'AlertEmailsResumed' }, { type: 'AlertSet' },
-        { type: 'AlertDeleted' }, { type: 'AlertTriggered' }, { type: 'EmailSent' },
+        { type: 'AlertDeleted' }, { type: 'AlertTriggered' }, { type: 'EmailClaimed' }, { type: 'EmailSent' },
         async () => 'done' as const,
       )
       .exhaustive();
     if (outcome === 'wait') return { retryInMs: 2_000 };
+    if (outcome !== 'done') return outcome;
   }
   return 'ack';
 }
@@ -61,10 +72,11 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
 export function startNotifier(deps: NotifierDeps) {
   const controller = new AbortController();
   const logger = deps.logger.child({ service: 'notifier' });
+  const instanceId = deps.instanceId ?? randomUUID();
   const running = (async () => {
     while (!controller.signal.aborted) {
       try {
-        await deps.store.consumeDurable('cra-notifier', (raw) => handleMessage({ ...deps, logger }, raw), {
+        await deps.store.consumeDurable('cra-notifier', (raw) => handleMessage({ ...deps, instanceId, logger }, raw), {
           signal: controller.signal,
           onError: (error, raw) => {
             deps.hooks?.onEmailFailed?.(error);

@@ -99,6 +99,8 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
       },
       activity(data.userId, `Alert ${pair(data.base, data.quote)} at ${data.threshold} triggered: ${data.previousRatio} → ${data.currentRatio} (${data.direction})`),
     ])
+    // Who is sending an email matters only to the notifiers, which read it from the email's own subject.
+    .with({ type: 'EmailClaimed' }, () => [])
     .with({ type: 'EmailSent' }, ({ data }) => [
       {
         text: `INSERT INTO ${t('emails_sent')} (message_id, user_id, kind, reference, sent_at, seq) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,

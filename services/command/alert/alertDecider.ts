@@ -13,7 +13,7 @@ export function evolveAlert(state: AlertState, e: DomainEvent): AlertState {
     .with(
       { type: 'RegistrationRequested' }, { type: 'VerificationReissued' }, { type: 'UserRegistered' }, { type: 'RegistrationExpired' },
       { type: 'UserLoggedIn' }, { type: 'UserLoggedOut' }, { type: 'PasswordResetRequested' }, { type: 'PasswordChanged' },
-      { type: 'AlertEmailsPaused' }, { type: 'AlertEmailsResumed' }, { type: 'RatesFetched' }, { type: 'AlertTriggered' }, { type: 'EmailSent' },
+      { type: 'AlertEmailsPaused' }, { type: 'AlertEmailsResumed' }, { type: 'RatesFetched' }, { type: 'AlertTriggered' }, { type: 'EmailClaimed' }, { type: 'EmailSent' },
       () => state,
     )
     .exhaustive();

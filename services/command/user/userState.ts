@@ -83,6 +83,7 @@ export function evolveUser(state: UserState, event: DomainEvent): UserState {
       { type: 'AlertDeleted' },
       { type: 'RatesFetched' },
       { type: 'AlertTriggered' },
+      { type: 'EmailClaimed' },
       { type: 'EmailSent' },
       () => state,
     )

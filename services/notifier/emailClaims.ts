@@ -1,0 +1,103 @@
+import type { DomainEvent, EnvelopeMeta, EventData, EventOf } from '../../events/index.ts';
+import { ConcurrencyError, type EventStore } from '../../platform/eventStore.ts';
+
+/**
+ * Exactly one notifier instance sends each email. Every email has a subject of its own in the log (a digest: one
+ * run and one user; a link email: its token). Before sending, an instance records an EmailClaimed there with the
+ * expected sequence it last saw, so of two instances working the same run at once (a redelivery while the first is
+ * still at it) one wins and the other looks again after the claim's `until`. A claim whose holder died lapses then,
+ * and the next instance takes the email over; a send that outlasts its claim is the one case left where an email may
+ * go twice, and then with the same Message-ID.
+ */
+
+export type ClaimDeps = {
+  store: EventStore;
+  now: () => Date;
+  /** This notifier instance, as claims name it. */
+  instanceId: string;
+  /** How long a claim holds: longer than the mailer may take to send one email (its timeouts). */
+  claimMs: number;
+};
+
+export type EmailRef = Pick<EventData<'EmailClaimed'>, 'userId' | 'kind' | 'reference'>;
+
+type SubjectView = { sent: boolean; claim: EventData<'EmailClaimed'> | undefined };
+
+export type ClaimDecision = { do: 'nothing' } | { do: 'send' } | { do: 'claim' } | { do: 'wait'; until: string };
+
+/** What the events of an email's subject say about it. */
+export function viewOf(events: readonly DomainEvent[]): SubjectView {
+  const claim = events.filter((e): e is EventOf<'EmailClaimed'> => e.type === 'EmailClaimed').at(-1)?.data;
+  return { sent: events.some((e) => e.type === 'EmailSent'), claim };
+}
+
+/** What instance `me` may do about an email at `now`, given its subject's events (pure). */
+export function decideClaim(view: SubjectView, me: string, now: Date): ClaimDecision {
+  if (view.sent) return { do: 'nothing' };
+  if (!view.claim) return { do: 'claim' };
+  const lapsed = Date.parse(view.claim.until) <= now.getTime();
+  if (lapsed) return { do: 'claim' };
+  if (view.claim.claimedBy === me) return { do: 'send' };
+  return { do: 'wait', until: view.claim.until };
+}
+
+export type Claim =
+  /** Send it; EmailSent follows `lastSeq`. `events` is everything the subject records, our claim included. */
+  | { outcome: 'send'; lastSeq: number; events: DomainEvent[] }
+  | { outcome: 'sent'; events: DomainEvent[] }
+  /** Another instance holds it until `until`: look again then. */
+  | { outcome: 'busy'; until: string; events: DomainEvent[] };
+
+const claimEvent = (deps: ClaimDeps, email: EmailRef): DomainEvent => ({
+  type: 'EmailClaimed',
+  data: { ...email, claimedBy: deps.instanceId, until: new Date(deps.now().getTime() + deps.claimMs).toISOString() },
+});
+
+/**
+ * Claim one email for this instance. Usually its subject is new, and one append records the claim together with
+ * `first` (a digest's triggers); otherwise the subject is read back and the claim decided on what it holds.
+ */
+export async function claimEmail(deps: ClaimDeps, subject: string, email: EmailRef, options: { msgId: string; meta: EnvelopeMeta; first?: DomainEvent[] }): Promise<Claim> {
+  const opening = [...(options.first ?? []), claimEvent(deps, email)];
+  try {
+    const { seq, duplicate } = await deps.store.append(subject, opening, { expectedSeq: 0, msgId: options.msgId, meta: options.meta });
+    if (!duplicate) return { outcome: 'send', lastSeq: seq, events: opening };
+  } catch (error) {
+    if (!(error instanceof ConcurrencyError)) throw error; // recorded already: by us earlier, or another instance
+  }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const { history, lastSeq } = await deps.store.load(subject);
+    const events = history.flatMap((h) => h.events);
+    const decision = decideClaim(viewOf(events), deps.instanceId, deps.now());
+    if (decision.do === 'nothing') return { outcome: 'sent', events };
+    if (decision.do === 'send') return { outcome: 'send', lastSeq, events };
+    if (decision.do === 'wait') return { outcome: 'busy', until: decision.until, events };
+    const claim = claimEvent(deps, email);
+    try {
+      const { seq } = await deps.store.append(subject, [claim], { expectedSeq: lastSeq, msgId: `claim-${deps.instanceId}-${lastSeq}-${options.msgId}`, meta: options.meta });
+      return { outcome: 'send', lastSeq: seq, events: [...events, claim] };
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error; // someone moved first: read again
+    }
+  }
+  return { outcome: 'busy', until: new Date(deps.now().getTime() + 1_000).toISOString(), events: [] };
+}
+
+/**
+ * Record that the email was sent. Should the subject have moved since our claim (it lapsed mid-send and another
+ * instance claimed it), the email still went: record it unless someone already did.
+ */
+export async function recordSent(deps: ClaimDeps, subject: string, sent: EventOf<'EmailSent'>, options: { lastSeq: number; msgId: string; meta: EnvelopeMeta }): Promise<void> {
+  let expectedSeq = options.lastSeq;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await deps.store.append(subject, [sent], { expectedSeq, msgId: options.msgId, meta: options.meta });
+      return;
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+    }
+    const { history, lastSeq } = await deps.store.load(subject);
+    if (viewOf(history.flatMap((h) => h.events)).sent) return;
+    expectedSeq = lastSeq;
+  }
+}
