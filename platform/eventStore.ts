@@ -11,6 +11,8 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
+import { RecentAcks } from './recentAcks.ts';
+import { ConnectionWatch } from './connectionWatch.ts';
 import { decodeEvents, encodeEvents, type DomainEvent, type EnvelopeMeta, type Namespace } from '../events/index.ts';
 
 /** Someone else appended to the aggregate first: reload and decide again. */
@@ -37,7 +39,11 @@ export type AppendOptions = {
 };
 
 const WRONG_LAST_SEQUENCE = 10071;
-const READ_STALL_MS = 10_000;
+/** A reader that has waited this long for a message it is owed starts over with a fresh consumer. */
+const READ_SILENCE_MS = 4_000;
+const READ_FRUITLESS_RESTARTS = 3;
+/** How long a JetStream request waits for its answer, and an operation for a lost connection to come back. */
+const OPERATION_TIMEOUT_MS = 10_000;
 
 export function headersToRecord(h: MsgHdrs | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -49,13 +55,15 @@ export function headersToRecord(h: MsgHdrs | undefined): Record<string, string> 
 export class EventStore {
   private constructor(
     readonly ns: Namespace,
+    private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
+    private readonly connection: ConnectionWatch,
   ) {}
 
   /** Connect to the stream, creating or updating it idempotently (no age or size limit: the log is the truth). */
   static async open(nc: NatsConnection, ns: Namespace, options: { replicas?: number } = {}): Promise<EventStore> {
-    const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+    const jsm = await jetstreamManager(nc, { timeout: OPERATION_TIMEOUT_MS });
     const config = {
       name: ns.stream,
       subjects: [`${ns.events}.>`],
@@ -75,12 +83,13 @@ export class EventStore {
       if (!(error instanceof JetStreamApiError) || error.code !== 10059) throw error;
       await jsm.streams.add(config);
     }
-    return new EventStore(ns, jetstream(nc, { timeout: 10_000 }), jsm);
+    return new EventStore(ns, nc, jetstream(nc, { timeout: OPERATION_TIMEOUT_MS }), jsm, new ConnectionWatch(nc));
   }
 
   /** Append one or more events of one aggregate as one message. Returns the stream sequence. */
   async append(subject: string, events: readonly DomainEvent[], options: AppendOptions): Promise<{ seq: number; duplicate: boolean }> {
     const encoded = encodeEvents(events, options.meta);
+    await this.connection.whenConnected(OPERATION_TIMEOUT_MS);
     const h = natsHeaders();
     for (const [k, v] of Object.entries(encoded.headers)) h.set(k, v);
     try {
@@ -102,6 +111,7 @@ export class EventStore {
   async appendRaw(subject: string, body: Uint8Array, headers: Record<string, string>): Promise<number> {
     const h = natsHeaders();
     for (const [k, v] of Object.entries(headers)) h.set(k, v);
+    await this.connection.whenConnected(OPERATION_TIMEOUT_MS);
     return (await this.js.publish(subject, body, { headers: h })).seq;
   }
 
@@ -132,62 +142,143 @@ export class EventStore {
   /**
    * Read stored messages in order from `fromSeq`. With `untilSeq` it ends there; with `follow` it waits
    * for new messages until `signal` aborts; otherwise it ends at the stream's current end.
+   *
+   * The reader starts over from the next sequence it owes, with a fresh consumer, when the connection comes back
+   * after an outage (a consumer from before a server restart may never deliver again) and when it has heard
+   * nothing for a while although the log holds more for it. A bounded read that starts over a few times without
+   * hearing anything fails, so its caller retries rather than waits forever.
    */
   async *read(options: { fromSeq: number; filter?: string; untilSeq?: number; follow?: boolean; signal?: AbortSignal }): AsyncGenerator<RawMessage> {
-    const end = options.untilSeq ?? (options.follow ? Infinity : await this.lastSeq());
-    if (options.fromSeq > end || options.signal?.aborted) return;
-    const consumer = await this.js.consumers.get(this.ns.stream, {
-      filter_subjects: options.filter ?? `${this.ns.events}.>`,
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: Math.max(1, options.fromSeq),
-    });
-    const messages = await consumer.consume({ max_messages: 512 });
-    const stop = () => void messages.close();
-    options.signal?.addEventListener('abort', stop, { once: true });
-    // Aborted while the consumer was being set up: the listener came too late to hear it.
-    if (options.signal?.aborted) stop();
-    // A bounded read (an aggregate's history, a replay) that hears nothing for a while has lost its consumer
-    // (e.g. across a NATS restart): fail, so the caller retries with a fresh one instead of waiting forever.
-    let stalled = false;
-    let idle: NodeJS.Timeout | undefined;
-    const arm = () => {
-      if (options.follow) return;
-      clearTimeout(idle);
-      idle = setTimeout(() => ((stalled = true), stop()), READ_STALL_MS);
-    };
-    arm();
-    try {
-      for await (const m of messages) {
-        arm();
-        const raw = toRaw(m);
-        if (raw.seq > end) break;
-        yield raw;
-        if (raw.seq >= end) break;
-        if (!options.follow && options.untilSeq === undefined && raw.pending === 0) break;
+    const { signal, follow = false } = options;
+    const end = options.untilSeq ?? (follow ? Infinity : await this.lastSeq());
+    const filter = options.filter ?? `${this.ns.events}.>`;
+    const toTheEnd = !follow && options.untilSeq === undefined;
+    let next = Math.max(1, options.fromSeq);
+    let fruitless = 0;
+    while (next <= end && !signal?.aborted) {
+      await this.connection.whenConnected(OPERATION_TIMEOUT_MS);
+      const consumer = await this.js.consumers.get(this.ns.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next });
+      const messages = await consumer.consume({ max_messages: 512 });
+      let startOver: 'reconnected' | 'silent' | undefined;
+      const close = (reason?: typeof startOver) => {
+        startOver ??= reason;
+        void messages.close();
+      };
+      const stop = () => close();
+      signal?.addEventListener('abort', stop, { once: true });
+      // Aborted while the consumer was being set up: the listener came too late to hear it.
+      if (signal?.aborted) stop();
+      const offReconnect = this.connection.onReconnect(() => close('reconnected'));
+      // Silence counts only while this reader waits for the server, not while its caller holds a message.
+      let waitingSince: number | undefined = Date.now();
+      const watchdog = setInterval(() => {
+        if (waitingSince === undefined || Date.now() - waitingSince < READ_SILENCE_MS) return;
+        void this.owes(next, end, follow && options.filter === undefined).then((owed) => owed && close('silent'));
+      }, READ_SILENCE_MS / 2);
+      let finished = false;
+      try {
+        for await (const m of messages) {
+          const raw = toRaw(m);
+          if (raw.seq > end) {
+            finished = true;
+            break;
+          }
+          next = raw.seq + 1;
+          fruitless = 0;
+          waitingSince = undefined;
+          yield raw;
+          waitingSince = Date.now();
+          if (raw.seq >= end || (toTheEnd && raw.pending === 0)) {
+            finished = true;
+            break;
+          }
+        }
+      } finally {
+        clearInterval(watchdog);
+        offReconnect();
+        signal?.removeEventListener('abort', stop);
+        await messages.close();
       }
-      if (stalled) throw new Error(`reading ${options.filter ?? 'the log'} from ${options.fromSeq} heard nothing for ${READ_STALL_MS} ms`);
-    } finally {
-      clearTimeout(idle);
-      options.signal?.removeEventListener('abort', stop);
-      await messages.close();
+      if (finished || signal?.aborted) return;
+      // The consumer ended without being asked to (deleted, or closed by the client library): start over too.
+      if (startOver === 'silent' && !follow && ++fruitless >= READ_FRUITLESS_RESTARTS) {
+        throw new Error(`reading ${filter} from ${next} heard nothing after ${fruitless} fresh consumers`);
+      }
     }
+  }
+
+  /** Does the log hold a message at or after `next` that a silent reader should have heard by now? */
+  private async owes(next: number, end: number, wholeLog: boolean): Promise<boolean> {
+    if (end !== Infinity) return next <= end;
+    // A filtered follower cannot tell cheaply whether anything matching was stored: only reconnects restart it.
+    if (!wholeLog) return false;
+    return this.lastSeq().then(
+      (last) => last >= next,
+      () => false, // unreachable now: the reconnect will start it over
+    );
   }
 
   /**
    * Work through the log with a durable consumer shared by every instance of a service: each message goes
    * to one instance, is redelivered until acknowledged, and `handle` decides ack or retry-later.
+   *
+   * On a reconnect it starts a fresh pull and acknowledges again, and waits for the server to confirm, what it
+   * acknowledged shortly before: an acknowledgement in flight when a server stops is lost, and the message would sit
+   * unacknowledged until the ack wait (minutes) ran out.
    */
   async consumeDurable(
     name: string,
     handle: (raw: RawMessage) => Promise<'ack' | { retryInMs: number }>,
     options: { signal: AbortSignal; ackWaitMs?: number; onError?: (error: unknown, raw: RawMessage) => void },
   ): Promise<void> {
+    const { signal } = options;
+    const ackWaitMs = options.ackWaitMs ?? 120_000;
+    await this.ensureDurable(name, ackWaitMs);
+    const consumer = await this.js.consumers.get(this.ns.stream, name);
+    const recentAcks = new RecentAcks(this.nc);
+    while (!signal.aborted) {
+      await this.connection.whenConnected(OPERATION_TIMEOUT_MS);
+      const messages = await consumer.consume({ max_messages: 16 });
+      const stop = () => void messages.close();
+      signal.addEventListener('abort', stop, { once: true });
+      if (signal.aborted) stop();
+      const offReconnect = this.connection.onReconnect(() => {
+        recentAcks.confirmAgain();
+        stop();
+      });
+      try {
+        for await (const m of messages) {
+          const raw = toRaw(m);
+          // Keep the message ours while a long run (a big digest) is still being worked on.
+          const keepAlive = setInterval(() => m.working(), Math.max(1_000, ackWaitMs / 3));
+          try {
+            const outcome = await handle(raw);
+            if (outcome === 'ack') {
+              m.ack();
+              recentAcks.add(m);
+            } else m.nak(outcome.retryInMs);
+          } catch (error) {
+            options.onError?.(error, raw);
+            m.nak(5_000);
+          } finally {
+            clearInterval(keepAlive);
+          }
+        }
+      } finally {
+        offReconnect();
+        signal.removeEventListener('abort', stop);
+        await messages.close();
+      }
+    }
+  }
+
+  private async ensureDurable(name: string, ackWaitMs: number): Promise<void> {
     const config = {
       durable_name: name,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       filter_subject: `${this.ns.events}.>`,
-      ack_wait: (options.ackWaitMs ?? 120_000) * 1_000_000,
+      ack_wait: ackWaitMs * 1_000_000,
       max_deliver: -1,
       max_ack_pending: 64,
     };
@@ -197,31 +288,6 @@ export class EventStore {
     } catch (error) {
       if (!(error instanceof JetStreamApiError) || error.code !== 10014) throw error;
       await this.jsm.consumers.add(this.ns.stream, config);
-    }
-    const consumer = await this.js.consumers.get(this.ns.stream, name);
-    const messages = await consumer.consume({ max_messages: 16 });
-    const stop = () => void messages.close();
-    options.signal.addEventListener('abort', stop, { once: true });
-    if (options.signal.aborted) stop();
-    try {
-      for await (const m of messages) {
-        const raw = toRaw(m);
-        // Keep the message ours while a long run (a big digest) is still being worked on.
-        const keepAlive = setInterval(() => m.working(), Math.max(1_000, (options.ackWaitMs ?? 120_000) / 3));
-        try {
-          const outcome = await handle(raw);
-          if (outcome === 'ack') m.ack();
-          else m.nak(outcome.retryInMs);
-        } catch (error) {
-          options.onError?.(error, raw);
-          m.nak(5_000);
-        } finally {
-          clearInterval(keepAlive);
-        }
-      }
-    } finally {
-      options.signal.removeEventListener('abort', stop);
-      await messages.close();
     }
   }
 

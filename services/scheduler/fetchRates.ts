@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { event, subjects, type Namespace } from '../../events/index.ts';
 import { ConcurrencyError, type EventStore } from '../../platform/eventStore.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -10,7 +11,12 @@ export type FetchRatesDeps = {
   logger: Logger;
   now: () => Date;
   signal?: AbortSignal;
+  /** How long a fetched publication keeps being offered to a log that cannot take it (NATS down). */
+  storeForMs?: number;
 };
+
+const STORE_FOR_MS = 15 * 60_000;
+const backoffMs = (attempt: number) => Math.min(30_000, 500 * 2 ** attempt);
 
 export type FetchRatesResult = {
   /** Stream sequence of the stored RatesFetched for this publication (ours or the one already there). */
@@ -26,7 +32,7 @@ export type FetchRatesResult = {
  * publication and must be empty (expectedSeq 0), so racing schedulers and refetches store it exactly once.
  * A provider failure is logged and rethrown as RatesProviderError; nothing is appended.
  */
-export async function fetchAndAppendRates({ provider, store, ns, logger, now, signal }: FetchRatesDeps): Promise<FetchRatesResult> {
+export async function fetchAndAppendRates({ provider, store, ns, logger, now, signal, storeForMs = STORE_FOR_MS }: FetchRatesDeps): Promise<FetchRatesResult> {
   let publication: RatesPublication;
   try {
     publication = await provider.fetchLatest(signal);
@@ -45,19 +51,31 @@ export async function fetchAndAppendRates({ provider, store, ns, logger, now, si
   const msgId = `rates-${publication.provider}-${asOf}`;
   const fetchedAt = now().toISOString();
   const log = { provider: publication.provider, asOf, subject, currencies: Object.keys(publication.rates).length };
-  try {
-    const { seq, duplicate } = await store.append(subject, [event('RatesFetched', { ...publication, fetchedAt })], {
-      expectedSeq: 0,
-      msgId,
-      meta: { occurredAt: fetchedAt, correlationId: msgId, causationId: msgId },
-    });
-    logger.info({ ...log, seq, duplicate }, duplicate ? 'rates already stored' : 'rates appended');
-    return { seq, duplicate, subject, asOf };
-  } catch (error) {
-    if (!(error instanceof ConcurrencyError)) throw error;
-    // Another scheduler (or an earlier run) stored this publication: the same run, so this is success.
-    const seq = await store.lastSeqOf(subject);
-    logger.info({ ...log, seq, duplicate: true }, 'rates already stored');
-    return { seq, duplicate: true, subject, asOf };
+  // A publication fetched while the log is unreachable is not lost until the next schedule: it is offered again
+  // (same message id, same expected sequence, so it is stored once) until the log takes it or time runs out.
+  const giveUpAt = now().getTime() + storeForMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { seq, duplicate } = await store.append(subject, [event('RatesFetched', { ...publication, fetchedAt })], {
+        expectedSeq: 0,
+        msgId,
+        meta: { occurredAt: fetchedAt, correlationId: msgId, causationId: msgId },
+      });
+      logger.info({ ...log, seq, duplicate }, duplicate ? 'rates already stored' : 'rates appended');
+      return { seq, duplicate, subject, asOf };
+    } catch (error) {
+      if (error instanceof ConcurrencyError) {
+        // Another scheduler (or an earlier run) stored this publication: the same run, so this is success.
+        const seq = await store.lastSeqOf(subject);
+        logger.info({ ...log, seq, duplicate: true }, 'rates already stored');
+        return { seq, duplicate: true, subject, asOf };
+      }
+      const wait = backoffMs(attempt);
+      if (signal?.aborted || now().getTime() + wait > giveUpAt) throw error;
+      logger.warn({ ...log, err: error, attempt: attempt + 1, retryInMs: wait }, 'storing rates failed; retrying');
+      await sleep(wait, undefined, signal ? { signal } : {}).catch(() => {
+        throw error; // stopped while waiting
+      });
+    }
   }
 }

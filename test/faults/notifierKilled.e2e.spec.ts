@@ -68,14 +68,14 @@ describe('the notifier killed with SIGKILL', () => {
       notifier.kill('SIGKILL');
     });
     const { seq } = await lab.publishRun('run-2', RUN_RATES[1]);
-    await lab.projectorReaches(seq, { projector });
+    await lab.projectorReaches(seq);
     await lab.mail.waitFor(() => killedOn !== '', 20_000, 'a digest');
     lab.mail.onAccepted(undefined);
     const { unrecorded } = await afterKill();
     expect(unrecorded).toContain(killedOn);
 
     await startNotifier();
-    await lab.notifierCatchesUp({ projector });
+    await lab.notifierCatchesUp();
     expect(copiesOf(killedOn)).toHaveLength(2);
     expect((await emailsSentInLog()).has(killedOn)).toBe(true);
   }, 60_000);
@@ -94,7 +94,7 @@ describe('the notifier killed with SIGKILL', () => {
     expect((await afterKill()).unrecorded).toContain(killedOn);
 
     await startNotifier();
-    await lab.notifierCatchesUp({ projector });
+    await lab.notifierCatchesUp();
     expect(copiesOf(killedOn)).toHaveLength(2);
     expect(copiesOf(killedOn)[1]!.text).toBe(copiesOf(killedOn)[0]!.text);
   }, 60_000);
@@ -109,7 +109,7 @@ describe('the notifier killed with SIGKILL', () => {
       },
     });
     const { seq: runSeq } = await lab.publishRun('run-3', RUN_RATES[0]);
-    await lab.projectorReaches(runSeq, { projector });
+    await lab.projectorReaches(runSeq);
     await lab.mail.waitFor(() => killedOn !== '', 20_000, 'a digest to be recorded');
     watch.unsubscribe();
     const { recorded } = await afterKill();
@@ -119,7 +119,7 @@ describe('the notifier killed with SIGKILL', () => {
     expect(consumer.ack_floor.stream_seq).toBeLessThan(runSeq);
 
     await startNotifier();
-    await lab.notifierCatchesUp({ projector });
+    await lab.notifierCatchesUp();
     // The restarted notifier worked the run again and skipped what was recorded.
     const again = notifier.logs().find((l) => l.msg === 'run notified' && l.seq === runSeq);
     expect(again?.skipped).toBeGreaterThanOrEqual(1);
@@ -129,7 +129,7 @@ describe('the notifier killed with SIGKILL', () => {
   it('leaves the log, the read models and the mailbox as one uninterrupted notifier would have', async () => {
     await traffic.stop();
     expect(traffic.sent()).toBeGreaterThan(20);
-    await lab.settle({ timeoutMs: 30_000, projector });
+    await lab.settle({ timeoutMs: 30_000 });
     const log = await readLog(lab.store);
     expectEachAcknowledgedCommandOnce(log, ledger.records);
     const { due } = expectEveryDueEmailSentOnce(log, lab.mail.accepted, { mayBeResent });

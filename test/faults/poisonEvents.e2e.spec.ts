@@ -79,12 +79,12 @@ describe('poison written straight into the stream', () => {
     expect((await ledger.send('RequestRegistration', { username: late.username, email: late.email, password: late.password })).ok).toBe(true);
     const { seq: lastRun } = await lab.publishRun('run-2', RUN_RATES[1]);
     await lab.mail.waitFor((m) => m.some((e) => e.to.includes(late.email)), 20_000, 'the verification email sent after the poison');
-    await lab.projectorReaches(lastRun, { projector });
+    await lab.projectorReaches(lastRun);
     // Counted by the projector that parked them (read before anything could restart it).
     expect(metric(await (await fetch(`${projectorSite}/metrics`)).text(), 'projector')).toBe(written.length);
     await sleep(500);
     await traffic.stop();
-    await lab.settle({ timeoutMs: 30_000, projector });
+    await lab.settle({ timeoutMs: 30_000 });
     expect(await readCheckpoint(lab.pool, lab.schema)).toBeGreaterThan(lastRun);
 
     // Parked, with the reason, in the read model the operators look at.

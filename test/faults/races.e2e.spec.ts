@@ -151,7 +151,7 @@ describe('races', () => {
       await sleep(300);
     }
     await Promise.all(registering);
-    await lab.settle({ timeoutMs: 45_000, projector });
+    await lab.settle({ timeoutMs: 45_000 });
     const log = await readLog(lab.store);
     expectEveryDueEmailSentOnce(log, lab.mail.accepted);
     // Both instances did some of the work.
@@ -163,7 +163,7 @@ describe('races', () => {
   it('two notifier instances working the same run at once (a redelivery while the first is still at it): its events once', async () => {
     await Promise.all(['notifier-1', 'notifier-2'].map((label) => processes.get(label)!.stop()));
     const { seq } = await lab.publishRun('run-5', RUN_RATES[0]); // run-4 had RUN_RATES[1]: every alert crosses
-    await lab.projectorReaches(seq, { projector });
+    await lab.projectorReaches(seq);
     let run;
     for await (const raw of lab.store.read({ fromSeq: seq, untilSeq: seq })) run = raw;
     const instance = () => ({
@@ -192,7 +192,7 @@ describe('races', () => {
     // A notifier started again works the run once more and sends nothing new.
     await start('notifier-1', ['notifier']);
     const mark = lab.mail.accepted.length;
-    await lab.settle({ timeoutMs: 30_000, projector });
+    await lab.settle({ timeoutMs: 30_000 });
     expect(lab.mail.accepted.length).toBe(mark);
   }, 60_000);
 

@@ -107,7 +107,7 @@ describe('the rate provider misbehaving under a running scheduler', () => {
     // Every stored rate is a positive decimal in plain digits.
     for (const run of await ratesFetched()) for (const rate of Object.values(run.rates)) expect(rate).toMatch(/^(0|[1-9]\d*)(\.\d*[1-9])?$/);
 
-    await lab.settle({ timeoutMs: 30_000, projector });
+    await lab.settle({ timeoutMs: 30_000 });
     const log = await readLog(lab.store);
     expectEachAcknowledgedCommandOnce(log, ledger.records);
     const { due } = expectEveryDueEmailSentOnce(log, lab.mail.accepted);

@@ -42,7 +42,7 @@ describe('the SMTP server down for 30 seconds during a run', () => {
     });
     const acceptedBefore = lab.mail.accepted.length;
     const { seq: runDuringOutage } = await lab.publishRun('run-2', RUN_RATES[1]);
-    await lab.projectorReaches(runDuringOutage, { projector });
+    await lab.projectorReaches(runDuringOutage);
     await waitUntil(() => downAt > 0, 20_000, 'the run to start sending');
     await going;
     lab.mail.onAccepted(undefined);
@@ -59,7 +59,7 @@ describe('the SMTP server down for 30 seconds during a run', () => {
     await lab.mail.up();
     await sleep(1_000);
     await traffic.stop();
-    await lab.settle({ timeoutMs: 45_000, projector });
+    await lab.settle({ timeoutMs: 45_000 });
 
     const log = await readLog(lab.store);
     expectEachAcknowledgedCommandOnce(log, ledger.records);

@@ -15,7 +15,6 @@ import { fetchAndAppendRates, type FetchRatesResult } from '../../../services/sc
 import { onExit } from './cleanup.ts';
 import { startMailServer, type MailServer } from './mailServer.ts';
 import { startPrivateNats, type PrivateNats } from './natsServer.ts';
-import type { ProjectorProcess } from './projector.ts';
 import { startPostgresCluster, type PostgresCluster } from './postgresCluster.ts';
 
 export const PUBLIC_URL = 'http://cra.test:7007';
@@ -50,14 +49,13 @@ export type Lab = {
   publishRun: (asOf: string, rates: Record<string, string>) => Promise<FetchRatesResult>;
   /**
    * Once traffic has stopped: wait until the notifier's durable consumer has acknowledged the whole log and the
-   * projector has applied it, and nothing has moved for a second. With `projector`, one that sits behind the log
-   * without moving for `stallMs` is restarted (a known bug: see projector.ts).
+   * projector has applied it, and nothing has moved for a second.
    */
-  settle: (options?: { timeoutMs?: number; notifier?: boolean; projector?: ProjectorProcess; stallMs?: number }) => Promise<number>;
+  settle: (options?: { timeoutMs?: number; notifier?: boolean }) => Promise<number>;
   /** Wait until the notifier has acknowledged every message up to the log's end as of now, traffic or not. */
-  notifierCatchesUp: (options?: { timeoutMs?: number; projector?: ProjectorProcess }) => Promise<void>;
-  /** Wait until the projector has applied the log up to `seq` (restarting it when stalled, as settle does). */
-  projectorReaches: (seq: number, options?: { timeoutMs?: number; projector?: ProjectorProcess; stallMs?: number }) => Promise<void>;
+  notifierCatchesUp: (options?: { timeoutMs?: number }) => Promise<void>;
+  /** Wait until the projector has applied the log up to `seq`. */
+  projectorReaches: (seq: number, options?: { timeoutMs?: number }) => Promise<void>;
   close: () => Promise<void>;
 };
 
@@ -116,20 +114,14 @@ export async function openLab(): Promise<Lab> {
       now: () => new Date(),
     });
 
-  const settle = async ({ timeoutMs = 30_000, notifier = true, projector, stallMs = 12_000 }: { timeoutMs?: number; notifier?: boolean; projector?: ProjectorProcess; stallMs?: number } = {}) => {
+  const settle = async ({ timeoutMs = 30_000, notifier = true }: { timeoutMs?: number; notifier?: boolean } = {}) => {
     let stableSince = 0;
     let lastSeen = -1;
     let state = 'nothing read yet';
-    let progress = { checkpoint: -1, since: Date.now() };
     await waitUntil(
       async () => {
         const last = await store.lastSeq();
         const checkpoint = await readCheckpoint(pool, schema);
-        if (checkpoint !== progress.checkpoint || checkpoint >= last) progress = { checkpoint, since: Date.now() };
-        else if (projector && Date.now() - progress.since > stallMs) {
-          await projector.restartStalled({ at: Date.now(), checkpoint, last });
-          progress = { checkpoint, since: Date.now() };
-        }
         let notifierDone = true;
         state = `log ends at ${last}, projector checkpoint ${checkpoint}`;
         if (notifier) {
@@ -153,27 +145,13 @@ export async function openLab(): Promise<Lab> {
     return lastSeen;
   };
 
-  const projectorReaches = async (seq: number, { timeoutMs = 30_000, projector, stallMs = 12_000 }: { timeoutMs?: number; projector?: ProjectorProcess; stallMs?: number } = {}) => {
-    let progress = { checkpoint: -1, since: Date.now() };
-    await waitUntil(
-      async () => {
-        const checkpoint = await readCheckpoint(pool, schema);
-        if (checkpoint >= seq) return true;
-        if (checkpoint !== progress.checkpoint) progress = { checkpoint, since: Date.now() };
-        else if (projector && Date.now() - progress.since > stallMs) {
-          await projector.restartStalled({ at: Date.now(), checkpoint, last: await store.lastSeq() });
-          progress = { checkpoint, since: Date.now() };
-        }
-        return false;
-      },
-      timeoutMs,
-      `the projector to reach ${seq}`,
-    );
+  const projectorReaches = async (seq: number, { timeoutMs = 30_000 }: { timeoutMs?: number } = {}) => {
+    await waitUntil(async () => (await readCheckpoint(pool, schema)) >= seq, timeoutMs, `the projector to reach ${seq}`);
   };
 
-  const notifierCatchesUp = async ({ timeoutMs = 30_000, projector }: { timeoutMs?: number; projector?: ProjectorProcess } = {}) => {
+  const notifierCatchesUp = async ({ timeoutMs = 30_000 }: { timeoutMs?: number } = {}) => {
     const target = await store.lastSeq();
-    await projectorReaches(target, { timeoutMs, ...(projector ? { projector } : {}) });
+    await projectorReaches(target, { timeoutMs });
     await waitUntil(async () => (await jsm.consumers.info(ns.stream, 'cra-notifier')).ack_floor.stream_seq >= target, timeoutMs, `the notifier to acknowledge the log up to ${target}`);
   };
 

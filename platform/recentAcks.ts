@@ -1,0 +1,46 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { JsMsg } from '@nats-io/jetstream';
+
+const REMEMBER_MS = 30_000;
+const REMEMBER_AT_MOST = 2_048;
+const ATTEMPTS = 10;
+
+/**
+ * The acknowledgements a durable consumer sent lately, so they can be sent again, confirmed, after a reconnect:
+ * one in flight when the server stopped was lost with it. Acknowledging a message twice is harmless.
+ */
+export class RecentAcks {
+  private acks: { reply: string; at: number }[] = [];
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  add(m: JsMsg): void {
+    // The acknowledgement subject (the message's reply subject) is public on the message, not on its interface.
+    const reply = (m as JsMsg & { reply?: string }).reply;
+    if (!reply) return;
+    this.acks.push({ reply, at: this.now() });
+    if (this.acks.length > REMEMBER_AT_MOST) this.acks.splice(0, this.acks.length - REMEMBER_AT_MOST);
+  }
+
+  /** Acknowledge again every recent message until the server confirms it (it may still be starting). */
+  confirmAgain(): void {
+    const since = this.now() - REMEMBER_MS;
+    const due = this.acks.filter((a) => a.at >= since);
+    this.acks = [];
+    for (const { reply } of due) void this.confirm(reply);
+  }
+
+  private async confirm(reply: string): Promise<void> {
+    for (let attempt = 1; attempt <= ATTEMPTS && !this.nc.isClosed(); attempt++) {
+      try {
+        await this.nc.request(reply, '+ACK', { timeout: 2_000 });
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  }
+}
