@@ -159,14 +159,10 @@ describe('hostile input to every form and route', () => {
       hostileText,
       fc.constantFrom('//evil.example', '/\\evil.example', 'https://evil.example', 'javascript:alert(1)', '/alerts', '/%2F%2Fevil.example', ' /alerts', '/\t/evil.example'),
     );
-    // BUG: a `next` holding characters that cannot go in a Location header (CR, LF, NUL, or anything beyond
-    // Latin-1, e.g. U+2028) is a 500 with a JSON error body, after the login was already recorded; see the pinned
-    // example below and the report. They are left out here until that is fixed.
-    const headerSafe = (next: string) => !/[^\t\x20-\x7e\xa0-\xff]/.test(next);
     const guest = webClient(system.app);
     await guest.get('/login');
     await fc.assert(
-      fc.asyncProperty(nexts.filter(headerSafe), async (next) => {
+      fc.asyncProperty(nexts, async (next) => {
         const res = await attempt({ method: 'POST', url: `/login?next=${percentEncoded(next)}`, as: guest, contentType: 'application/x-www-form-urlencoded', payload: urlencoded({ username: 'hostile-owner', password: PASSWORD }) });
         expect(res.statusCode).toBe(303);
         const location = String(res.headers.location);

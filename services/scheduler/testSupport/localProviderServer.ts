@@ -61,5 +61,9 @@ export function capturingLogger(): { logger: Logger; lines: LogLine[] } {
   return { logger, lines };
 }
 
-/** Fast retries and timeouts so failure tests take milliseconds. */
-export const quickHttp = { timeoutMs: 200, attempts: 3, backoffMs: 1 };
+/**
+ * Fast retries, so failure tests take milliseconds. The timeout is generous: a local server that answers at once
+ * can still take a few hundred ms on a loaded machine, and a timed-out first try would count as a retry. Tests of
+ * timeouts set their own.
+ */
+export const quickHttp = { timeoutMs: 5_000, attempts: 3, backoffMs: 1 };
