@@ -27,6 +27,8 @@ export function setAlert(command: CommandPayload<'SetAlert'>, state: AlertState)
 
 export function deleteAlert(command: CommandPayload<'DeleteAlert'>, state: AlertState): Decision {
   // Someone else's alert is as absent as a missing one: its existence is not revealed.
-  if (state.status !== 'active' || state.userId !== command.userId) return refuse('NOT_FOUND', 'No such alert');
+  if (state.status === 'none' || state.userId !== command.userId) return refuse('NOT_FOUND', 'No such alert');
+  // Deleted already (a second click, a stale tab): done, as asked, with nothing new to record.
+  if (state.status === 'deleted') return accept([]);
   return accept([event('AlertDeleted', { alertId: command.alertId, userId: command.userId })]);
 }
