@@ -171,9 +171,16 @@ export class EventStore {
       const offReconnect = this.connection.onReconnect(() => close('reconnected'));
       // Silence counts only while this reader waits for the server, not while its caller holds a message.
       let waitingSince: number | undefined = Date.now();
+      // Owed twice in a row, still unheard: a message stored just now is on its way and does not count.
+      let owedAt: number | undefined;
       const watchdog = setInterval(() => {
         if (waitingSince === undefined || Date.now() - waitingSince < READ_SILENCE_MS) return;
-        void this.owes(next, end, follow && options.filter === undefined).then((owed) => owed && close('silent'));
+        const sequence = next;
+        void this.owes(sequence, end, follow && options.filter === undefined).then((owed) => {
+          if (!owed || sequence !== next) owedAt = undefined;
+          else if (owedAt === sequence) close('silent');
+          else owedAt = sequence;
+        });
       }, READ_SILENCE_MS / 2);
       let finished = false;
       try {
