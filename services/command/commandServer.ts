@@ -47,9 +47,11 @@ async function handle(msg: Msg, name: string, deps: HandlerDeps & { logger: Logg
   }
   const { commandId, correlationId } = envelope.data;
   const ctx = { commandId, meta: { occurredAt: deps.now().toISOString(), correlationId, causationId: commandId } };
-  const log = deps.logger.child({ command: name, commandId, correlationId });
   const handler = handlers[name] as (p: unknown, d: HandlerDeps, c: typeof ctx) => Promise<CommandReply>;
   const reply = await handler(payload.data, deps, ctx);
-  log.info({ ok: reply.ok, ...(reply.ok ? { seq: reply.seq } : { error: reply.error }) }, 'command handled');
+  // A child logger per command cost ~3 % of the service's CPU even with info off (bench: command-append): log only what is written.
+  if (deps.logger.isLevelEnabled('info')) {
+    deps.logger.info({ command: name, commandId, correlationId, ok: reply.ok, ...(reply.ok ? { seq: reply.seq } : { error: reply.error }) }, 'command handled');
+  }
   return reply;
 }
