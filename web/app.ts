@@ -35,8 +35,10 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
   app.decorateRequest('sendCommand', function (this: FastifyRequest, ...[name, payload, options]: Parameters<SendCommand>) {
     return deps.send(name, payload, { correlationId: this.id, ...options });
   } as SendCommand);
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks that do not wait take a callback: no promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   await app.register(formbody);
   await app.register(rateLimit, { global: false });
@@ -50,8 +52,9 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(devMailboxRoutes, deps);
   if (deps.metrics) {
     const { httpDuration } = deps.metrics;
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      done();
     });
   }
   app.get('/', (request, reply) => reply.redirect(request.account ? '/alerts' : '/login', 303));

@@ -26,6 +26,8 @@ export type WebDeps = {
   metrics?: Metrics;
   /** Which proxies' X-Forwarded-For is believed (TRUST_PROXY); none by default, so a client cannot pick its address. */
   trustProxy?: boolean | number | string[];
+  /** Bound on the rendered alerts markup kept in memory, in bytes (default RENDERED_PAGES_MAX_BYTES in routes/alertsMarkup.ts). */
+  renderedPagesMaxBytes?: number;
 };
 
 declare module 'fastify' {

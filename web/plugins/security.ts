@@ -1,8 +1,8 @@
-import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { html } from '../html.ts';
 import { page } from '../views/layout.ts';
+import { securityHeaders } from './securityHeaders.ts';
 
 /** Postgres or NATS cannot be reached right now: a clear 503, not a 500. */
 function isOutage(error: Error & { code?: string }): boolean {
@@ -15,23 +15,10 @@ function isOutage(error: Error & { code?: string }): boolean {
 /** Strict CSP (scripts only from our origin, no inline), security headers, and error pages without internals. */
 export const securityPlugin = fp(
   async (app: FastifyInstance) => {
-    await app.register(helmet, {
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-          baseUri: ["'none'"],
-          objectSrc: ["'none'"],
-        },
-      },
-      crossOriginEmbedderPolicy: false,
-      hsts: false,
+    const headers = securityHeaders();
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.headers(headers);
+      done();
     });
 
     app.setNotFoundHandler((request, reply) => {

@@ -3,14 +3,24 @@ import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { isSessionOpen } from '../readModels.ts';
+import { BatchedLookup } from '../batchedLookup.ts';
+import { openSessionVersions, type SessionAsked, type UserPagesVersion } from '../readModels.ts';
 import type { WebDeps } from '../deps.ts';
+import { VerifiedTokens } from './verifiedTokens.ts';
 
 export const SESSION_COOKIE = 'cra_session';
 const SESSION_DAYS = 7;
+/** Session cookies remembered as verified: a few MB at most. */
+const VERIFIED_TOKENS_MAX = 10_000;
 
-export type Account = { userId: string; sessionId: string; username: string };
-type SessionClaims = { sub: string; sid: string; name: string };
+export type Account = {
+  userId: string;
+  sessionId: string;
+  username: string;
+  /** Read with the session check, in the same round trip: keys what was rendered for this user (see RenderedPages). */
+  pagesVersion: UserPagesVersion;
+};
+type SessionClaims = { sub: string; sid: string; name: string; exp?: number };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,7 +30,7 @@ declare module 'fastify' {
   interface FastifyReply {
     /** This request's CSRF token: made once per request, since each new secret replaces the cookie. */
     csrfToken(): string;
-    startSession(account: Account): Promise<void>;
+    startSession(account: Omit<Account, 'pagesVersion'>): Promise<void>;
     endSession(): void;
   }
 }
@@ -41,6 +51,8 @@ export const sessionPlugin = fp(
       secret: deps.secret,
       cookie: { cookieName: SESSION_COOKIE, signed: false },
       sign: { expiresIn: `${SESSION_DAYS}d` },
+      // The session cookie and nothing else (no Authorization header): the token verified is the one remembered below.
+      verify: { extractToken: (request: FastifyRequest) => request.cookies[SESSION_COOKIE] },
     });
     await app.register(fastifyCsrf, {
       sessionPlugin: '@fastify/cookie',
@@ -53,18 +65,25 @@ export const sessionPlugin = fp(
       },
     });
 
+    // Every request with a session cookie asks whether it is still open, as of after it arrived (a logout or a change
+    // shows at once, on every instance); concurrent requests share the round trip.
+    const openSessions = new BatchedLookup<SessionAsked, UserPagesVersion | undefined>((asked) => openSessionVersions(deps.pool, deps.schema, asked));
+    const verified = new VerifiedTokens<SessionClaims>(VERIFIED_TOKENS_MAX);
     app.decorateRequest('account', null);
     app.addHook('onRequest', async (request) => {
-      if (!request.cookies[SESSION_COOKIE]) return;
-      let claims: SessionClaims;
-      try {
-        claims = await request.jwtVerify<SessionClaims>();
-      } catch {
-        return; // tampered, expired or wrongly signed: treated as logged out
+      const token = request.cookies[SESSION_COOKIE];
+      if (!token) return;
+      let claims = verified.get(token, Date.now());
+      if (!claims) {
+        try {
+          claims = await request.jwtVerify<SessionClaims>();
+        } catch {
+          return; // tampered, expired or wrongly signed: treated as logged out
+        }
+        verified.set(token, claims);
       }
-      if (await isSessionOpen(deps.pool, deps.schema, claims.sid, claims.sub)) {
-        request.account = { userId: claims.sub, sessionId: claims.sid, username: claims.name };
-      }
+      const pagesVersion = await openSessions.lookup({ sessionId: claims.sid, userId: claims.sub });
+      if (pagesVersion) request.account = { userId: claims.sub, sessionId: claims.sid, username: claims.name, pagesVersion };
     });
 
     // Every state change carries the CSRF token: the hidden _csrf field, or the x-csrf-token header from htmx.
@@ -84,7 +103,7 @@ export const sessionPlugin = fp(
       return token;
     });
 
-    app.decorateReply('startSession', async function (this: FastifyReply, account: Account) {
+    app.decorateReply('startSession', async function (this: FastifyReply, account: Omit<Account, 'pagesVersion'>) {
       const token = await this.jwtSign({ sub: account.userId, sid: account.sessionId, name: account.username });
       this.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: SESSION_DAYS * 86_400 });
     });

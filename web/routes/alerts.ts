@@ -12,6 +12,7 @@ import { requireAccount, type Account } from '../plugins/session.ts';
 import type { FieldErrors } from '../views/accounts.ts';
 import * as views from '../views/alerts.ts';
 import { notice } from '../views/layout.ts';
+import { keptAlertsMarkup } from './alertsMarkup.ts';
 import { commandFailed } from './guards.ts';
 
 /** Most alerts one user may have at a time. */
@@ -41,6 +42,8 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
   // Runs never change once projected: the page keeps the recent ones in memory (see RecentRuns).
   const runs = new RecentRuns(CHART_RUNS);
   const waitFor = (seq: number) => waitForProjection(pool, schema, seq, deps.projectionWaitMs);
+  const kept = keptAlertsMarkup(deps, runs);
+  const sendMarkup = (reply: FastifyReply, markup: Buffer) => reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(markup);
 
   /** A failed command as a whole page; htmx swaps it in as a page rather than into the section. */
   const failed = (request: FastifyRequest, reply: FastifyReply, result: Extract<CommandReply, { ok: false }>) => {
@@ -78,11 +81,14 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
     return requireAccount(request, reply);
   };
 
-  app.get('/alerts', { onRequest: guard }, (request, reply) => sendAlertsPage(request, reply, { commandId: newCommandId(), values: {}, errors: {} }));
+  app.get('/alerts', { onRequest: guard }, async (request, reply) => {
+    // htmx asks for the form alone (sendPage's fragment): rare, rendered as it is asked.
+    if (isHtmx(request)) return sendAlertsPage(request, reply, { commandId: newCommandId(), values: {}, errors: {} });
+    return sendMarkup(reply, await kept.page(accountOf(request), { csrf: reply.csrfToken(), commandId: newCommandId() }));
+  });
 
   app.get('/alerts/section', { onRequest: guard }, async (request, reply) => {
-    const fragment = await section(accountOf(request).userId, reply.csrfToken());
-    return reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(fragment.value);
+    return sendMarkup(reply, await kept.section(accountOf(request), { csrf: reply.csrfToken() }));
   });
 
   app.post('/alerts', { onRequest: guard }, async (request, reply) => {
@@ -129,13 +135,12 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
   /** Delete, then the answer: the updated section for htmx, otherwise back to the alerts page. */
   const deleteAlert = async (request: FastifyRequest, reply: FastifyReply, alertId: string) => {
     const { userId } = accountOf(request);
-    // An alert is deleted once: the same command id for every click, so a double-click is one stored command and
-    // every click gets its answer (the second as a duplicate of the first).
+    // An alert is deleted once: the same command id for every click, so a double-click is one stored command, and
+    // a click on an alert deleted already is answered as done (with the deletion's position) by the command service.
     const commandId = `del${createHash('sha256').update(`delete-alert|${userId}|${alertId}`).digest('hex').slice(0, 32)}`;
     const result = await request.sendCommand('DeleteAlert', { userId, alertId }, { commandId });
-    if (result.ok) await waitFor(result.seq);
-    else if (result.error !== 'NOT_FOUND' || !(await alertOf(pool, schema, userId, alertId))?.deleted) return failed(request, reply, result);
-    // else: already deleted by this user (a repeated click): done, as asked.
+    if (!result.ok) return failed(request, reply, result);
+    await waitFor(result.seq);
     if (!isHtmx(request)) return reply.redirect('/alerts', 303);
     const fragment = await section(userId, reply.csrfToken(), { notice: notice('good', 'Alert deleted.') });
     return reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(fragment.value);
