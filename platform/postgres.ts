@@ -32,6 +32,10 @@ export function createPool(url: string, options: { max?: number } = {}): Pool {
   });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  // Nor one that is checked out between two queries (a projector's batch, a transaction) when Postgres stops:
+  // the pool listens only to idle clients, and an 'error' nobody hears ends the process. Its next query fails
+  // instead ("not queryable"), the caller retries, and the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
