@@ -1,25 +1,82 @@
 import { match } from 'ts-pattern';
 import type { DomainEvent } from '../../events/index.ts';
 import type { TableNamer } from '../../platform/postgres.ts';
+import type { ParkedRow } from './storedMessage.ts';
 
-/** One SQL statement; `appendOnly` ones touch rows nothing else in a batch touches, so they may run last. */
-export type Statement = { text: string; values: unknown[]; appendOnly?: boolean };
+export type Statement = { text: string; values: unknown[] };
 export type EventContext = { seq: number; position: number; occurredAt: string };
 
 const pair = (base: string, quote: string) => `${base}/${quote}`;
+const line = (userId: string, summary: string) => ({ userId, summary });
 
 /**
- * The SQL that one event makes to the read models. Pure: it returns statements, the projector runs them
- * in the same transaction as its checkpoint. Times come from the envelope so a rebuild is identical.
+ * The line an event adds to its user's own history, if it adds one. Runs for every event of a rebuild, so
+ * a switch (exhaustive all the same: a new event type fails the `never` check) instead of a ts-pattern match.
+ */
+export function activityLine(event: DomainEvent): { userId: string; summary: string } | undefined {
+  switch (event.type) {
+    case 'RegistrationRequested':
+    case 'VerificationReissued':
+    case 'RegistrationExpired':
+    case 'RatesFetched':
+    case 'EmailClaimed':
+      return undefined;
+    case 'UserRegistered':
+      return line(event.data.userId, `Registered as ${event.data.username}`);
+    case 'UserLoggedIn':
+      return line(event.data.userId, 'Logged in');
+    case 'UserLoggedOut':
+      return line(event.data.userId, 'Logged out');
+    case 'PasswordResetRequested':
+      return line(event.data.userId, 'Asked for a password reset link');
+    case 'PasswordChanged':
+      return line(event.data.userId, 'Changed the password; every session was ended');
+    case 'AlertEmailsPaused':
+      return line(event.data.userId, 'Paused alert emails');
+    case 'AlertEmailsResumed':
+      return line(event.data.userId, 'Turned alert emails back on');
+    case 'AlertSet':
+      return line(event.data.userId, `Set an alert on ${pair(event.data.base, event.data.quote)} at ${event.data.threshold}`);
+    case 'AlertDeleted':
+      return line(event.data.userId, 'Deleted an alert');
+    case 'AlertTriggered': {
+      const { data } = event;
+      return line(data.userId, `Alert ${pair(data.base, data.quote)} at ${data.threshold} triggered: ${data.previousRatio} → ${data.currentRatio} (${data.direction})`);
+    }
+    case 'EmailSent':
+      return line(event.data.userId, `Email sent: ${event.data.kind.replace('-', ' ')}`);
+    default:
+      return unhandled(event);
+  }
+}
+
+/** The default of an exhaustive switch over event types: reached by no event this code knows. */
+export function unhandled(event: never): never {
+  throw new Error(`unhandled event type ${(event as DomainEvent).type}`);
+}
+
+/** A run's one statement: the rates go in only with a new run, so a duplicate publication adds nothing. */
+export function rateRunStatement(event: Extract<DomainEvent, { type: 'RatesFetched' }>, seq: number, t: TableNamer): Statement {
+  const { data } = event;
+  const currencies = Object.keys(data.rates);
+  return {
+    text: `WITH run AS (
+             INSERT INTO ${t('rate_runs')} (run_seq, provider, base, as_of, fetched_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT DO NOTHING RETURNING run_seq)
+           INSERT INTO ${t('rates')} (run_seq, currency, rate)
+           SELECT run.run_seq, c, r::numeric FROM run, unnest($6::text[], $7::text[]) AS x(c, r)`,
+    values: [seq, data.provider, data.base, data.asOf, data.fetchedAt, currencies, currencies.map((c) => data.rates[c])],
+  };
+}
+
+/**
+ * The SQL that one event makes to the read models, one event at a time: the reference the set-based batch
+ * (tableChanges + setStatements) must match, and what the projector falls back to when a batch is refused.
+ * Pure: the projector runs it in the same transaction as its checkpoint. Times come from the envelope.
  */
 export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNamer): Statement[] {
   const at = ctx.occurredAt;
-  const activity = (userId: string, summary: string): Statement => ({
-    text: `INSERT INTO ${t('activity')} (seq, position, user_id, type, summary, occurred_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-    values: [ctx.seq, ctx.position, userId, event.type, summary, at],
-    appendOnly: true,
-  });
-  return match(event)
+  const changes: Statement[] = match(event)
     .with({ type: 'RegistrationRequested' }, ({ data }) => [
       {
         text: `INSERT INTO ${t('users')} (user_id, username, email, status, pending_expires_at, updated_seq)
@@ -36,7 +93,6 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
         text: `UPDATE ${t('users')} SET status = 'registered', registered_at = $2, pending_expires_at = NULL, updated_seq = $3 WHERE user_id = $1`,
         values: [data.userId, at, ctx.seq],
       },
-      activity(data.userId, `Registered as ${data.username}`),
     ])
     .with({ type: 'RegistrationExpired' }, ({ data }) => [
       { text: `UPDATE ${t('users')} SET status = 'expired', updated_seq = $2 WHERE user_id = $1`, values: [data.userId, ctx.seq] },
@@ -46,24 +102,19 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
         text: `INSERT INTO ${t('sessions')} (session_id, user_id, opened_at, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
         values: [data.sessionId, data.userId, at, data.expiresAt],
       },
-      activity(data.userId, 'Logged in'),
     ])
     .with({ type: 'UserLoggedOut' }, ({ data }) => [
       { text: `UPDATE ${t('sessions')} SET closed_at = $2 WHERE session_id = $1 AND closed_at IS NULL`, values: [data.sessionId, at] },
-      activity(data.userId, 'Logged out'),
     ])
-    .with({ type: 'PasswordResetRequested' }, ({ data }) => [activity(data.userId, 'Asked for a password reset link')])
+    .with({ type: 'PasswordResetRequested' }, () => [])
     .with({ type: 'PasswordChanged' }, ({ data }) => [
       { text: `UPDATE ${t('sessions')} SET closed_at = $2 WHERE session_id = ANY($1::uuid[]) AND closed_at IS NULL`, values: [data.endedSessionIds, at] },
-      activity(data.userId, 'Changed the password; every session was ended'),
     ])
     .with({ type: 'AlertEmailsPaused' }, ({ data }) => [
       { text: `UPDATE ${t('users')} SET alert_emails_paused = true, updated_seq = $2 WHERE user_id = $1`, values: [data.userId, ctx.seq] },
-      activity(data.userId, 'Paused alert emails'),
     ])
     .with({ type: 'AlertEmailsResumed' }, ({ data }) => [
       { text: `UPDATE ${t('users')} SET alert_emails_paused = false, updated_seq = $2 WHERE user_id = $1`, values: [data.userId, ctx.seq] },
-      activity(data.userId, 'Turned alert emails back on'),
     ])
     .with({ type: 'AlertSet' }, ({ data }) => [
       {
@@ -71,33 +122,17 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
                VALUES ($1, $2, $3, $4, $5::numeric, $5, $6, $7) ON CONFLICT DO NOTHING`,
         values: [data.alertId, data.userId, data.base, data.quote, data.threshold, ctx.seq, at],
       },
-      activity(data.userId, `Set an alert on ${pair(data.base, data.quote)} at ${data.threshold}`),
     ])
     .with({ type: 'AlertDeleted' }, ({ data }) => [
       { text: `UPDATE ${t('alerts')} SET deleted_seq = $2, deleted_at = $3 WHERE alert_id = $1 AND deleted_seq IS NULL`, values: [data.alertId, ctx.seq, at] },
-      activity(data.userId, 'Deleted an alert'),
     ])
-    .with({ type: 'RatesFetched' }, ({ data }) => {
-      const currencies = Object.keys(data.rates);
-      // One statement: the rates go in only with a new run, so a duplicate publication adds nothing.
-      return [
-        {
-          text: `WITH run AS (
-                   INSERT INTO ${t('rate_runs')} (run_seq, provider, base, as_of, fetched_at) VALUES ($1, $2, $3, $4, $5)
-                   ON CONFLICT DO NOTHING RETURNING run_seq)
-                 INSERT INTO ${t('rates')} (run_seq, currency, rate)
-                 SELECT run.run_seq, c, r::numeric FROM run, unnest($6::text[], $7::text[]) AS x(c, r)`,
-          values: [ctx.seq, data.provider, data.base, data.asOf, data.fetchedAt, currencies, currencies.map((c) => data.rates[c])],
-        },
-      ];
-    })
+    .with({ type: 'RatesFetched' }, (e) => [rateRunStatement(e, ctx.seq, t)])
     .with({ type: 'AlertTriggered' }, ({ data }) => [
       {
         text: `INSERT INTO ${t('alert_triggers')} (alert_id, run_seq, user_id, previous_ratio, current_ratio, direction, triggered_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
         values: [data.alertId, data.runSeq, data.userId, data.previousRatio, data.currentRatio, data.direction, at],
       },
-      activity(data.userId, `Alert ${pair(data.base, data.quote)} at ${data.threshold} triggered: ${data.previousRatio} → ${data.currentRatio} (${data.direction})`),
     ])
     // Who is sending an email matters only to the notifiers, which read it from the email's own subject.
     .with({ type: 'EmailClaimed' }, () => [])
@@ -106,7 +141,23 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
         text: `INSERT INTO ${t('emails_sent')} (message_id, user_id, kind, reference, sent_at, seq) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
         values: [data.messageId, data.userId, data.kind, data.reference, at, ctx.seq],
       },
-      activity(data.userId, `Email sent: ${data.kind.replace('-', ' ')}`),
     ])
     .exhaustive();
+  const history = activityLine(event);
+  if (!history) return changes;
+  return [
+    ...changes,
+    {
+      text: `INSERT INTO ${t('activity')} (seq, position, user_id, type, summary, occurred_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+      values: [ctx.seq, ctx.position, history.userId, event.type, history.summary, at],
+    },
+  ];
+}
+
+/** Park one message: kept as stored, so it can be replayed once the code understands it. */
+export function parkStatement(row: ParkedRow, t: TableNamer): Statement {
+  return {
+    text: `INSERT INTO ${t('parked_events')} (seq, subject, reason, headers, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+    values: [row.seq, row.subject, row.reason, row.headers, row.body],
+  };
 }

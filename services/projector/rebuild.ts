@@ -6,6 +6,9 @@ import { readModelTables } from './migrations.ts';
 
 export type Progress = (applied: number, total: number) => void;
 
+/** A replay works through a long backlog: bigger batches than a live projector's, so fewer transactions. */
+const REPLAY_BATCH_SIZE = 2_000;
+
 /** Replay the log from sequence 1 up to `untilSeq` into a new empty schema. */
 export async function replayInto(options: { store: EventStore; pool: Pool; schema: string; untilSeq: number; logger: Logger; onProgress?: Progress; batchSize?: number }) {
   await options.pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(options.schema)} CASCADE`);
@@ -16,7 +19,7 @@ export async function replayInto(options: { store: EventStore; pool: Pool; schem
     schema: options.schema,
     logger: options.logger,
     untilSeq: options.untilSeq,
-    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+    batchSize: options.batchSize ?? REPLAY_BATCH_SIZE,
     hooks: { onApplied: (seq) => options.onProgress?.(seq, options.untilSeq) },
   });
 }

@@ -1,0 +1,105 @@
+import type { RawMessage } from '../../platform/eventStore.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { tablesIn, type Pool, type PoolClient, type TableNamer } from '../../platform/postgres.ts';
+import { READ_MODELS_CHECKPOINT as CHECKPOINT } from '../../platform/projectionWait.ts';
+import { parkStatement, statementsFor, type Statement } from './applyEvent.ts';
+import { setStatements } from './setStatements.ts';
+import { parkedRow, readStoredMessage, type StoredMessage } from './storedMessage.ts';
+import { tableChanges } from './tableChanges.ts';
+
+export { CHECKPOINT };
+
+export type ProjectorHooks = {
+  onApplied?: (lastSeq: number, count: number) => void;
+  onParked?: (seq: number, reason: string) => void;
+};
+
+/** The checkpoint moved behind what this reader has delivered (a rebuild swapped the schema): start over from it. */
+export class CheckpointRewound extends Error {}
+
+const isDataError = (error: unknown) => {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23|42)/.test(code);
+};
+
+function reportUnreadable(message: StoredMessage, hooks: ProjectorHooks, logger: Logger): void {
+  if (message.unreadable === undefined) return;
+  logger.warn({ seq: message.raw.seq, subject: message.raw.subject, reason: message.unreadable }, 'parked an event the projector cannot read');
+  hooks.onParked?.(message.raw.seq, message.unreadable);
+}
+
+/** One message's statements, one event at a time: its events' SQL, or parking it when it cannot be read. */
+function messageStatements(t: TableNamer, message: StoredMessage): Statement[] {
+  if (message.unreadable !== undefined) return [parkStatement(parkedRow(message.raw, message.unreadable), t)];
+  const { raw, occurredAt } = message;
+  return message.events.flatMap((event, position) => statementsFor(event, { seq: raw.seq, position, occurredAt }, t));
+}
+
+async function run(client: PoolClient, statements: readonly Statement[]): Promise<void> {
+  for (const s of statements) await client.query(s.text, s.values);
+}
+
+/** The messages one by one, a savepoint each: a message whose SQL Postgres refuses on its data is parked. */
+async function applyOneByOne(client: PoolClient, t: TableNamer, messages: readonly StoredMessage[], hooks: ProjectorHooks, logger: Logger): Promise<void> {
+  for (const message of messages) {
+    await client.query('SAVEPOINT one_event');
+    try {
+      await run(client, messageStatements(t, message));
+      await client.query('RELEASE SAVEPOINT one_event');
+      reportUnreadable(message, hooks, logger);
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      await client.query('ROLLBACK TO SAVEPOINT one_event');
+      const { raw } = message;
+      const reason = `read model refused it: ${(error as Error).message}`;
+      logger.warn({ seq: raw.seq, subject: raw.subject, reason }, 'parked an event the read models refuse');
+      await run(client, [parkStatement(parkedRow(raw, reason), t)]);
+      hooks.onParked?.(raw.seq, reason);
+    }
+  }
+}
+
+/**
+ * Apply a batch and advance the checkpoint in one transaction, so a crash never applies an event twice
+ * or skips one. Messages at or below the checkpoint (another instance got there first) are skipped.
+ * The batch goes in as a few set-based statements per table; if Postgres refuses them on their data, the
+ * batch is applied again one message at a time, parking the messages it refuses.
+ */
+export async function applyBatch(pool: Pool, schema: string, batch: RawMessage[], hooks: ProjectorHooks, logger: Logger, oneByOne = false): Promise<number> {
+  return applyMessages(pool, schema, batch.map(readStoredMessage), hooks, logger, oneByOne);
+}
+
+/** applyBatch for messages already read (the projector reads each as it arrives, while the previous batch is applied). */
+export async function applyMessages(pool: Pool, schema: string, batch: StoredMessage[], hooks: ProjectorHooks, logger: Logger, oneByOne = false): Promise<number> {
+  const t = tablesIn(schema);
+  const client = await pool.connect();
+  try {
+    // Not waiting for the commit's WAL flush is safe here: a crash loses the batch and its checkpoint together,
+    // and the batch is simply applied again.
+    await client.query('BEGIN; SET LOCAL synchronous_commit = off');
+    const row = await client.query<{ seq: number }>(`SELECT seq FROM ${t('checkpoints')} WHERE name = $1 FOR UPDATE`, [CHECKPOINT]);
+    const checkpoint = row.rows[0]?.seq ?? 0;
+    const first = batch[0]!.raw.seq;
+    if (checkpoint < first - 1) throw new CheckpointRewound(`checkpoint ${checkpoint} is behind batch start ${first}`);
+    const todo = batch.filter((m) => m.raw.seq > checkpoint);
+    if (oneByOne) await applyOneByOne(client, t, todo, hooks, logger);
+    else {
+      await run(client, setStatements(tableChanges(todo), t));
+      for (const message of todo) reportUnreadable(message, hooks, logger);
+    }
+    const last = Math.max(checkpoint, batch.at(-1)!.raw.seq);
+    await client.query(
+      `INSERT INTO ${t('checkpoints')} (name, seq) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq`,
+      [CHECKPOINT, last],
+    );
+    await client.query('COMMIT');
+    if (todo.length > 0) hooks.onApplied?.(last, todo.length);
+    return last;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    if (!oneByOne && isDataError(error)) return applyMessages(pool, schema, batch, hooks, logger, true);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { BatchWriter } from './batchWriter.ts';
+
+/** An apply whose batches finish only when the test says so. */
+function controlledApply() {
+  const started: string[] = [];
+  const finish = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
+  const apply = (batch: string) =>
+    new Promise<void>((resolve, reject) => {
+      started.push(batch);
+      finish.set(batch, { resolve, reject });
+    });
+  return { apply, started, finish: (batch: string) => finish.get(batch)!, tick: () => new Promise((r) => setImmediate(r)) };
+}
+
+describe('BatchWriter', () => {
+  it('applies one batch at a time, in order, and lets the writer run one batch ahead', async () => {
+    const c = controlledApply();
+    const writer = new BatchWriter(c.apply, () => {});
+    await writer.write('a'); // nothing before it: resolves at once
+    let secondAccepted = false;
+    const second = writer.write('b').then(() => (secondAccepted = true));
+    await c.tick();
+    expect(c.started).toEqual(['a']);
+    expect(secondAccepted).toBe(false);
+    c.finish('a').resolve();
+    await second;
+    await c.tick();
+    expect(c.started).toEqual(['a', 'b']);
+    c.finish('b').resolve();
+    await writer.drain();
+  });
+
+  it('after a failure applies nothing more, tells onFailure at once and rejects drain and the next write', async () => {
+    const c = controlledApply();
+    const failures: unknown[] = [];
+    const writer = new BatchWriter(c.apply, (e) => failures.push(e));
+    await writer.write('a');
+    const next = writer.write('b');
+    c.finish('a').reject(new Error('postgres went away'));
+    await expect(next).rejects.toThrow('postgres went away');
+    await c.tick();
+    expect(c.started).toEqual(['a']);
+    expect(failures.map((e) => (e as Error).message)).toEqual(['postgres went away', 'postgres went away']);
+    await expect(writer.drain()).rejects.toThrow('postgres went away');
+  });
+});

@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeEvents, event, type DomainEvent } from '../../events/index.ts';
+import type { RawMessage } from '../../platform/eventStore.ts';
+import { inTransaction, tablesIn, type Pool } from '../../platform/postgres.ts';
+import { openTestWorld, type TestWorld } from '../../test/harness.ts';
+import { parkStatement, statementsFor, type Statement } from './applyEvent.ts';
+import { applyBatch, migrateSchema, readCheckpoint } from './projector.ts';
+import { compareSchemas } from './rebuild.ts';
+import { setStatements } from './setStatements.ts';
+import { parkedRow, readStoredMessage, type StoredMessage } from './storedMessage.ts';
+import { tableChanges } from './tableChanges.ts';
+
+let world: TestWorld;
+beforeAll(async () => {
+  world = await openTestWorld();
+});
+afterAll(async () => world?.close());
+
+const hash = 'ab'.repeat(32);
+const nonce = 'n'.repeat(22);
+const argon = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA';
+const userIds = ['u0000000000000000000000000000000a', 'u0000000000000000000000000000000b', 'u0000000000000000000000000000000c'];
+// The first two are one session: Postgres reads a uuid whatever the case of its digits.
+const sessionIds = ['6f1c1f0e-8d7a-4a43-9a52-1b2f0f6f3e11', '6F1C1F0E-8D7A-4A43-9A52-1B2F0F6F3E11', '00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003'];
+
+/** Deterministic pseudo-random numbers, so a failure can be replayed. */
+function seeded(seed: number) {
+  let s = seed;
+  return () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+}
+
+/**
+ * A log that keeps touching the same few users, sessions, alerts, runs and emails, in every order the
+ * commands allow and some they don't (a logout before its login, a repeated id): what folding must get right.
+ */
+function tangledLog(length: number, seed: number): StoredMessage[] {
+  const random = seeded(seed);
+  const pick = <T,>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+  const time = (seq: number, minutes = 0) => new Date(Date.UTC(2026, 10, 2) + seq * 1_000 + minutes * 60_000).toISOString();
+  const eventAt = (seq: number): DomainEvent => {
+    const userId = pick(userIds);
+    const username = `user-${userId.at(-1)}${random() < 0.1 ? '-renamed' : ''}`; // a re-registration may name itself anew
+    const sessionId = pick(sessionIds);
+    const alertId = pick(['a1', 'a2', 'A2', 'a3']);
+    const runSeq = pick([1, 2]);
+    return pick([
+      () => event('RegistrationRequested', { userId, username, email: `${seq}@example.com`, passwordHash: argon, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 60) }),
+      () => event('VerificationReissued', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 90) }),
+      () => event('UserRegistered', { userId, username, email: `${seq}@example.com` }),
+      () => event('RegistrationExpired', { userId, username }),
+      () => event('UserLoggedIn', { userId, sessionId, expiresAt: time(seq, 600) }),
+      () => event('UserLoggedOut', { userId, sessionId }),
+      () => event('PasswordChanged', { userId, passwordHash: argon, endedSessionIds: [pick(sessionIds), pick(sessionIds)] }),
+      () => event('PasswordResetRequested', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 30) }),
+      () => event(random() < 0.5 ? 'AlertEmailsPaused' : 'AlertEmailsResumed', { userId }),
+      () => event('AlertSet', { alertId, userId, base: 'EUR', quote: 'USD', threshold: `1.${seq}` }),
+      () => event('AlertDeleted', { alertId, userId }),
+      () => event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf: pick(['2026-11-01', '2026-11-02']), fetchedAt: time(seq), rates: { USD: `1.${seq}`, JPY: '163.4' } }),
+      () => event('AlertTriggered', { alertId, userId, runSeq, base: 'EUR', quote: 'USD', threshold: '1.1', previousRatio: `1.0${seq}`, currentRatio: '1.2', direction: 'up' }),
+      () => event('EmailClaimed', { userId, kind: 'alert-digest', reference: `${runSeq}`, claimedBy: 'n1', until: time(seq, 2) }),
+      // References are free text: what the array encoding must quote and escape.
+      () => event('EmailSent', { userId, kind: 'alert-digest', messageId: `<m${runSeq}@x>`, reference: pick([`${runSeq}.${seq}`, 'say "hi"', 'back\\slash', '{a,b}', 'NULL', ' ']) }),
+    ])();
+  };
+  return Array.from({ length: length }, (_, i): StoredMessage => {
+    const seq = i + 1;
+    const raw: RawMessage = { seq, subject: `s.${seq}`, headers: { h: `${seq}` }, body: new TextEncoder().encode(`{"seq":${seq}}`), pending: 0 };
+    if (random() < 0.03) return { raw, unreadable: `unreadable ${seq}` };
+    const events = Array.from({ length: random() < 0.2 ? 2 : 1 }, () => eventAt(seq));
+    return { raw, events, occurredAt: time(seq) };
+  });
+}
+
+/** A pool whose clients note the text of every statement they send. */
+function recording(pool: Pool, texts: string[]): Pool {
+  return {
+    connect: async () => {
+      const client = await pool.connect();
+      return new Proxy(client, {
+        get: (target, key) => {
+          if (key === 'query') return (text: string, values?: unknown[]) => (texts.push(text), target.query(text, values));
+          const value = Reflect.get(target, key) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    },
+  } as unknown as Pool;
+}
+
+async function freshSchema(name: string): Promise<string> {
+  const schema = `${world.schema}_${name}`;
+  await migrateSchema(world.pool, schema);
+  return schema;
+}
+
+async function runAll(statements: readonly Statement[]): Promise<void> {
+  await inTransaction(world.pool, async (client) => {
+    for (const s of statements) await client.query(s.text, s.values);
+  });
+}
+
+/** The reference: every event's own statements, one message per transaction. */
+async function oneAtATime(messages: readonly StoredMessage[], name: string): Promise<string> {
+  const schema = await freshSchema(name);
+  const t = tablesIn(schema);
+  for (const m of messages) {
+    if (m.unreadable !== undefined) await runAll([parkStatement(parkedRow(m.raw, m.unreadable), t)]);
+    else await runAll(m.events.flatMap((e, position) => statementsFor(e, { seq: m.raw.seq, position, occurredAt: m.occurredAt }, t)));
+  }
+  return schema;
+}
+
+async function setBased(messages: readonly StoredMessage[], batchSize: number, name: string): Promise<string> {
+  const schema = await freshSchema(name);
+  for (let i = 0; i < messages.length; i += batchSize) await runAll(setStatements(tableChanges(messages.slice(i, i + batchSize)), tablesIn(schema)));
+  return schema;
+}
+
+describe('set-based batches', () => {
+  const seeds = [1, 2, 3];
+  const logs = seeds.map((seed) => tangledLog(300, seed));
+  const references: string[] = [];
+  beforeAll(async () => {
+    for (const [i, messages] of logs.entries()) references.push(await oneAtATime(messages, `ref${seeds[i]}`));
+  }, 60_000);
+
+  it('are checked against a log that really folds: rows created, changed, closed and parked', async () => {
+    for (const reference of references) {
+      const t = tablesIn(reference);
+      const { rows } = await world.pool.query(`SELECT
+          (SELECT count(*) FROM ${t('users')})::int AS users,
+          (SELECT count(*) FROM ${t('sessions')} WHERE closed_at IS NOT NULL)::int AS closed,
+          (SELECT count(*) FROM ${t('alerts')} WHERE deleted_seq IS NOT NULL)::int AS deleted,
+          (SELECT count(*) FROM ${t('rate_runs')})::int AS runs,
+          (SELECT count(*) FROM ${t('parked_events')})::int AS parked`);
+      expect(Object.values(rows[0]).every((n) => (n as number) > 0), JSON.stringify(rows[0])).toBe(true);
+    }
+  });
+
+  it.each([1, 2, 3, 7, 40, 1_000])('leave the read models exactly as one event at a time does (batches of %i)', async (batchSize) => {
+    for (const [i, messages] of logs.entries()) {
+      const candidate = await setBased(messages, batchSize, `set${seeds[i]}_${batchSize}`);
+      expect(await compareSchemas(world.pool, references[i]!, candidate)).toEqual([]);
+    }
+  }, 60_000);
+});
+
+describe('a batch Postgres refuses on its data', () => {
+  const meta = (occurredAt: string) => ({ occurredAt, correlationId: 'c', causationId: 'c' });
+  const raw = (seq: number, events: DomainEvent[], occurredAt = `2026-11-02T10:00:${String(seq).padStart(2, '0')}.000Z`): RawMessage => ({
+    seq, subject: `s.${seq}`, ...encodeEvents(events, meta(occurredAt)), pending: 0,
+  });
+  const requested = (userId: string, username: string, expiresAt: string) =>
+    event('RegistrationRequested', { userId, username, email: `${username}@example.com`, passwordHash: argon, tokenNonce: nonce, tokenHash: hash, expiresAt });
+  const [ada, bob, cy] = userIds as [string, string, string];
+
+  it('parks exactly the messages one at a time would park, even where a later event overwrote the bad value', async () => {
+    const batch = [
+      raw(1, [requested(ada, 'ada', '2026-11-03T00:00:00.000Z')]),
+      raw(2, [requested(bob, 'bob', '0000-01-01T00:00:00Z')]), // a valid ISO time Postgres cannot hold…
+      raw(3, [event('UserRegistered', { userId: bob, username: 'bob', email: 'bob@example.com' })]), // …overwritten here
+      raw(4, [requested(cy, 'ada', '2026-11-03T00:00:00.000Z')]), // a username already taken
+      raw(5, [event('UserLoggedIn', { userId: ada, sessionId: sessionIds[0]!, expiresAt: '2026-11-09T00:00:00.000Z' })], 'not a time'),
+      raw(6, [event('AlertSet', { alertId: 'a1', userId: ada, base: 'EUR', quote: 'USD', threshold: '1.08' })]),
+    ];
+    const batched = await freshSchema('refused_batch');
+    await applyBatch(world.pool, batched, batch, {}, world.logger);
+    const alone = await freshSchema('refused_alone');
+    for (const m of batch) await applyBatch(world.pool, alone, [m], {}, world.logger);
+
+    expect(await compareSchemas(world.pool, batched, alone)).toEqual([]);
+    const parked = await world.pool.query(`SELECT seq FROM ${tablesIn(batched)('parked_events')} ORDER BY seq`);
+    expect(parked.rows.map((r) => r.seq)).toEqual([2, 4, 5]);
+    expect(await readCheckpoint(world.pool, batched)).toBe(6);
+    const users = await world.pool.query(`SELECT user_id, status FROM ${tablesIn(batched)('users')} ORDER BY user_id`);
+    expect(users.rows).toEqual([{ user_id: ada, status: 'pending' }]);
+  });
+
+  it('is not what happens to a clean batch: that takes a handful of statements, whatever its size', async () => {
+    const batch = tangledLog(400, 9)
+      .flatMap((m) => (m.unreadable === undefined ? [{ events: m.events, occurredAt: m.occurredAt }] : []))
+      .map((m, i) => raw(i + 1, m.events, m.occurredAt));
+    const batched = await freshSchema('clean_batch');
+    const statements: string[] = [];
+    await applyBatch(recording(world.pool, statements), batched, batch, {}, world.logger);
+    const alone = await freshSchema('clean_alone');
+    for (const m of batch) await applyBatch(world.pool, alone, [m], {}, world.logger, true);
+    expect(await compareSchemas(world.pool, batched, alone)).toEqual([]);
+    const runs = batch.map(readStoredMessage).flatMap((m) => (m.unreadable === undefined ? m.events : [])).filter((e) => e.type === 'RatesFetched').length;
+    expect(statements.filter((s) => !s.includes('rate_runs')).length).toBeLessThanOrEqual(16);
+    expect(statements.filter((s) => s.includes('rate_runs'))).toHaveLength(runs);
+    expect(statements.some((s) => s.includes('SAVEPOINT'))).toBe(false);
+  });
+});

@@ -1,0 +1,201 @@
+import type { EventOf } from '../../events/index.ts';
+import { activityLine, unhandled } from './applyEvent.ts';
+import { parkedRow, type ParkedRow, type StoredMessage } from './storedMessage.ts';
+
+type UserStatus = 'pending' | 'registered' | 'expired';
+export type UserRow = {
+  userId: string; username: string; email: string; status: UserStatus;
+  pendingExpiresAt: string | null; registeredAt: string | null; alertEmailsPaused: boolean; updatedSeq: number;
+};
+/** What a batch does to a users row that already exists: set the fields named here, leave the others. */
+export type UserChange = Partial<Pick<UserRow, 'email' | 'status' | 'pendingExpiresAt' | 'registeredAt' | 'alertEmailsPaused'>> & { userId: string; updatedSeq: number };
+export type SessionRow = { sessionId: string; userId: string; openedAt: string; expiresAt: string; closedAt: string | null };
+export type SessionClose = { sessionId: string; closedAt: string };
+export type AlertRow = {
+  alertId: string; userId: string; base: string; quote: string; threshold: string;
+  setSeq: number; setAt: string; deletedSeq: number | null; deletedAt: string | null;
+};
+export type AlertDeletion = { alertId: string; deletedSeq: number; deletedAt: string };
+export type TriggerRow = { alertId: string; runSeq: number; userId: string; previousRatio: string; currentRatio: string; direction: string; triggeredAt: string };
+export type EmailRow = { messageId: string; userId: string; kind: string; reference: string; sentAt: string; seq: number };
+export type ActivityRow = { seq: number; position: number; userId: string; type: string; summary: string; occurredAt: string };
+export type RateRun = { event: EventOf<'RatesFetched'>; seq: number };
+
+/**
+ * A batch of events as set-based changes per table, equal to applying them one at a time in log order.
+ * Mutable tables get two parts, run in this order: the net change to rows that existed before the batch
+ * (an update that finds no row does nothing, as one event's update would), then the rows the batch
+ * creates, already in their state at its end (an insert that meets an existing row does nothing).
+ */
+export type TableChanges = {
+  userChanges: UserChange[];
+  newUsers: UserRow[];
+  /** The first close of each session in the batch: it ends a session that was open before it. */
+  sessionCloses: SessionClose[];
+  /** In log order; a repeated session id is left to the insert's ON CONFLICT DO NOTHING (first one wins). */
+  newSessions: SessionRow[];
+  alertDeletions: AlertDeletion[];
+  newAlerts: AlertRow[];
+  rateRuns: RateRun[];
+  triggers: TriggerRow[];
+  emails: EmailRow[];
+  activity: ActivityRow[];
+  parked: ParkedRow[];
+  /**
+   * Timestamps an event carried that a later event in the batch overwrote: one at a time, Postgres would
+   * still have read each (and refused a bad one), so the batch has it check them.
+   */
+  overwrittenTimestamps: string[];
+};
+
+/** Closes (or deletions) per row key: the first close of a row open before the batch, and each new row's first close after it. */
+class Closings<Row, Close> {
+  readonly firstCloses = new Map<string, Close>();
+  private readonly open = new Map<string, Row[]>();
+
+  constructor(private readonly closeRow: (row: Row, close: Close) => void) {}
+
+  created(key: string, row: Row): void {
+    const rows = this.open.get(key);
+    if (rows) rows.push(row);
+    else this.open.set(key, [row]);
+  }
+
+  closed(key: string, close: Close): void {
+    if (!this.firstCloses.has(key)) this.firstCloses.set(key, close);
+    const rows = this.open.get(key);
+    if (!rows) return;
+    for (const row of rows) this.closeRow(row, close);
+    this.open.delete(key);
+  }
+}
+
+export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
+  const users = new Map<string, { change: UserChange; created: UserRow | undefined }>();
+  const sessions = new Closings<SessionRow, SessionClose>((row, close) => (row.closedAt = close.closedAt));
+  const alerts = new Closings<AlertRow, AlertDeletion>((row, deletion) => {
+    row.deletedSeq = deletion.deletedSeq;
+    row.deletedAt = deletion.deletedAt;
+  });
+  const out: TableChanges = {
+    userChanges: [], newUsers: [], sessionCloses: [], newSessions: [], alertDeletions: [], newAlerts: [],
+    rateRuns: [], triggers: [], emails: [], activity: [], parked: [], overwrittenTimestamps: [],
+  };
+  const userTimestamps: string[] = [];
+
+  const userEntry = (userId: string, seq: number) => {
+    let entry = users.get(userId);
+    if (!entry) users.set(userId, (entry = { change: { userId, updatedSeq: seq }, created: undefined }));
+    return entry;
+  };
+  const changeUser = (userId: string, fields: Omit<UserChange, 'userId'>) => {
+    const entry = userEntry(userId, fields.updatedSeq);
+    Object.assign(entry.change, fields);
+    if (entry.created) Object.assign(entry.created, fields);
+  };
+  // Session ids are uuids: Postgres equates them whatever the case of their hex digits.
+  const closeSession = (sessionId: string, closedAt: string) => sessions.closed(sessionId.toLowerCase(), { sessionId, closedAt });
+
+  for (const message of messages) {
+    if (message.unreadable !== undefined) {
+      out.parked.push(parkedRow(message.raw, message.unreadable));
+      continue;
+    }
+    const { seq } = message.raw;
+    const at = message.occurredAt;
+    for (let position = 0; position < message.events.length; position++) {
+      const event = message.events[position]!;
+      // Every event of a rebuild passes here: a switch (exhaustive through `unhandled`), not a ts-pattern match.
+      switch (event.type) {
+        case 'RegistrationRequested': {
+          const { data } = event;
+          const entry = userEntry(data.userId, seq);
+          entry.created ??= {
+            userId: data.userId, username: data.username, email: data.email, status: 'pending',
+            pendingExpiresAt: data.expiresAt, registeredAt: null, alertEmailsPaused: false, updatedSeq: seq,
+          };
+          changeUser(data.userId, { email: data.email, status: 'pending', pendingExpiresAt: data.expiresAt, registeredAt: null, updatedSeq: seq });
+          userTimestamps.push(data.expiresAt);
+          break;
+        }
+        case 'VerificationReissued':
+          changeUser(event.data.userId, { pendingExpiresAt: event.data.expiresAt, updatedSeq: seq });
+          userTimestamps.push(event.data.expiresAt);
+          break;
+        case 'UserRegistered':
+          changeUser(event.data.userId, { status: 'registered', registeredAt: at, pendingExpiresAt: null, updatedSeq: seq });
+          break;
+        case 'RegistrationExpired':
+          changeUser(event.data.userId, { status: 'expired', updatedSeq: seq });
+          break;
+        case 'AlertEmailsPaused':
+        case 'AlertEmailsResumed':
+          changeUser(event.data.userId, { alertEmailsPaused: event.type === 'AlertEmailsPaused', updatedSeq: seq });
+          break;
+        case 'UserLoggedIn': {
+          const { data } = event;
+          const row: SessionRow = { sessionId: data.sessionId, userId: data.userId, openedAt: at, expiresAt: data.expiresAt, closedAt: null };
+          out.newSessions.push(row);
+          sessions.created(data.sessionId.toLowerCase(), row);
+          break;
+        }
+        case 'UserLoggedOut':
+          closeSession(event.data.sessionId, at);
+          break;
+        case 'PasswordChanged':
+          for (const id of event.data.endedSessionIds) closeSession(id, at);
+          break;
+        case 'PasswordResetRequested':
+        case 'EmailClaimed':
+          break;
+        case 'AlertSet': {
+          const { data } = event;
+          const row: AlertRow = {
+            alertId: data.alertId, userId: data.userId, base: data.base, quote: data.quote, threshold: data.threshold,
+            setSeq: seq, setAt: at, deletedSeq: null, deletedAt: null,
+          };
+          out.newAlerts.push(row);
+          alerts.created(data.alertId, row);
+          break;
+        }
+        case 'AlertDeleted':
+          alerts.closed(event.data.alertId, { alertId: event.data.alertId, deletedSeq: seq, deletedAt: at });
+          break;
+        case 'RatesFetched':
+          out.rateRuns.push({ event, seq });
+          break;
+        case 'AlertTriggered': {
+          const { data } = event;
+          out.triggers.push({
+            alertId: data.alertId, runSeq: data.runSeq, userId: data.userId, previousRatio: data.previousRatio,
+            currentRatio: data.currentRatio, direction: data.direction, triggeredAt: at,
+          });
+          break;
+        }
+        case 'EmailSent': {
+          const { data } = event;
+          out.emails.push({ messageId: data.messageId, userId: data.userId, kind: data.kind, reference: data.reference, sentAt: at, seq });
+          break;
+        }
+        default:
+          unhandled(event);
+      }
+      const line = activityLine(event);
+      if (line) out.activity.push({ seq, position, userId: line.userId, type: event.type, summary: line.summary, occurredAt: at });
+    }
+  }
+
+  const bound = new Set<string | null | undefined>();
+  for (const { change, created } of users.values()) {
+    out.userChanges.push(change);
+    bound.add(change.pendingExpiresAt);
+    if (created) {
+      out.newUsers.push(created);
+      bound.add(created.pendingExpiresAt);
+    }
+  }
+  out.overwrittenTimestamps = [...new Set(userTimestamps.filter((ts) => !bound.has(ts)))];
+  out.sessionCloses = [...sessions.firstCloses.values()];
+  out.alertDeletions = [...alerts.firstCloses.values()];
+  return out;
+}
