@@ -5,7 +5,8 @@ import { Threshold, type EventOf } from '../../events/index.ts';
 import { expectNoSecretsIn, logText, readLog } from '../faults/support/invariants.ts';
 import { startTestSystem, TEST_SECRET, type TestSystem } from '../system.ts';
 import { webClient, type WebClient } from '../webClient.ts';
-import { expectMarkupEscaped, hostileForm, hostileText, MARKUP, publishRates, registeredBrowser, UNICODE_EDGES } from './hostileInput.ts';
+import { registeredBrowser } from '../testUsers.ts';
+import { expectMarkupEscaped, hostileForm, hostileText, MARKUP, publishRates, UNICODE_EDGES } from './hostileInput.ts';
 
 // Hostile input over every form and route: never a 5xx, never a partial write, markup always escaped.
 let system: TestSystem;

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoSecretsIn, logText, readLog } from '../faults/support/invariants.ts';
 import { startTestSystem, TEST_SECRET, type TestSystem } from '../system.ts';
 import { webClient, type WebClient, type WebResponse } from '../webClient.ts';
-import { expectMarkupEscaped, publishRates, registeredBrowser, registeredUser } from './hostileInput.ts';
+import { registeredBrowser, registeredUser } from '../testUsers.ts';
+import { expectMarkupEscaped, publishRates } from './hostileInput.ts';
 
 // Session attacks and account enumeration, against the default rate limits.
 let system: TestSystem;

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subjects } from '../../events/index.ts';
-import { linkToken } from '../../platform/tokens.ts';
 import { userIdFor } from '../../services/command/user/userState.ts';
 import { startTestSystem, type TestSystem } from '../../test/system.ts';
+import { registeredUser } from '../../test/testUsers.ts';
 import { webClient, type WebClient } from '../../test/webClient.ts';
 import { openSessionVersions } from '../readModels.ts';
 
@@ -15,16 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => system?.close());
 
-async function registered(username: string): Promise<WebClient> {
-  const browser = webClient(system.app);
-  await browser.get('/register');
-  expect((await browser.post('/register', { username, email: `${username}@example.com`, password: PASSWORD })).status).toBe(200);
-  const userId = userIdFor(username);
-  const { history } = await system.world.store.load(subjects.user(system.world.ns, userId));
-  const requested = history.flatMap((h) => h.events).find((e) => e.type === 'RegistrationRequested') as { data: { tokenNonce: string } };
-  expect((await browser.get(`/verify?token=${linkToken(system.linkSecret, 'verify', userId, requested.data.tokenNonce)}`)).status).toBe(200);
-  return browser;
-}
+const registered = (username: string) => registeredUser(system, username, PASSWORD);
 
 async function logIn(username: string): Promise<WebClient> {
   const browser = webClient(system.app);

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { event, subjects } from '../../events/index.ts';
 import type { Pool } from '../../platform/postgres.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
-import { linkToken } from '../../platform/tokens.ts';
 import { userIdFor } from '../../services/command/user/userState.ts';
 import { meta } from '../../test/harness.ts';
 import { startTestSystem, TEST_SECRET, type TestSystem } from '../../test/system.ts';
+import { registeredBrowser } from '../../test/testUsers.ts';
 import { webClient, type WebClient } from '../../test/webClient.ts';
 import { CHART_RUNS } from '../alertsReadModel.ts';
 import { buildWebApp } from '../app.ts';
@@ -65,17 +65,7 @@ async function publishRates(asOf: string, rates: Record<string, string>): Promis
   return seq;
 }
 
-async function loggedIn(username: string): Promise<WebClient> {
-  const browser = webClient(system.app);
-  await browser.get('/register');
-  expect((await browser.post('/register', { username, email: `${username}@example.com`, password: PASSWORD })).status).toBe(200);
-  const userId = userIdFor(username);
-  const { history } = await system.world.store.load(subjects.user(system.world.ns, userId));
-  const requested = history.flatMap((h) => h.events).find((e) => e.type === 'RegistrationRequested') as { data: { tokenNonce: string } };
-  expect((await browser.get(`/verify?token=${linkToken(system.linkSecret, 'verify', userId, requested.data.tokenNonce)}`)).status).toBe(200);
-  expect((await browser.post('/login', { username, password: PASSWORD })).status).toBe(303);
-  return browser;
-}
+const loggedIn = async (username: string) => (await registeredBrowser(system, username, PASSWORD)).browser;
 
 /** The same browser (its cookies) talking to the other web instance. */
 function onOtherInstance(browser: WebClient): WebClient {
