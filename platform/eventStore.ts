@@ -258,7 +258,11 @@ export class EventStore {
       const stop = () => void messages.close();
       signal.addEventListener('abort', stop, { once: true });
       if (signal.aborted) stop();
+      // Messages of this pull still being worked on when the connection came back are acknowledged with confirmation:
+      // a plain ack sent as the server comes back may be dropped like those in flight when it went.
+      let reconnected = false;
       const offReconnect = this.connection.onReconnect(() => {
+        reconnected = true;
         recentAcks.confirmAgain();
         stop();
       });
@@ -270,8 +274,11 @@ export class EventStore {
           try {
             const outcome = await handle(raw);
             if (outcome === 'ack') {
-              m.ack();
-              recentAcks.add(m);
+              if (reconnected) recentAcks.confirmNow(m);
+              else {
+                m.ack();
+                recentAcks.add(m);
+              }
             } else m.nak(outcome.retryInMs);
           } catch (error) {
             options.onError?.(error, raw);

@@ -25,6 +25,13 @@ export class RecentAcks {
     if (this.acks.length > REMEMBER_AT_MOST) this.acks.splice(0, this.acks.length - REMEMBER_AT_MOST);
   }
 
+  /** Acknowledge a message now and keep at it until the server confirms it. */
+  confirmNow(m: JsMsg): void {
+    const reply = (m as JsMsg & { reply?: string }).reply;
+    if (reply) void this.confirm(reply);
+    else m.ack();
+  }
+
   /** Acknowledge again every recent message until the server confirms it (it may still be starting). */
   confirmAgain(): void {
     const since = this.now() - REMEMBER_MS;
