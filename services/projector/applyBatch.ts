@@ -75,8 +75,8 @@ export async function applyMessages(pool: Pool, schema: string, batch: StoredMes
   const client = await pool.connect();
   try {
     // Not waiting for the commit's WAL flush is safe here: a crash loses the batch and its checkpoint together,
-    // and the batch is simply applied again.
-    await client.query('BEGIN; SET LOCAL synchronous_commit = off');
+    // and the batch is simply applied again. The join settings are for setStatements (see there).
+    await client.query('BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
     const row = await client.query<{ seq: number }>(`SELECT seq FROM ${t('checkpoints')} WHERE name = $1 FOR UPDATE`, [CHECKPOINT]);
     const checkpoint = row.rows[0]?.seq ?? 0;
     const first = batch[0]!.raw.seq;
