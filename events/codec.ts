@@ -57,6 +57,9 @@ export function encodeEvents(events: readonly DomainEvent[], meta: EnvelopeMeta)
 
 export type DecodedMessage = { events: DomainEvent[]; meta: EnvelopeMeta };
 
+/** Bodies must be UTF-8: a message that is not is parked, not read with replacement characters. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** What a reader knows of schema history; tests pass their own to exercise upcasting. */
 export type SchemaHistory = { upcasters: Upcasters; currentVersion: Record<EventType, number> };
 const defaultHistory: SchemaHistory = { upcasters: defaultUpcasters, currentVersion };
@@ -77,7 +80,7 @@ export function decodeEvents(
   }
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    json = JSON.parse(utf8.decode(body));
   } catch (error) {
     throw new EventDecodeError(`body is not JSON: ${(error as Error).message}`);
   }

@@ -1,4 +1,4 @@
-import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -11,6 +11,7 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
+import { messageHeaders } from './messageHeaders.ts';
 import { RecentAcks } from './recentAcks.ts';
 import { z } from 'zod';
 import { ConnectionWatch, NatsUnavailableError } from './connectionWatch.ts';
@@ -52,13 +53,6 @@ const READ_SILENCE_MS = 4_000;
 const READ_FRUITLESS_RESTARTS = 3;
 /** How long a JetStream request waits for its answer, and an operation for a lost connection to come back. */
 const OPERATION_TIMEOUT_MS = 10_000;
-
-export function headersToRecord(h: MsgHdrs | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!h) return out;
-  for (const [k, v] of h) out[k] = v[0] ?? '';
-  return out;
-}
 
 export class EventStore {
   private constructor(
@@ -321,6 +315,6 @@ export class EventStore {
 }
 
 function toRaw(m: JsMsg): RawMessage {
-  return { seq: m.seq, subject: m.subject, headers: headersToRecord(m.headers), body: m.data, pending: m.info.pending };
+  return { seq: m.seq, subject: m.subject, headers: messageHeaders(m), body: m.data, pending: m.info.pending };
 }
 
