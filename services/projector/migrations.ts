@@ -1,11 +1,22 @@
 import type { PoolClient } from '../../platform/postgres.ts';
-import { quoteIdent, tablesIn } from '../../platform/postgres.ts';
+import { quoteIdent, tablesIn, type TableNamer } from '../../platform/postgres.ts';
+
+type Migration = {
+  id: number;
+  /** Tables with their keys and constraints: what applying events needs and relies on. */
+  sql: (t: TableNamer) => string;
+  /**
+   * Secondary indexes, which only readers use. A live schema gets them with its tables; a replay into a new
+   * schema builds them once its tables are full (one sort per index, instead of keeping each up to date row by row).
+   */
+  indexes: (t: TableNamer) => string[];
+};
 
 /**
  * The read-model schema, as ordered migrations. Each runs once per schema, recorded in
  * schema_migrations. Timestamps come from event envelopes (never now()) so a rebuild is identical.
  */
-const migrations: { id: number; sql: (t: (name: string) => string) => string }[] = [
+const migrations: Migration[] = [
   {
     id: 1,
     sql: (t) => `
@@ -18,44 +29,49 @@ const migrations: { id: number; sql: (t: (name: string) => string) => string }[]
         status text NOT NULL CHECK (status IN ('pending', 'registered', 'expired')),
         pending_expires_at timestamptz, registered_at timestamptz,
         alert_emails_paused boolean NOT NULL DEFAULT false, updated_seq bigint NOT NULL);
-      CREATE INDEX ON ${t('users')} (lower(email));
       CREATE TABLE ${t('sessions')} (
         session_id uuid PRIMARY KEY, user_id text NOT NULL, opened_at timestamptz NOT NULL,
         expires_at timestamptz NOT NULL, closed_at timestamptz);
-      CREATE INDEX ON ${t('sessions')} (user_id);
       CREATE TABLE ${t('alerts')} (
         alert_id text PRIMARY KEY, user_id text NOT NULL, base text NOT NULL, quote text NOT NULL,
         threshold numeric NOT NULL, threshold_text text NOT NULL,
         set_seq bigint NOT NULL, set_at timestamptz NOT NULL,
         deleted_seq bigint, deleted_at timestamptz);
-      CREATE INDEX ON ${t('alerts')} (user_id) WHERE deleted_seq IS NULL;
-      -- The notifier finds crossed alerts as a threshold range per pair: this index serves it.
-      CREATE INDEX ON ${t('alerts')} (base, quote, threshold);
       CREATE TABLE ${t('rate_runs')} (
         run_seq bigint PRIMARY KEY, provider text NOT NULL, base text NOT NULL, as_of text NOT NULL,
         fetched_at timestamptz NOT NULL, UNIQUE (provider, as_of));
       CREATE TABLE ${t('rates')} (
         run_seq bigint NOT NULL, currency text NOT NULL, rate numeric NOT NULL,
         PRIMARY KEY (run_seq, currency));
-      CREATE INDEX ON ${t('rates')} (currency, run_seq);
       CREATE TABLE ${t('alert_triggers')} (
         alert_id text NOT NULL, run_seq bigint NOT NULL, user_id text NOT NULL,
         previous_ratio text NOT NULL, current_ratio text NOT NULL, direction text NOT NULL,
         triggered_at timestamptz NOT NULL, PRIMARY KEY (alert_id, run_seq));
-      CREATE INDEX ON ${t('alert_triggers')} (user_id);
       CREATE TABLE ${t('emails_sent')} (
         message_id text PRIMARY KEY, user_id text NOT NULL, kind text NOT NULL,
         reference text NOT NULL, sent_at timestamptz NOT NULL, seq bigint NOT NULL);
       CREATE TABLE ${t('activity')} (
         seq bigint NOT NULL, position int NOT NULL, user_id text NOT NULL, type text NOT NULL,
         summary text NOT NULL, occurred_at timestamptz NOT NULL, PRIMARY KEY (seq, position));
-      CREATE INDEX ON ${t('activity')} (user_id, seq);
     `,
+    indexes: (t) => [
+      `CREATE INDEX ON ${t('users')} (lower(email))`,
+      `CREATE INDEX ON ${t('sessions')} (user_id)`,
+      `CREATE INDEX ON ${t('alerts')} (user_id) WHERE deleted_seq IS NULL`,
+      // The notifier finds crossed alerts as a threshold range per pair: this index serves it.
+      `CREATE INDEX ON ${t('alerts')} (base, quote, threshold)`,
+      `CREATE INDEX ON ${t('rates')} (currency, run_seq)`,
+      `CREATE INDEX ON ${t('alert_triggers')} (user_id)`,
+      `CREATE INDEX ON ${t('activity')} (user_id, seq)`,
+    ],
   },
 ];
 
-/** Bring `schema` up to date; safe to run on every start and by several instances at once. */
-export async function migrate(client: PoolClient, schema: string): Promise<void> {
+/**
+ * Bring `schema` up to date; safe to run on every start and by several instances at once. With `deferIndexes`
+ * (a replay into a schema nobody reads yet) the secondary indexes are left to `createDeferredIndexes`.
+ */
+export async function migrate(client: PoolClient, schema: string, options: { deferIndexes?: boolean } = {}): Promise<void> {
   const t = tablesIn(schema);
   await client.query('BEGIN');
   try {
@@ -67,6 +83,7 @@ export async function migrate(client: PoolClient, schema: string): Promise<void>
     for (const m of migrations) {
       if (done.has(m.id)) continue;
       await client.query(m.sql(t));
+      if (!options.deferIndexes) for (const index of m.indexes(t)) await client.query(index);
       await client.query(`INSERT INTO ${t('schema_migrations')} (id) VALUES ($1)`, [m.id]);
     }
     await client.query('COMMIT');
@@ -74,6 +91,12 @@ export async function migrate(client: PoolClient, schema: string): Promise<void>
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/** The secondary indexes a schema migrated with `deferIndexes` still lacks, for `createDeferredIndexes`. */
+export function deferredIndexes(schema: string): string[] {
+  const t = tablesIn(schema);
+  return migrations.flatMap((m) => m.indexes(t));
 }
 
 /** Tables a rebuild must reproduce exactly (everything but bookkeeping). */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Header, event, subjects, type DomainEvent } from '../../events/index.ts';
 import { tablesIn } from '../../platform/postgres.ts';
 import { meta, openTestWorld, uniqueId, type TestWorld } from '../../test/harness.ts';
-import { applyBatch, readCheckpoint, runProjector } from './projector.ts';
+import { applyBatch, migrateSchema, readCheckpoint, runProjector } from './projector.ts';
 import { compareSchemas, rebuildReadModels, replayInto } from './rebuild.ts';
 
 let world: TestWorld;
@@ -66,7 +66,8 @@ describe('projector', () => {
 
   it('killed with SIGKILL mid-stream and restarted, ends equal to one clean rebuild', async () => {
     const schema = `${world.schema}_killed`;
-    await appendAlerts(150, 'bulk');
+    // Enough batches of 7 that a projector killed within ~70 ms of its first commit is killed several times.
+    await appendAlerts(400, 'bulk');
     const last = await world.store.lastSeq();
     const env = { ...process.env, NATS_URL: world.natsUrl, DATABASE_URL: world.databaseUrl, CRA_NAMESPACE: world.tag, CRA_SCHEMA: schema, BATCH: '7' };
     let kills = 0;
@@ -78,7 +79,7 @@ describe('projector', () => {
         break;
       }
       await waitFor(async () => (await readCheckpoint(world.pool, schema).catch(() => 0)) > start || child.exitCode !== null, 30_000);
-      await new Promise((r) => setTimeout(r, 30 + Math.random() * 60));
+      await new Promise((r) => setTimeout(r, Math.random() * 20));
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       kills++;
@@ -103,5 +104,15 @@ describe('projector', () => {
     await running;
     await replayInto({ store: world.store, pool: world.pool, schema: `${world.schema}_ref`, untilSeq: await world.store.lastSeq(), logger: world.logger });
     expect(await compareSchemas(world.pool, schema, `${world.schema}_ref`)).toEqual([]);
+    // The rebuild built its secondary indexes after the replay: the swapped-in schema has every one a migrated schema has.
+    const migrated = `${world.schema}_migrated`;
+    await migrateSchema(world.pool, migrated);
+    const indexes = async (name: string) =>
+      (await world.pool.query<{ def: string }>(`SELECT indexdef AS def FROM pg_indexes WHERE schemaname = $1`, [name])).rows
+        .map((r) => r.def.replaceAll(`"${name}".`, 'S.').replaceAll(`${name}.`, 'S.'))
+        .sort();
+    const expected = await indexes(migrated);
+    expect(expected.filter((d) => d.includes('lower(email)') || d.includes('(user_id, seq)'))).toHaveLength(2);
+    expect(await indexes(schema)).toEqual(expected);
   }, 60_000);
 });

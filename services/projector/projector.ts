@@ -13,10 +13,10 @@ export async function readCheckpoint(pool: Pool, schema: string): Promise<number
   return r.rows[0]?.seq ?? 0;
 }
 
-export async function migrateSchema(pool: Pool, schema: string): Promise<void> {
+export async function migrateSchema(pool: Pool, schema: string, options: { deferIndexes?: boolean } = {}): Promise<void> {
   const client = await pool.connect();
   try {
-    await migrate(client, schema);
+    await migrate(client, schema, options);
   } finally {
     client.release();
   }

@@ -2,17 +2,24 @@ import type { EventStore } from '../../platform/eventStore.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { quoteIdent, tablesIn, type Pool } from '../../platform/postgres.ts';
 import { CHECKPOINT, migrateSchema, readCheckpoint, runProjector } from './projector.ts';
-import { readModelTables } from './migrations.ts';
+import { deferredIndexes, readModelTables } from './migrations.ts';
 
 export type Progress = (applied: number, total: number) => void;
 
 /** A replay works through a long backlog: bigger batches than a live projector's, so fewer transactions. */
 const REPLAY_BATCH_SIZE = 2_000;
 
-/** Replay the log from sequence 1 up to `untilSeq` into a new empty schema. */
+/** Secondary indexes built at once after a replay: two at a time, one per core of a small machine. */
+const INDEX_BUILDS_AT_ONCE = 2;
+
+/**
+ * Replay the log from sequence 1 up to `untilSeq` into a new empty schema. Its secondary indexes are built once
+ * the tables are full: nobody reads the schema before then, and one sort per index is far cheaper than keeping it
+ * up to date row by row.
+ */
 export async function replayInto(options: { store: EventStore; pool: Pool; schema: string; untilSeq: number; logger: Logger; onProgress?: Progress; batchSize?: number }) {
   await options.pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(options.schema)} CASCADE`);
-  await migrateSchema(options.pool, options.schema);
+  await migrateSchema(options.pool, options.schema, { deferIndexes: true });
   await runProjector({
     store: options.store,
     pool: options.pool,
@@ -22,6 +29,12 @@ export async function replayInto(options: { store: EventStore; pool: Pool; schem
     batchSize: options.batchSize ?? REPLAY_BATCH_SIZE,
     hooks: { onApplied: (seq) => options.onProgress?.(seq, options.untilSeq) },
   });
+  const todo = deferredIndexes(options.schema);
+  await Promise.all(
+    Array.from({ length: INDEX_BUILDS_AT_ONCE }, async () => {
+      for (let index = todo.shift(); index !== undefined; index = todo.shift()) await options.pool.query(index);
+    }),
+  );
 }
 
 /**
