@@ -11,7 +11,7 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { messageHeaders } from './messageHeaders.ts';
+import { headerBlock, messageHeaders } from './messageHeaders.ts';
 import { RecentAcks } from './recentAcks.ts';
 import { z } from 'zod';
 import { ConnectionWatch, NatsUnavailableError } from './connectionWatch.ts';
@@ -29,8 +29,11 @@ export class ConcurrencyError extends Error {
   }
 }
 
-/** A raw stored message: consumers decode it themselves so that a bad one can be parked, not thrown. */
-export type RawMessage = { seq: number; subject: string; headers: Record<string, string>; body: Uint8Array; pending: number };
+/**
+ * A raw stored message: consumers decode it themselves so that a bad one can be parked, not thrown. `headerBlock`,
+ * when present, is the header block as received, for a reader that parses it elsewhere (another thread).
+ */
+export type RawMessage = { seq: number; subject: string; headers: Record<string, string>; body: Uint8Array; pending: number; headerBlock?: Uint8Array };
 export type StoredEvents = { seq: number; subject: string; events: DomainEvent[]; meta: EnvelopeMeta };
 
 export type AppendOptions = {
@@ -314,7 +317,31 @@ export class EventStore {
   }
 }
 
+/** A message as read from JetStream; its headers are parsed when first asked for. */
+class ReceivedMessage implements RawMessage {
+  readonly seq: number;
+  readonly subject: string;
+  readonly body: Uint8Array;
+  readonly pending: number;
+  private parsed: Record<string, string> | undefined;
+
+  constructor(private readonly m: JsMsg) {
+    this.seq = m.seq;
+    this.subject = m.subject;
+    this.body = m.data;
+    this.pending = m.info.pending;
+  }
+
+  get headers(): Record<string, string> {
+    return (this.parsed ??= messageHeaders(this.m));
+  }
+
+  get headerBlock(): Uint8Array | undefined {
+    return headerBlock(this.m);
+  }
+}
+
 function toRaw(m: JsMsg): RawMessage {
-  return { seq: m.seq, subject: m.subject, headers: messageHeaders(m), body: m.data, pending: m.info.pending };
+  return new ReceivedMessage(m);
 }
 
