@@ -3,9 +3,8 @@ import type { Logger } from '../../platform/logger.ts';
 import { tablesIn, type Pool, type PoolClient, type TableNamer } from '../../platform/postgres.ts';
 import { READ_MODELS_CHECKPOINT as CHECKPOINT } from '../../platform/projectionWait.ts';
 import { parkStatement, statementsFor, type Statement } from './applyEvent.ts';
-import { setStatements } from './setStatements.ts';
+import { packBatch, prepareBatch, preparePacked, unpackBatch, type PackedBatch, type PreparedBatch, type Unreadable } from './preparedBatch.ts';
 import { parkedRow, readStoredMessage, type StoredMessage } from './storedMessage.ts';
-import { tableChanges } from './tableChanges.ts';
 
 export { CHECKPOINT };
 
@@ -22,10 +21,9 @@ const isDataError = (error: unknown) => {
   return typeof code === 'string' && /^(22|23|42)/.test(code);
 };
 
-function reportUnreadable(message: StoredMessage, hooks: ProjectorHooks, logger: Logger): void {
-  if (message.unreadable === undefined) return;
-  logger.warn({ seq: message.raw.seq, subject: message.raw.subject, reason: message.unreadable }, 'parked an event the projector cannot read');
-  hooks.onParked?.(message.raw.seq, message.unreadable);
+function reportUnreadable({ seq, subject, reason }: Unreadable, hooks: ProjectorHooks, logger: Logger): void {
+  logger.warn({ seq, subject, reason }, 'parked an event the projector cannot read');
+  hooks.onParked?.(seq, reason);
 }
 
 /** One message's statements, one event at a time: its events' SQL, or parking it when it cannot be read. */
@@ -46,7 +44,7 @@ async function applyOneByOne(client: PoolClient, t: TableNamer, messages: readon
     try {
       await run(client, messageStatements(t, message));
       await client.query('RELEASE SAVEPOINT one_event');
-      reportUnreadable(message, hooks, logger);
+      if (message.unreadable !== undefined) reportUnreadable({ seq: message.raw.seq, subject: message.raw.subject, reason: message.unreadable }, hooks, logger);
     } catch (error) {
       if (!isDataError(error)) throw error;
       await client.query('ROLLBACK TO SAVEPOINT one_event');
@@ -66,11 +64,20 @@ async function applyOneByOne(client: PoolClient, t: TableNamer, messages: readon
  * batch is applied again one message at a time, parking the messages it refuses.
  */
 export async function applyBatch(pool: Pool, schema: string, batch: RawMessage[], hooks: ProjectorHooks, logger: Logger, oneByOne = false): Promise<number> {
-  return applyMessages(pool, schema, batch.map(readStoredMessage), hooks, logger, oneByOne);
+  const packed = packBatch(batch);
+  return applyPrepared(pool, schema, packed, preparePacked(packed, schema), hooks, logger, oneByOne);
 }
 
-/** applyBatch for messages already read (the projector reads each as it arrives, while the previous batch is applied). */
-export async function applyMessages(pool: Pool, schema: string, batch: StoredMessage[], hooks: ProjectorHooks, logger: Logger, oneByOne = false): Promise<number> {
+/** applyBatch for a batch already prepared (the projector prepares the next batch while this one is applied). */
+export async function applyPrepared(
+  pool: Pool,
+  schema: string,
+  batch: PackedBatch,
+  prepared: PreparedBatch,
+  hooks: ProjectorHooks,
+  logger: Logger,
+  oneByOne = false,
+): Promise<number> {
   const t = tablesIn(schema);
   const client = await pool.connect();
   try {
@@ -79,25 +86,29 @@ export async function applyMessages(pool: Pool, schema: string, batch: StoredMes
     await client.query('BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
     const row = await client.query<{ seq: number }>(`SELECT seq FROM ${t('checkpoints')} WHERE name = $1 FOR UPDATE`, [CHECKPOINT]);
     const checkpoint = row.rows[0]?.seq ?? 0;
-    const first = batch[0]!.raw.seq;
+    const first = batch.seqs[0]!;
     if (checkpoint < first - 1) throw new CheckpointRewound(`checkpoint ${checkpoint} is behind batch start ${first}`);
-    const todo = batch.filter((m) => m.raw.seq > checkpoint);
-    if (oneByOne) await applyOneByOne(client, t, todo, hooks, logger);
+    const whole = checkpoint < first;
+    const todo = () => unpackBatch(batch).filter((m) => m.seq > checkpoint);
+    const applied = whole ? batch.seqs.length : batch.seqs.filter((seq) => seq > checkpoint).length;
+    if (oneByOne) await applyOneByOne(client, t, todo().map(readStoredMessage), hooks, logger);
     else {
-      await run(client, setStatements(tableChanges(todo), t));
-      for (const message of todo) reportUnreadable(message, hooks, logger);
+      // Part of the batch already applied (by another instance): what is left is prepared again, here.
+      const changes = whole ? prepared : prepareBatch(todo().map(readStoredMessage), schema);
+      await run(client, changes.statements);
+      for (const unreadable of changes.unreadable) reportUnreadable(unreadable, hooks, logger);
     }
-    const last = Math.max(checkpoint, batch.at(-1)!.raw.seq);
+    const last = Math.max(checkpoint, batch.seqs.at(-1)!);
     await client.query(
       `INSERT INTO ${t('checkpoints')} (name, seq) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq`,
       [CHECKPOINT, last],
     );
     await client.query('COMMIT');
-    if (todo.length > 0) hooks.onApplied?.(last, todo.length);
+    if (applied > 0) hooks.onApplied?.(last, applied);
     return last;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
-    if (!oneByOne && isDataError(error)) return applyMessages(pool, schema, batch, hooks, logger, true);
+    if (!oneByOne && isDataError(error)) return applyPrepared(pool, schema, batch, prepared, hooks, logger, true);
     throw error;
   } finally {
     client.release();

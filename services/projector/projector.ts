@@ -1,10 +1,11 @@
 import type { EventStore, RawMessage } from '../../platform/eventStore.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
-import { applyMessages, CheckpointRewound, CHECKPOINT, type ProjectorHooks } from './applyBatch.ts';
+import { applyPrepared, CheckpointRewound, CHECKPOINT, type ProjectorHooks } from './applyBatch.ts';
+import { BatchPreparer } from './batchPreparer.ts';
 import { BatchWriter } from './batchWriter.ts';
 import { migrate } from './migrations.ts';
-import { readStoredMessage, type StoredMessage } from './storedMessage.ts';
+import { BatchPacker, type PackedBatch, type PreparedBatch } from './preparedBatch.ts';
 
 export { applyBatch, CHECKPOINT, type ProjectorHooks } from './applyBatch.ts';
 
@@ -41,7 +42,10 @@ export type ProjectorOptions = {
   retryDelayMs?: number;
 };
 
-/** Read the log from `from` into the read models, a batch applied while the next is read, until the reader ends. */
+/**
+ * Read the log from `from` into the read models until the reader ends: while one batch is applied, the next is
+ * prepared (on a worker thread when it is big) and the one after it read.
+ */
 async function projectFrom(from: number, options: ProjectorOptions): Promise<void> {
   const { store, pool, schema, logger, signal } = options;
   const batchSize = options.batchSize ?? 500;
@@ -51,12 +55,18 @@ async function projectFrom(from: number, options: ProjectorOptions): Promise<voi
   const stopReading = () => reading.abort();
   signal?.addEventListener('abort', stopReading, { once: true });
   if (signal?.aborted) stopReading();
-  const writer = new BatchWriter((batch: StoredMessage[]) => applyMessages(pool, schema, batch, hooks, logger), stopReading);
-  let batch: StoredMessage[] = [];
+  const preparer = new BatchPreparer(schema);
+  const writer = new BatchWriter(
+    async ({ packed, prepared }: { packed: PackedBatch; prepared: Promise<PreparedBatch> }) => applyPrepared(pool, schema, packed, await prepared, hooks, logger),
+    stopReading,
+  );
+  let batch = new BatchPacker();
   const flush = () => {
-    const full = batch;
-    batch = [];
-    return writer.write(full);
+    const packed = batch.finish();
+    batch = new BatchPacker();
+    const prepared = preparer.prepare(packed);
+    prepared.catch(() => {}); // heard when its turn to be applied comes
+    return writer.write({ packed, prepared });
   };
   // A part-filled batch is applied as soon as the log goes quiet, whatever "pending" last said.
   let heard = 0;
@@ -68,26 +78,30 @@ async function projectFrom(from: number, options: ProjectorOptions): Promise<voi
   const reader = store.read({ fromSeq: from, ...(options.untilSeq !== undefined ? { untilSeq: options.untilSeq } : { follow: true }), signal: reading.signal });
   const messages = reader[Symbol.asyncIterator]();
   try {
-    for (;;) {
-      const step = await messages.next();
-      if (step.done) break;
-      heard++;
-      const raw: RawMessage = step.value;
-      batch.push(readStoredMessage(raw));
-      if (batch.length >= batchSize || raw.pending === 0 || raw.seq === options.untilSeq) await flush();
-      else if (batch.length % IO_EVERY === 0) await letIoThrough();
+    try {
+      for (;;) {
+        const step = await messages.next();
+        if (step.done) break;
+        heard++;
+        const raw: RawMessage = step.value;
+        batch.add(raw);
+        if (batch.length >= batchSize || raw.pending === 0 || raw.seq === options.untilSeq) await flush();
+        else if (batch.length % IO_EVERY === 0) await letIoThrough();
+      }
+      if (batch.length > 0) await flush();
+    } catch (error) {
+      await writer.drain(); // a batch that failed (and so stopped the reader) is the error to report
+      throw error;
+    } finally {
+      clearInterval(quiet);
+      reading.abort();
+      signal?.removeEventListener('abort', stopReading);
+      void messages.return(undefined).catch(() => {});
     }
-    if (batch.length > 0) await flush();
-  } catch (error) {
-    await writer.drain(); // a batch that failed (and so stopped the reader) is the error to report
-    throw error;
+    await writer.drain();
   } finally {
-    clearInterval(quiet);
-    reading.abort();
-    signal?.removeEventListener('abort', stopReading);
-    void messages.return(undefined).catch(() => {});
+    await preparer.close();
   }
-  await writer.drain();
 }
 
 /** Follow the log into the read models. Survives Postgres and NATS outages by retrying from its checkpoint. */
