@@ -37,12 +37,26 @@ export function parseHeaderBlock(block: Uint8Array): Record<string, string> {
     if (end < 0) end = text.length;
     const colon = text.indexOf(':', line);
     if (colon >= line && colon < end) {
-      const key = text.slice(line, colon);
-      if (!Object.hasOwn(out, key)) out[key] = text.slice(colon + 1, end).trim();
+      const key = knownKey(text, line, colon) ?? text.slice(line, colon);
+      if (!Object.hasOwn(out, key)) {
+        // Values come as ": value": skip trim()'s copy when both ends are visible ASCII (nothing else to trim).
+        const plain = text.charCodeAt(colon + 1) === 32 && end - colon > 2 && visibleAscii(text.charCodeAt(colon + 2)) && visibleAscii(text.charCodeAt(end - 1));
+        out[key] = plain ? text.slice(colon + 2, end) : text.slice(colon + 1, end).trim();
+      }
     }
     line = end + 2;
   }
   return out;
+}
+
+/** Header names every stored event carries: matched in place, so reading one makes no new string to intern. */
+const KNOWN_KEYS = ['Cra-Event-Type', 'Cra-Schema-Version', 'Cra-Occurred-At', 'Cra-Correlation-Id', 'Cra-Causation-Id', 'Nats-Msg-Id'];
+
+const visibleAscii = (code: number) => code > 32 && code < 127;
+
+function knownKey(text: string, from: number, to: number): string | undefined {
+  for (const key of KNOWN_KEYS) if (key.length === to - from && text.startsWith(key, from)) return key;
+  return undefined;
 }
 
 /** A received message's headers as a record, read from the raw block when the client still holds it. */

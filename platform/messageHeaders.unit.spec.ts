@@ -18,7 +18,8 @@ describe('reading a header block', () => {
     expect(parseHeaderBlock(block('NATS/1.0'))).toEqual({});
   });
 
-  it('reads UTF-8 values', () => {
+  it('reads UTF-8 values, trimming Unicode spaces as nats.js does', () => {
     expect(parseHeaderBlock(block('NATS/1.0\r\nName: Zoë 日本\r\n\r\n'))).toEqual({ Name: 'Zoë 日本' });
+    expect(parseHeaderBlock(block('NATS/1.0\r\nA: \u00a0x\u3000\r\nB:\tb \r\nCra-Event-Type: AlertSet\r\n\r\n'))).toEqual({ A: 'x', B: 'b', 'Cra-Event-Type': 'AlertSet' });
   });
 });

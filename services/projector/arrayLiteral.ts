@@ -1,8 +1,11 @@
-const NEEDS_ESCAPE = /["\\]/;
-
 /** One element of an array literal: quoted text (backslash before " and \), a bare number or boolean, or NULL. */
 const element = (value: string | number | boolean | null): string =>
-  value === null ? 'NULL' : typeof value !== 'string' ? String(value) : `"${NEEDS_ESCAPE.test(value) ? value.replace(/["\\]/g, '\\$&') : value}"`;
+  value === null
+    ? 'NULL'
+    : typeof value !== 'string'
+      ? String(value)
+      : // Two plain searches cost less than a regular expression per element (a rebuild quotes millions).
+        `"${value.includes('"') || value.includes('\\') ? value.replace(/["\\]/g, '\\$&') : value}"`;
 
 /**
  * One column of some rows as a Postgres array literal ('{"a","b",NULL}'), for a `$n::type[]` parameter. Built in

@@ -53,7 +53,7 @@ export class BatchPacker {
     this.seqs.push(raw.seq);
     this.jsonHeaders.push(block ? 0 : 1);
     this.bounds.push(this.size);
-    this.write(encoder.encode(raw.subject));
+    this.writeText(raw.subject);
     this.bounds.push(this.size);
     this.write(block ?? encoder.encode(JSON.stringify(raw.headers)));
     this.bounds.push(this.size);
@@ -71,13 +71,22 @@ export class BatchPacker {
   }
 
   private write(part: Uint8Array): void {
-    if (this.size + part.byteLength > this.bytes.byteLength) {
-      const grown = new Uint8Array(Math.max(this.bytes.byteLength * 2, this.size + part.byteLength));
-      grown.set(this.bytes.subarray(0, this.size));
-      this.bytes = grown;
-    }
+    this.room(part.byteLength);
     this.bytes.set(part, this.size);
     this.size += part.byteLength;
+  }
+
+  /** Text straight into the buffer, without an encoded copy per message. */
+  private writeText(text: string): void {
+    this.room(text.length * 3); // the most UTF-8 bytes a UTF-16 string can need
+    this.size += encoder.encodeInto(text, this.bytes.subarray(this.size)).written;
+  }
+
+  private room(bytes: number): void {
+    if (this.size + bytes <= this.bytes.byteLength) return;
+    const grown = new Uint8Array(Math.max(this.bytes.byteLength * 2, this.size + bytes));
+    grown.set(this.bytes.subarray(0, this.size));
+    this.bytes = grown;
   }
 }
 
