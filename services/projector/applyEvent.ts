@@ -12,6 +12,9 @@ const line = (userId: string, summary: string) => ({ userId, summary });
 /**
  * The line an event adds to its user's own history, if it adds one. Runs for every event of a rebuild, so
  * a switch (exhaustive all the same: a new event type fails the `never` check) instead of a ts-pattern match.
+ *
+ * The web app keeps a user's rendered alerts page until the user's newest activity row (or the newest run)
+ * changes (web/readModels.ts): an event that changes what that page shows must add a line here.
  */
 export function activityLine(event: DomainEvent): { userId: string; summary: string } | undefined {
   switch (event.type) {
