@@ -1,3 +1,7 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeEvents, event } from '../../events/index.ts';
 import type { RawMessage } from '../../platform/eventStore.ts';
@@ -31,17 +35,33 @@ describe('preparing batches', () => {
   });
 
   it('rejects a batch the worker could not prepare, and keeps preparing the next ones', async () => {
-    preparer = new BatchPreparer('read_models', 1);
+    preparer = new BatchPreparer('read_models', { minBatch: 1 });
     const broken = { ...packBatch(messages(2)), bounds: undefined } as unknown as PackedBatch; // unpacking it throws on the worker
     await expect(preparer.prepare(broken)).rejects.toThrow(/preparing a batch failed: TypeError/);
     const next = packBatch(messages(2, 10));
     expect(await preparer.prepare(next)).toEqual(preparePacked(next, 'read_models'));
   });
 
-  it('rejects what was still being prepared when the worker stopped', async () => {
-    preparer = new BatchPreparer('read_models', 1);
+  it('prepares on the calling thread once the worker fails, and says so once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cra-worker-'));
+    const broken = join(dir, 'broken.mjs');
+    await writeFile(broken, "throw new Error('cannot start');\n");
+    const failures: Error[] = [];
+    preparer = new BatchPreparer('read_models', { minBatch: 1, workerUrl: pathToFileURL(broken), onWorkerFailure: (e) => failures.push(e) });
+    const batches = [packBatch(messages(5)), packBatch(messages(5, 100))];
+    const prepared = await Promise.all(batches.map((b) => preparer!.prepare(b)));
+    expect(prepared).toEqual(batches.map((b) => preparePacked(b, 'read_models')));
+    const later = packBatch(messages(5, 200));
+    expect(await preparer.prepare(later)).toEqual(preparePacked(later, 'read_models'));
+    expect(preparer.sentToWorker).toBe(2);
+    expect(failures.map((e) => e.message)).toEqual(['cannot start']);
+    await rm(dir, { recursive: true });
+  });
+
+  it('rejects what was still being prepared when it is closed', async () => {
+    preparer = new BatchPreparer('read_models', { minBatch: 1 });
     const pending = preparer.prepare(packBatch(messages(WORKER_MIN_BATCH * 4)));
     await preparer.close();
-    await expect(pending).rejects.toThrow(/stopped/);
+    await expect(pending).rejects.toThrow(/closed/);
   });
 });

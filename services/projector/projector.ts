@@ -55,7 +55,9 @@ async function projectFrom(from: number, options: ProjectorOptions): Promise<voi
   const stopReading = () => reading.abort();
   signal?.addEventListener('abort', stopReading, { once: true });
   if (signal?.aborted) stopReading();
-  const preparer = new BatchPreparer(schema);
+  const preparer = new BatchPreparer(schema, {
+    onWorkerFailure: (error) => logger.error({ err: error }, 'the batch-preparing thread failed; preparing batches on the main thread'),
+  });
   const writer = new BatchWriter(
     async ({ packed, prepared }: { packed: PackedBatch; prepared: Promise<PreparedBatch> }) => applyPrepared(pool, schema, packed, await prepared, hooks, logger),
     stopReading,
