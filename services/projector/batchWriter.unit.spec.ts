@@ -31,6 +31,27 @@ describe('BatchWriter', () => {
     await writer.drain();
   });
 
+  it('lets the writer run further ahead when asked, still applying one batch at a time in order', async () => {
+    const c = controlledApply();
+    const writer = new BatchWriter(c.apply, () => {}, 2);
+    await writer.write('a');
+    await writer.write('b'); // two ahead: accepted while 'a' is still being applied
+    let thirdAccepted = false;
+    const third = writer.write('c').then(() => (thirdAccepted = true));
+    await c.tick();
+    expect(c.started).toEqual(['a']);
+    expect(thirdAccepted).toBe(false);
+    c.finish('a').resolve();
+    await third;
+    await c.tick();
+    expect(c.started).toEqual(['a', 'b']);
+    c.finish('b').resolve();
+    await c.tick();
+    expect(c.started).toEqual(['a', 'b', 'c']);
+    c.finish('c').resolve();
+    await writer.drain();
+  });
+
   it('after a failure applies nothing more, tells onFailure at once and rejects drain and the next write', async () => {
     const c = controlledApply();
     const failures: unknown[] = [];

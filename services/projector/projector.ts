@@ -28,6 +28,9 @@ const IDLE_FLUSH_MS = 50;
 // in flight are heard (and its next statement sent) while the next batch is being decoded.
 const IO_EVERY = 64;
 const letIoThrough = () => new Promise<void>((resolve) => setImmediate(resolve));
+// Two batches written ahead of the one Postgres applies: one being prepared, one read meanwhile, so a slow batch at
+// one stage does not idle the others (rebuild 24.7 s -> 23.4 s, mean of 6 alternating runs on the 496k-message log).
+const WRITER_AHEAD = 2;
 
 export type ProjectorOptions = {
   store: EventStore;
@@ -61,6 +64,7 @@ async function projectFrom(from: number, options: ProjectorOptions): Promise<voi
   const writer = new BatchWriter(
     async ({ packed, prepared }: { packed: PackedBatch; prepared: Promise<PreparedBatch> }) => applyPrepared(pool, schema, packed, await prepared, hooks, logger),
     stopReading,
+    WRITER_AHEAD,
   );
   let batch = new BatchPacker();
   const flush = () => {
