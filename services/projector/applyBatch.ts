@@ -3,7 +3,7 @@ import type { Logger } from '../../platform/logger.ts';
 import { tablesIn, type Pool, type PoolClient, type TableNamer } from '../../platform/postgres.ts';
 import { READ_MODELS_CHECKPOINT as CHECKPOINT } from '../../platform/projectionWait.ts';
 import { parkStatement, statementsFor, type Statement } from './applyEvent.ts';
-import { packBatch, prepareBatch, preparePacked, unpackBatch, type PackedBatch, type PreparedBatch, type Unreadable } from './preparedBatch.ts';
+import { packBatch, prepareBatch, unpackBatch, type PackedBatch, type PreparedBatch, type Unreadable } from './preparedBatch.ts';
 import { parkedRow, readStoredMessage, type StoredMessage } from './storedMessage.ts';
 
 export { CHECKPOINT };
@@ -64,8 +64,7 @@ async function applyOneByOne(client: PoolClient, t: TableNamer, messages: readon
  * batch is applied again one message at a time, parking the messages it refuses.
  */
 export async function applyBatch(pool: Pool, schema: string, batch: RawMessage[], hooks: ProjectorHooks, logger: Logger, oneByOne = false): Promise<number> {
-  const packed = packBatch(batch);
-  return applyPrepared(pool, schema, packed, preparePacked(packed, schema), hooks, logger, oneByOne);
+  return applyPrepared(pool, schema, packBatch(batch), prepareBatch(batch.map(readStoredMessage), schema), hooks, logger, oneByOne);
 }
 
 /** applyBatch for a batch already prepared (the projector prepares the next batch while this one is applied). */

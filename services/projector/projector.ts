@@ -25,7 +25,7 @@ export async function migrateSchema(pool: Pool, schema: string, options: { defer
 
 const IDLE_FLUSH_MS = 50;
 // Buffered messages come as microtasks: now and then let I/O through, so Postgres' answers for the batch
-// in flight are heard (and its next statement sent) while the next batch is being decoded.
+// in flight and the worker's prepared batches are heard while the next batch is being read.
 const IO_EVERY = 64;
 const letIoThrough = () => new Promise<void>((resolve) => setImmediate(resolve));
 // Two batches written ahead of the one Postgres applies: one being prepared, one read meanwhile, so a slow batch at
