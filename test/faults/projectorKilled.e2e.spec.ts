@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCheckpoint } from '../../services/projector/projector.ts';
+import { tablesIn } from '../../platform/postgres.ts';
+import { CHECKPOINT, readCheckpoint } from '../../services/projector/projector.ts';
 import { appendBacklog } from './support/backlog.ts';
 import { expectEachAcknowledgedCommandOnce, expectEveryDueEmailSentOnce, expectNoSecretsIn, expectReadModelsEqualCleanRebuild, logText, readLog } from './support/invariants.ts';
 import { openLab, sleep, waitUntil, type Lab } from './support/lab.ts';
@@ -28,11 +29,14 @@ afterAll(async () => {
 }, 30_000);
 
 const checkpoint = () => readCheckpoint(lab.pool, lab.schema).catch(() => 0);
+/** Ten replay batches: a replay of it takes about a second here, many times the 50 ms the test polls at. */
+const BACKLOG = 20_000;
 
 describe('the projector killed with SIGKILL in the middle of a large replay', () => {
   it('restarts from its checkpoint and ends equal to a clean rebuild, nothing lost, every email once', async () => {
-    const backlogEnd = await appendBacklog(lab, 3_000);
-    expect(backlogEnd).toBeGreaterThan(3_000);
+    // Long enough that each kill below, and the replay's in the next test, lands with many batches still ahead.
+    const backlogEnd = await appendBacklog(lab, BACKLOG);
+    expect(backlogEnd).toBeGreaterThan(BACKLOG);
     const traffic = startTraffic(lab, ledger, users, { workers: 2, pauseMs: 30, registrations: true });
     await lab.publishRun('run-1', RUN_RATES[0]);
 
@@ -71,9 +75,20 @@ describe('the projector killed with SIGKILL in the middle of a large replay', ()
     const replay = spawnCra(['replay'], lab.env(), 'cra replay');
     processes.push(replay);
     const rebuilding = `${lab.schema}_rebuild`;
-    await waitUntil(async () => (await readCheckpoint(lab.pool, rebuilding).catch(() => 0)) > 500, 60_000, 'the replay to get going');
-    replay.kill('SIGKILL');
-    await replay.exited;
+    await waitUntil(async () => (await readCheckpoint(lab.pool, rebuilding).catch(() => 0)) > 0, 60_000, 'the replay to get going');
+    // Hold the replay's checkpoint row: it applies each batch under that lock, so it stops at its next batch and
+    // the kill lands while it is really halfway, however fast the replay has become.
+    const hold = await lab.pool.connect();
+    try {
+      await hold.query('BEGIN');
+      const held = await hold.query<{ seq: number }>(`SELECT seq FROM ${tablesIn(rebuilding)('checkpoints')} WHERE name = $1 FOR UPDATE`, [CHECKPOINT]);
+      expect(held.rows[0]!.seq, 'the replay had not finished when it was stopped').toBeLessThan(await lab.store.lastSeq());
+      replay.kill('SIGKILL');
+      await replay.exited;
+    } finally {
+      await hold.query('ROLLBACK').catch(() => {});
+      hold.release();
+    }
     expect(await readCheckpoint(lab.pool, rebuilding)).toBeLessThan(await lab.store.lastSeq());
     // The live read models were never touched: they still answer, at the end of the log.
     expect(await checkpoint()).toBe(await lab.store.lastSeq());
