@@ -6,7 +6,7 @@ import { startNatsServer, startPglite, type Embedded } from '../platform/embedde
 import type { Logger } from '../platform/logger.ts';
 import { ensurePrivateDir, tightenPrivateDir, writePrivateFile } from '../platform/privateFiles.ts';
 
-/** Where a running `cra start` says its embedded servers listen, so other `cra` commands can find them. */
+/** Where a running `cra start` says its embedded servers listen, so other `cra` commands can find them (owner only: natsUrl holds the password). */
 type RuntimeFile = { pid: number; natsUrl?: string; databaseUrl?: string; webUrl?: string };
 
 const runtimePath = (config: Config) => join(resolve(config.CRA_DATA_DIR), 'runtime.json');
@@ -36,14 +36,14 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
     const nats = await startNatsServer(dataDir, undefined, (line) => logger.warn(line));
     embedded.push(nats);
     natsUrl = nats.url;
-    logger.info({ url: natsUrl }, 'started embedded nats-server with JetStream');
+    logger.info({ address: nats.address }, 'started embedded nats-server with JetStream');
   }
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {
     const pglite = await startPglite(dataDir);
     embedded.push(pglite);
     databaseUrl = pglite.url;
-    logger.info({ url: databaseUrl }, 'started embedded Postgres (PGlite)');
+    logger.info({ address: pglite.address }, 'started embedded Postgres (PGlite)');
   }
   if (embedded.length > 0) {
     const record: RuntimeFile = { pid: process.pid, ...(config.NATS_URL ? {} : { natsUrl }), ...(config.DATABASE_URL ? {} : { databaseUrl }) };
