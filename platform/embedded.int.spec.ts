@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findNatsServer, freePort, startNatsServer, waitForPort } from './embedded.ts';
+import { findNatsServer, freePort, startNatsServer, startPglite, waitForPort } from './embedded.ts';
 import { connectNats } from './nats.ts';
 
 const dirs: string[] = [];
@@ -73,5 +74,40 @@ describe('the embedded nats-server', () => {
     } finally {
       await nats.stop();
     }
+  });
+});
+
+describe('the embedded Postgres', () => {
+  it('listens on a Unix socket in the owner-only data dir, not on a TCP port', async () => {
+    const dir = newDir();
+    const pglite = await startPglite(dir);
+    try {
+      expect(pglite.address).toBe(join(dir, '.s.PGSQL.5432'));
+      expect(new URL(pglite.url).searchParams.get('host')).toBe(dir);
+      expect(ownerOnly(dir) && ownerOnly(join(dir, 'pglite'))).toBe(true);
+      const client = new pg.Client({ connectionString: pglite.url });
+      await client.connect();
+      expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      await client.end();
+    } finally {
+      await pglite.stop();
+    }
+    expect(existsSync(join(dir, '.s.PGSQL.5432'))).toBe(false);
+  });
+
+  it('puts the socket in a private temporary directory when the data dir\'s path is too long for one', async () => {
+    const dir = join(newDir(), 'x'.repeat(100));
+    const pglite = await startPglite(dir);
+    const socketDir = new URL(pglite.url).searchParams.get('host')!;
+    try {
+      expect(socketDir.startsWith(tmpdir())).toBe(true);
+      expect(ownerOnly(socketDir)).toBe(true);
+      const client = new pg.Client({ connectionString: pglite.url });
+      await client.connect();
+      await client.end();
+    } finally {
+      await pglite.stop();
+    }
+    expect(existsSync(socketDir)).toBe(false);
   });
 });

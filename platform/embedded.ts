@@ -1,8 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ensurePrivateDir, writePrivateFile } from './privateFiles.ts';
 
 /** A free TCP port on loopback, chosen by the OS. */
@@ -156,21 +157,35 @@ async function stopStaleNatsServer(pidFile: string): Promise<void> {
   process.kill(pid, 'SIGKILL');
 }
 
-/** Embedded Postgres: PGlite behind its socket server, so the same `pg` code runs against it. */
-export async function startPglite(dataDir: string | undefined, port?: number): Promise<Embedded> {
+/** Linux's limit on the path of a Unix socket (sun_path less its closing NUL). */
+const MAX_SOCKET_PATH = 107;
+/** The file name `pg` looks for in the directory it is given as host. */
+const POSTGRES_SOCKET = '.s.PGSQL.5432';
+
+/**
+ * Embedded Postgres: PGlite behind its socket server, so the same `pg` code runs against it. That server cannot ask
+ * for a password, so it listens on a Unix socket in an owner-only directory rather than on a TCP port every local
+ * user reaches: in the data dir, or in a private temporary directory when that path is too long for a socket.
+ */
+export async function startPglite(dataDir: string | undefined): Promise<Embedded> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-  if (dataDir) ensurePrivateDir(dataDir);
-  const db = await PGlite.create(dataDir ? join(dataDir, 'pglite') : undefined);
-  const chosen = port ?? (await freePort());
-  const server = new PGLiteSocketServer({ db, port: chosen, host: '127.0.0.1', maxConnections: 16 });
+  const dir = dataDir ? resolve(dataDir) : undefined;
+  if (dir) [dir, join(dir, 'pglite')].forEach(ensurePrivateDir);
+  const inDataDir = dir !== undefined && Buffer.byteLength(join(dir, POSTGRES_SOCKET)) <= MAX_SOCKET_PATH;
+  const socketDir = inDataDir ? dir : mkdtempSync(join(tmpdir(), 'cra-pg-'));
+  const socketPath = join(socketDir, POSTGRES_SOCKET);
+  rmSync(socketPath, { force: true }); // left behind by a start that was killed outright
+  const db = await PGlite.create(dir ? join(dir, 'pglite') : undefined);
+  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 16 });
   await server.start();
   return {
-    url: `postgres://postgres@127.0.0.1:${chosen}/postgres`,
-    address: `127.0.0.1:${chosen}`,
+    url: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}`,
+    address: socketPath,
     stop: async () => {
       await server.stop();
       await db.close();
+      if (!inDataDir) rmSync(socketDir, { recursive: true, force: true });
     },
   };
 }
