@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../platform/config.ts';
 import { startNatsServer, startPglite, type Embedded } from '../platform/embedded.ts';
 import type { Logger } from '../platform/logger.ts';
+import { ensurePrivateDir, tightenPrivateDir, writePrivateFile } from '../platform/privateFiles.ts';
 
-/** Where a running `cra start` says its embedded servers listen, so other `cra` commands can find them. */
+/** Where a running `cra start` says its embedded servers listen, so other `cra` commands can find them (owner only: natsUrl holds the password). */
 type RuntimeFile = { pid: number; natsUrl?: string; databaseUrl?: string; webUrl?: string };
 
 const runtimePath = (config: Config) => join(resolve(config.CRA_DATA_DIR), 'runtime.json');
@@ -14,9 +15,9 @@ const runtimePath = (config: Config) => join(resolve(config.CRA_DATA_DIR), 'runt
 export function resolveSecret(config: Config): string {
   if (config.JWT_SECRET) return config.JWT_SECRET;
   const dir = resolve(config.CRA_DATA_DIR);
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir);
   const file = join(dir, 'jwt-secret');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
+  if (!existsSync(file)) writePrivateFile(file, randomBytes(48).toString('base64url'));
   return readFileSync(file, 'utf8').trim();
 }
 
@@ -27,25 +28,26 @@ export type Infrastructure = Endpoints & { embedded: Embedded[]; stop: () => Pro
 /** Real servers from the environment, or embedded ones in the data dir (`cra start` only). */
 export async function startInfrastructure(config: Config, logger: Logger): Promise<Infrastructure> {
   const dataDir = resolve(config.CRA_DATA_DIR);
-  mkdirSync(dataDir, { recursive: true });
+  // Data dirs of older starts let every local user read the secrets in them.
+  tightenPrivateDir(dataDir);
   const embedded: Embedded[] = [];
   let natsUrl = config.NATS_URL;
   if (!natsUrl) {
     const nats = await startNatsServer(dataDir, undefined, (line) => logger.warn(line));
     embedded.push(nats);
     natsUrl = nats.url;
-    logger.info({ url: natsUrl }, 'started embedded nats-server with JetStream');
+    logger.info({ address: nats.address }, 'started embedded nats-server with JetStream');
   }
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {
     const pglite = await startPglite(dataDir);
     embedded.push(pglite);
     databaseUrl = pglite.url;
-    logger.info({ url: databaseUrl }, 'started embedded Postgres (PGlite)');
+    logger.info({ address: pglite.address }, 'started embedded Postgres (PGlite)');
   }
   if (embedded.length > 0) {
     const record: RuntimeFile = { pid: process.pid, ...(config.NATS_URL ? {} : { natsUrl }), ...(config.DATABASE_URL ? {} : { databaseUrl }) };
-    writeFileSync(runtimePath(config), JSON.stringify(record));
+    writePrivateFile(runtimePath(config), JSON.stringify(record));
   }
   return {
     natsUrl,
@@ -68,7 +70,10 @@ export async function findInfrastructure(config: Config): Promise<Endpoints> {
     try {
       record = JSON.parse(readFileSync(runtimePath(config), 'utf8')) as RuntimeFile;
       process.kill(record.pid, 0);
-    } catch {
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EACCES') {
+        throw new NotRunningError(`${runtimePath(config)} is readable by its owner only: run this as the user who runs \`cra start\``);
+      }
       throw new NotRunningError(
         `NATS_URL and DATABASE_URL are not both set and no running \`cra start\` was found in ${resolve(config.CRA_DATA_DIR)}: start it (npm start) or set them`,
       );

@@ -1,7 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ensurePrivateDir, writePrivateFile } from './privateFiles.ts';
 
 /** A free TCP port on loopback, chosen by the OS. */
 export async function freePort(): Promise<number> {
@@ -29,7 +32,14 @@ export async function waitForPort(port: number, timeoutMs = 15_000): Promise<voi
   }
 }
 
-export type Embedded = { url: string; port: number; stop: () => Promise<void> };
+/** A server this process started. */
+export type Embedded = {
+  /** What clients connect with; it may carry credentials, so it is never logged. */
+  url: string;
+  /** Where it listens, safe to print. */
+  address: string;
+  stop: () => Promise<void>;
+};
 
 /** The nats-server binary: on PATH, or in Debian's /usr/sbin. */
 export function findNatsServer(): string | undefined {
@@ -58,23 +68,68 @@ export function ensureNatsServer(log: (line: string) => void = () => {}): string
   throw new Error('nats-server is not installed: run `sudo apt-get install nats-server` (Debian/Ubuntu) or get it from https://nats.io/download, or set NATS_URL');
 }
 
-/** A private `nats-server -js` child process with its store under `dataDir`, on loopback. */
-export async function startNatsServer(dataDir: string, port?: number, log?: (line: string) => void): Promise<Embedded> {
+export type EmbeddedNats = Embedded & {
+  port: number;
+  password: string;
+  /** Start it again on the same port, store and credentials (the fault tests restart it). */
+  start: () => Promise<void>;
+  /** SIGTERM is the server's own clean shutdown, SIGKILL a crash. */
+  stop: (signal?: 'SIGTERM' | 'SIGKILL') => Promise<void>;
+};
+
+const NATS_USER = 'cra';
+
+/** The server's configuration: loopback only, JetStream in the data dir, and one user every client must be. */
+export function natsServerConfig(options: { port: number; storeDir: string; user: string; password: string }): string {
+  return [
+    `listen: "127.0.0.1:${options.port}"`,
+    `jetstream { store_dir: ${JSON.stringify(options.storeDir)} }`,
+    `authorization { user: ${JSON.stringify(options.user)}, password: ${JSON.stringify(options.password)} }`,
+    '',
+  ].join('\n');
+}
+
+/** The data dir's NATS password: generated on its first start, the same on every later one. */
+function natsPassword(dataDir: string): string {
+  const file = join(dataDir, 'nats-password');
+  if (!existsSync(file)) writePrivateFile(file, randomBytes(32).toString('hex'));
+  return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * A private `nats-server -js` child process with its store under `dataDir`, on loopback, that only clients with
+ * the data dir's password may use (other local users could otherwise send any command). The password reaches
+ * the server in a config file only its owner can read, never on the command line, which every user sees in `ps`.
+ */
+export async function startNatsServer(dataDir: string, port?: number, log?: (line: string) => void): Promise<EmbeddedNats> {
   const binary = ensureNatsServer(log);
+  ensurePrivateDir(dataDir);
   const storeDir = join(dataDir, 'nats');
-  mkdirSync(storeDir, { recursive: true });
+  ensurePrivateDir(storeDir);
+  const configFile = join(dataDir, 'nats-server.conf');
   const pidFile = join(dataDir, 'nats-server.pid');
-  await stopStaleNatsServer(pidFile);
+  const password = natsPassword(dataDir);
   const chosen = port ?? (await freePort());
-  const child: ChildProcess = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(chosen), '-sd', storeDir], { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  if (child.pid) writeFileSync(pidFile, String(child.pid));
-  await waitForPort(chosen);
+  writePrivateFile(configFile, natsServerConfig({ port: chosen, storeDir, user: NATS_USER, password }));
+  let child: ChildProcess | undefined;
+  let exited = Promise.resolve();
+  const start = async () => {
+    await stopStaleNatsServer(pidFile);
+    const started = spawn(binary, ['-c', configFile], { stdio: 'ignore' });
+    child = started;
+    exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
+    if (started.pid) writePrivateFile(pidFile, String(started.pid));
+    await waitForPort(chosen);
+  };
+  await start();
   return {
-    url: `nats://127.0.0.1:${chosen}`,
+    url: `nats://${NATS_USER}:${password}@127.0.0.1:${chosen}`,
+    address: `nats://127.0.0.1:${chosen}`,
     port: chosen,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
+    password,
+    start,
+    stop: async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
       rmSync(pidFile, { force: true });
     },
@@ -102,21 +157,35 @@ async function stopStaleNatsServer(pidFile: string): Promise<void> {
   process.kill(pid, 'SIGKILL');
 }
 
-/** Embedded Postgres: PGlite behind its socket server, so the same `pg` code runs against it. */
-export async function startPglite(dataDir: string | undefined, port?: number): Promise<Embedded> {
+/** Linux's limit on the path of a Unix socket (sun_path less its closing NUL). */
+const MAX_SOCKET_PATH = 107;
+/** The file name `pg` looks for in the directory it is given as host. */
+const POSTGRES_SOCKET = '.s.PGSQL.5432';
+
+/**
+ * Embedded Postgres: PGlite behind its socket server, so the same `pg` code runs against it. That server cannot ask
+ * for a password, so it listens on a Unix socket in an owner-only directory rather than on a TCP port every local
+ * user reaches: in the data dir, or in a private temporary directory when that path is too long for a socket.
+ */
+export async function startPglite(dataDir: string | undefined): Promise<Embedded> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir ? join(dataDir, 'pglite') : undefined);
-  const chosen = port ?? (await freePort());
-  const server = new PGLiteSocketServer({ db, port: chosen, host: '127.0.0.1', maxConnections: 16 });
+  const dir = dataDir ? resolve(dataDir) : undefined;
+  if (dir) [dir, join(dir, 'pglite')].forEach(ensurePrivateDir);
+  const inDataDir = dir !== undefined && Buffer.byteLength(join(dir, POSTGRES_SOCKET)) <= MAX_SOCKET_PATH;
+  const socketDir = inDataDir ? dir : mkdtempSync(join(tmpdir(), 'cra-pg-'));
+  const socketPath = join(socketDir, POSTGRES_SOCKET);
+  rmSync(socketPath, { force: true }); // left behind by a start that was killed outright
+  const db = await PGlite.create(dir ? join(dir, 'pglite') : undefined);
+  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 16 });
   await server.start();
   return {
-    url: `postgres://postgres@127.0.0.1:${chosen}/postgres`,
-    port: chosen,
+    url: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}`,
+    address: socketPath,
     stop: async () => {
       await server.stop();
       await db.close();
+      if (!inDataDir) rmSync(socketDir, { recursive: true, force: true });
     },
   };
 }

@@ -3,10 +3,36 @@ import type { Logger } from './logger.ts';
 
 export type { NatsConnection };
 
+export type NatsServers = { servers: string[]; user?: string; pass?: string; token?: string };
+
+/**
+ * NATS_URL as `nats://user:pass@host:port` (or `nats://token@host:port`), comma-separated: nats.js takes
+ * credentials only as options, so they come out of the URLs here, and the URLs it keeps (and may print) hold none.
+ */
+export function parseNatsUrl(url: string): NatsServers {
+  let credentials: Omit<NatsServers, 'servers'> | undefined;
+  const servers = url
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((server) => {
+      const found = /^([a-z]+:\/\/)?(.*)@([^@]+)$/i.exec(server);
+      if (!found) return server;
+      const [, scheme = '', userinfo = '', hostPort = ''] = found;
+      const colon = userinfo.indexOf(':');
+      credentials ??=
+        colon === -1
+          ? { token: decodeURIComponent(userinfo) }
+          : { user: decodeURIComponent(userinfo.slice(0, colon)), pass: decodeURIComponent(userinfo.slice(colon + 1)) };
+      return scheme + hostPort;
+    });
+  return { servers, ...credentials };
+}
+
 /** The one NATS connection helper: reconnects forever, so a restarted server is a pause, not a crash. */
 export async function connectNats(url: string, options: { name: string; logger?: Logger }): Promise<NatsConnection> {
   const nc = await connect({
-    servers: url.split(',').map((s) => s.trim()),
+    ...parseNatsUrl(url),
     name: options.name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../platform/embedded.ts';
+import { connectNats } from '../../platform/nats.ts';
 import { httpClient } from '../webClient.ts';
 
 // `npm start` as a newcomer runs it: no NATS_URL, DATABASE_URL or SMTP_URL, so everything is embedded.
@@ -16,6 +17,8 @@ let port: number;
 let provider: Server;
 let publication = { date: '2026-11-02', rates: { USD: 1.08, JPY: 160.5 } as Record<string, number> };
 let running: ChildProcess | undefined;
+/** Everything every process of ours printed, to search for secrets. */
+let printed = '';
 
 function environment() {
   const env: Record<string, string> = {};
@@ -25,7 +28,11 @@ function environment() {
 }
 
 async function start(): Promise<void> {
-  const child = spawn(process.execPath, ['bin/cra.mjs', 'start'], { env: environment(), stdio: ['ignore', 'pipe', 'pipe'] });
+  // At info the start logs where its servers listen: that line must not give away their password.
+  const child = spawn(process.execPath, ['bin/cra.mjs', 'start'], { env: { ...environment(), LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const keep = (chunk: Buffer) => (printed += chunk.toString());
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   running = child;
   let output = '';
   await new Promise<void>((resolve, reject) => {
@@ -59,7 +66,16 @@ function cra(...args: string[]): Promise<{ status: number | null; stdout: string
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.once('close', (status) => (clearTimeout(timer), resolve({ status, stdout, stderr }))));
+  return new Promise((resolve) => child.once('close', (status) => (clearTimeout(timer), (printed += stdout + stderr), resolve({ status, stdout, stderr }))));
+}
+
+const ownerOnly = (path: string) => (statSync(path).mode & 0o077) === 0;
+
+/** What in the data dir holds a secret or a live link (as far as it exists now): the owner's alone. */
+function privateEntries(): string[] {
+  const mails = readdirSync(join(dataDir, 'mailbox')).map((name) => join('mailbox', name));
+  const entries = ['.', 'runtime.json', 'jwt-secret', 'nats-password', 'nats-server.conf', 'nats-server.pid', 'nats', 'pglite', 'mailbox', ...mails];
+  return entries.filter((entry) => existsSync(join(dataDir, entry)));
 }
 
 async function mailbox(client: ReturnType<typeof httpClient>) {
@@ -102,6 +118,18 @@ describe('a newcomer runs npm start', () => {
     await browser.get('/login');
     expect((await browser.post('/login', { username: 'newbie', password: 'my first password' })).status).toBe(303);
 
+    // Another local user can neither read the data dir's secrets and links nor use its servers.
+    const expected = ['.', 'runtime.json', 'jwt-secret', 'nats-password', 'nats-server.conf', 'nats-server.pid', 'nats', 'pglite', 'mailbox'];
+    expect(privateEntries()).toEqual([...expected, expect.stringMatching(/^mailbox\/[0-9a-f]{24}\.json$/)]);
+    expect(privateEntries().filter((entry) => !ownerOnly(join(dataDir, entry)))).toEqual([]);
+    const runtime = JSON.parse(readFileSync(join(dataDir, 'runtime.json'), 'utf8')) as { natsUrl: string; databaseUrl: string };
+    await expect(connectNats(`nats://127.0.0.1:${new URL(runtime.natsUrl).port}`, { name: 'another-local-user' })).rejects.toThrow(/Authorization Violation/);
+    const owner = await connectNats(runtime.natsUrl, { name: 'the-owner' });
+    await owner.flush();
+    await owner.close();
+    // Embedded Postgres asks no password: it listens on a socket in the owner-only data dir, not on a TCP port.
+    expect(new URL(runtime.databaseUrl).searchParams.get('host')).toBe(dataDir);
+
     // The scheduler fetched at start; make sure the first run is in before setting alerts.
     const fetched = await cra('fetch-rates');
     expect(fetched.status, fetched.stderr).toBe(0);
@@ -130,7 +158,6 @@ describe('a newcomer runs npm start', () => {
     expect(verified.stdout).toMatch(/read models match/);
 
     // Tamper with one read-model row: verify must notice; a rebuild repairs it.
-    const runtime = JSON.parse(readFileSync(join(dataDir, 'runtime.json'), 'utf8')) as { databaseUrl: string };
     const db = new pg.Client({ connectionString: runtime.databaseUrl });
     await db.connect();
     await db.query(`UPDATE cra.alerts SET threshold_text = '9.99'`);
@@ -144,7 +171,10 @@ describe('a newcomer runs npm start', () => {
     expect(await stop()).toBe(0);
     const emailsBefore = mails.length;
 
+    // A data dir of an older start is readable by everyone: the next start takes that back.
+    for (const entry of privateEntries()) chmodSync(join(dataDir, entry), statSync(join(dataDir, entry)).isDirectory() ? 0o755 : 0o644);
     await start();
+    expect(privateEntries().filter((entry) => !ownerOnly(join(dataDir, entry)))).toEqual([]);
     const again = httpClient(base);
     await again.get('/login');
     expect((await again.post('/login', { username: 'newbie', password: 'my first password' })).status).toBe(303);
@@ -152,5 +182,9 @@ describe('a newcomer runs npm start', () => {
     await new Promise((r) => setTimeout(r, 2_000));
     expect(await mailbox(again)).toHaveLength(emailsBefore);
     expect(await stop()).toBe(0);
+
+    expect(printed).toContain('started embedded nats-server');
+    const secrets = { 'the NATS password': readFileSync(join(dataDir, 'nats-password'), 'utf8').trim(), 'the cookie secret': readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim() };
+    for (const [name, secret] of Object.entries(secrets)) expect(printed.includes(secret), `the output holds ${name}`).toBe(false);
   }, 240_000);
 });

@@ -89,7 +89,7 @@ export async function openLab(): Promise<Lab> {
   const pool = createPool(postgres.url, { max: 4 });
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const jwtSecret = `jwt-secret-${randomBytes(24).toString('hex')}`;
-  const secrets = new Set<string>([jwtSecret, mail.password]);
+  const secrets = new Set<string>([jwtSecret, mail.password, nats.password]);
 
   const env = (extra: Record<string, string> = {}) => ({
     NATS_URL: nats.url,

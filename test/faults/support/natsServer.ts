@@ -1,56 +1,31 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findNatsServer, freePort, waitForPort } from '../../../platform/embedded.ts';
+import { startNatsServer, type EmbeddedNats } from '../../../platform/embedded.ts';
 import { onExit } from './cleanup.ts';
 
-/** A private `nats-server -js` on a free loopback port with its own store, which the test may stop and start again. */
-export type PrivateNats = {
-  url: string;
-  port: number;
-  /** SIGTERM (the server's own clean shutdown), or SIGKILL. */
-  stop: (signal?: 'SIGTERM' | 'SIGKILL') => Promise<void>;
-  /** Start again on the same port with the same store: JetStream recovers its streams from disk. */
-  start: () => Promise<void>;
-  destroy: () => Promise<void>;
-};
+/**
+ * The embedded `nats-server -js` (its own store, a free loopback port, a password) in a directory of its own, which
+ * the test may stop and start again: JetStream recovers its streams from disk.
+ */
+export type PrivateNats = EmbeddedNats & { destroy: () => Promise<void> };
 
 export async function startPrivateNats(): Promise<PrivateNats> {
-  const binary = findNatsServer();
-  if (!binary) throw new Error('fault tests need nats-server: apt-get install nats-server');
   const dir = mkdtempSync(join(tmpdir(), 'cra-fault-nats-'));
-  const storeDir = join(dir, 'store');
-  mkdirSync(storeDir);
-  const port = await freePort();
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-
-  const start = async () => {
-    const c = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: 'ignore' });
-    child = c;
-    exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
-    await waitForPort(port);
-  };
-  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    c.kill(signal);
-    await exited;
-  };
   const forget = onExit(() => {
-    child?.kill('SIGKILL');
+    try {
+      process.kill(Number(readFileSync(join(dir, 'nats-server.pid'), 'utf8')), 'SIGKILL');
+    } catch {
+      // not running
+    }
     rmSync(dir, { recursive: true, force: true });
   });
-  await start();
+  const nats = await startNatsServer(dir);
   return {
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    stop,
-    start,
+    ...nats,
     destroy: async () => {
       forget();
-      await stop();
+      await nats.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
