@@ -9,7 +9,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest();
  * Who may read /metrics (its counters tell, for one, whether a reset request named a registered address): the
  * bearer of METRICS_TOKEN, compared in constant time over hashes of equal length; with no token set, this machine.
  */
-export function metricsAccess(token: string | undefined): (request: Pick<FastifyRequest, 'socket' | 'headers'>) => 'allowed' | 'unauthorized' | 'hidden' {
+function metricsAccess(token: string | undefined): (request: Pick<FastifyRequest, 'socket' | 'headers'>) => 'allowed' | 'unauthorized' | 'hidden' {
   if (token === undefined) return (request) => (fromThisMachine(request) ? 'allowed' : 'hidden');
   const expected = sha256(token);
   return (request) => {
