@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Config } from '../platform/config.ts';
 import { DevMailbox } from '../platform/devMailbox.ts';
+import { browserUrl, isWildcardAddress } from '../platform/listenAddress.ts';
 import type { Logger } from '../platform/logger.ts';
 import { createMailer, type Mailer } from '../platform/mailer.ts';
 import { createMetrics, type Metrics } from '../platform/metrics.ts';
@@ -19,7 +20,7 @@ import { resolveSecret, startInfrastructure } from './runtime.ts';
 export const serviceNames = ['web', 'command', 'projector', 'notifier', 'scheduler'] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
-type ServiceDeps = { config: Config; conn: Connections; logger: Logger; secret: string; metrics: Metrics; devMailbox: DevMailbox | undefined };
+type ServiceDeps = { config: Config; conn: Connections; logger: Logger; secret: string; metrics: Metrics; devMailbox: DevMailbox | undefined; servedMailbox: DevMailbox | undefined };
 type Started = { stop: Closer; url?: string };
 
 /** Count what the mail server accepted, by kind (the Message-ID starts with it). */
@@ -94,7 +95,7 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
         onProviderError: (e) => metrics.providerErrors.inc({ provider: e.provider, kind: e.kind }),
       },
     }),
-  web: async ({ config, conn, logger, secret, metrics, devMailbox }) => {
+  web: async ({ config, conn, logger, secret, metrics, servedMailbox }) => {
     const app = await buildWebApp({
       send: commandClient(conn.nc, conn.ns),
       pool: conn.pool,
@@ -105,12 +106,22 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
       natsIsConnected: () => !conn.nc.isClosed() && conn.isConnected(),
       trustProxy: config.TRUST_PROXY,
       metrics,
-      ...(devMailbox ? { devMailbox } : {}),
+      ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
+      ...(servedMailbox ? { devMailbox: servedMailbox } : {}),
     });
-    await app.listen({ port: config.PORT, host: '0.0.0.0' });
-    return { stop: () => app.close(), url: `http://localhost:${config.PORT}` };
+    await app.listen({ port: config.PORT, host: config.HOST });
+    return { stop: () => app.close(), url: browserUrl(config.HOST, config.PORT) };
   },
 };
+
+/**
+ * The dev mailbox holds every verification and reset link, so the web shows it only in the all-in-one developer
+ * start: every service in this one process (so the mailbox is this process's own), no SMTP_URL, not production.
+ * `cra start web` alone (as a deployment runs it) never shows it, whatever else is set.
+ */
+export function servesDevMailbox(config: Pick<Config, 'SMTP_URL' | 'NODE_ENV'>, chosen: readonly ServiceName[]): boolean {
+  return !config.SMTP_URL && config.NODE_ENV !== 'production' && serviceNames.every((name) => chosen.includes(name));
+}
 
 /** `cra start [service…]`: the named services (all by default) in one process, on embedded defaults where unset. */
 export async function startCommand(config: Config, names: string[], logger: Logger): Promise<number> {
@@ -127,15 +138,17 @@ export async function startCommand(config: Config, names: string[], logger: Logg
   await migrateSchema(conn.pool, conn.schema);
   const secret = resolveSecret(config);
   const metrics = createMetrics();
-  // The dev mailbox exists only when no SMTP server is configured (the all-in-one developer start).
+  // Without an SMTP server the notifier keeps emails in the data dir; the web shows them only as servesDevMailbox says.
   const devMailbox = config.SMTP_URL ? undefined : new DevMailbox(join(resolve(config.CRA_DATA_DIR), 'mailbox'));
+  const servedMailbox = servesDevMailbox(config, chosen) ? devMailbox : undefined;
   let url: string | undefined;
   for (const name of chosen) {
-    const started = await starters[name]({ config, conn, logger, secret, metrics, devMailbox });
+    const started = await starters[name]({ config, conn, logger, secret, metrics, devMailbox, servedMailbox });
     closers.push(started.stop);
     url ??= started.url;
   }
-  logger.info({ services: chosen }, 'started');
-  if (url) process.stdout.write(`CRA is running at ${url}${devMailbox && chosen.includes('web') ? ` (emails: ${url}/dev/mailbox)` : ''}\n`);
+  logger.info({ services: chosen, host: config.HOST, port: config.PORT }, 'started');
+  const where = isWildcardAddress(config.HOST) ? ` (listening on every interface, ${config.HOST})` : '';
+  if (url) process.stdout.write(`CRA is running at ${url}${where}${servedMailbox ? ` (emails: ${url}/dev/mailbox)` : ''}\n`);
   return new Promise<number>(() => {});
 }

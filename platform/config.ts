@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { Cron } from 'croner';
 import { RatesProvider } from '../events/index.ts';
@@ -41,6 +42,17 @@ const trustProxy = z
 /** The whole configuration, from the environment only (DESIGN §6). */
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int('must be a whole number').min(1, 'must be 1–65535').max(65535, 'must be 1–65535').default(7007),
+  // Loopback unless widened on purpose: a developer's start is not reachable from the network.
+  HOST: z
+    .string()
+    .refine((v) => isIP(v) !== 0 || /^[a-z0-9]([a-z0-9.-]{0,252})$/i.test(v), 'must be an IP address or host name, e.g. 127.0.0.1 or 0.0.0.0')
+    .default('127.0.0.1'),
+  // What a bearer token may hold (RFC 6750's b64token), so that it travels in an Authorization header as it is.
+  METRICS_TOKEN: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'must be letters, digits and - . _ ~ + / only, e.g. from `openssl rand -hex 32`')
+    .optional(),
   PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:7007').transform((v) => v.replace(/\/+$/, '')),
   NATS_URL: z
     .string()
@@ -61,6 +73,8 @@ export const ConfigSchema = z.object({
   CRA_STREAM_REPLICAS: z.coerce.number().int('must be a whole number').min(1, 'must be 1–5').max(5, 'must be 1–5').default(1),
   CRA_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lowercase SQL identifier').default('cra'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Only `production` means anything here: it turns every development aid off (the dev mailbox).
+  NODE_ENV: z.string().optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

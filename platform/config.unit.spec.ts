@@ -6,6 +6,7 @@ describe('config', () => {
   it('has the documented defaults', () => {
     expect(loadConfig({})).toMatchObject({
       PORT: 7007,
+      HOST: '127.0.0.1',
       PUBLIC_URL: 'http://localhost:7007',
       MAIL_FROM: 'CRA <alerts@localhost>',
       RATES_PROVIDER: 'frankfurter',
@@ -23,8 +24,22 @@ describe('config', () => {
     expect(loadConfig({ TRUST_PROXY: 'loopback' }).TRUST_PROXY).toEqual(['loopback']);
   });
 
+  it('listens where HOST says and takes a metrics token of at least 32 characters', () => {
+    expect(loadConfig({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '::' }).HOST).toBe('::');
+    expect(loadConfig({ HOST: 'localhost' }).HOST).toBe('localhost');
+    expect(loadConfig({}).METRICS_TOKEN).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: 'm'.repeat(32) }).METRICS_TOKEN).toBe('m'.repeat(32));
+  });
+
   it.each([
     ['PORT', 'seventy'],
+    ['HOST', 'every interface'],
+    ['HOST', '0.0.0.0:7007'],
+    ['METRICS_TOKEN', 'short'],
+    // A Nomad template renders a key missing from the variable as null: refused, not a weak token.
+    ['METRICS_TOKEN', 'null'],
+    ['METRICS_TOKEN', 'a token with spaces that is long enough'],
     ['PORT', '70000'],
     ['PUBLIC_URL', 'localhost:7007'],
     ['DATABASE_URL', 'mysql://x'],

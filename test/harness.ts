@@ -17,10 +17,13 @@ export type TestWorld = {
   store: EventStore;
   pool: Pool;
   logger: Logger;
+  /** Every line the logger wrote, when opened with `captureLog` (else empty): what the services would print. */
+  logOutput: () => string;
   close: () => Promise<void>;
 };
 
-export async function openTestWorld(): Promise<TestWorld> {
+/** `captureLog`: log everything, at trace level, into memory for the test to read, instead of TEST_LOG_LEVEL to stdout. */
+export async function openTestWorld(options: { captureLog?: boolean } = {}): Promise<TestWorld> {
   const tag = `t${randomBytes(5).toString('hex')}`;
   const ns = namespaceFor(tag);
   const schema = `test_${tag}`;
@@ -30,9 +33,13 @@ export async function openTestWorld(): Promise<TestWorld> {
   const store = await EventStore.open(nc, ns);
   // Embedded PGlite mixes up statements of concurrent connections: one connection per test file there.
   const pool = createPool(databaseUrl, { max: inject('embeddedPostgres') ? 1 : 4 });
-  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const lines: string[] = [];
+  const logger = options.captureLog
+    ? createLogger({ level: 'trace', destination: { write: (line: string) => void lines.push(line) } })
+    : createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   return {
     tag, ns, schema, natsUrl, databaseUrl, nc, store, pool, logger,
+    logOutput: () => lines.join(''),
     close: async () => {
       await store.destroy();
       await nc.close();

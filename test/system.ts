@@ -14,9 +14,9 @@ import { openTestWorld, type TestWorld } from './harness.ts';
 export const TEST_SECRET = 'a test secret that is certainly long enough';
 
 /** The whole system in one test process on the real servers: command service, projector, notifier (to a real SMTP sink) and web (inject only). */
-export async function startTestSystem(options: { web?: Partial<WebDeps>; notifier?: boolean; publicUrl?: string } = {}) {
+export async function startTestSystem(options: { web?: Partial<WebDeps>; notifier?: boolean; publicUrl?: string; captureLog?: boolean } = {}) {
   const publicUrl = options.publicUrl ?? 'http://localhost:7007';
-  const world: TestWorld = await openTestWorld();
+  const world: TestWorld = await openTestWorld({ captureLog: options.captureLog ?? false });
   const smtp: SmtpSink = await startSmtpSink();
   await migrateSchema(world.pool, world.schema);
   const secret = linkSecret(TEST_SECRET);

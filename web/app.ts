@@ -31,7 +31,7 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
     // Request ids are unique across instances: they become the correlation id of the commands a request sends.
     genReqId: () => randomUUID(),
   });
-  await app.register(securityPlugin);
+  await app.register(securityPlugin, { publicUrl: deps.publicUrl });
   app.decorateRequest('sendCommand', function (this: FastifyRequest, ...[name, payload, options]: Parameters<SendCommand>) {
     return deps.send(name, payload, { correlationId: this.id, ...options });
   } as SendCommand);

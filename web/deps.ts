@@ -21,9 +21,11 @@ export type WebDeps = {
   rateLimits?: Partial<Record<'loginPerClient' | 'loginPerUsername' | 'registerPerClient' | 'emailLinksPerClient', RateLimit>>;
   /** Is NATS reachable right now? (for /healthz and the 503 page) */
   natsIsConnected?: () => boolean;
-  /** Extra routes of the all-in-one start (the dev mailbox). */
+  /** The all-in-one start's dev mailbox, shown at /dev/mailbox to loopback clients only; absent everywhere else. */
   devMailbox?: Pick<DevMailbox, 'list' | 'read'>;
   metrics?: Metrics;
+  /** The bearer token /metrics requires (METRICS_TOKEN); without one, only loopback clients get metrics. */
+  metricsToken?: string;
   /** Which proxies' X-Forwarded-For is believed (TRUST_PROXY); none by default, so a client cannot pick its address. */
   trustProxy?: boolean | number | string[];
   /** Bound on the rendered alerts markup kept in memory, in bytes (default RENDERED_PAGES_MAX_BYTES in routes/alertsMarkup.ts). */

@@ -6,7 +6,7 @@
 #     deploy/nomad/cra.nomad.hcl
 #
 # Secrets come only from the Nomad Variable nomad/jobs/cra (JWT_SECRET, POSTGRES_PASSWORD or DATABASE_URL,
-# SMTP_URL, RATES_API_KEY), rendered by `template` blocks into the task's secrets/ directory. Nothing secret
+# SMTP_URL, METRICS_TOKEN, RATES_API_KEY), rendered by `template` blocks into the task's secrets/ directory. Nothing secret
 # is written in this file.
 
 variable "image" {
@@ -115,6 +115,14 @@ locals {
     {{ end -}}
   EOT
 
+  # Only web serves /metrics, to the bearer of this token (Prometheus, which keeps a copy: see README.md). Missing, it
+  # renders as null and the config refuses it (too short), so web stops rather than serve metrics to nobody.
+  metrics_env = <<-EOT
+    {{ with nomadVar "nomad/jobs/cra" -}}
+    METRICS_TOKEN={{ .METRICS_TOKEN | toJSON }}
+    {{ end -}}
+  EOT
+
   # Only the scheduler talks to the rates provider; left unset when the variable has no RATES_API_KEY.
   rates_env = <<-EOT
     {{ with nomadVar "nomad/jobs/cra" -}}
@@ -157,7 +165,8 @@ job "cra" {
 
     # /healthz answers 200 only when NATS and Postgres are reachable. It gates deployments and routing; no
     # check_restart, because restarting web does not fix an unreachable NATS or Postgres.
-    # /metrics is the Prometheus scrape target (tag "prometheus", meta metrics_path).
+    # /metrics is the Prometheus scrape target (tag "prometheus", meta metrics_path, meta metrics_auth): it answers
+    # only with "Authorization: Bearer <METRICS_TOKEN>", so it gets no Nomad check (a check cannot read a Variable).
     service {
       provider = "nomad"
       name     = "cra-web"
@@ -166,6 +175,7 @@ job "cra" {
 
       meta {
         metrics_path = "/metrics"
+        metrics_auth = "bearer"
       }
 
       check {
@@ -204,6 +214,8 @@ job "cra" {
 
       env {
         PORT         = "${NOMAD_PORT_http}"
+        # Every interface of the task's own network: the port Nomad maps in does not arrive on loopback (the default).
+        HOST         = "0.0.0.0"
         PUBLIC_URL   = var.public_url
         TRUST_PROXY  = var.trusted_proxies
         CRA_SCHEMA   = var.cra_schema
@@ -222,6 +234,13 @@ job "cra" {
       template {
         data        = local.jwt_env
         destination = "secrets/jwt.env"
+        env         = true
+        change_mode = "restart"
+      }
+
+      template {
+        data        = local.metrics_env
+        destination = "secrets/metrics.env"
         env         = true
         change_mode = "restart"
       }

@@ -21,12 +21,12 @@ const allServices = [...new Set([...designServices, ...serviceNames])];
 /** What each CRA service must get in production, besides what every one of them gets. */
 const requiredEverywhere = ['NATS_URL', 'DATABASE_URL', 'JWT_SECRET', 'PUBLIC_URL'];
 const requiredFor: Record<string, string[]> = {
-  web: ['PORT'],
+  web: ['PORT', 'HOST', 'METRICS_TOKEN'],
   notifier: ['SMTP_URL', 'MAIL_FROM'],
   scheduler: ['RATES_PROVIDER'],
 };
 /** Never in an `env` block: only from a Nomad Variable through a template. */
-const secretKeys = ['JWT_SECRET', 'DATABASE_URL', 'SMTP_URL', 'RATES_API_KEY'];
+const secretKeys = ['JWT_SECRET', 'DATABASE_URL', 'SMTP_URL', 'RATES_API_KEY', 'METRICS_TOKEN'];
 /** platform/shutdown.ts closes everything within 10 s of SIGTERM; Nomad must wait longer before SIGKILL. */
 const shutdownDeadlineMs = 10_000;
 
@@ -250,6 +250,25 @@ describe('cra.nomad.hcl', () => {
     expect(meta.metrics_path).toBe('/metrics');
     const webTask = labelled(web, 'task')[0]![1];
     expect(blocks(webTask, 'config')[0]?.ports).toEqual(['http']);
+  });
+
+  it('has web listen on every interface of its task (the loopback default would not take the mapped port), and only web', () => {
+    for (const { group: g, body } of tasks()) {
+      const host = blocks(body, 'env').map((e) => resolve(e.HOST)).find((v) => v !== undefined);
+      expect(host, g).toBe(g === 'web' ? '0.0.0.0' : undefined);
+    }
+  });
+
+  it('lets Prometheus scrape /metrics with the bearer token from nomad/jobs/cra, and nobody without it', () => {
+    const web = group('web');
+    const service = services(web).find((s) => s.port === 'http')!;
+    expect((Object.assign({}, ...blocks(service, 'meta')) as Block).metrics_auth).toBe('bearer');
+    const [, webTask] = labelled(web, 'task')[0]!;
+    const token = templates(webTask, resolve).find((t) => templateKeys(t.data).includes('METRICS_TOKEN'));
+    expect(token?.data).toContain('nomadVar "nomad/jobs/cra"');
+    expect(token?.env).toBe(true);
+    // Not optional (`with .METRICS_TOKEN`): a missing key must stop web, not leave /metrics to loopback only, unscrapable.
+    expect(token?.data).toMatch(/^METRICS_TOKEN=\{\{ \.METRICS_TOKEN \| toJSON \}\}$/m);
   });
 
   it('rolls updates out with a canary, health checks, one at a time, and auto-revert', () => {

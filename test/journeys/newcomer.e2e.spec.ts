@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../platform/embedded.ts';
 import { connectNats } from '../../platform/nats.ts';
+import { expectNoSecretsIn } from '../faults/support/invariants.ts';
 import { httpClient } from '../webClient.ts';
 
 // `npm start` as a newcomer runs it: no NATS_URL, DATABASE_URL or SMTP_URL, so everything is embedded.
@@ -17,36 +18,34 @@ let port: number;
 let provider: Server;
 let publication = { date: '2026-11-02', rates: { USD: 1.08, JPY: 160.5 } as Record<string, number> };
 let running: ChildProcess | undefined;
-/** Everything every process of ours printed, to search for secrets. */
-let printed = '';
+/** Everything each process printed (`cra start` and every `cra` command), and the secrets none of it may hold. */
+const printed: string[] = [];
+const secrets = new Set<string>(['my first password']);
 
 function environment() {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !['NATS_URL', 'DATABASE_URL', 'SMTP_URL', 'JWT_SECRET'].includes(k)) env[k] = v;
   const providerPort = (provider.address() as { port: number }).port;
-  return { ...env, CRA_DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://localhost:${port}`, RATES_URL: `http://127.0.0.1:${providerPort}/v1`, LOG_LEVEL: 'warn' };
+  return { ...env, CRA_DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://localhost:${port}`, RATES_URL: `http://127.0.0.1:${providerPort}/v1`, LOG_LEVEL: 'info' };
 }
 
 async function start(): Promise<void> {
   // At info the start logs where its servers listen: that line must not give away their password.
   const child = spawn(process.execPath, ['bin/cra.mjs', 'start'], { env: { ...environment(), LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (chunk: Buffer) => (printed += chunk.toString());
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
   running = child;
-  let output = '';
+  const index = printed.push('') - 1;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed in 60 s:\n${output}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`no URL printed in 60 s:\n${printed[index]}`)), 60_000);
     const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(`CRA is running at http://localhost:${port}`)) {
+      printed[index] += chunk.toString();
+      if (printed[index]!.includes(`CRA is running at http://localhost:${port}`)) {
         clearTimeout(timer);
         resolve();
       }
     };
     child.stdout!.on('data', read);
     child.stderr!.on('data', read);
-    child.once('exit', (code) => reject(new Error(`cra start exited with ${code}:\n${output}`)));
+    child.once('exit', (code) => reject(new Error(`cra start exited with ${code}:\n${printed[index]}`)));
   });
 }
 
@@ -66,7 +65,7 @@ function cra(...args: string[]): Promise<{ status: number | null; stdout: string
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.once('close', (status) => (clearTimeout(timer), (printed += stdout + stderr), resolve({ status, stdout, stderr }))));
+  return new Promise((resolve) => child.once('close', (status) => (clearTimeout(timer), printed.push(stdout, stderr), resolve({ status, stdout, stderr }))));
 }
 
 const ownerOnly = (path: string) => (statSync(path).mode & 0o077) === 0;
@@ -76,6 +75,21 @@ function privateEntries(): string[] {
   const mails = readdirSync(join(dataDir, 'mailbox')).map((name) => join('mailbox', name));
   const entries = ['.', 'runtime.json', 'jwt-secret', 'nats-password', 'nats-server.conf', 'nats-server.pid', 'nats', 'pglite', 'mailbox', ...mails];
   return entries.filter((entry) => existsSync(join(dataDir, entry)));
+}
+
+/** The addresses a TCP port listens on, as `ss -ltn` shows them (read from where ss reads them). */
+function listeningAddresses(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const v4 = (hex: string) => hex.match(/../g)!.reverse().map((b) => parseInt(b, 16)).join('.');
+  const v6 = (hex: string) => (/^0{32}$/.test(hex) ? '::' : /^0{24}01000000$/.test(hex) ? '::1' : `v6:${hex}`);
+  return (['tcp', 'tcp6'] as const).flatMap((file) =>
+    readFileSync(`/proc/net/${file}`, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([, local, , state]) => state === '0A' && local?.endsWith(`:${hexPort}`))
+      .map(([, local]) => (file === 'tcp' ? v4 : v6)(local!.split(':')[0]!)),
+  );
 }
 
 async function mailbox(client: ReturnType<typeof httpClient>) {
@@ -103,6 +117,8 @@ describe('a newcomer runs npm start', () => {
     const base = `http://localhost:${port}`;
     const browser = httpClient(base);
     expect((await browser.get('/healthz')).status).toBe(200);
+    // Loopback only: nobody else on the network reaches the start, its dev mailbox or its metrics.
+    expect(listeningAddresses(port)).toEqual(['127.0.0.1']);
 
     await browser.get('/register');
     expect((await browser.post('/register', { username: 'newbie', email: 'newbie@example.com', password: 'my first password' })).status).toBe(200);
@@ -113,8 +129,9 @@ describe('a newcomer runs npm start', () => {
     }
     expect(mails).toHaveLength(1);
     const message = await browser.get(mails[0]!.href);
-    const verify = new RegExp(`href="${base}(/verify\\?token=[^"]+)"`).exec(message.body)![1]!;
-    expect((await browser.get(verify.replace(/&amp;/g, '&'))).status).toBe(200);
+    const verify = new RegExp(`href="${base}(/verify\\?token=[^"]+)"`).exec(message.body)![1]!.replace(/&amp;/g, '&');
+    secrets.add(decodeURIComponent(verify.split('token=')[1]!));
+    expect((await browser.get(verify)).status).toBe(200);
     await browser.get('/login');
     expect((await browser.post('/login', { username: 'newbie', password: 'my first password' })).status).toBe(303);
 
@@ -183,8 +200,11 @@ describe('a newcomer runs npm start', () => {
     expect(await mailbox(again)).toHaveLength(emailsBefore);
     expect(await stop()).toBe(0);
 
-    expect(printed).toContain('started embedded nats-server');
-    const secrets = { 'the NATS password': readFileSync(join(dataDir, 'nats-password'), 'utf8').trim(), 'the cookie secret': readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim() };
-    for (const [name, secret] of Object.entries(secrets)) expect(printed.includes(secret), `the output holds ${name}`).toBe(false);
+    // Every process's own output: the web logged the verification request, without its token; and no password.
+    const output = printed.join('\n');
+    expect(output).toContain('started embedded nats-server');
+    expect(output).toContain('"url":"/verify?token=[redacted]"');
+    for (const file of ['nats-password', 'jwt-secret']) secrets.add(readFileSync(join(dataDir, file), 'utf8').trim());
+    expectNoSecretsIn(output, secrets, 'the output of cra start and the cra commands');
   }, 240_000);
 });

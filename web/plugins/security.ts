@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { html } from '../html.ts';
 import { page } from '../views/layout.ts';
-import { securityHeaders } from './securityHeaders.ts';
+import { securityHeaders, securityOptions } from './securityHeaders.ts';
 
 /** Postgres or NATS cannot be reached right now: a clear 503, not a 500. */
 function isOutage(error: Error & { code?: string }): boolean {
@@ -14,8 +14,8 @@ function isOutage(error: Error & { code?: string }): boolean {
 
 /** Strict CSP (scripts only from our origin, no inline), security headers, and error pages without internals. */
 export const securityPlugin = fp(
-  async (app: FastifyInstance) => {
-    const headers = securityHeaders();
+  async (app: FastifyInstance, options: { publicUrl: string }) => {
+    const headers = securityHeaders(securityOptions(options.publicUrl));
     app.addHook('onRequest', (_request, reply, done) => {
       reply.headers(headers);
       done();

@@ -3,8 +3,8 @@ import helmet, { type HelmetOptions } from 'helmet';
 
 // helmet itself rather than @fastify/helmet, which builds a new helmet middleware on every request.
 
-/** Strict CSP (scripts only from our origin, no inline) and helmet's other defaults, minus HSTS (the proxy's job). */
-export const SECURITY_OPTIONS: HelmetOptions = {
+/** Strict CSP (scripts only from our origin, no inline) and helmet's other defaults; HSTS only as securityOptions says. */
+const SITE_INDEPENDENT = {
   contentSecurityPolicy: {
     useDefaults: false,
     directives: {
@@ -20,8 +20,16 @@ export const SECURITY_OPTIONS: HelmetOptions = {
     },
   },
   crossOriginEmbedderPolicy: false,
-  hsts: false,
-};
+} satisfies HelmetOptions;
+
+/** A year of HSTS when the site is served over https (PUBLIC_URL), so browsers never try plain http again; none on http. */
+export function securityOptions(publicUrl: string): HelmetOptions {
+  const https = new URL(publicUrl).protocol === 'https:';
+  return { ...SITE_INDEPENDENT, hsts: https ? { maxAge: 31_536_000, includeSubDomains: true, preload: false } : false };
+}
+
+/** The options of a site on plain http. */
+export const SECURITY_OPTIONS: HelmetOptions = securityOptions('http://localhost');
 
 /**
  * The headers helmet sets for these options, worked out once: none of them depends on the request (no CSP

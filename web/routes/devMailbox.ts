@@ -1,13 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebDeps } from '../deps.ts';
 import { escapeHtml, html, trusted } from '../html.ts';
+import { fromThisMachine } from '../localClient.ts';
 import { sendPage } from '../respond.ts';
 
-/** The all-in-one start's mailbox: every email the system sent, with clickable links (never with SMTP_URL set). */
+/**
+ * The all-in-one start's mailbox: every email the system sent, with clickable links. It holds every verification
+ * and reset link, so it is given only to the all-in-one start (cli/start.ts decides) and shown only to this machine.
+ */
 export async function devMailboxRoutes(app: FastifyInstance, deps: WebDeps) {
   const box = deps.devMailbox;
   if (!box) return;
   app.get('/dev/mailbox', async (request, reply) => {
+    if (!fromThisMachine(request)) return reply.callNotFound();
     const mails = await box.list();
     const body = html`<h1>Dev mailbox</h1>
 <p class="muted">Emails sent while no SMTP_URL is set land here instead of a mail server.</p>
@@ -21,6 +26,7 @@ ${mails.map((m) => html`<tr><td>${m.date.replace('T', ' ').slice(0, 19)}</td><td
     return sendPage(request, reply, { title: 'Dev mailbox', body });
   });
   app.get<{ Params: { id: string } }>('/dev/mailbox/:id', async (request, reply) => {
+    if (!fromThisMachine(request)) return reply.callNotFound();
     const mail = await box.read(request.params.id);
     if (!mail) return reply.callNotFound();
     // Escape the text part, then turn its http(s) links into anchors.
