@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findNatsServer, freePort, waitForPort } from '../../../platform/embedded.ts';
@@ -16,18 +16,24 @@ export type PrivateNats = {
   destroy: () => Promise<void>;
 };
 
-export async function startPrivateNats(): Promise<PrivateNats> {
+/** `maxPayload`: the largest message the server takes (bytes; its default is 1 MB), set in a config file. */
+export async function startPrivateNats(options: { maxPayload?: number } = {}): Promise<PrivateNats> {
   const binary = findNatsServer();
   if (!binary) throw new Error('fault tests need nats-server: apt-get install nats-server');
   const dir = mkdtempSync(join(tmpdir(), 'cra-fault-nats-'));
   const storeDir = join(dir, 'store');
   mkdirSync(storeDir);
+  const config: string[] = [];
+  if (options.maxPayload !== undefined) {
+    writeFileSync(join(dir, 'nats.conf'), `max_payload: ${options.maxPayload}\n`);
+    config.push('-c', join(dir, 'nats.conf'));
+  }
   const port = await freePort();
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
   const start = async () => {
-    const c = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: 'ignore' });
+    const c = spawn(binary, [...config, '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: 'ignore' });
     child = c;
     exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
     await waitForPort(port);
