@@ -16,11 +16,15 @@ export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
 
 export const eventTypes = Object.keys(eventSchemas) as EventType[];
 
-/** The current schema version of each event type; bump it and add an upcaster when a payload changes shape. */
-export const currentVersion: Record<EventType, number> = Object.fromEntries(eventTypes.map((t) => [t, 1])) as Record<
-  EventType,
-  number
->;
+/**
+ * The current schema version of each event type; bump it and add an upcaster when a payload changes shape or a rule
+ * tightens. AlertSet and AlertTriggered v2: the threshold is canonical and at most 40 characters (events/decimal.ts).
+ */
+export const currentVersion: Record<EventType, number> = {
+  ...(Object.fromEntries(eventTypes.map((t) => [t, 1])) as Record<EventType, number>),
+  AlertSet: 2,
+  AlertTriggered: 2,
+};
 
 export function isEventType(value: string): value is EventType {
   return Object.hasOwn(eventSchemas, value);

@@ -11,7 +11,7 @@ describe('event codec', () => {
     const original = sampleEvents[type];
     const { headers, body } = encodeEvents([original], meta);
     expect(headers[Header.type]).toBe(type);
-    expect(headers[Header.version]).toBe('1');
+    expect(headers[Header.version]).toBe(String(currentVersion[type]));
     expect(decodeEvents(headers, body)).toEqual({ events: [original], meta });
   });
 
@@ -24,6 +24,15 @@ describe('event codec', () => {
   it('refuses to encode a payload that breaks its schema', () => {
     const bad = { type: 'AlertSet', data: { ...sampleEvents.AlertSet.data, threshold: '1e5' } } as const;
     expect(() => encodeEvents([bad], meta)).toThrow(EventSchemaError);
+  });
+
+  it('refuses to encode a threshold that is not canonical or is too long', () => {
+    for (const threshold of ['001.5', `${'0'.repeat(60_000)}1.11`, `0.${'0'.repeat(40)}1`]) {
+      const set = { type: 'AlertSet', data: { ...sampleEvents.AlertSet.data, threshold } } as const;
+      const triggered = { type: 'AlertTriggered', data: { ...sampleEvents.AlertTriggered.data, threshold } } as const;
+      expect(() => encodeEvents([set], meta)).toThrow(EventSchemaError);
+      expect(() => encodeEvents([triggered], meta)).toThrow(EventSchemaError);
+    }
   });
 
   it('never writes a float: decimals are strings in the body', () => {
@@ -40,6 +49,15 @@ describe('event codec', () => {
   ])('refuses to read %s', (_name, headers, body, reason) => {
     expect(() => decodeEvents(headers, bytes(body))).toThrow(EventDecodeError);
     expect(() => decodeEvents(headers, bytes(body))).toThrow(reason);
+  });
+
+  it.each(['AlertSet', 'AlertTriggered'] as const)('reads a %s v1 threshold stored with leading zeros as its canonical form', (type) => {
+    const v1 = (threshold: string) => decodeEvents({ [Header.type]: type, [Header.version]: '1' }, bytes(JSON.stringify({ ...sampleEvents[type].data, threshold })));
+    expect(v1(`${'0'.repeat(60_000)}1.11`).events).toEqual([{ type, data: { ...sampleEvents[type].data, threshold: '1.11' } }]);
+    expect(v1('001.50').events[0]!.data).toMatchObject({ threshold: '1.50' });
+    expect(v1('0.0825').events[0]!.data).toMatchObject({ threshold: '0.0825' });
+    // Still too long once canonical (a tiny value written with thousands of zeros): parked like any schema break.
+    expect(() => v1(`0.${'0'.repeat(60_000)}1`)).toThrow(/breaks its schema: threshold: Use at most 40 characters/);
   });
 
   it('reads an older version through an upcaster chain as the current shape', () => {

@@ -3,6 +3,9 @@ import { z } from 'zod';
 // Plain digits with an optional fractional part: no sign, no exponent, no separators (DESIGN §4).
 const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
 
+/** Most characters in a threshold, checked before anything else reads it: room for 0.<20 zeros><18 digits>. */
+export const MAX_THRESHOLD_LENGTH = 40;
+
 /** Number of significant digits in a plain decimal string counting every digit after the leading zeros ("0.00120" → 3, "150" → 3). */
 export function significantDigits(value: string): number {
   return value.replace('.', '').replace(/^0+/, '').length || 1;
@@ -12,20 +15,37 @@ function isPositive(value: string): boolean {
   return /[1-9]/.test(value);
 }
 
+/**
+ * A plain decimal in canonical form: the integer part loses its leading zeros (a single 0 stays before the point),
+ * the fractional part stays as typed ("001.5" → "1.5", "0.50" → "0.50", "150" → "150"). Same value, never longer.
+ */
+export function canonicalDecimal(value: string): string {
+  return value.replace(/^0+(?=\d)/, '');
+}
+
 /** A non-negative decimal as a string, e.g. a provider rate. Never a binary float. */
 export const DecimalString = z.string().regex(PLAIN_DECIMAL, 'must be a decimal number in plain digits');
 
 /** A rate or ratio: a positive decimal string. */
 export const PositiveDecimal = DecimalString.refine(isPositive, 'must be greater than zero');
 
-/** An alert threshold: positive, plain digits, at most 18 significant digits (DESIGN §4). */
-export const Threshold = z
-  .string()
-  .trim()
-  .min(1, 'Enter a threshold')
-  .regex(PLAIN_DECIMAL, 'Use plain digits with an optional decimal point, like 1.0825')
-  .refine(isPositive, 'The threshold must be greater than zero')
-  .refine((v) => significantDigits(v) <= 18, 'Use at most 18 significant digits');
+const tooLong = { abort: true, message: `Use at most ${MAX_THRESHOLD_LENGTH} characters, like 1.0825` };
+
+/** The rules every threshold meets, however it arrived: positive, plain digits, at most 18 significant digits (DESIGN §4). */
+const thresholdDigits = (value: z.ZodString) =>
+  value
+    .regex(PLAIN_DECIMAL, 'Use plain digits with an optional decimal point, like 1.0825')
+    .refine(isPositive, 'The threshold must be greater than zero')
+    .refine((v) => significantDigits(v) <= 18, 'Use at most 18 significant digits');
+
+/** An alert threshold as commands and events carry it: canonical (see canonicalDecimal) and at most 40 characters. */
+export const Threshold = thresholdDigits(z.string().max(MAX_THRESHOLD_LENGTH, tooLong)).refine(
+  (v) => canonicalDecimal(v) === v,
+  'Write the threshold without leading zeros, like 1.5 rather than 001.5',
+);
+
+/** A threshold as a person typed it: at most 40 characters before anything else, then trimmed, checked and made canonical. */
+export const TypedThreshold = thresholdDigits(z.string().max(MAX_THRESHOLD_LENGTH, tooLong).trim().min(1, 'Enter a threshold')).transform(canonicalDecimal);
 
 /** Currency codes are three capital letters (ISO 4217 style; BTC and friends fit too). */
 export const CurrencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter currency code');

@@ -1,4 +1,5 @@
 import type { EventType } from './catalog.ts';
+import { canonicalDecimal } from './decimal.ts';
 
 /**
  * Upcasters read an older schema version of an event as the next one: upcasters[type][v] turns a
@@ -8,4 +9,17 @@ import type { EventType } from './catalog.ts';
 export type Upcaster = (data: unknown) => unknown;
 export type Upcasters = Partial<Record<EventType, Record<number, Upcaster>>>;
 
-export const upcasters: Upcasters = {};
+/**
+ * v1 stored a threshold as typed, leading zeros and all ("0001.5"): read it as its canonical form, the same value.
+ * A v1 threshold still longer than v2 allows after that (only tiny values written with many zeros) breaks the
+ * schema and is parked with the reason, as any schema break is.
+ */
+export const canonicalThresholdV1: Upcaster = (data) => {
+  if (typeof data !== 'object' || data === null || !('threshold' in data) || typeof data.threshold !== 'string') return data;
+  return { ...data, threshold: canonicalDecimal(data.threshold) };
+};
+
+export const upcasters: Upcasters = {
+  AlertSet: { 1: canonicalThresholdV1 },
+  AlertTriggered: { 1: canonicalThresholdV1 },
+};

@@ -80,9 +80,10 @@ export type EmbeddedNats = Embedded & {
 const NATS_USER = 'cra';
 
 /** The server's configuration: loopback only, JetStream in the data dir, and one user every client must be. */
-export function natsServerConfig(options: { port: number; storeDir: string; user: string; password: string }): string {
+export function natsServerConfig(options: { port: number; storeDir: string; user: string; password: string; maxPayload?: number }): string {
   return [
     `listen: "127.0.0.1:${options.port}"`,
+    ...(options.maxPayload === undefined ? [] : [`max_payload: ${options.maxPayload}`]),
     `jetstream { store_dir: ${JSON.stringify(options.storeDir)} }`,
     `authorization { user: ${JSON.stringify(options.user)}, password: ${JSON.stringify(options.password)} }`,
     '',
@@ -101,7 +102,13 @@ function natsPassword(dataDir: string): string {
  * the data dir's password may use (other local users could otherwise send any command). The password reaches
  * the server in a config file only its owner can read, never on the command line, which every user sees in `ps`.
  */
-export async function startNatsServer(dataDir: string, port?: number, log?: (line: string) => void): Promise<EmbeddedNats> {
+export async function startNatsServer(
+  dataDir: string,
+  port?: number,
+  log?: (line: string) => void,
+  /** maxPayload: the largest message the server takes, in bytes (its default is 1 MB); the fault tests shrink it. */
+  limits: { maxPayload?: number } = {},
+): Promise<EmbeddedNats> {
   const binary = ensureNatsServer(log);
   ensurePrivateDir(dataDir);
   const storeDir = join(dataDir, 'nats');
@@ -110,7 +117,7 @@ export async function startNatsServer(dataDir: string, port?: number, log?: (lin
   const pidFile = join(dataDir, 'nats-server.pid');
   const password = natsPassword(dataDir);
   const chosen = port ?? (await freePort());
-  writePrivateFile(configFile, natsServerConfig({ port: chosen, storeDir, user: NATS_USER, password }));
+  writePrivateFile(configFile, natsServerConfig({ port: chosen, storeDir, user: NATS_USER, password, ...limits }));
   let child: ChildProcess | undefined;
   let exited = Promise.resolve();
   const start = async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { event, subjects } from '../events/index.ts';
-import { ConcurrencyError } from './eventStore.ts';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { ConcurrencyError, UnstorableMessageError } from './eventStore.ts';
 import { meta, openTestWorld, uniqueId, type TestWorld } from '../test/harness.ts';
 
 let world: TestWorld;
@@ -60,8 +61,36 @@ describe('event store on real JetStream', () => {
   it('refuses to write an event that breaks its schema', async () => {
     const alertId = uniqueId();
     const bad = event('AlertSet', { alertId, userId: 'u1', base: 'EUR', quote: 'USD', threshold: '-1' });
-    await expect(world.store.append(subjects.alert(world.ns, alertId), [bad], { expectedSeq: 0, msgId: uniqueId(), meta: meta() })).rejects.toThrow(/threshold/);
+    const refused = world.store.append(subjects.alert(world.ns, alertId), [bad], { expectedSeq: 0, msgId: uniqueId(), meta: meta() });
+    await expect(refused).rejects.toThrow(/threshold/);
+    await expect(refused).rejects.toBeInstanceOf(UnstorableMessageError);
     expect(await world.store.lastSeqOf(subjects.alert(world.ns, alertId))).toBe(0);
+  });
+
+  it('tells a message bigger than the server takes (max_payload, refused by the client) from NATS being unavailable', async () => {
+    const alertId = uniqueId();
+    const maxPayload = world.nc.info!.max_payload;
+    const deletions = Array.from({ length: Math.ceil(maxPayload / 50) }, () => event('AlertDeleted', { alertId, userId: 'u1' }));
+    const refused = world.store.append(subjects.alert(world.ns, alertId), deletions, { expectedSeq: 0, msgId: uniqueId(), meta: meta() });
+    await expect(refused).rejects.toBeInstanceOf(UnstorableMessageError);
+    await expect(refused).rejects.toThrow(/max_payload size exceeded/);
+    expect(await world.store.lastSeqOf(subjects.alert(world.ns, alertId))).toBe(0);
+  });
+
+  it('tells a message bigger than the stream takes (refused by JetStream) from NATS being unavailable', async () => {
+    const jsm = await jetstreamManager(world.nc);
+    const { config } = await jsm.streams.info(world.ns.stream);
+    await jsm.streams.update(world.ns.stream, { ...config, max_msg_size: 2_048 });
+    try {
+      const alertId = uniqueId();
+      const deletions = Array.from({ length: 60 }, () => event('AlertDeleted', { alertId, userId: 'u1' }));
+      const refused = world.store.append(subjects.alert(world.ns, alertId), deletions, { expectedSeq: 0, msgId: uniqueId(), meta: meta() });
+      await expect(refused).rejects.toBeInstanceOf(UnstorableMessageError);
+      await expect(refused).rejects.toThrow(/message size exceeds maximum allowed \(10054\)/);
+      expect(await world.store.lastSeqOf(subjects.alert(world.ns, alertId))).toBe(0);
+    } finally {
+      await jsm.streams.update(world.ns.stream, { ...config, max_msg_size: -1 });
+    }
   });
 
   it('reads the whole log in order from a sequence', async () => {

@@ -1,7 +1,8 @@
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { InvalidArgumentError, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import {
   AckPolicy,
   DeliverPolicy,
+  JetStreamApiCodes,
   JetStreamApiError,
   jetstream,
   jetstreamManager,
@@ -16,7 +17,7 @@ import { RecentAcks } from './recentAcks.ts';
 import { z } from 'zod';
 import { ConnectionWatch, NatsUnavailableError } from './connectionWatch.ts';
 import { replyInbox, type Request } from './replyInbox.ts';
-import { decodeEvents, encodeEvents, type DomainEvent, type EnvelopeMeta, type Namespace } from '../events/index.ts';
+import { decodeEvents, encodeEvents, EventSchemaError, type DomainEvent, type EnvelopeMeta, type Namespace } from '../events/index.ts';
 
 /** Someone else appended to the aggregate first: reload and decide again. */
 export class ConcurrencyError extends Error {
@@ -26,6 +27,21 @@ export class ConcurrencyError extends Error {
     readonly expectedSeq: number,
   ) {
     super(`${subject} moved past sequence ${expectedSeq}`);
+  }
+}
+
+/**
+ * A message that can never be stored as it is (bigger than the server takes, or refused by its schema): sending it
+ * again cannot help, so its writer parks it (with this reason) instead of retrying.
+ */
+export class UnstorableMessageError extends Error {
+  override readonly name = 'UnstorableMessageError';
+  constructor(
+    readonly subject: string,
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${subject} can never be stored: ${reason}`, options);
   }
 }
 
@@ -44,7 +60,12 @@ export type AppendOptions = {
   meta: EnvelopeMeta;
 };
 
-const WRONG_LAST_SEQUENCE = 10071;
+/** The JetStream API errors an append tells apart (nats-server's errors.json; nats.js names only some of them). */
+const AppendRefusal = {
+  WrongLastSequence: JetStreamApiCodes.StreamWrongLastSequence,
+  /** JSStreamMessageExceedsMaximumErr: bigger than the stream's max_msg_size or the server's max_payload. */
+  MessageExceedsMaximum: 10054,
+} as const;
 /** JetStream's answer to a publish: where it was stored, or why it was refused. */
 const PubAck = z.object({
   seq: z.number().int().nonnegative().default(0),
@@ -94,7 +115,13 @@ export class EventStore {
 
   /** Append one or more events of one aggregate as one message. Returns the stream sequence. */
   async append(subject: string, events: readonly DomainEvent[], options: AppendOptions): Promise<{ seq: number; duplicate: boolean }> {
-    const encoded = encodeEvents(events, options.meta);
+    let encoded;
+    try {
+      encoded = encodeEvents(events, options.meta);
+    } catch (error) {
+      if (error instanceof EventSchemaError) throw new UnstorableMessageError(subject, error.message, { cause: error });
+      throw error;
+    }
     await this.connection.whenConnected(OPERATION_TIMEOUT_MS);
     const h = natsHeaders();
     for (const [k, v] of Object.entries(encoded.headers)) h.set(k, v);
@@ -103,12 +130,16 @@ export class EventStore {
     if (options.expectedSeq !== 'any') h.set('Nats-Expected-Last-Subject-Sequence', String(options.expectedSeq));
     const reply = await this.request(subject, encoded.body, { timeoutMs: OPERATION_TIMEOUT_MS, headers: h });
     if (!reply.ok) {
+      // The client refuses, before sending, what the server can never take (a message over its max_payload).
+      if (reply.thrown instanceof InvalidArgumentError) throw new UnstorableMessageError(subject, reply.reason, { cause: reply.thrown });
       throw new NatsUnavailableError(`appending to ${subject}: ${reply.reason === 'no responders' ? `no stream stores ${subject}` : reply.reason}`);
     }
     const ack = PubAck.parse(reply.msg.json());
     if (ack.error) {
-      if (ack.error.err_code === WRONG_LAST_SEQUENCE && options.expectedSeq !== 'any') throw new ConcurrencyError(subject, options.expectedSeq);
-      throw new Error(`JetStream refused the append to ${subject}: ${ack.error.description} (${ack.error.err_code})`);
+      const { err_code: code, description } = ack.error;
+      if (code === AppendRefusal.WrongLastSequence && options.expectedSeq !== 'any') throw new ConcurrencyError(subject, options.expectedSeq);
+      if (code === AppendRefusal.MessageExceedsMaximum) throw new UnstorableMessageError(subject, `${description} (${code})`);
+      throw new Error(`JetStream refused the append to ${subject}: ${description} (${code})`);
     }
     return { seq: ack.seq, duplicate: ack.duplicate };
   }

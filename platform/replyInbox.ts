@@ -1,7 +1,10 @@
 import { createInbox, type MsgHdrs, type Msg, type NatsConnection } from '@nats-io/transport-node';
 
-/** A request's answer, or why there is none (no responder, a timeout, the connection closed or refused it). */
-export type InboxReply = { ok: true; msg: Msg } | { ok: false; reason: string };
+/**
+ * A request's answer, or why there is none (no responder, a timeout, the connection closed or refused it); `thrown`
+ * is the client's own error when it refused to send the request at all (e.g. a body over the server's max_payload).
+ */
+export type InboxReply = { ok: true; msg: Msg } | { ok: false; reason: string; thrown?: unknown };
 
 type Waiting = { answer: (reply: InboxReply) => void; timer: NodeJS.Timeout };
 
@@ -54,7 +57,7 @@ export function replyInbox(nc: NatsConnection): Request {
         if (!subscribed) subscribe();
         nc.publish(subject, body, { reply: `${prefix}.${token}`, ...(headers ? { headers } : {}) });
       } catch (error) {
-        settle(token, { ok: false, reason: (error as Error).message });
+        settle(token, { ok: false, reason: (error as Error).message, thrown: error });
       }
     });
 }

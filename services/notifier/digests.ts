@@ -1,4 +1,5 @@
 import { subjects, type DomainEvent, type EventOf } from '../../events/index.ts';
+import { UnstorableMessageError } from '../../platform/eventStore.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
 import { unsubscribeToken } from '../../platform/tokens.ts';
 import type { CrossedAlert } from './crossing.ts';
@@ -15,9 +16,15 @@ export type DigestDeps = TransactionalDeps & {
   concurrency?: number;
 };
 
-/** `waiting`: digests another instance is sending right now; the run is looked at again after `retryAfter`. */
-export type RunOutcome = { triggered: number; users: number; emailed: number; skipped: number; waiting: number; retryAfter?: string };
-type DigestResult = 'emailed' | 'skipped' | { until: string };
+/** A user's digest of a run that can never be stored (UnstorableMessageError): parked, not retried. */
+export type ParkedDigest = { userId: string; triggers: number; reason: string };
+
+/**
+ * `waiting`: digests another instance is sending right now; the run is looked at again after `retryAfter`.
+ * `parked`: digests that can never be stored; the other users' digests of the run go on without them.
+ */
+export type RunOutcome = { triggered: number; users: number; emailed: number; skipped: number; waiting: number; parked: ParkedDigest[]; retryAfter?: string };
+type DigestResult = 'emailed' | 'skipped' | { until: string } | { parked: string };
 
 const meta = (deps: DigestDeps, id: string) => ({ occurredAt: deps.now().toISOString(), correlationId: id, causationId: id });
 
@@ -32,7 +39,7 @@ export async function notifyRun(deps: DigestDeps, run: { seq: number; asOf: stri
   const crossed = await findCrossedAlerts(deps.pool, tablesIn(deps.schema), run.seq);
   const byUser = new Map<string, CrossedAlert[]>();
   for (const c of crossed) byUser.set(c.userId, [...(byUser.get(c.userId) ?? []), c]);
-  const outcome: RunOutcome = { triggered: crossed.length, users: byUser.size, emailed: 0, skipped: 0, waiting: 0 };
+  const outcome: RunOutcome = { triggered: crossed.length, users: byUser.size, emailed: 0, skipped: 0, waiting: 0, parked: [] };
   // Every recipient of the run in one query, not one per user.
   const found = await deps.pool.query<Recipient & { user_id: string }>(
     `SELECT user_id, username, email, status, alert_emails_paused FROM ${tablesIn(deps.schema)('users')} WHERE user_id = ANY($1::text[])`,
@@ -43,9 +50,13 @@ export async function notifyRun(deps: DigestDeps, run: { seq: number; asOf: stri
   const workers = Array.from({ length: Math.min(deps.concurrency ?? 8, users.length) }, async () => {
     for (let next = users.shift(); next; next = users.shift()) {
       const [userId, alerts] = next;
-      const result = await digestForUser(deps, run, userId, alerts, recipients.get(userId));
+      const result = await digestForUser(deps, run, userId, alerts, recipients.get(userId)).catch((error: unknown) => {
+        if (error instanceof UnstorableMessageError) return { parked: error.message };
+        throw error;
+      });
       if (result === 'emailed') outcome.emailed++;
       else if (result === 'skipped') outcome.skipped++;
+      else if ('parked' in result) outcome.parked.push({ userId, triggers: alerts.length, reason: result.parked });
       else {
         outcome.waiting++;
         if (!outcome.retryAfter || result.until < outcome.retryAfter) outcome.retryAfter = result.until;

@@ -112,6 +112,16 @@ function shown(trigger: DigestTrigger) {
   };
 }
 
+/** Longest subject a digest names its threshold in (RFC 5322's recommended line); past it, the subject summarises. */
+export const MAX_SUBJECT_LENGTH = 78;
+
+/** One line, never long whatever the threshold: a header line must stay within 998 characters (RFC 5322 §2.1.1). */
+function digestSubject(first: DigestTrigger, count: number): string {
+  if (count > 1) return `${count} of your currency alerts triggered`;
+  const detailed = oneLine(`${first.pair} crossed ${first.threshold} ${going[first.direction]}`);
+  return detailed.length <= MAX_SUBJECT_LENGTH ? detailed : oneLine(`${first.pair} crossed your threshold ${going[first.direction]}`).slice(0, MAX_SUBJECT_LENGTH);
+}
+
 /** The one email per user per run listing every alert of theirs the run triggered (DESIGN §4). */
 export function alertDigestEmail(input: {
   username: string;
@@ -125,11 +135,7 @@ export function alertDigestEmail(input: {
   if (!first) throw new Error('an alert digest needs at least one triggered alert');
   const alertsUrl = safeUrl(input.alertsUrl);
   const unsubscribeUrl = safeUrl(input.unsubscribeUrl);
-  const subject = oneLine(
-    triggers.length === 1
-      ? `${first.pair} crossed ${first.threshold} ${going[first.direction]}`
-      : `${triggers.length} of your currency alerts triggered`,
-  );
+  const subject = digestSubject(first, triggers.length);
   const intro =
     triggers.length === 1
       ? `The rates of ${asOf} moved one of your alerts across its threshold:`

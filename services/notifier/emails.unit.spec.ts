@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertDigestEmail, escapeHtml, mailDomainOf, messageIdFor, passwordResetEmail, verificationEmail, type DigestTrigger } from './emails.ts';
+import { alertDigestEmail, escapeHtml, mailDomainOf, MAX_SUBJECT_LENGTH, messageIdFor, passwordResetEmail, verificationEmail, type DigestTrigger } from './emails.ts';
 
 const hostile = '<script>alert("x")</script>&\'';
 
@@ -84,6 +84,15 @@ describe('alertDigestEmail', () => {
     expect(email.html).not.toContain('<b>');
     expect(email.html).toContain('&lt;b&gt;EUR&lt;/b&gt;/USD');
     expect(email.html).toContain('Hello &lt;script&gt;');
+  });
+
+  it('summarises a subject that naming the threshold would make long', () => {
+    const longest = `0.${'0'.repeat(20)}123456789012345678`;
+    expect(digest([{ ...up, threshold: longest }]).subject).toBe(`EUR/USD crossed ${longest} going up`);
+    const huge = digest([{ ...up, threshold: `${'0'.repeat(60_000)}1.11` }]);
+    expect(huge.subject).toBe('EUR/USD crossed your threshold going up');
+    expect(huge.text).toContain(`crossed ${'0'.repeat(60_000)}1.11 going up`);
+    expect(digest([{ ...up, pair: 'X'.repeat(500) }]).subject.length).toBeLessThanOrEqual(MAX_SUBJECT_LENGTH);
   });
 
   it('keeps the subject on one line and refuses an empty digest', () => {

@@ -50,7 +50,12 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
         // The crossing query reads alerts and rates up to this run: the projector must have applied them.
         if (!(await waitForProjection(deps.pool, deps.schema, raw.seq, deps.projectionWaitMs ?? 10_000))) return 'wait' as const;
         const result = await notifyRun(base, { seq: raw.seq, asOf: e.data.asOf });
-        deps.logger.info({ seq: raw.seq, provider: e.data.provider, asOf: e.data.asOf, correlationId: decoded.meta.correlationId, ...result }, 'run notified');
+        for (const parked of result.parked) {
+          deps.logger.error({ seq: raw.seq, asOf: e.data.asOf, ...parked }, 'parked a digest that can never be stored; the run goes on without it');
+          deps.hooks?.onParked?.(raw.seq, parked.reason);
+        }
+        const { parked, ...counts } = result;
+        deps.logger.info({ seq: raw.seq, provider: e.data.provider, asOf: e.data.asOf, correlationId: decoded.meta.correlationId, ...counts, parked: parked.length }, 'run notified');
         deps.hooks?.onRun?.(raw.seq, result);
         // Some digests are another instance's right now: look again once its claim has lapsed or it has recorded them.
         return result.retryAfter ? later(result.retryAfter) : ('done' as const);

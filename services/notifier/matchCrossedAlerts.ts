@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, TableNamer } from '../../platform/postgres.ts';
 import type { CrossedAlert, Direction } from './crossing.ts';
+import { canonicalDecimal } from '../../events/decimal.ts';
 import { ratioOf } from '../../events/ratio.ts';
 
 /**
@@ -134,7 +135,8 @@ export function readCrossedAlerts(row: CrossedAlertsText): CrossedAlert[] {
   const crossed: CrossedAlert[] = [];
   for (let i = 0; i < a.length; i += ALERT_TOKENS) {
     const { base, quote, direction, previousRatio, currentRatio } = pairOf(a[i]!);
-    crossed.push({ alertId: a[i + 1]!, userId: a[i + 2]!, base, quote, threshold: a[i + 3]!, direction, previousRatio, currentRatio });
+    // A read model built before thresholds were canonical (until its next replay) may hold "001.5": triggers carry "1.5".
+    crossed.push({ alertId: a[i + 1]!, userId: a[i + 2]!, base, quote, threshold: canonicalDecimal(a[i + 3]!), direction, previousRatio, currentRatio });
   }
   return crossed;
 }

@@ -27,6 +27,10 @@ describe('readCrossedAlerts', () => {
     ]);
   });
 
+  it('gives thresholds in canonical form, also from a read model built before they were', () => {
+    expect(readCrossedAlerts({ ...row, alerts: '1 a1 u1 0001.080', alert_count: 1 }).map((a) => a.threshold)).toEqual(['1.080']);
+  });
+
   it('reads a run that moved no pair, or crossed no alert, as nothing crossed', () => {
     expect(readCrossedAlerts({ pairs: null, pair_count: 0, alerts: null, alert_count: 0 })).toEqual([]);
     expect(readCrossedAlerts({ pairs: row.pairs, pair_count: 2, alerts: null, alert_count: 0 })).toEqual([]);

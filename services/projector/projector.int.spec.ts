@@ -40,7 +40,7 @@ describe('projector', () => {
       await world.store.appendRaw(`${world.ns.events}.alert.poison1`, new TextEncoder().encode('{not json'), { [Header.type]: 'AlertSet', [Header.version]: '1' }),
       await world.store.appendRaw(`${world.ns.events}.alert.poison2`, new TextEncoder().encode('{}'), { [Header.type]: 'AlertExploded', [Header.version]: '1' }),
       await world.store.appendRaw(`${world.ns.events}.alert.poison3`, new TextEncoder().encode('{"alertId":"p3"}'), { [Header.type]: 'AlertSet', [Header.version]: '1' }),
-      await world.store.appendRaw(`${world.ns.events}.alert.poison4`, new TextEncoder().encode('{}'), { [Header.type]: 'AlertSet', [Header.version]: '2' }),
+      await world.store.appendRaw(`${world.ns.events}.alert.poison4`, new TextEncoder().encode('{}'), { [Header.type]: 'AlertSet', [Header.version]: '3' }),
     ];
     await appendAlerts(2, 'after');
     const last = await world.store.lastSeq();
@@ -115,4 +115,21 @@ describe('projector', () => {
     expect(expected.filter((d) => d.includes('lower(email)') || d.includes('(user_id, seq)'))).toHaveLength(2);
     expect(await indexes(schema)).toEqual(expected);
   }, 60_000);
+
+  it('reads thresholds a v1 writer stored with leading zeros as their canonical form', async () => {
+    const alertId = `v1${uniqueId()}`;
+    const v1 = (type: string) => ({ [Header.type]: type, [Header.version]: '1', [Header.occurredAt]: new Date().toISOString() });
+    const body = (data: object) => new TextEncoder().encode(JSON.stringify(data));
+    const set = { alertId, userId, base: 'EUR', quote: 'USD', threshold: `${'0'.repeat(60_000)}1.50` };
+    await world.store.appendRaw(subjects.alert(world.ns, alertId), body(set), v1('AlertSet'));
+    const triggered = { ...set, runSeq: 1, previousRatio: '1.4', currentRatio: '1.6', direction: 'up' };
+    await world.store.appendRaw(subjects.alert(world.ns, alertId), body(triggered), v1('AlertTriggered'));
+    const schema = `${world.schema}_v1`;
+    await replayInto({ store: world.store, pool: world.pool, schema, untilSeq: await world.store.lastSeq(), logger: world.logger });
+    const t = tablesIn(schema);
+    expect((await world.pool.query(`SELECT threshold_text FROM ${t('alerts')} WHERE alert_id = $1`, [alertId])).rows).toEqual([{ threshold_text: '1.50' }]);
+    expect((await world.pool.query(`SELECT count(*)::int AS n FROM ${t('alert_triggers')} WHERE alert_id = $1`, [alertId])).rows).toEqual([{ n: 1 }]);
+    const activity = (await world.pool.query<{ summary: string }>(`SELECT summary FROM ${t('activity')} WHERE user_id = $1 ORDER BY seq DESC LIMIT 2`, [userId])).rows;
+    expect(activity.map((r) => r.summary)).toEqual(['Alert EUR/USD at 1.50 triggered: 1.4 → 1.6 (up)', 'Set an alert on EUR/USD at 1.50']);
+  });
 });

@@ -1,11 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { event, subjects } from '../../events/index.ts';
+import { UnstorableMessageError } from '../../platform/eventStore.ts';
 import { meta, openTestWorld, type TestWorld } from '../../test/harness.ts';
 import { fetchAndAppendRates } from './fetchRates.ts';
 import { exchangerateHost } from './providers/exchangerateHost.ts';
 import { frankfurter } from './providers/frankfurter.ts';
 import { capturingLogger, quickHttp, startProviderServer, type ProviderServer } from './testSupport/localProviderServer.ts';
-import { RatesProviderError } from './providers/ratesProvider.ts';
+import { RatesProviderError, type RatesProvider } from './providers/ratesProvider.ts';
 
 let world: TestWorld;
 beforeAll(async () => {
@@ -100,5 +101,18 @@ describe('fetchAndAppendRates on real JetStream', () => {
       reason: 'the provider refused: error 101 missing_access_key You have not supplied an API Access Key.',
     });
     expect(JSON.stringify(lines)).not.toContain('k3y-123');
+  });
+
+  it('gives up at once on a publication bigger than the server takes, rather than offering it again for 15 minutes', async () => {
+    const { logger, lines } = capturingLogger();
+    const rates = { USD: `1${'0'.repeat(world.nc.info!.max_payload)}` };
+    const provider: RatesProvider = { name: 'frankfurter', url: 'test://rates', fetchLatest: async () => ({ provider: 'frankfurter', base: 'EUR', asOf: '2026-11-09', rates }) };
+    const before = await world.store.lastSeq();
+    const started = Date.now();
+    const error = await fetchAndAppendRates({ provider, store: world.store, ns: world.ns, logger, now: () => new Date() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnstorableMessageError);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(lines.filter((l) => l.msg === 'storing rates failed; retrying')).toEqual([]);
+    expect(await world.store.lastSeq()).toBe(before);
   });
 });

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { event, subjects, type Namespace } from '../../events/index.ts';
-import { ConcurrencyError, type EventStore } from '../../platform/eventStore.ts';
+import { ConcurrencyError, UnstorableMessageError, type EventStore } from '../../platform/eventStore.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { RatesProviderError, type RatesProvider, type RatesPublication } from './providers/ratesProvider.ts';
 
@@ -71,7 +71,8 @@ export async function fetchAndAppendRates({ provider, store, ns, logger, now, si
         return { seq, duplicate: true, subject, asOf };
       }
       const wait = backoffMs(attempt);
-      if (signal?.aborted || now().getTime() + wait > giveUpAt) throw error;
+      // Too big for the server, or refused by its schema: offering it again cannot help.
+      if (error instanceof UnstorableMessageError || signal?.aborted || now().getTime() + wait > giveUpAt) throw error;
       logger.warn({ ...log, err: error, attempt: attempt + 1, retryInMs: wait }, 'storing rates failed; retrying');
       await sleep(wait, undefined, signal ? { signal } : {}).catch(() => {
         throw error; // stopped while waiting

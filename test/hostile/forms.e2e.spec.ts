@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Threshold, type EventOf } from '../../events/index.ts';
+import { canonicalDecimal, TypedThreshold, type EventOf } from '../../events/index.ts';
+import { compareToRatio } from '../../events/ratio.ts';
 import { expectNoSecretsIn, logText, readLog } from '../faults/support/invariants.ts';
 import { startTestSystem, TEST_SECRET, type TestSystem } from '../system.ts';
 import { webClient, type WebClient } from '../webClient.ts';
@@ -86,21 +87,25 @@ describe('hostile input to every form and route', () => {
     );
   }, 120_000);
 
-  it('a threshold is stored exactly as typed when it is a positive plain decimal of at most 18 digits, and refused whole otherwise', async () => {
+  it('a threshold is stored in canonical form when it is a positive plain decimal of at most 18 digits and 40 characters, and refused whole otherwise', async () => {
     const decimals = fc.oneof(
       fc.tuple(fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.option(fc.stringMatching(/^\d{1,10}$/))).map(([i, f]) => (f === null ? `${i}` : `${i}.${f}`)),
       fc.stringMatching(/^[0-9.]{1,24}$/),
+      // Leading zeros, a few or past the length cap: they never counted as digits, so they made thresholds of any size.
+      fc.tuple(fc.nat({ max: 45 }), fc.stringMatching(/^[0-9.]{1,12}$/)).map(([zeros, rest]) => `${'0'.repeat(zeros)}${rest}`),
+      fc.constantFrom(`${'0'.repeat(60_000)}1.11`, `0.${'0'.repeat(60_000)}1`),
       hostileText,
     );
     await fc.assert(
       fc.asyncProperty(decimals, async (threshold) => {
         const before = await system.world.store.lastSeq();
         const res = await attempt({ method: 'POST', url: '/alerts', payload: urlencoded({ _csrf: owner.browser.csrf(), base: 'EUR', quote: 'JPY', threshold }), contentType: 'application/x-www-form-urlencoded' });
-        const valid = Threshold.safeParse(threshold);
-        expect(res.statusCode, `threshold ${JSON.stringify(threshold)}`).toBe(valid.success ? 303 : 422);
+        const valid = TypedThreshold.safeParse(threshold);
+        expect(res.statusCode, `threshold ${JSON.stringify(threshold.slice(0, 60))}`).toBe(valid.success ? 303 : 422);
         if (!valid.success) return;
         const stored = (await readLog(system.world.store)).filter((m) => m.seq > before).flatMap((m) => m.events).filter((e): e is EventOf<'AlertSet'> => e.type === 'AlertSet');
-        expect(stored.map((e) => e.data.threshold)).toEqual([valid.data]);
+        expect(stored.map((e) => e.data.threshold)).toEqual([canonicalDecimal(threshold.trim())]);
+        expect(compareToRatio(valid.data, '1', threshold.trim())).toBe(0);
         expect((await system.send('DeleteAlert', { userId: owner.userId, alertId: stored[0]!.data.alertId })).ok).toBe(true);
       }),
       { numRuns: 60 },

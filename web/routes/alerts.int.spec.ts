@@ -162,6 +162,28 @@ describe('alerts over HTTP', () => {
     expect(await lastSeq()).toBe(before);
   });
 
+  it('refuses a threshold of more than 40 characters beside the field, without echoing it whole', async () => {
+    const page = await ada.get('/alerts');
+    const before = await lastSeq();
+    for (const threshold of [`${'0'.repeat(60_000)}1.11`, `0.${'0'.repeat(60_000)}1`, `${'0'.repeat(40)}1`]) {
+      const res = await ada.post('/alerts', { base: 'EUR', quote: 'USD', threshold, commandId: commandIdIn(page.body)! });
+      expect(res.status).toBe(422);
+      expect(res.body).toContain('id="f-threshold-error">Use at most 40 characters, like 1.0825');
+      expect(res.body.length).toBeLessThan(page.body.length + 1_000);
+    }
+    expect(await lastSeq()).toBe(before);
+  });
+
+  it('stores a threshold typed with leading zeros in canonical form, and shows it so', async () => {
+    const cal = await loggedIn('cal');
+    const before = await lastSeq();
+    const { page } = await createAlert(cal, { base: 'EUR', quote: 'USD', threshold: ' 0001.50 ' });
+    const stored = await system.world.store.load(subjects.alert(system.world.ns, alertIds(page.body).at(-1)!));
+    expect(stored.history.flatMap((h) => h.events).map((e) => e.data)).toMatchObject([{ threshold: '1.50' }]);
+    expect(stored.lastSeq).toBeGreaterThan(before);
+    expect(rowOf(page.body, 'EUR/USD')).toContain('<td class="num threshold">1.50</td>');
+  });
+
   it('answers htmx with the form alone on an error', async () => {
     const before = await lastSeq();
     const res = await ada.post('/alerts', { base: 'EUR', quote: 'USD', threshold: 'abc' }, { 'hx-request': 'true' });

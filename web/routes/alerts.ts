@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AggregateId, Threshold, type CommandReply } from '../../events/index.ts';
+import { AggregateId, TypedThreshold, type CommandReply } from '../../events/index.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import { activeAlertCount, alertEmailsPaused, alertOf, alertsOf, CHART_RUNS, latestRun, waitForAlert, type LatestRun } from '../alertsReadModel.ts';
 import { RecentRuns } from '../recentRuns.ts';
@@ -19,7 +19,7 @@ import { commandFailed } from './guards.ts';
 export const MAX_ALERTS_PER_USER = 50;
 
 const Currency = z.string().trim().toUpperCase().min(1, 'Choose a currency').regex(/^[A-Z]{3}$/, 'Choose a currency from the list');
-const AlertForm = z.object({ base: Currency, quote: Currency, threshold: Threshold });
+const AlertForm = z.object({ base: Currency, quote: Currency, threshold: TypedThreshold });
 const COMMAND_ID = /^[A-Za-z0-9_-]{8,64}$/;
 const NO_RATES = 'No rates have been fetched yet, so there are no currencies to choose from. Try again after the first fetch.';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { asOfFromUnixSeconds } from './asOf.ts';
-import { collectRates, plainDecimal } from './decimalRates.ts';
+import { collectRates, MAX_RATE_LENGTH, plainDecimal } from './decimalRates.ts';
 import { parseLosslessJson } from './providerResponse.ts';
 
 const rates = (json: string) => parseLosslessJson(json) as Record<string, unknown>;
@@ -53,6 +53,16 @@ describe('collectRates', () => {
       { key: 'HUGE', value: '1', reason: 'not a three-letter currency code' },
       { key: 'TOO', value: '1e999', reason: 'not a usable number' },
     ]);
+  });
+
+  it('drops a rate longer than 48 characters in plain digits, however it was written, and logs it cut short', () => {
+    const longest = `0.${'0'.repeat(29)}12345678901234567`;
+    expect(longest).toHaveLength(MAX_RATE_LENGTH);
+    const huge = `1${'0'.repeat(60_000)}`;
+    const { rates: kept, dropped } = collectRates(rates(`{"USD":${longest},"JPY":1.2e-30,"AAA":${huge},"BBB":1e-60,"CCC":1e60,"DDD":0.${'0'.repeat(60_000)}1}`), 'EUR');
+    expect(kept).toEqual({ USD: longest, JPY: '0.0000000000000000000000000000012', EUR: '1' });
+    expect(dropped.map((d) => [d.key, d.reason])).toEqual(['AAA', 'BBB', 'CCC', 'DDD'].map((k) => [k, 'more than 48 characters in plain digits']));
+    expect(dropped[0]!.value).toBe(`1${'0'.repeat(39)}…`);
   });
 
   it('sets the provider base to 1 whether or not the provider lists it', () => {

@@ -35,6 +35,12 @@ export function plainDecimal(literal: string): string | undefined {
   return `${sign}${whole}${fraction ? `.${fraction}` : ''}`;
 }
 
+/**
+ * Longest rate kept, in plain digits: a double's 17 significant digits from 10^-30 to 10^30 fit, and no currency
+ * quotes beyond. Bounds what a run, its ratios and the emails that show them can weigh.
+ */
+export const MAX_RATE_LENGTH = 48;
+
 export type DroppedRate = { key: string; value: string; reason: string };
 export type CollectedRates = { rates: Record<string, string>; dropped: DroppedRate[] };
 
@@ -72,14 +78,18 @@ export function collectRates(
       drop('not positive');
       continue;
     }
+    if (decimal.length > MAX_RATE_LENGTH) {
+      drop(`more than ${MAX_RATE_LENGTH} characters in plain digits`);
+      continue;
+    }
     rates[currency] = decimal;
   }
   rates[base] = '1';
   return { rates, dropped };
 }
 
+/** A dropped value for the log, cut short: a provider may send anything, of any length. */
 function describeValue(value: unknown): string {
-  if (value instanceof LosslessNumber) return value.value;
-  const json = JSON.stringify(value) ?? String(value);
-  return json.length > 40 ? `${json.slice(0, 40)}…` : json;
+  const text = value instanceof LosslessNumber ? value.value : (JSON.stringify(value) ?? String(value));
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }

@@ -76,13 +76,15 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function openLab(): Promise<Lab> {
+/** `natsMaxPayload`: the largest message the lab's nats-server takes (see startPrivateNats). */
+export async function openLab(options: { natsMaxPayload?: number } = {}): Promise<Lab> {
   const tag = `f${randomBytes(4).toString('hex')}`;
   const ns = namespaceFor(tag);
   const schema = `cra_${tag}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'cra-fault-data-'));
   const forgetDataDir = onExit(() => rmSync(dataDir, { recursive: true, force: true }));
-  const [nats, postgres, mail] = await Promise.all([startPrivateNats(), startPostgresCluster(), startMailServer()]);
+  const natsOptions = options.natsMaxPayload === undefined ? {} : { maxPayload: options.natsMaxPayload };
+  const [nats, postgres, mail] = await Promise.all([startPrivateNats(natsOptions), startPostgresCluster(), startMailServer()]);
   const nc = await connectNats(nats.url, { name: `fault-test-${tag}` });
   const store = await EventStore.open(nc, ns);
   const jsm = await jetstreamManager(nc, { timeout: 5_000 });

@@ -10,7 +10,8 @@ import { onExit } from './cleanup.ts';
  */
 export type PrivateNats = EmbeddedNats & { destroy: () => Promise<void> };
 
-export async function startPrivateNats(): Promise<PrivateNats> {
+/** `maxPayload`: the largest message the server takes (bytes; its default is 1 MB). */
+export async function startPrivateNats(options: { maxPayload?: number } = {}): Promise<PrivateNats> {
   const dir = mkdtempSync(join(tmpdir(), 'cra-fault-nats-'));
   const forget = onExit(() => {
     try {
@@ -20,7 +21,7 @@ export async function startPrivateNats(): Promise<PrivateNats> {
     }
     rmSync(dir, { recursive: true, force: true });
   });
-  const nats = await startNatsServer(dir);
+  const nats = await startNatsServer(dir, undefined, undefined, options);
   return {
     ...nats,
     destroy: async () => {
