@@ -1,4 +1,4 @@
-import type { RawMessage } from '../../platform/eventStore.ts';
+import type { RawMessage } from '../../platform/eventStore/index.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { tablesIn, type Pool, type PoolClient, type TableNamer } from '../../platform/postgres.ts';
 import { READ_MODELS_CHECKPOINT as CHECKPOINT } from '../../platform/projectionWait.ts';

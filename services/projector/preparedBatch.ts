@@ -1,5 +1,5 @@
-import type { RawMessage } from '../../platform/eventStore.ts';
-import { parseHeaderBlock } from '../../platform/messageHeaders.ts';
+import type { RawMessage } from '../../platform/eventStore/index.ts';
+import { parseHeaderBlock } from '../../platform/eventStore/messageHeaders.ts';
 import { tablesIn } from '../../platform/postgres.ts';
 import type { Statement } from './applyEvent.ts';
 import { setStatements } from './setStatements.ts';

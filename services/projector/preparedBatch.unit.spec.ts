@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeEvents, event } from '../../events/index.ts';
-import type { RawMessage } from '../../platform/eventStore.ts';
+import type { RawMessage } from '../../platform/eventStore/index.ts';
 import { packBatch, prepareBatch, preparePacked, unpackBatch } from './preparedBatch.ts';
 import { readStoredMessage } from './storedMessage.ts';
 

@@ -1,4 +1,4 @@
-import type { EventStore, RawMessage } from '../../platform/eventStore.ts';
+import type { EventStore, RawMessage } from '../../platform/eventStore/index.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
 import { applyPrepared, CheckpointRewound, CHECKPOINT, type ProjectorHooks } from './applyBatch.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEvents, event, type DomainEvent } from '../../events/index.ts';
-import type { RawMessage } from '../../platform/eventStore.ts';
+import type { RawMessage } from '../../platform/eventStore/index.ts';
 import { inTransaction, tablesIn, type Pool } from '../../platform/postgres.ts';
 import { openTestWorld, type TestWorld } from '../../test/harness.ts';
 import { parkStatement, statementsFor, type Statement } from './applyEvent.ts';

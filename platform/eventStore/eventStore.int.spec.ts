@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { event, subjects } from '../events/index.ts';
-import { ConcurrencyError } from './eventStore.ts';
-import { meta, openTestWorld, uniqueId, type TestWorld } from '../test/harness.ts';
+import { event, subjects } from '../../events/index.ts';
+import { ConcurrencyError } from './index.ts';
+import { meta, openTestWorld, uniqueId, type TestWorld } from '../../test/harness.ts';
 
 let world: TestWorld;
 beforeAll(async () => {
