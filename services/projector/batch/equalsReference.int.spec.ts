@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeEvents, event, type DomainEvent } from '../../events/index.ts';
-import type { RawMessage } from '../../platform/eventStore/index.ts';
-import { inTransaction, tablesIn, type Pool } from '../../platform/postgres.ts';
-import { openTestWorld, type TestWorld } from '../../test/harness.ts';
-import { parkStatement, statementsFor, type Statement } from './applyEvent.ts';
-import { applyBatch, migrateSchema, readCheckpoint } from './projector.ts';
-import { compareSchemas } from './rebuild.ts';
+import { encodeEvents, event, type DomainEvent } from '../../../events/index.ts';
+import type { RawMessage } from '../../../platform/eventStore/index.ts';
+import { inTransaction, tablesIn, type Pool } from '../../../platform/postgres.ts';
+import { openTestWorld, type TestWorld } from '../../../test/harness.ts';
+import { parkStatement, statementsFor, type Statement } from '../reference/eventStatements.ts';
+import { applyBatch, migrateSchema, readCheckpoint } from '../projector.ts';
+import { compareSchemas } from '../rebuild.ts';
 import { setStatements } from './setStatements.ts';
-import { parkedRow, readStoredMessage, type StoredMessage } from './storedMessage.ts';
+import { parkedRow, readStoredMessage, type StoredMessage } from '../storedMessage.ts';
 import { tableChanges } from './tableChanges.ts';
 
 let world: TestWorld;
