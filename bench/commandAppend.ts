@@ -2,7 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { commandClient } from '../platform/commandClient.ts';
 import { connectNats } from '../platform/nats.ts';
-import { EventStore } from '../platform/eventStore.ts';
+import { EventStore } from '../platform/eventStore/index.ts';
 import { namespaceFor } from '../events/index.ts';
 import { spawnService, underLoad } from './lib/child.ts';
 import { BENCH_SECRET, type BenchContext } from './lib/context.ts';

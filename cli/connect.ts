@@ -1,6 +1,6 @@
 import { namespaceFor, type Namespace } from '../events/index.ts';
 import type { Config } from '../platform/config.ts';
-import { EventStore } from '../platform/eventStore.ts';
+import { EventStore } from '../platform/eventStore/index.ts';
 import type { Logger } from '../platform/logger.ts';
 import { connectNats, type NatsConnection } from '../platform/nats.ts';
 import { createPool, type Pool } from '../platform/postgres.ts';

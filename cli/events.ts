@@ -1,5 +1,5 @@
 import { decodeEvents, EventDecodeError } from '../events/index.ts';
-import type { EventStore } from '../platform/eventStore.ts';
+import type { EventStore } from '../platform/eventStore/index.ts';
 
 const userIdOf = (data: object): string | undefined => ('userId' in data && typeof data.userId === 'string' ? data.userId : undefined);
 

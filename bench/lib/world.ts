@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { namespaceFor, type Namespace } from '../../events/index.ts';
-import { EventStore } from '../../platform/eventStore.ts';
+import { EventStore } from '../../platform/eventStore/index.ts';
 import { createLogger, type Logger } from '../../platform/logger.ts';
 import { connectNats, type NatsConnection } from '../../platform/nats.ts';
 import { createPool, quoteIdent, type Pool } from '../../platform/postgres.ts';

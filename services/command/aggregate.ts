@@ -1,5 +1,5 @@
 import type { CommandReply, DomainEvent, EnvelopeMeta } from '../../events/index.ts';
-import { ConcurrencyError, type EventStore } from '../../platform/eventStore.ts';
+import { ConcurrencyError, type EventStore } from '../../platform/eventStore/index.ts';
 import type { Decision } from './decision.ts';
 
 const MAX_ATTEMPTS = 5;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { subjects, type CommandName, type CommandPayload, type CommandReply, type EnvelopeMeta, type Namespace } from '../../events/index.ts';
-import type { EventStore } from '../../platform/eventStore.ts';
+import type { EventStore } from '../../platform/eventStore/index.ts';
 import { linkToken, newNonce, tokenHash, tokenUserId } from '../../platform/tokens.ts';
 import { decideAndAppend } from './aggregate.ts';
 import { deleteAlert, evolveAlert, initialAlertState, setAlert } from './alert/alertDecider.ts';

@@ -1,5 +1,5 @@
 import { subjects, type DomainEvent, type EventOf } from '../../events/index.ts';
-import { UnstorableMessageError } from '../../platform/eventStore.ts';
+import { UnstorableMessageError } from '../../platform/eventStore/index.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
 import { unsubscribeToken } from '../../platform/tokens.ts';
 import type { CrossedAlert } from './crossing.ts';

@@ -1,5 +1,5 @@
 import type { DomainEvent, EnvelopeMeta, EventData, EventOf } from '../../events/index.ts';
-import { ConcurrencyError, type EventStore } from '../../platform/eventStore.ts';
+import { ConcurrencyError, type EventStore } from '../../platform/eventStore/index.ts';
 
 /**
  * Exactly one notifier instance sends each email. Every email has a subject of its own in the log (a digest: one

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { match } from 'ts-pattern';
 import { decodeEvents, EventDecodeError } from '../../events/index.ts';
-import type { RawMessage } from '../../platform/eventStore.ts';
+import type { RawMessage } from '../../platform/eventStore/index.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import { notifyRun, type DigestDeps, type RunOutcome } from './digests.ts';
@@ -22,7 +22,7 @@ export type NotifierDeps = Omit<DigestDeps, 'mailDomain' | 'now' | 'concurrency'
   hooks?: { onParked?: (seq: number, reason: string) => void; onEmailFailed?: (error: unknown) => void; onRun?: (seq: number, outcome: RunOutcome) => void };
 };
 
-/** The durable consumer's ack wait (platform/eventStore.ts), and so how long a claim on an email holds. */
+/** The durable consumer's ack wait (platform/eventStore/durableConsumption.ts), and so how long a claim on an email holds. */
 export const CLAIM_MS = 120_000;
 
 /** What one log message means to the notifier; exported so it is tested without a consumer. */

@@ -1,9 +1,9 @@
-import type { RawMessage } from '../../platform/eventStore.ts';
+import type { RawMessage } from '../../platform/eventStore/index.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { tablesIn, type Pool, type PoolClient, type TableNamer } from '../../platform/postgres.ts';
 import { READ_MODELS_CHECKPOINT as CHECKPOINT } from '../../platform/projectionWait.ts';
-import { parkStatement, statementsFor, type Statement } from './applyEvent.ts';
-import { packBatch, prepareBatch, unpackBatch, type PackedBatch, type PreparedBatch, type Unreadable } from './preparedBatch.ts';
+import { parkStatement, statementsFor, type Statement } from './reference/eventStatements.ts';
+import { packBatch, prepareBatch, unpackBatch, type PackedBatch, type PreparedBatch, type Unreadable } from './batch/preparedBatch.ts';
 import { parkedRow, readStoredMessage, type StoredMessage } from './storedMessage.ts';
 
 export { CHECKPOINT };

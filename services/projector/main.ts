@@ -1,4 +1,4 @@
-import type { EventStore } from '../../platform/eventStore.ts';
+import type { EventStore } from '../../platform/eventStore/index.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Pool } from '../../platform/postgres.ts';
 import { runProjector, type ProjectorHooks } from './projector.ts';

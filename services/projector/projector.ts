@@ -1,11 +1,11 @@
-import type { EventStore, RawMessage } from '../../platform/eventStore.ts';
+import type { EventStore, RawMessage } from '../../platform/eventStore/index.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
 import { applyPrepared, CheckpointRewound, CHECKPOINT, type ProjectorHooks } from './applyBatch.ts';
-import { BatchPreparer } from './batchPreparer.ts';
-import { BatchWriter } from './batchWriter.ts';
+import { BatchPreparer } from './batch/batchPreparer.ts';
+import { BatchWriter } from './batch/batchWriter.ts';
 import { migrate } from './migrations.ts';
-import { BatchPacker, type PackedBatch, type PreparedBatch } from './preparedBatch.ts';
+import { BatchPacker, type PackedBatch, type PreparedBatch } from './batch/preparedBatch.ts';
 
 export { applyBatch, CHECKPOINT, type ProjectorHooks } from './applyBatch.ts';
 

@@ -1,4 +1,4 @@
-import type { EventStore } from '../../platform/eventStore.ts';
+import type { EventStore } from '../../platform/eventStore/index.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { quoteIdent, tablesIn, type Pool } from '../../platform/postgres.ts';
 import { CHECKPOINT, migrateSchema, readCheckpoint, runProjector } from './projector.ts';

@@ -1,5 +1,5 @@
 import { decodeEvents, EventDecodeError, type DomainEvent } from '../../events/index.ts';
-import type { RawMessage } from '../../platform/eventStore.ts';
+import type { RawMessage } from '../../platform/eventStore/index.ts';
 
 /** One stored message as the projector takes it: its events, or why it cannot be read (then it is parked). */
 export type StoredMessage =

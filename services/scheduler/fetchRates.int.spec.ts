@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { event, subjects } from '../../events/index.ts';
-import { UnstorableMessageError } from '../../platform/eventStore.ts';
+import { UnstorableMessageError } from '../../platform/eventStore/index.ts';
 import { meta, openTestWorld, type TestWorld } from '../../test/harness.ts';
 import { fetchAndAppendRates } from './fetchRates.ts';
 import { exchangerateHost } from './providers/exchangerateHost.ts';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { event, subjects, type Namespace } from '../../events/index.ts';
-import { ConcurrencyError, UnstorableMessageError, type EventStore } from '../../platform/eventStore.ts';
+import { ConcurrencyError, UnstorableMessageError, type EventStore } from '../../platform/eventStore/index.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { RatesProviderError, type RatesProvider, type RatesPublication } from './providers/ratesProvider.ts';
 

@@ -1,5 +1,5 @@
 import type { Config } from '../../platform/config.ts';
-import type { EventStore } from '../../platform/eventStore.ts';
+import type { EventStore } from '../../platform/eventStore/index.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { fetchAndAppendRates, type FetchRatesResult } from './fetchRates.ts';
 import { createProvider } from './providers/createProvider.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subjects } from '../../events/index.ts';
 import { freePort } from '../../platform/embedded.ts';
-import { UnstorableMessageError } from '../../platform/eventStore.ts';
+import { UnstorableMessageError } from '../../platform/eventStore/index.ts';
 import { dueEmails, expectEachAcknowledgedCommandOnce, expectReadModelsEqualCleanRebuild, readLog } from './support/invariants.ts';
 import { openLab, sleep, waitUntil, type Lab } from './support/lab.ts';
 import { startServices, type ServiceProcess } from './support/services.ts';

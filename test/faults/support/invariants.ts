@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { decodeEvents, Header, type DomainEvent, type EventOf } from '../../../events/index.ts';
 import { withProviderBase } from '../../../events/ratio.ts';
-import type { EventStore } from '../../../platform/eventStore.ts';
+import type { EventStore } from '../../../platform/eventStore/index.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import { quoteIdent, type Pool } from '../../../platform/postgres.ts';
 import { crossedAlerts, type AlertRecord, type Run } from '../../../services/notifier/crossing.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { namespaceFor, type Namespace } from '../../../events/index.ts';
 import { commandClient, type SendCommand } from '../../../platform/commandClient.ts';
-import { EventStore } from '../../../platform/eventStore.ts';
+import { EventStore } from '../../../platform/eventStore/index.ts';
 import { createLogger, type Logger } from '../../../platform/logger.ts';
 import { connectNats, type NatsConnection } from '../../../platform/nats.ts';
 import { createPool, type Pool } from '../../../platform/postgres.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { encodeEvents, event } from '../../events/index.ts';
-import type { RawMessage } from '../../platform/eventStore.ts';
+import { encodeEvents, event } from '../../../events/index.ts';
+import type { RawMessage } from '../../../platform/eventStore/index.ts';
 import { packBatch, prepareBatch, preparePacked, unpackBatch } from './preparedBatch.ts';
-import { readStoredMessage } from './storedMessage.ts';
+import { readStoredMessage } from '../storedMessage.ts';
 
 const meta = { occurredAt: '2026-11-02T10:00:00.000Z', correlationId: 'c', causationId: 'c' };
 const userId = 'u0123456789abcdef0123456789abcdef';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { event, type DomainEvent } from '../../events/index.ts';
-import type { StoredMessage } from './storedMessage.ts';
+import { event, type DomainEvent } from '../../../events/index.ts';
+import type { StoredMessage } from '../storedMessage.ts';
 import { tableChanges } from './tableChanges.ts';
 
 const ada = 'u0123456789abcdef0123456789abcdef';

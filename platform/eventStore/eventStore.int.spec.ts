@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { event, subjects } from '../events/index.ts';
+import { event, subjects } from '../../events/index.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { ConcurrencyError, UnstorableMessageError } from './eventStore.ts';
-import { meta, openTestWorld, uniqueId, type TestWorld } from '../test/harness.ts';
+import { ConcurrencyError, UnstorableMessageError } from './index.ts';
+import { meta, openTestWorld, uniqueId, type TestWorld } from '../../test/harness.ts';
 
 let world: TestWorld;
 beforeAll(async () => {

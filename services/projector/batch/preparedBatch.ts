@@ -1,9 +1,9 @@
-import type { RawMessage } from '../../platform/eventStore.ts';
-import { parseHeaderBlock } from '../../platform/messageHeaders.ts';
-import { tablesIn } from '../../platform/postgres.ts';
-import type { Statement } from './applyEvent.ts';
+import type { RawMessage } from '../../../platform/eventStore/index.ts';
+import { parseHeaderBlock } from '../../../platform/eventStore/messageHeaders.ts';
+import { tablesIn } from '../../../platform/postgres.ts';
+import type { Statement } from '../reference/eventStatements.ts';
 import { setStatements } from './setStatements.ts';
-import { readStoredMessage, type StoredMessage } from './storedMessage.ts';
+import { readStoredMessage, type StoredMessage } from '../storedMessage.ts';
 import { tableChanges } from './tableChanges.ts';
 
 /** A message the projector cannot read, as the batch parks it. */

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeEvents, event } from '../../events/index.ts';
-import type { RawMessage } from '../../platform/eventStore.ts';
+import { encodeEvents, event } from '../../../events/index.ts';
+import type { RawMessage } from '../../../platform/eventStore/index.ts';
 import { BatchPreparer, WORKER_MIN_BATCH } from './batchPreparer.ts';
 import { packBatch, preparePacked, type PackedBatch } from './preparedBatch.ts';
 

@@ -1,62 +1,11 @@
 import { match } from 'ts-pattern';
-import type { DomainEvent } from '../../events/index.ts';
-import type { TableNamer } from '../../platform/postgres.ts';
-import type { ParkedRow } from './storedMessage.ts';
+import type { DomainEvent } from '../../../events/index.ts';
+import type { TableNamer } from '../../../platform/postgres.ts';
+import type { ParkedRow } from '../storedMessage.ts';
+import { activityLine } from './activityLine.ts';
 
 export type Statement = { text: string; values: unknown[] };
 export type EventContext = { seq: number; position: number; occurredAt: string };
-
-const pair = (base: string, quote: string) => `${base}/${quote}`;
-const line = (userId: string, summary: string) => ({ userId, summary });
-
-/**
- * The line an event adds to its user's own history, if it adds one. Runs for every event of a rebuild, so
- * a switch (exhaustive all the same: a new event type fails the `never` check) instead of a ts-pattern match.
- *
- * The web app keeps a user's rendered alerts page until the user's newest activity row (or the newest run)
- * changes (web/readModels.ts): an event that changes what that page shows must add a line here.
- */
-export function activityLine(event: DomainEvent): { userId: string; summary: string } | undefined {
-  switch (event.type) {
-    case 'RegistrationRequested':
-    case 'VerificationReissued':
-    case 'RegistrationExpired':
-    case 'RatesFetched':
-    case 'EmailClaimed':
-      return undefined;
-    case 'UserRegistered':
-      return line(event.data.userId, `Registered as ${event.data.username}`);
-    case 'UserLoggedIn':
-      return line(event.data.userId, 'Logged in');
-    case 'UserLoggedOut':
-      return line(event.data.userId, 'Logged out');
-    case 'PasswordResetRequested':
-      return line(event.data.userId, 'Asked for a password reset link');
-    case 'PasswordChanged':
-      return line(event.data.userId, 'Changed the password; every session was ended');
-    case 'AlertEmailsPaused':
-      return line(event.data.userId, 'Paused alert emails');
-    case 'AlertEmailsResumed':
-      return line(event.data.userId, 'Turned alert emails back on');
-    case 'AlertSet':
-      return line(event.data.userId, `Set an alert on ${pair(event.data.base, event.data.quote)} at ${event.data.threshold}`);
-    case 'AlertDeleted':
-      return line(event.data.userId, 'Deleted an alert');
-    case 'AlertTriggered': {
-      const { data } = event;
-      return line(data.userId, `Alert ${pair(data.base, data.quote)} at ${data.threshold} triggered: ${data.previousRatio} → ${data.currentRatio} (${data.direction})`);
-    }
-    case 'EmailSent':
-      return line(event.data.userId, `Email sent: ${event.data.kind.replace('-', ' ')}`);
-    default:
-      return unhandled(event);
-  }
-}
-
-/** The default of an exhaustive switch over event types: reached by no event this code knows. */
-export function unhandled(event: never): never {
-  throw new Error(`unhandled event type ${(event as DomainEvent).type}`);
-}
 
 /** A run's one statement: the rates go in only with a new run, so a duplicate publication adds nothing. */
 export function rateRunStatement(event: Extract<DomainEvent, { type: 'RatesFetched' }>, seq: number, t: TableNamer): Statement {
@@ -74,7 +23,7 @@ export function rateRunStatement(event: Extract<DomainEvent, { type: 'RatesFetch
 
 /**
  * The SQL that one event makes to the read models, one event at a time: the reference the set-based batch
- * (tableChanges + setStatements) must match, and what the projector falls back to when a batch is refused.
+ * (batch/: tableChanges + setStatements) must match, and what the projector falls back to when a batch is refused.
  * Pure: the projector runs it in the same transaction as its checkpoint. Times come from the envelope.
  */
 export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNamer): Statement[] {

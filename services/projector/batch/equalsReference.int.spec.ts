@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeEvents, event, type DomainEvent } from '../../events/index.ts';
-import type { RawMessage } from '../../platform/eventStore.ts';
-import { inTransaction, tablesIn, type Pool } from '../../platform/postgres.ts';
-import { openTestWorld, type TestWorld } from '../../test/harness.ts';
-import { parkStatement, statementsFor, type Statement } from './applyEvent.ts';
-import { applyBatch, migrateSchema, readCheckpoint } from './projector.ts';
-import { compareSchemas } from './rebuild.ts';
+import { encodeEvents, event, eventTypes, type DomainEvent, type EventOf, type EventType } from '../../../events/index.ts';
+import type { RawMessage } from '../../../platform/eventStore/index.ts';
+import { inTransaction, tablesIn, type Pool } from '../../../platform/postgres.ts';
+import { openTestWorld, type TestWorld } from '../../../test/harness.ts';
+import { parkStatement, statementsFor, type Statement } from '../reference/eventStatements.ts';
+import { applyBatch, migrateSchema, readCheckpoint } from '../projector.ts';
+import { compareSchemas } from '../rebuild.ts';
 import { setStatements } from './setStatements.ts';
-import { parkedRow, readStoredMessage, type StoredMessage } from './storedMessage.ts';
+import { parkedRow, readStoredMessage, type StoredMessage } from '../storedMessage.ts';
 import { tableChanges } from './tableChanges.ts';
 
 let world: TestWorld;
@@ -29,6 +29,37 @@ function seeded(seed: number) {
   return () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
 }
 
+/** What one event of the tangled log is drawn from: a few shared ids, its sequence, and the log's own dice. */
+type Draws = {
+  seq: number; userId: string; username: string; sessionId: string; alertId: string; runSeq: number;
+  pick: <T>(items: readonly T[]) => T; time: (seq: number, minutes?: number) => string;
+};
+
+/** How the tangled log makes each event type: keyed by type, so a new event type does not compile until this test covers it. */
+const tangledEvents: { [T in EventType]: (d: Draws) => EventOf<T> } = {
+  RegistrationRequested: ({ userId, username, seq, time }) =>
+    event('RegistrationRequested', { userId, username, email: `${seq}@example.com`, passwordHash: argon, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 60) }),
+  VerificationReissued: ({ userId, seq, time }) => event('VerificationReissued', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 90) }),
+  UserRegistered: ({ userId, username, seq }) => event('UserRegistered', { userId, username, email: `${seq}@example.com` }),
+  RegistrationExpired: ({ userId, username }) => event('RegistrationExpired', { userId, username }),
+  UserLoggedIn: ({ userId, sessionId, seq, time }) => event('UserLoggedIn', { userId, sessionId, expiresAt: time(seq, 600) }),
+  UserLoggedOut: ({ userId, sessionId }) => event('UserLoggedOut', { userId, sessionId }),
+  PasswordChanged: ({ userId, pick }) => event('PasswordChanged', { userId, passwordHash: argon, endedSessionIds: [pick(sessionIds), pick(sessionIds)] }),
+  PasswordResetRequested: ({ userId, seq, time }) => event('PasswordResetRequested', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 30) }),
+  AlertEmailsPaused: ({ userId }) => event('AlertEmailsPaused', { userId }),
+  AlertEmailsResumed: ({ userId }) => event('AlertEmailsResumed', { userId }),
+  AlertSet: ({ alertId, userId, seq }) => event('AlertSet', { alertId, userId, base: 'EUR', quote: 'USD', threshold: `1.${seq}` }),
+  AlertDeleted: ({ alertId, userId }) => event('AlertDeleted', { alertId, userId }),
+  RatesFetched: ({ seq, pick, time }) =>
+    event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf: pick(['2026-11-01', '2026-11-02']), fetchedAt: time(seq), rates: { USD: `1.${seq}`, JPY: '163.4' } }),
+  AlertTriggered: ({ alertId, userId, runSeq, seq }) =>
+    event('AlertTriggered', { alertId, userId, runSeq, base: 'EUR', quote: 'USD', threshold: '1.1', previousRatio: `1.0${seq}`, currentRatio: '1.2', direction: 'up' }),
+  EmailClaimed: ({ userId, runSeq, seq, time }) => event('EmailClaimed', { userId, kind: 'alert-digest', reference: `${runSeq}`, claimedBy: 'n1', until: time(seq, 2) }),
+  // References are free text: what the array encoding must quote and escape.
+  EmailSent: ({ userId, runSeq, seq, pick }) =>
+    event('EmailSent', { userId, kind: 'alert-digest', messageId: `<m${runSeq}@x>`, reference: pick([`${runSeq}.${seq}`, 'say "hi"', 'back\\slash', '{a,b}', 'NULL', ' ']) }),
+};
+
 /**
  * A log that keeps touching the same few users, sessions, alerts, runs and emails, in every order the
  * commands allow and some they don't (a logout before its login, a repeated id): what folding must get right.
@@ -37,30 +68,14 @@ function tangledLog(length: number, seed: number): StoredMessage[] {
   const random = seeded(seed);
   const pick = <T,>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
   const time = (seq: number, minutes = 0) => new Date(Date.UTC(2026, 10, 2) + seq * 1_000 + minutes * 60_000).toISOString();
+  const makers = Object.values(tangledEvents) as ((d: Draws) => DomainEvent)[];
   const eventAt = (seq: number): DomainEvent => {
     const userId = pick(userIds);
     const username = `user-${userId.at(-1)}${random() < 0.1 ? '-renamed' : ''}`; // a re-registration may name itself anew
     const sessionId = pick(sessionIds);
     const alertId = pick(['a1', 'a2', 'A2', 'a3']);
     const runSeq = pick([1, 2]);
-    return pick([
-      () => event('RegistrationRequested', { userId, username, email: `${seq}@example.com`, passwordHash: argon, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 60) }),
-      () => event('VerificationReissued', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 90) }),
-      () => event('UserRegistered', { userId, username, email: `${seq}@example.com` }),
-      () => event('RegistrationExpired', { userId, username }),
-      () => event('UserLoggedIn', { userId, sessionId, expiresAt: time(seq, 600) }),
-      () => event('UserLoggedOut', { userId, sessionId }),
-      () => event('PasswordChanged', { userId, passwordHash: argon, endedSessionIds: [pick(sessionIds), pick(sessionIds)] }),
-      () => event('PasswordResetRequested', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 30) }),
-      () => event(random() < 0.5 ? 'AlertEmailsPaused' : 'AlertEmailsResumed', { userId }),
-      () => event('AlertSet', { alertId, userId, base: 'EUR', quote: 'USD', threshold: `1.${seq}` }),
-      () => event('AlertDeleted', { alertId, userId }),
-      () => event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf: pick(['2026-11-01', '2026-11-02']), fetchedAt: time(seq), rates: { USD: `1.${seq}`, JPY: '163.4' } }),
-      () => event('AlertTriggered', { alertId, userId, runSeq, base: 'EUR', quote: 'USD', threshold: '1.1', previousRatio: `1.0${seq}`, currentRatio: '1.2', direction: 'up' }),
-      () => event('EmailClaimed', { userId, kind: 'alert-digest', reference: `${runSeq}`, claimedBy: 'n1', until: time(seq, 2) }),
-      // References are free text: what the array encoding must quote and escape.
-      () => event('EmailSent', { userId, kind: 'alert-digest', messageId: `<m${runSeq}@x>`, reference: pick([`${runSeq}.${seq}`, 'say "hi"', 'back\\slash', '{a,b}', 'NULL', ' ']) }),
-    ])();
+    return pick(makers)({ seq, userId, username, sessionId, alertId, runSeq, pick, time });
   };
   return Array.from({ length: length }, (_, i): StoredMessage => {
     const seq = i + 1;
@@ -124,7 +139,9 @@ describe('set-based batches', () => {
     for (const [i, messages] of logs.entries()) references.push(await oneAtATime(messages, `ref${seeds[i]}`));
   }, 60_000);
 
-  it('are checked against a log that really folds: rows created, changed, closed and parked', async () => {
+  it('are checked against a log that really folds: every event type, rows created, changed, closed and parked', async () => {
+    const seen = new Set(logs.flat().flatMap((m) => (m.unreadable === undefined ? m.events.map((e) => e.type) : [])));
+    expect([...seen].sort()).toEqual([...eventTypes].sort());
     for (const reference of references) {
       const t = tablesIn(reference);
       const { rows } = await world.pool.query(`SELECT

@@ -1,5 +1,5 @@
-import type { TableNamer } from '../../platform/postgres.ts';
-import { rateRunStatement, type Statement } from './applyEvent.ts';
+import type { TableNamer } from '../../../platform/postgres.ts';
+import { rateRunStatement, type Statement } from '../reference/eventStatements.ts';
 import { columnLiteral as column } from './arrayLiteral.ts';
 import type { TableChanges } from './tableChanges.ts';
 

@@ -1,5 +1,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 
+/** How long a JetStream request waits for its answer, and an operation for a lost connection to come back. */
+export const OPERATION_TIMEOUT_MS = 10_000;
+
 /** NATS was unreachable for longer than an operation could wait. */
 export class NatsUnavailableError extends Error {
   override readonly name = 'NatsUnavailableError';

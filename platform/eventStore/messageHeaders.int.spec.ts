@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestWorld, uniqueId, type TestWorld } from '../test/harness.ts';
+import { openTestWorld, uniqueId, type TestWorld } from '../../test/harness.ts';
 import { headerBlock, headersToRecord, messageHeaders } from './messageHeaders.ts';
 
 let world: TestWorld;

@@ -1,6 +1,7 @@
-import type { EventOf } from '../../events/index.ts';
-import { activityLine, unhandled } from './applyEvent.ts';
-import { parkedRow, type ParkedRow, type StoredMessage } from './storedMessage.ts';
+import type { EventOf } from '../../../events/index.ts';
+import { activityLine } from '../reference/activityLine.ts';
+import { unhandled } from '../unhandled.ts';
+import { parkedRow, type ParkedRow, type StoredMessage } from '../storedMessage.ts';
 
 type UserStatus = 'pending' | 'registered' | 'expired';
 export type UserRow = {

@@ -1,0 +1,77 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { Namespace } from '../../events/index.ts';
+import { OPERATION_TIMEOUT_MS, type ConnectionWatch } from './connectionWatch.ts';
+import { ensureDurable } from './provisioning.ts';
+import { toRaw, type RawMessage } from './receivedMessage.ts';
+import { RecentAcks } from './recentAcks.ts';
+
+export type DurableOptions = { signal: AbortSignal; ackWaitMs?: number; onError?: (error: unknown, raw: RawMessage) => void };
+
+/** The store's durable consumers: one per service, shared by its instances. */
+export class DurableConsumption {
+  constructor(
+    private readonly ns: Namespace,
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly connection: ConnectionWatch,
+  ) {}
+
+  /**
+   * Work through the log with a durable consumer shared by every instance of a service: each message goes
+   * to one instance, is redelivered until acknowledged, and `handle` decides ack or retry-later.
+   *
+   * On a reconnect it starts a fresh pull and acknowledges again, and waits for the server to confirm, what it
+   * acknowledged shortly before: an acknowledgement in flight when a server stops is lost, and the message would sit
+   * unacknowledged until the ack wait (minutes) ran out.
+   */
+  async consume(name: string, handle: (raw: RawMessage) => Promise<'ack' | { retryInMs: number }>, options: DurableOptions): Promise<void> {
+    const { signal } = options;
+    const ackWaitMs = options.ackWaitMs ?? 120_000;
+    await ensureDurable(this.jsm, this.ns, name, ackWaitMs);
+    const consumer = await this.js.consumers.get(this.ns.stream, name);
+    const recentAcks = new RecentAcks(this.nc);
+    while (!signal.aborted) {
+      await this.connection.whenConnected(OPERATION_TIMEOUT_MS);
+      const messages = await consumer.consume({ max_messages: 16 });
+      const stop = () => void messages.close();
+      signal.addEventListener('abort', stop, { once: true });
+      if (signal.aborted) stop();
+      // Messages of this pull still being worked on when the connection came back are acknowledged with confirmation:
+      // a plain ack sent as the server comes back may be dropped like those in flight when it went.
+      let reconnected = false;
+      const offReconnect = this.connection.onReconnect(() => {
+        reconnected = true;
+        recentAcks.confirmAgain();
+        stop();
+      });
+      try {
+        for await (const m of messages) {
+          const raw = toRaw(m);
+          // Keep the message ours while a long run (a big digest) is still being worked on.
+          const keepAlive = setInterval(() => m.working(), Math.max(1_000, ackWaitMs / 3));
+          try {
+            const outcome = await handle(raw);
+            if (outcome === 'ack') {
+              if (reconnected) recentAcks.confirmNow(m);
+              else {
+                m.ack();
+                recentAcks.add(m);
+              }
+            } else m.nak(outcome.retryInMs);
+          } catch (error) {
+            options.onError?.(error, raw);
+            m.nak(5_000);
+          } finally {
+            clearInterval(keepAlive);
+          }
+        }
+      } finally {
+        offReconnect();
+        signal.removeEventListener('abort', stop);
+        await messages.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import type { DomainEvent } from '../../../events/index.ts';
+import { unhandled } from '../unhandled.ts';
+
+const pair = (base: string, quote: string) => `${base}/${quote}`;
+const line = (userId: string, summary: string) => ({ userId, summary });
+
+/**
+ * The line an event adds to its user's own history, if it adds one. Runs for every event of a rebuild, so
+ * a switch (exhaustive all the same: a new event type fails the `never` check) instead of a ts-pattern match.
+ *
+ * The web app keeps a user's rendered alerts page until the user's newest activity row (or the newest run)
+ * changes (web/readModels.ts): an event that changes what its user sees must add a line here, as
+ * activityLine.int.spec.ts checks for every event type.
+ */
+export function activityLine(event: DomainEvent): { userId: string; summary: string } | undefined {
+  switch (event.type) {
+    case 'RegistrationRequested':
+    case 'VerificationReissued':
+    case 'RegistrationExpired':
+    case 'RatesFetched':
+    case 'EmailClaimed':
+      return undefined;
+    case 'UserRegistered':
+      return line(event.data.userId, `Registered as ${event.data.username}`);
+    case 'UserLoggedIn':
+      return line(event.data.userId, 'Logged in');
+    case 'UserLoggedOut':
+      return line(event.data.userId, 'Logged out');
+    case 'PasswordResetRequested':
+      return line(event.data.userId, 'Asked for a password reset link');
+    case 'PasswordChanged':
+      return line(event.data.userId, 'Changed the password; every session was ended');
+    case 'AlertEmailsPaused':
+      return line(event.data.userId, 'Paused alert emails');
+    case 'AlertEmailsResumed':
+      return line(event.data.userId, 'Turned alert emails back on');
+    case 'AlertSet':
+      return line(event.data.userId, `Set an alert on ${pair(event.data.base, event.data.quote)} at ${event.data.threshold}`);
+    case 'AlertDeleted':
+      return line(event.data.userId, 'Deleted an alert');
+    case 'AlertTriggered': {
+      const { data } = event;
+      return line(data.userId, `Alert ${pair(data.base, data.quote)} at ${data.threshold} triggered: ${data.previousRatio} → ${data.currentRatio} (${data.direction})`);
+    }
+    case 'EmailSent':
+      return line(event.data.userId, `Email sent: ${event.data.kind.replace('-', ' ')}`);
+    default:
+      return unhandled(event);
+  }
+}
