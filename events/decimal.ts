@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// Plain digits with an optional fractional part: no sign, no exponent, no separators (DESIGN §4).
+// Plain digits with an optional fractional part: no sign, no exponent, no separators (docs/design.md §4).
 const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
 
 /** Most characters in a threshold, checked before anything else reads it: room for 0.<20 zeros><18 digits>. */
@@ -31,7 +31,7 @@ export const PositiveDecimal = DecimalString.refine(isPositive, 'must be greater
 
 const tooLong = { abort: true, message: `Use at most ${MAX_THRESHOLD_LENGTH} characters, like 1.0825` };
 
-/** The rules every threshold meets, however it arrived: positive, plain digits, at most 18 significant digits (DESIGN §4). */
+/** The rules every threshold meets, however it arrived: positive, plain digits, at most 18 significant digits (docs/design.md §4). */
 const thresholdDigits = (value: z.ZodString) =>
   value
     .regex(PLAIN_DECIMAL, 'Use plain digits with an optional decimal point, like 1.0825')

@@ -6,7 +6,7 @@ export const Direction = z.enum(['up', 'down']);
 
 // Notifier outcomes: a trigger lives on its alert's subject, an email on the recipient's mail subject.
 export const notificationEvents = {
-  /** A run moved an alert's pair across its threshold (DESIGN §4). */
+  /** A run moved an alert's pair across its threshold (docs/design.md §4). */
   AlertTriggered: z.object({
     alertId: AggregateId,
     userId: AggregateId,

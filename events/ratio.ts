@@ -4,7 +4,7 @@ import BigDecimal from 'big.js';
 /** One run's rates: currency → rate against the provider's own base, as decimal strings. */
 export type Rates = Readonly<Record<string, string>>;
 
-/** Significant digits kept in a ratio recorded in events and compared across code paths (DESIGN §4 asks for ≥ 6). */
+/** Significant digits kept in a ratio recorded in events and compared across code paths (docs/design.md §4 asks for ≥ 6). */
 export const RATIO_SIGNIFICANT_DIGITS = 20;
 
 // A private constructor: strict (strings only, never binary floats) and rounding half-up; DP is set per division.

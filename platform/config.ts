@@ -39,7 +39,7 @@ const trustProxy = z
     return z.NEVER;
   });
 
-/** The whole configuration, from the environment only (DESIGN §6). */
+/** The whole configuration, from the environment only (docs/design.md §6). */
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int('must be a whole number').min(1, 'must be 1–65535').max(65535, 'must be 1–65535').default(7007),
   // Loopback unless widened on purpose: a developer's start is not reachable from the network.

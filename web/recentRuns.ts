@@ -27,7 +27,7 @@ export class RecentRuns {
         [missing.map((r) => r.run_seq)],
       );
       for (const r of missing) {
-        // The provider's own base is 1 though its response leaves it out (DESIGN §4).
+        // The provider's own base is 1 though its response leaves it out (docs/design.md §4).
         this.runs.set(r.run_seq, { runSeq: r.run_seq, provider: r.provider, base: r.base, asOf: r.as_of, rates: new Map([[r.base, '1']]), ratios: new Map() });
       }
       for (const row of rates.rows) this.runs.get(row.run_seq)!.rates.set(row.currency, row.rate);

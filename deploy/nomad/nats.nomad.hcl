@@ -5,7 +5,7 @@
 # Clients connect on 4222 (service "nats", which cra.nomad.hcl discovers), routes use 6222 (service
 # "nats-cluster", which the nodes discover to find each other), monitoring listens on 8222.
 #
-# Stream replicas: in production the app's stream CRA_EVENTS is meant to have 3 replicas (DESIGN §3), one
+# Stream replicas: in production the app's stream CRA_EVENTS is meant to have 3 replicas (docs/design.md §3), one
 # copy on each node, so a node can be lost or restarted without losing or stopping the log. With fewer than
 # three nodes a replicas-3 stream cannot be created. cra.nomad.hcl sets CRA_STREAM_REPLICAS = "3" for this.
 

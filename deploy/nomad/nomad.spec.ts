@@ -14,7 +14,7 @@ type Block = Record<string, unknown>;
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** The services of DESIGN §2/§6; `serviceNames` (cli/start.ts) grows towards it as services are built. */
+/** The services of docs/design.md §2 and §6; `serviceNames` (cli/start.ts) grows towards it as services are built. */
 const designServices = ['web', 'command', 'projector', 'notifier', 'scheduler'];
 const allServices = [...new Set([...designServices, ...serviceNames])];
 

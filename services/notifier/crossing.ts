@@ -14,7 +14,7 @@ export function hasPair(rates: Rates, base: string, quote: string): boolean {
 }
 
 /**
- * The crossing rule (DESIGN §4): with p the ratio at `previous` (the most recent earlier run that had both
+ * The crossing rule (docs/design.md §4): with p the ratio at `previous` (the most recent earlier run that had both
  * currencies) and c the ratio at `current`, an alert triggers when p < t ≤ c (up) or p > t ≥ c (down).
  * Compared exactly: t ≤ rq/rb is t·rb ≤ rq. No earlier run, or a currency missing: null.
  */

@@ -169,7 +169,7 @@ const cases: Case[] = [
   },
 ];
 
-describe('the crossing rule (DESIGN §4)', () => {
+describe('the crossing rule (docs/design.md §4)', () => {
   it.each(cases)('$name', ({ pair, threshold, previous, current, expected }) => {
     const [base, quote] = pair.split('/') as [string, string];
     expect(crossing(current, previous, { base, quote, threshold })).toEqual(expected);

@@ -122,7 +122,7 @@ function digestSubject(first: DigestTrigger, count: number): string {
   return detailed.length <= MAX_SUBJECT_LENGTH ? detailed : oneLine(`${first.pair} crossed your threshold ${going[first.direction]}`).slice(0, MAX_SUBJECT_LENGTH);
 }
 
-/** The one email per user per run listing every alert of theirs the run triggered (DESIGN §4). */
+/** The one email per user per run listing every alert of theirs the run triggered (docs/design.md §4). */
 export function alertDigestEmail(input: {
   username: string;
   alertsUrl: string;

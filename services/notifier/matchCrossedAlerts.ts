@@ -22,7 +22,7 @@ function rateIn(t: TableNamer, run: string, currency: string): string {
 }
 
 /**
- * One statement, set-based, per pair rather than per alert (DESIGN §4):
+ * One statement, set-based, per pair rather than per alert (docs/design.md §4):
  * 1. the distinct pairs of the alerts table, by a loose index scan of (base, quote, threshold): one probe per pair;
  * 2. per pair, c from this run (pairs missing a currency drop out) and p from the most recent earlier run that
  *    has both currencies (pairs with no earlier run, or an unchanged ratio, drop out);
@@ -141,7 +141,7 @@ export function readCrossedAlerts(row: CrossedAlertsText): CrossedAlert[] {
   return crossed;
 }
 
-/** Every alert whose threshold run `runSeq` crossed (DESIGN §4), by user then alert, read from the projector's read model. */
+/** Every alert whose threshold run `runSeq` crossed (docs/design.md §4), by user then alert, read from the projector's read model. */
 export async function findCrossedAlerts(db: Pool | PoolClient, t: TableNamer, runSeq: number): Promise<CrossedAlert[]> {
   const { rows } = await db.query<CrossedAlertsText>(crossedAlertsSql(t), [runSeq]);
   return readCrossedAlerts(rows[0]!);

@@ -48,7 +48,7 @@ const CURRENCY_CODE = /^[A-Z]{3}$/;
 
 /**
  * Keeps each entry that is a currency code with a positive number, as a plain decimal string, and lists
- * the others with the reason. The provider's own base gets "1": its responses may omit it (DESIGN §4).
+ * the others with the reason. The provider's own base gets "1": its responses may omit it (docs/design.md §4).
  * `currencyOf` maps a provider key to a currency code (e.g. "USDEUR" → "EUR"); undefined = not a currency.
  */
 export function collectRates(

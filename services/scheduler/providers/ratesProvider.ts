@@ -12,7 +12,7 @@ export type RatesPublication = {
   rates: Record<string, string>;
 };
 
-/** One adapter per provider (DESIGN §7). */
+/** One adapter per provider (docs/design.md §7). */
 export interface RatesProvider {
   readonly name: ProviderName;
   /** The endpoint it fetches, with any API key masked: safe to log. */
