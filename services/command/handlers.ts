@@ -9,7 +9,14 @@ import type { Decision } from './decision.ts';
 import * as user from './user/userDecisions.ts';
 import { evolveUser, initialUserState, userIdFor, type UserState } from './user/userState.ts';
 
-export type HandlerDeps = { store: EventStore; ns: Namespace; linkSecret: Buffer; now: () => Date };
+export type HandlerDeps = {
+  store: EventStore;
+  ns: Namespace;
+  linkSecret: Buffer;
+  now: () => Date;
+  /** argon2id by default; tests pass a counting one to see when a hash is paid for. */
+  hashPassword?: (password: string) => Promise<string>;
+};
 export type CommandContext = { commandId: string; meta: EnvelopeMeta };
 type Handler<N extends CommandName> = (payload: CommandPayload<N>, deps: HandlerDeps, ctx: CommandContext) => Promise<CommandReply>;
 
@@ -35,7 +42,7 @@ const invalidToken: CommandReply = { ok: false, error: 'TOKEN_INVALID', message:
 export const handlers: { [N in CommandName]: Handler<N> } = {
   RequestRegistration: async (p, deps, ctx) => {
     const userId = userIdFor(p.username);
-    const passwordHash = await hashPassword(p.password);
+    const passwordHash = await (deps.hashPassword ?? hashPassword)(p.password);
     return onUser(deps, ctx, userId, (state) =>
       user.requestRegistration({ userId, username: p.username, email: p.email, passwordHash, ...issue(deps, 'verify', userId) }, state, { now: deps.now() }),
     );
@@ -60,8 +67,16 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
   ResetPassword: async (p, deps, ctx) => {
     const userId = tokenUserId(p.token);
     if (!userId) return invalidToken;
-    const passwordHash = await hashPassword(p.password);
-    return onUser(deps, ctx, userId, (state) => user.resetPassword({ tokenHash: tokenHash(p.token), passwordHash }, state, { now: deps.now() }));
+    const link = { tokenHash: tokenHash(p.token) };
+    // Hashed only once the link is known good, and once even if a concurrent change makes the decision run again.
+    let passwordHash: Promise<string> | undefined;
+    return onUser(deps, ctx, userId, async (state) => {
+      const context = { now: deps.now() };
+      const refused = user.resetLinkRefusal(link, state, context);
+      if (refused) return refused;
+      passwordHash ??= (deps.hashPassword ?? hashPassword)(p.password);
+      return user.resetPassword({ ...link, passwordHash: await passwordHash }, state, context);
+    });
   },
   PauseAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => user.setAlertEmails(true, state)),
   ResumeAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => user.setAlertEmails(false, state)),

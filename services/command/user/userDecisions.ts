@@ -1,6 +1,6 @@
 import { event } from '../../../events/index.ts';
 import { sameHash } from '../../../platform/tokens.ts';
-import { accept, refuse, type Decision, type DecisionContext } from '../decision.ts';
+import { accept, refuse, type Decision, type DecisionContext, type Refusal } from '../decision.ts';
 import type { UserState } from './userState.ts';
 
 const HOUR = 3_600_000;
@@ -72,11 +72,21 @@ export function requestPasswordReset(command: IssuedToken, state: UserState, { n
   return accept([event('PasswordResetRequested', { userId: state.userId, tokenNonce: command.nonce, tokenHash: command.tokenHash, expiresAt: plus(now, RESET_TTL_MS) })]);
 }
 
-export function resetPassword(command: { tokenHash: string; passwordHash: string }, state: UserState, { now }: DecisionContext): Decision {
+/**
+ * Why this reset link cannot be used, or undefined when it can. The handler asks before hashing the new password,
+ * so a forged, used or expired link never costs an argon2id hash.
+ */
+export function resetLinkRefusal(command: { tokenHash: string }, state: UserState, { now }: DecisionContext): Refusal | undefined {
   if (state.status !== 'registered') return refuse('TOKEN_INVALID', 'This link is not valid');
   if (state.usedResetHashes.some((h) => sameHash(h, command.tokenHash))) return refuse('TOKEN_USED', 'This link was already used');
   if (!state.reset || !sameHash(state.reset.hash, command.tokenHash)) return refuse('TOKEN_INVALID', 'This link is not valid');
   if (isPast(state.reset.expiresAt, now)) return refuse('TOKEN_EXPIRED', 'This link has expired');
+  return undefined;
+}
+
+export function resetPassword(command: { tokenHash: string; passwordHash: string }, state: UserState, context: DecisionContext): Decision {
+  const refused = resetLinkRefusal(command, state, context);
+  if (refused || state.status !== 'registered') return refused ?? refuse('TOKEN_INVALID', 'This link is not valid');
   return accept([event('PasswordChanged', { userId: state.userId, passwordHash: command.passwordHash, endedSessionIds: state.openSessions })], {
     userId: state.userId,
   });
