@@ -104,6 +104,13 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
       logger,
       natsIsConnected: () => !conn.nc.isClosed() && conn.isConnected(),
       trustProxy: config.TRUST_PROXY,
+      rateLimits: {
+        loginPerClient: config.RATE_LIMIT_LOGIN_PER_CLIENT,
+        loginPerUsername: config.RATE_LIMIT_LOGIN_PER_USERNAME,
+        registerPerClient: config.RATE_LIMIT_REGISTER_PER_CLIENT,
+        emailLinksPerClient: config.RATE_LIMIT_EMAIL_LINKS_PER_CLIENT,
+        tokenLinksPerClient: config.RATE_LIMIT_TOKEN_LINKS_PER_CLIENT,
+      },
       metrics,
       ...(devMailbox ? { devMailbox } : {}),
     });

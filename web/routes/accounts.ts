@@ -7,7 +7,7 @@ import { parseForm, redirectAfterPost, sendPage, typed } from '../respond.ts';
 import { registeredUserIdsByEmail } from '../readModels.ts';
 import * as views from '../views/accounts.ts';
 import { notice } from '../views/layout.ts';
-import { commandFailed, limiter } from './guards.ts';
+import { commandFailed, limiter, rateLimitsOf } from './guards.ts';
 
 const Password = z.string().min(10, 'Use at least 10 characters').max(256, 'Use at most 256 characters');
 const RegisterForm = z.object({ username: Username, email: Email, password: Password });
@@ -20,11 +20,11 @@ const ResetForm = z.object({ token: z.string().min(10).max(200), password: Passw
 const safeNext = (next: unknown) => (typeof next === 'string' && /^\/[a-z][A-Za-z0-9/_.~%?=&-]*$/.test(next) ? next : '/alerts');
 
 export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
-  const limits = deps.rateLimits ?? {};
-  const loginPerClient = limiter(app, 'login-client', limits.loginPerClient ?? { max: 20, timeWindowMs: 60_000 }, (r) => r.ip);
-  const loginPerUsername = limiter(app, 'login-user', limits.loginPerUsername ?? { max: 5, timeWindowMs: 60_000 }, (r) => typed(r.body, 'username').trim().toLowerCase());
-  const registerPerClient = limiter(app, 'register-client', limits.registerPerClient ?? { max: 10, timeWindowMs: 3_600_000 }, (r) => r.ip);
-  const emailLinksPerClient = limiter(app, 'email-links', limits.emailLinksPerClient ?? { max: 5, timeWindowMs: 3_600_000 }, (r) => r.ip);
+  const limits = rateLimitsOf(deps);
+  const loginPerClient = limiter(app, 'login-client', limits.loginPerClient, (r) => r.ip);
+  const loginPerUsername = limiter(app, 'login-user', limits.loginPerUsername, (r) => typed(r.body, 'username').trim().toLowerCase());
+  const registerPerClient = limiter(app, 'register-client', limits.registerPerClient, (r) => r.ip);
+  const emailLinksPerClient = limiter(app, 'email-links', limits.emailLinksPerClient, (r) => r.ip);
 
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ReturnType<typeof views.registerPage>, fragment?: ReturnType<typeof views.registerForm>, status = 200) =>
     sendPage(request, reply, { status, title, body, ...(fragment ? { fragment } : {}) });
