@@ -183,6 +183,27 @@ describe('session attacks', () => {
     expect(spray[20]).toBe(429);
   }, 60_000);
 
+  it('following emailed links is limited per client: a burst of password resets hits 429, and so do verify and unsubscribe', async () => {
+    const forged = `${ann.userId}.${'A'.repeat(43)}`;
+    const attacker = webClient(system.app, { ip: '10.79.0.1' });
+    expect((await attacker.get(`/password/reset?token=${forged}`)).status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 60; i++) statuses.push((await attacker.post('/password/reset', { token: forged, password: `a new password ${i}` })).status);
+    // The default budget is 60 a minute per client, the form's GET included.
+    expect(statuses.slice(0, 59)).toEqual(Array(59).fill(400));
+    expect(statuses[59]).toBe(429);
+    const limited = await attacker.post('/password/reset', { token: forged, password: 'one more password' });
+    expect(limited.status).toBe(429);
+    expect(limited.headers['retry-after']).toBeTruthy();
+    expect(limited.body).toMatch(/Too many attempts/);
+    expect((await attacker.get(`/verify?token=${forged}`)).status).toBe(429);
+    expect((await attacker.get(`/unsubscribe?token=${forged}`)).status).toBe(429);
+    expect((await system.app.inject({ method: 'POST', url: `/unsubscribe?token=${forged}`, remoteAddress: '10.79.0.1' })).statusCode).toBe(429);
+    // Another client is not held back by this one.
+    const bystander = webClient(system.app, { ip: '10.79.0.2' });
+    expect((await bystander.get(`/verify?token=${forged}`)).status).toBe(400);
+  }, 60_000);
+
   it('a forged X-Forwarded-For does not buy a fresh allowance: no proxy is believed unless TRUST_PROXY names it', async () => {
     const sprayer = webClient(system.app, { ip: '10.89.0.1' });
     await sprayer.get('/login');

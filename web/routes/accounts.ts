@@ -7,7 +7,7 @@ import { parseForm, redirectAfterPost, sendPage, typed } from '../respond.ts';
 import { registeredUserIdsByEmail } from '../readModels.ts';
 import * as views from '../views/accounts.ts';
 import { notice } from '../views/layout.ts';
-import { commandFailed, limiter, rateLimitsOf } from './guards.ts';
+import { commandFailed, limiter, rateLimitsOf, tooManyAttempts } from './guards.ts';
 
 const Password = z.string().min(10, 'Use at least 10 characters').max(256, 'Use at most 256 characters');
 const RegisterForm = z.object({ username: Username, email: Email, password: Password });
@@ -25,6 +25,8 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
   const loginPerUsername = limiter(app, 'login-user', limits.loginPerUsername, (r) => typed(r.body, 'username').trim().toLowerCase());
   const registerPerClient = limiter(app, 'register-client', limits.registerPerClient, (r) => r.ip);
   const emailLinksPerClient = limiter(app, 'email-links', limits.emailLinksPerClient, (r) => r.ip);
+  // Every route that takes an emailed token, here and in unsubscribe.ts: one budget per client.
+  const tokenLinksPerClient = limiter(app, 'token-links', limits.tokenLinksPerClient, (r) => r.ip);
 
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ReturnType<typeof views.registerPage>, fragment?: ReturnType<typeof views.registerForm>, status = 200) =>
     sendPage(request, reply, { status, title, body, ...(fragment ? { fragment } : {}) });
@@ -68,6 +70,8 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     if (typeof token !== 'string' || token.length < 10 || token.length > 200) {
       return sendPage(request, reply, { status: 400, title: 'Link not valid', body: views.messagePage('Link not valid', 'This verification link is not valid. Copy the whole link from the email.') });
     }
+    const limited = await tokenLinksPerClient(request, reply);
+    if (limited) return tooManyAttempts(request, reply, limited);
     const result = await request.sendCommand('VerifyRegistration', { token });
     if (result.ok) {
       await waitForProjection(deps.pool, deps.schema, result.seq, deps.projectionWaitMs);
@@ -135,11 +139,13 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     return sendPage(request, reply, { title: 'Check your email', body: views.checkEmailPage(text), fragment: notice('good', text) });
   });
 
-  app.get('/password/reset', (request, reply) => {
+  app.get('/password/reset', async (request, reply) => {
     const token = (request.query as Record<string, unknown>).token;
     if (typeof token !== 'string' || token.length < 10 || token.length > 200) {
       return sendPage(request, reply, { status: 400, title: 'Link not valid', body: views.messagePage('Link not valid', 'This reset link is not valid. Copy the whole link from the email.') });
     }
+    const limited = await tokenLinksPerClient(request, reply);
+    if (limited) return tooManyAttempts(request, reply, limited);
     return page(request, reply, 'New password', views.resetPage(reply.csrfToken(), token));
   });
   app.post('/password/reset', async (request, reply) => {
@@ -150,6 +156,8 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
       const errors = form.errors.token ? { form: 'This reset link is not valid.' } : form.errors;
       return page(request, reply, 'New password', views.resetPage(csrf, token, errors), views.resetForm(csrf, token, errors), 422);
     }
+    const limited = await tokenLinksPerClient(request, reply);
+    if (limited) return page(request, reply, 'New password', views.resetPage(csrf, token, { form: limited }), views.resetForm(csrf, token, { form: limited }), 429);
     const result = await request.sendCommand('ResetPassword', form.data);
     if (!result.ok) {
       const texts: Partial<Record<string, string>> = {

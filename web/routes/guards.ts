@@ -24,6 +24,11 @@ export function limiter(app: FastifyInstance, name: string, limit: RateLimit, ke
   };
 }
 
+/** The page of a refused request that has no form to show the limit beside (a followed link). */
+export function tooManyAttempts(request: FastifyRequest, reply: FastifyReply, text: string) {
+  return sendPage(request, reply, { status: 429, title: 'Too many attempts', body: messagePage('Too many attempts', text, { href: '/', label: 'Go home' }) });
+}
+
 /** The one place a failed command becomes an HTTP answer (field-level errors are handled by each form). */
 export function commandFailed(request: FastifyRequest, reply: FastifyReply, result: Extract<CommandReply, { ok: false }>) {
   const [status, title, text] = ((): [number, string, string] => {
