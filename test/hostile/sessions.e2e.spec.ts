@@ -183,6 +183,29 @@ describe('session attacks', () => {
     expect(spray[20]).toBe(429);
   }, 60_000);
 
+  it('a locked username stays locked however it is spelled: padded, cased, or with a letter that lowercases to it', async () => {
+    await registeredUser(system, 'kate-locked', password('kate'));
+    for (let i = 0; i < 5; i++) {
+      const guesser = webClient(system.app, { ip: `10.78.${i}.1` });
+      await guesser.get('/login');
+      expect((await guesser.post('/login', { username: 'kate-locked', password: `guess number ${i}` })).status).toBe(401);
+    }
+    // Each spelling logs in as kate-locked when she is not locked (the login trims and lowercases), so each must be locked too.
+    const spellings = [' '.repeat(200) + 'kate-locked', `kate-locked${' '.repeat(200)}`, 'KATE-LOCKED', '\t Kate-Locked \n', '\u212Aate-locked', '\u00A0kate-locked\u3000'];
+    for (const [i, username] of spellings.entries()) {
+      const late = webClient(system.app, { ip: `10.78.${i}.2` });
+      await late.get('/login');
+      const res = await late.post('/login', { username, password: password('kate') });
+      expect(res.status, JSON.stringify(username)).toBe(429);
+      expect(late.cookie('cra_session'), JSON.stringify(username)).toBeUndefined();
+    }
+    // Padding is still a way to type a name that is not locked: the limit is about the account, not the spelling.
+    await registeredUser(system, 'lena-free', password('lena'));
+    const free = webClient(system.app, { ip: '10.78.99.1' });
+    await free.get('/login');
+    expect((await free.post('/login', { username: `${' '.repeat(200)}LENA-free`, password: password('lena') })).status).toBe(303);
+  }, 60_000);
+
   it('following emailed links is limited per client: a burst of password resets hits 429, and so do verify and unsubscribe', async () => {
     const forged = `${ann.userId}.${'A'.repeat(43)}`;
     const attacker = webClient(system.app, { ip: '10.79.0.1' });

@@ -16,13 +16,22 @@ const ResendForm = z.object({ username: Username });
 const ForgotForm = z.object({ email: Email });
 const ResetForm = z.object({ token: z.string().min(10).max(200), password: Password });
 
+/**
+ * The username a login is for, normalised exactly as the login sends it (and as the user id is derived from it), or
+ * undefined when no account can have it. The per-username limit keys on this too, so no spelling escapes it.
+ */
+function loginUsername(body: unknown): string | undefined {
+  const parsed = Username.safeParse(body && typeof body === 'object' ? (body as Record<string, unknown>).username : undefined);
+  return parsed.success ? parsed.data : undefined;
+}
+
 // Only a plain path of this site: no scheme, no //host, nothing a Location header cannot carry.
 const safeNext = (next: unknown) => (typeof next === 'string' && /^\/[a-z][A-Za-z0-9/_.~%?=&-]*$/.test(next) ? next : '/alerts');
 
 export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
   const limits = rateLimitsOf(deps);
   const loginPerClient = limiter(app, 'login-client', limits.loginPerClient, (r) => r.ip);
-  const loginPerUsername = limiter(app, 'login-user', limits.loginPerUsername, (r) => typed(r.body, 'username').trim().toLowerCase());
+  const loginPerUsername = limiter(app, 'login-user', limits.loginPerUsername, (r) => loginUsername(r.body));
   const registerPerClient = limiter(app, 'register-client', limits.registerPerClient, (r) => r.ip);
   const emailLinksPerClient = limiter(app, 'email-links', limits.emailLinksPerClient, (r) => r.ip);
   // Every route that takes an emailed token, here and in unsubscribe.ts: one budget per client.
@@ -100,8 +109,8 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     if (!form.ok) return page(request, reply, 'Log in', views.loginPage(csrf, values, form.errors), views.loginForm(csrf, values, form.errors), 422);
     const limited = (await loginPerClient(request, reply)) ?? (await loginPerUsername(request, reply));
     if (limited) return page(request, reply, 'Log in', views.loginPage(csrf, values, { form: limited }), views.loginForm(csrf, values, { form: limited }), 429);
-    const username = Username.safeParse(form.data.username);
-    const result = username.success ? await request.sendCommand('LogIn', { username: username.data, password: form.data.password }) : undefined;
+    const username = loginUsername(request.body);
+    const result = username ? await request.sendCommand('LogIn', { username, password: form.data.password }) : undefined;
     if (!result || (!result.ok && result.error === 'INVALID_COMMAND') || (!result.ok && result.error === 'INVALID_CREDENTIALS')) {
       const errors = { form: 'Wrong username or password' };
       return page(request, reply, 'Log in', views.loginPage(csrf, values, errors), views.loginForm(csrf, values, errors), 401);
