@@ -131,6 +131,44 @@ describe('session attacks', () => {
     expect((await ann.browser.get('/alerts')).status).toBe(200);
   });
 
+  it('a CSRF token and cookie from before a login are refused after it, and those of a session after its logout', async () => {
+    await registeredUser(system, 'pia-planted', password('pia'));
+    const browser = webClient(system.app, { ip: '10.66.1.1' });
+    await browser.get('/login');
+    // What an attacker could have planted in the browser before the login (a tossed cookie and its token).
+    const planted = { token: browser.csrf(), cookie: browser.cookie('_csrf')! };
+    expect((await browser.post('/login', { username: 'pia-planted', password: password('pia') })).status).toBe(303);
+    expect(browser.cookie('_csrf'), 'the login drops the old CSRF secret').toBeUndefined();
+    browser.setCookie('_csrf', planted.cookie);
+    const before = await system.world.store.lastSeq();
+    for (const attempt of [() => browser.postRaw('/logout', { _csrf: planted.token }), () => browser.delete('/alerts/annsAlert', { 'x-csrf-token': planted.token })]) {
+      const res = await attempt();
+      expect(res.status).toBe(403);
+      expect(res.body).toMatch(/Form expired/);
+    }
+    expect(await system.world.store.lastSeq()).toBe(before);
+    // The session's own page has a token that works; once logged out, that token is refused in turn.
+    await browser.get('/alerts');
+    const sessionToken = { token: browser.csrf(), cookie: browser.cookie('_csrf')! };
+    expect((await browser.post('/logout')).status).toBe(303);
+    expect(browser.cookie('_csrf'), 'the logout drops the CSRF secret').toBeUndefined();
+    browser.setCookie('_csrf', sessionToken.cookie);
+    expect((await browser.postRaw('/login', { _csrf: sessionToken.token, username: 'pia-planted', password: password('pia') })).status).toBe(403);
+  });
+
+  it("a CSRF token and cookie from one user's session are refused in another's", async () => {
+    const quinn = await registeredBrowser(system, 'quinn-csrf', password('quinn'), { ip: '10.66.2.1' });
+    const rory = await registeredBrowser(system, 'rory-csrf', password('rory'), { ip: '10.66.2.2' });
+    rory.browser.setCookie('_csrf', quinn.browser.cookie('_csrf')!);
+    const before = await system.world.store.lastSeq();
+    expect((await rory.browser.postRaw('/logout', { _csrf: quinn.browser.csrf() })).status).toBe(403);
+    expect((await rory.browser.postRaw('/alerts/emails', { _csrf: quinn.browser.csrf(), paused: 'yes' })).status).toBe(403);
+    expect(await system.world.store.lastSeq()).toBe(before);
+    expect((await rory.browser.get('/alerts')).status).toBe(200);
+    // Quinn's pair still works for Quinn: it is the session that differs.
+    expect((await quinn.browser.post('/logout')).status).toBe(303);
+  });
+
   it('another user\'s alert id: not found, not shown, not deleted', async () => {
     await bob.browser.get('/alerts');
     const before = await system.world.store.lastSeq();

@@ -55,6 +55,7 @@ describe('accounts over HTTP', () => {
     expect(setCookie).toMatch(/SameSite=Lax/i);
 
     expect((await browser.get('/login')).location).toBe('/alerts');
+    await browser.get('/alerts');
     const logout = await browser.post('/logout');
     expect(logout.status).toBe(303);
     expect(browser.cookie('cra_session')).toBeUndefined();

@@ -181,6 +181,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     }
     await waitForProjection(deps.pool, deps.schema, result.seq, deps.projectionWaitMs);
     reply.endSession();
-    return sendPage(request, reply, { title: 'Password changed', body: views.loginPage(csrf, {}, {}, notice('good', 'Your password was changed and every session was ended. Log in with the new password.')) });
+    // The login form below belongs to the guest this browser now is: its token comes from the renewed secret.
+    return sendPage(request, reply, { title: 'Password changed', body: views.loginPage(reply.csrfToken(), {}, {}, notice('good', 'Your password was changed and every session was ended. Log in with the new password.')) });
   });
 }
