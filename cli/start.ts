@@ -39,12 +39,13 @@ function countingMailer(mailer: Mailer, metrics: Metrics): Mailer {
 }
 
 const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
-  command: async ({ conn, logger, secret, metrics }) =>
+  command: async ({ config, conn, logger, secret, metrics }) =>
     startCommandService(conn.nc, {
       store: conn.store,
       ns: conn.ns,
       linkSecret: linkSecret(secret),
       now: () => new Date(),
+      linkEmailLimit: config.RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT,
       logger: logger.child({ service: 'command' }),
       onReply: (name, reply) => {
         metrics.commands.inc({ command: name, outcome: reply.ok ? 'ok' : reply.error });

@@ -29,6 +29,7 @@ describe('config', () => {
     expect(loadConfig({ RATE_LIMIT_LOGIN_PER_CLIENT: '50/1m' }).RATE_LIMIT_LOGIN_PER_CLIENT).toEqual({ max: 50, timeWindowMs: 60_000 });
     expect(loadConfig({ RATE_LIMIT_REGISTER_PER_CLIENT: '300 / 2h' }).RATE_LIMIT_REGISTER_PER_CLIENT).toEqual({ max: 300, timeWindowMs: 7_200_000 });
     expect(loadConfig({ RATE_LIMIT_TOKEN_LINKS_PER_CLIENT: '10/30s' }).RATE_LIMIT_TOKEN_LINKS_PER_CLIENT).toEqual({ max: 10, timeWindowMs: 30_000 });
+    expect(loadConfig({ RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT: '3/h' }).RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT).toEqual({ max: 3, timeWindowMs: 3_600_000 });
   });
 
   it.each([

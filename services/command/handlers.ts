@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { subjects, type CommandName, type CommandPayload, type CommandReply, type EnvelopeMeta, type Namespace } from '../../events/index.ts';
 import type { EventStore } from '../../platform/eventStore.ts';
+import { rateLimitDefaults, type RateLimit } from '../../platform/rateLimits.ts';
 import { linkToken, newNonce, tokenHash, tokenUserId } from '../../platform/tokens.ts';
 import { decideAndAppend } from './aggregate.ts';
 import { deleteAlert, evolveAlert, initialAlertState, setAlert } from './alert/alertDecider.ts';
@@ -16,6 +17,8 @@ export type HandlerDeps = {
   now: () => Date;
   /** argon2id by default; tests pass a counting one to see when a hash is paid for. */
   hashPassword?: (password: string) => Promise<string>;
+  /** Link emails (verification, resend, reset) one account may be sent per window (RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT). */
+  linkEmailLimit?: RateLimit;
 };
 export type CommandContext = { commandId: string; meta: EnvelopeMeta };
 type Handler<N extends CommandName> = (payload: CommandPayload<N>, deps: HandlerDeps, ctx: CommandContext) => Promise<CommandReply>;
@@ -36,6 +39,8 @@ function issue(deps: HandlerDeps, purpose: 'verify' | 'reset', userId: string) {
   return { nonce, tokenHash: tokenHash(linkToken(deps.linkSecret, purpose, userId, nonce)) };
 }
 
+const linkEmailContext = (deps: HandlerDeps) => ({ now: deps.now(), linkEmailLimit: deps.linkEmailLimit ?? rateLimitDefaults.linkEmailsPerAccount });
+
 const invalidToken: CommandReply = { ok: false, error: 'TOKEN_INVALID', message: 'This link is not valid' };
 
 /** One handler per command: prepare what needs I/O or secrets (hashes, tokens), then a pure decision. */
@@ -49,7 +54,7 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
   },
   ResendVerification: (p, deps, ctx) => {
     const userId = userIdFor(p.username);
-    return onUser(deps, ctx, userId, (state) => user.resendVerification(issue(deps, 'verify', userId), state, { now: deps.now() }));
+    return onUser(deps, ctx, userId, (state) => user.resendVerification(issue(deps, 'verify', userId), state, linkEmailContext(deps)));
   },
   VerifyRegistration: async (p, deps, ctx) => {
     const userId = tokenUserId(p.token);
@@ -63,7 +68,7 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
     }),
   LogOut: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => user.logOut({ sessionId: p.sessionId }, state)),
   RequestPasswordReset: (p, deps, ctx) =>
-    onUser(deps, ctx, p.userId, (state) => user.requestPasswordReset(issue(deps, 'reset', p.userId), state, { now: deps.now() })),
+    onUser(deps, ctx, p.userId, (state) => user.requestPasswordReset(issue(deps, 'reset', p.userId), state, linkEmailContext(deps))),
   ResetPassword: async (p, deps, ctx) => {
     const userId = tokenUserId(p.token);
     if (!userId) return invalidToken;

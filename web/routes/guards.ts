@@ -46,6 +46,8 @@ export function commandFailed(request: FastifyRequest, reply: FastifyReply, resu
         return [400, 'Link not valid', 'That link is not valid any more.'];
       case 'INVALID_CREDENTIALS':
         return [401, 'Log in', 'Wrong username or password.'];
+      case 'TOO_MANY_EMAILS':
+        return [429, 'Too many emails', 'Too many emails were sent for this account recently. Try again in an hour.'];
       case 'CONFLICT':
       case 'UNAVAILABLE':
         return [503, 'Temporarily unavailable', 'The service is temporarily unavailable. Nothing was changed; try again in a moment.'];
