@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Email, Username } from '../../events/index.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
+import { workAfterAnswer } from '../afterAnswer.ts';
 import type { WebDeps } from '../deps.ts';
 import { parseForm, redirectAfterPost, sendPage, typed } from '../respond.ts';
 import { registeredUserIdsByEmail } from '../readModels.ts';
@@ -25,11 +26,15 @@ function loginUsername(body: unknown): string | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
+/** NATS is known to be down: say so now rather than promise an email that cannot be sent. */
+const unavailable = { ok: false, error: 'UNAVAILABLE', message: 'NATS is not connected' } as const;
+
 // Only a plain path of this site: no scheme, no //host, nothing a Location header cannot carry.
 const safeNext = (next: unknown) => (typeof next === 'string' && /^\/[a-z][A-Za-z0-9/_.~%?=&-]*$/.test(next) ? next : '/alerts');
 
 export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
   const limits = rateLimitsOf(deps);
+  const afterAnswer = workAfterAnswer(app);
   const loginPerClient = limiter(app, 'login-client', limits.loginPerClient, (r) => r.ip);
   const loginPerUsername = limiter(app, 'login-user', limits.loginPerUsername, (r) => loginUsername(r.body));
   const registerPerClient = limiter(app, 'register-client', limits.registerPerClient, (r) => r.ip);
@@ -67,9 +72,12 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     if (!form.ok) return page(request, reply, 'Resend link', views.resendPage(csrf, values, form.errors), views.resendForm(csrf, values, form.errors), 422);
     const limited = await emailLinksPerClient(request, reply);
     if (limited) return page(request, reply, 'Resend link', views.resendPage(csrf, values, { form: limited }), views.resendForm(csrf, values, { form: limited }), 429);
-    const result = await request.sendCommand('ResendVerification', form.data);
-    if (!result.ok && result.error === 'UNAVAILABLE') return commandFailed(request, reply, result);
-    // The same answer whether or not a registration is pending: no account enumeration.
+    if (deps.natsIsConnected?.() === false) return commandFailed(request, reply, unavailable);
+    // The same answer, as fast, whether or not a registration is pending: no account enumeration.
+    afterAnswer(request, reply, async () => {
+      const result = await request.sendCommand('ResendVerification', form.data);
+      if (!result.ok && result.error === 'UNAVAILABLE') request.log.warn({ reason: result.message }, 'resending a verification link failed');
+    });
     const text = 'If that username has a pending registration, a new verification link is on its way.';
     return sendPage(request, reply, { title: 'Check your email', body: views.checkEmailPage(text), fragment: notice('good', text) });
   });
@@ -139,11 +147,14 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     if (!form.ok) return page(request, reply, 'Reset password', views.forgotPage(csrf, values, form.errors), views.forgotForm(csrf, values, form.errors), 422);
     const limited = await emailLinksPerClient(request, reply);
     if (limited) return page(request, reply, 'Reset password', views.forgotPage(csrf, values, { form: limited }), views.forgotForm(csrf, values, { form: limited }), 429);
-    for (const userId of await registeredUserIdsByEmail(deps.pool, deps.schema, form.data.email)) {
-      const result = await request.sendCommand('RequestPasswordReset', { userId });
-      if (!result.ok && result.error === 'UNAVAILABLE') return commandFailed(request, reply, result);
-    }
-    // The same answer whether or not an account has this address: no account enumeration.
+    if (deps.natsIsConnected?.() === false) return commandFailed(request, reply, unavailable);
+    // The same answer, as fast, whether or not an account has this address: no account enumeration.
+    afterAnswer(request, reply, async () => {
+      for (const userId of await registeredUserIdsByEmail(deps.pool, deps.schema, form.data.email)) {
+        const result = await request.sendCommand('RequestPasswordReset', { userId });
+        if (!result.ok && result.error === 'UNAVAILABLE') request.log.warn({ reason: result.message }, 'requesting a password reset failed');
+      }
+    });
     const text = 'If an account uses that address, a password reset link is on its way. It is valid for one hour.';
     return sendPage(request, reply, { title: 'Check your email', body: views.checkEmailPage(text), fragment: notice('good', text) });
   });
