@@ -1,5 +1,8 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subjects } from '../../events/index.ts';
+import { userIdFor } from '../../services/command/user/userState.ts';
+import { buildWebApp } from '../../web/app.ts';
 import { expectNoSecretsIn, logText, readLog } from '../faults/support/invariants.ts';
 import { startTestSystem, TEST_SECRET, type TestSystem } from '../system.ts';
 import { webClient, type WebClient, type WebResponse } from '../webClient.ts';
@@ -342,6 +345,34 @@ describe('account enumeration', () => {
     await system.smtp.waitFor((m) => m.some((e) => e.to.includes('ann-target@') && /reset/i.test(e.subject)));
     expect(system.smtp.received.filter((e) => e.to.includes('nobody-here@'))).toEqual([]);
   });
+
+  it('one address is sent at most 5 link emails an hour, however many clients ask, and every one of them gets the same answer', async () => {
+    await registeredUser(system, 'sam-flooded', password('sam'));
+    await system.send('RequestRegistration', { username: 'tia-pending', email: 'tia-pending@example.test', password: password('tia') });
+    // A web instance of its own, so that closing it waits for the work it does after answering.
+    const flood = await buildWebApp({ send: system.send, pool: system.world.pool, schema: system.world.schema, secret: TEST_SECRET, publicUrl: 'http://localhost:7007', logger: system.world.logger });
+    try {
+      for (let i = 0; i < 12; i++) {
+        const forgot = webClient(flood, { ip: `10.95.${i}.1` });
+        await forgot.get('/password/forgot');
+        expect((await forgot.post('/password/forgot', { email: 'sam-flooded@example.test' })).status).toBe(200);
+        const resend = webClient(flood, { ip: `10.96.${i}.1` });
+        await resend.get('/register/resend');
+        expect((await resend.post('/register/resend', { username: 'tia-pending' })).status).toBe(200);
+      }
+    } finally {
+      await flood.close();
+    }
+    const issued = async (username: string, type: string) =>
+      (await system.world.store.load(subjects.user(system.world.ns, userIdFor(username)))).history.flatMap((h) => h.events).filter((e) => e.type === type);
+    // The verification email was the first of the hour: four resets more, and four resends after the registration's.
+    expect(await issued('sam-flooded', 'PasswordResetRequested')).toHaveLength(4);
+    expect(await issued('tia-pending', 'VerificationReissued')).toHaveLength(4);
+    for (const address of ['sam-flooded@', 'tia-pending@']) {
+      const mails = await system.smtp.waitFor((m) => m.filter((e) => e.to.includes(address)).length >= 5);
+      expect(mails.filter((e) => e.to.includes(address))).toHaveLength(5);
+    }
+  }, 60_000);
 
   it('an address with a quote in it comes back escaped on the page, and its email holds no unescaped markup', async () => {
     const b = webClient(system.app, { ip: '10.94.0.1' });
