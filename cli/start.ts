@@ -40,12 +40,13 @@ function countingMailer(mailer: Mailer, metrics: Metrics): Mailer {
 }
 
 const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
-  command: async ({ conn, logger, secret, metrics }) =>
+  command: async ({ config, conn, logger, secret, metrics }) =>
     startCommandService(conn.nc, {
       store: conn.store,
       ns: conn.ns,
       linkSecret: linkSecret(secret),
       now: () => new Date(),
+      linkEmailLimit: config.RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT,
       logger: logger.child({ service: 'command' }),
       onReply: (name, reply) => {
         metrics.commands.inc({ command: name, outcome: reply.ok ? 'ok' : reply.error });
@@ -105,6 +106,13 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
       logger,
       natsIsConnected: () => !conn.nc.isClosed() && conn.isConnected(),
       trustProxy: config.TRUST_PROXY,
+      rateLimits: {
+        loginPerClient: config.RATE_LIMIT_LOGIN_PER_CLIENT,
+        loginPerUsername: config.RATE_LIMIT_LOGIN_PER_USERNAME,
+        registerPerClient: config.RATE_LIMIT_REGISTER_PER_CLIENT,
+        emailLinksPerClient: config.RATE_LIMIT_EMAIL_LINKS_PER_CLIENT,
+        tokenLinksPerClient: config.RATE_LIMIT_TOKEN_LINKS_PER_CLIENT,
+      },
       metrics,
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
       ...(servedMailbox ? { devMailbox: servedMailbox } : {}),

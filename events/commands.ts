@@ -51,6 +51,7 @@ export const DomainErrorCode = z.enum([
   'INVALID_CREDENTIALS',
   'NOT_FOUND',
   'ALREADY_EXISTS',
+  'TOO_MANY_EMAILS',
   'CONFLICT',
   'UNAVAILABLE',
 ]);

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { Cron } from 'croner';
 import { RatesProvider } from '../events/index.ts';
+import { parseRateLimit, rateLimitDefaults } from './rateLimits.ts';
 
 const url = (protocols: string[]) =>
   z.string().refine((v) => {
@@ -39,6 +40,14 @@ const trustProxy = z
     return z.NEVER;
   });
 
+/** A rate limit such as `20/1m`: a count per window of seconds, minutes or hours. */
+const rateLimit = z.string().transform((v, ctx) => {
+  const limit = parseRateLimit(v);
+  if (limit) return limit;
+  ctx.addIssue({ code: 'custom', message: 'must be a count per window, such as 20/1m, 100/1h or 5/30s' });
+  return z.NEVER;
+});
+
 /** The whole configuration, from the environment only (docs/design.md §6). */
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int('must be a whole number').min(1, 'must be 1–65535').max(65535, 'must be 1–65535').default(7007),
@@ -68,6 +77,12 @@ export const ConfigSchema = z.object({
   RATES_SCHEDULE: cronExpression.default('0 17 * * *'),
   CRA_DATA_DIR: z.string().min(1).default('./.cra'),
   TRUST_PROXY: trustProxy.default(false),
+  RATE_LIMIT_LOGIN_PER_CLIENT: rateLimit.default(rateLimitDefaults.loginPerClient),
+  RATE_LIMIT_LOGIN_PER_USERNAME: rateLimit.default(rateLimitDefaults.loginPerUsername),
+  RATE_LIMIT_REGISTER_PER_CLIENT: rateLimit.default(rateLimitDefaults.registerPerClient),
+  RATE_LIMIT_EMAIL_LINKS_PER_CLIENT: rateLimit.default(rateLimitDefaults.emailLinksPerClient),
+  RATE_LIMIT_TOKEN_LINKS_PER_CLIENT: rateLimit.default(rateLimitDefaults.tokenLinksPerClient),
+  RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT: rateLimit.default(rateLimitDefaults.linkEmailsPerAccount),
   // Isolation knobs for tests, benchmarks and shared clusters: stream/subject namespace and read-model schema.
   CRA_NAMESPACE: z.string().regex(/^[a-z0-9]{1,32}$/, 'must be 1–32 lowercase letters or digits').optional(),
   CRA_STREAM_REPLICAS: z.coerce.number().int('must be a whole number').min(1, 'must be 1–5').max(5, 'must be 1–5').default(1),

@@ -32,7 +32,20 @@ describe('config', () => {
     expect(loadConfig({ METRICS_TOKEN: 'm'.repeat(32) }).METRICS_TOKEN).toBe('m'.repeat(32));
   });
 
+  it('reads rate limits as a count per window, with defaults', () => {
+    expect(loadConfig({}).RATE_LIMIT_REGISTER_PER_CLIENT).toEqual({ max: 100, timeWindowMs: 3_600_000 });
+    expect(loadConfig({}).RATE_LIMIT_LOGIN_PER_USERNAME).toEqual({ max: 5, timeWindowMs: 60_000 });
+    expect(loadConfig({ RATE_LIMIT_LOGIN_PER_CLIENT: '50/1m' }).RATE_LIMIT_LOGIN_PER_CLIENT).toEqual({ max: 50, timeWindowMs: 60_000 });
+    expect(loadConfig({ RATE_LIMIT_REGISTER_PER_CLIENT: '300 / 2h' }).RATE_LIMIT_REGISTER_PER_CLIENT).toEqual({ max: 300, timeWindowMs: 7_200_000 });
+    expect(loadConfig({ RATE_LIMIT_TOKEN_LINKS_PER_CLIENT: '10/30s' }).RATE_LIMIT_TOKEN_LINKS_PER_CLIENT).toEqual({ max: 10, timeWindowMs: 30_000 });
+    expect(loadConfig({ RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT: '3/h' }).RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT).toEqual({ max: 3, timeWindowMs: 3_600_000 });
+  });
+
   it.each([
+    ['RATE_LIMIT_LOGIN_PER_CLIENT', '20'],
+    ['RATE_LIMIT_LOGIN_PER_CLIENT', '0/1m'],
+    ['RATE_LIMIT_REGISTER_PER_CLIENT', '10 per hour'],
+    ['RATE_LIMIT_EMAIL_LINKS_PER_CLIENT', '5/1d'],
     ['PORT', 'seventy'],
     ['HOST', 'every interface'],
     ['HOST', '0.0.0.0:7007'],

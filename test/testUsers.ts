@@ -26,5 +26,7 @@ export async function registeredBrowser(system: TestSystem, username: string, pa
   await browser.get('/login');
   const login = await browser.post('/login', { username, password });
   if (login.status !== 303) throw new Error(`could not log in ${username}: ${login.status}`);
+  // Follow the redirect as a browser does: its page carries the CSRF token of the new session.
+  await browser.get(login.location ?? '/alerts');
   return { browser, userId };
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
-import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { SendCommand } from '../platform/commandClient.ts';
 import type { WebDeps } from './deps.ts';
@@ -13,6 +12,7 @@ import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { activityRoutes } from './routes/activity.ts';
 import { devMailboxRoutes } from './routes/devMailbox.ts';
 import { operationsRoutes } from './routes/operations.ts';
+import { SharedRateLimits } from './rateLimitStore.ts';
 
 /** TRUST_PROXY as fastify takes it: a hop count becomes "the first n hops" (as fastify does for a number). */
 function trustedProxies(setting: WebDeps['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
@@ -41,7 +41,7 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
     done();
   });
   await app.register(formbody);
-  await app.register(rateLimit, { global: false });
+  app.decorate('rateLimits', await SharedRateLimits.open({ pool: deps.pool, schema: deps.schema, logger: app.log, ...(deps.now ? { now: deps.now } : {}) }));
   await app.register(sessionPlugin, deps);
   await app.register(assetRoutes);
   await app.register(accountRoutes, deps);

@@ -3,8 +3,10 @@ import type { Logger } from '../platform/logger.ts';
 import type { Pool } from '../platform/postgres.ts';
 import type { DevMailbox } from '../platform/devMailbox.ts';
 import type { Metrics } from '../platform/metrics.ts';
+import type { RateLimit, rateLimitDefaults } from '../platform/rateLimits.ts';
 
-export type RateLimit = { max: number; timeWindowMs: number };
+/** The web's rate limits (RATE_LIMIT_* settings); each one unset takes its default from rateLimitDefaults. */
+export type WebRateLimits = Partial<Record<Exclude<keyof typeof rateLimitDefaults, 'linkEmailsPerAccount'>, RateLimit>>;
 
 /** Everything the web needs, passed in: the app itself opens no connection and reads no environment. */
 export type WebDeps = {
@@ -18,7 +20,7 @@ export type WebDeps = {
   now?: () => Date;
   /** Bounded wait for the projector after a command, so users see their own change. */
   projectionWaitMs?: number;
-  rateLimits?: Partial<Record<'loginPerClient' | 'loginPerUsername' | 'registerPerClient' | 'emailLinksPerClient', RateLimit>>;
+  rateLimits?: WebRateLimits;
   /** Is NATS reachable right now? (for /healthz and the 503 page) */
   natsIsConnected?: () => boolean;
   /** The all-in-one start's dev mailbox, shown at /dev/mailbox to loopback clients only; absent everywhere else. */

@@ -4,15 +4,21 @@ import { commandClient, type SendCommand } from '../../platform/commandClient.ts
 import { linkSecret, linkToken } from '../../platform/tokens.ts';
 import { openTestWorld, type TestWorld } from '../../test/harness.ts';
 import { serveCommands } from './commandServer.ts';
+import { hashPassword } from './passwords.ts';
+import { RESET_TTL_MS } from './user/userDecisions.ts';
 import { userIdFor } from './user/userState.ts';
 
 let world: TestWorld;
 let send: SendCommand;
 const secret = linkSecret('a test secret that is long enough!!');
+/** Every password the command service hashed, in order: a hash is what an attacker would make us pay for. */
+const hashed: string[] = [];
+let clockAhead = 0;
 
 beforeAll(async () => {
   world = await openTestWorld();
-  serveCommands(world.nc, { store: world.store, ns: world.ns, linkSecret: secret, now: () => new Date(), logger: world.logger });
+  const countingHash = (password: string) => (hashed.push(password), hashPassword(password));
+  serveCommands(world.nc, { store: world.store, ns: world.ns, linkSecret: secret, now: () => new Date(Date.now() + clockAhead), hashPassword: countingHash, logger: world.logger });
   send = commandClient(world.nc, world.ns);
 });
 afterAll(async () => world?.close());
@@ -74,5 +80,33 @@ describe('commands over NATS request/reply', () => {
     expect(await send('DeleteAlert', { userId: 'owner', alertId: 'own1' })).toEqual(deleted);
     // … and to anyone else it stays absent.
     expect(await send('DeleteAlert', { userId: 'intruder', alertId: 'own1' })).toMatchObject({ ok: false, error: 'NOT_FOUND' });
+  });
+
+  it('checks a reset link before hashing the new password: a forged, expired or used link costs no hash', async () => {
+    expect(await send('RequestRegistration', { username: 'resetter', email: 'resetter@example.com', password: 'a long enough password' })).toMatchObject({ ok: true });
+    const userId = userIdFor('resetter');
+    const nonceOf = async (type: string) => {
+      const { history } = await world.store.load(subjects.user(world.ns, userId));
+      const found = history.flatMap((h) => h.events).filter((e) => e.type === type).at(-1) as { data: { tokenNonce: string } };
+      return found.data.tokenNonce;
+    };
+    expect(await send('VerifyRegistration', { token: linkToken(secret, 'verify', userId, await nonceOf('RegistrationRequested')) })).toMatchObject({ ok: true });
+    expect(await send('RequestPasswordReset', { userId })).toMatchObject({ ok: true });
+    const token = linkToken(secret, 'reset', userId, await nonceOf('PasswordResetRequested'));
+    const reset = (link: string, password: string) => send('ResetPassword', { token: link, password });
+
+    hashed.length = 0;
+    expect(await reset(linkToken(secret, 'reset', userId, 'a nonce that was never issued'), 'forged link password')).toMatchObject({ ok: false, error: 'TOKEN_INVALID' });
+    expect(await reset(linkToken(secret, 'verify', userId, await nonceOf('PasswordResetRequested')), 'wrong purpose password')).toMatchObject({ ok: false, error: 'TOKEN_INVALID' });
+    expect(await reset(linkToken(secret, 'reset', userIdFor('nobody-at-all'), 'n'.repeat(22)), 'no such user password')).toMatchObject({ ok: false, error: 'TOKEN_INVALID' });
+    clockAhead = RESET_TTL_MS + 1_000;
+    expect(await reset(token, 'too late password')).toMatchObject({ ok: false, error: 'TOKEN_EXPIRED' });
+    clockAhead = 0;
+    expect(hashed).toEqual([]);
+
+    expect(await reset(token, 'the new password')).toMatchObject({ ok: true });
+    expect(hashed).toEqual(['the new password']);
+    expect(await reset(token, 'used link password')).toMatchObject({ ok: false, error: 'TOKEN_USED' });
+    expect(hashed).toEqual(['the new password']);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { subjects, type CommandName, type CommandPayload, type CommandReply, type EnvelopeMeta, type Namespace } from '../../events/index.ts';
 import type { EventStore } from '../../platform/eventStore/index.ts';
+import { rateLimitDefaults, type RateLimit } from '../../platform/rateLimits.ts';
 import { linkToken, newNonce, tokenHash, tokenUserId } from '../../platform/tokens.ts';
 import { decideAndAppend } from './aggregate.ts';
 import { deleteAlert, evolveAlert, initialAlertState, setAlert } from './alert/alertDecider.ts';
@@ -9,7 +10,16 @@ import type { Decision } from './decision.ts';
 import * as user from './user/userDecisions.ts';
 import { evolveUser, initialUserState, userIdFor, type UserState } from './user/userState.ts';
 
-export type HandlerDeps = { store: EventStore; ns: Namespace; linkSecret: Buffer; now: () => Date };
+export type HandlerDeps = {
+  store: EventStore;
+  ns: Namespace;
+  linkSecret: Buffer;
+  now: () => Date;
+  /** argon2id by default; tests pass a counting one to see when a hash is paid for. */
+  hashPassword?: (password: string) => Promise<string>;
+  /** Link emails (verification, resend, reset) one account may be sent per window (RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT). */
+  linkEmailLimit?: RateLimit;
+};
 export type CommandContext = { commandId: string; meta: EnvelopeMeta };
 type Handler<N extends CommandName> = (payload: CommandPayload<N>, deps: HandlerDeps, ctx: CommandContext) => Promise<CommandReply>;
 
@@ -29,20 +39,22 @@ function issue(deps: HandlerDeps, purpose: 'verify' | 'reset', userId: string) {
   return { nonce, tokenHash: tokenHash(linkToken(deps.linkSecret, purpose, userId, nonce)) };
 }
 
+const linkEmailContext = (deps: HandlerDeps) => ({ now: deps.now(), linkEmailLimit: deps.linkEmailLimit ?? rateLimitDefaults.linkEmailsPerAccount });
+
 const invalidToken: CommandReply = { ok: false, error: 'TOKEN_INVALID', message: 'This link is not valid' };
 
 /** One handler per command: prepare what needs I/O or secrets (hashes, tokens), then a pure decision. */
 export const handlers: { [N in CommandName]: Handler<N> } = {
   RequestRegistration: async (p, deps, ctx) => {
     const userId = userIdFor(p.username);
-    const passwordHash = await hashPassword(p.password);
+    const passwordHash = await (deps.hashPassword ?? hashPassword)(p.password);
     return onUser(deps, ctx, userId, (state) =>
       user.requestRegistration({ userId, username: p.username, email: p.email, passwordHash, ...issue(deps, 'verify', userId) }, state, { now: deps.now() }),
     );
   },
   ResendVerification: (p, deps, ctx) => {
     const userId = userIdFor(p.username);
-    return onUser(deps, ctx, userId, (state) => user.resendVerification(issue(deps, 'verify', userId), state, { now: deps.now() }));
+    return onUser(deps, ctx, userId, (state) => user.resendVerification(issue(deps, 'verify', userId), state, linkEmailContext(deps)));
   },
   VerifyRegistration: async (p, deps, ctx) => {
     const userId = tokenUserId(p.token);
@@ -56,12 +68,20 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
     }),
   LogOut: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => user.logOut({ sessionId: p.sessionId }, state)),
   RequestPasswordReset: (p, deps, ctx) =>
-    onUser(deps, ctx, p.userId, (state) => user.requestPasswordReset(issue(deps, 'reset', p.userId), state, { now: deps.now() })),
+    onUser(deps, ctx, p.userId, (state) => user.requestPasswordReset(issue(deps, 'reset', p.userId), state, linkEmailContext(deps))),
   ResetPassword: async (p, deps, ctx) => {
     const userId = tokenUserId(p.token);
     if (!userId) return invalidToken;
-    const passwordHash = await hashPassword(p.password);
-    return onUser(deps, ctx, userId, (state) => user.resetPassword({ tokenHash: tokenHash(p.token), passwordHash }, state, { now: deps.now() }));
+    const link = { tokenHash: tokenHash(p.token) };
+    // Hashed only once the link is known good, and once even if a concurrent change makes the decision run again.
+    let passwordHash: Promise<string> | undefined;
+    return onUser(deps, ctx, userId, async (state) => {
+      const context = { now: deps.now() };
+      const refused = user.resetLinkRefusal(link, state, context);
+      if (refused) return refused;
+      passwordHash ??= (deps.hashPassword ?? hashPassword)(p.password);
+      return user.resetPassword({ ...link, passwordHash: await passwordHash }, state, context);
+    });
   },
   PauseAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => user.setAlertEmails(true, state)),
   ResumeAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => user.setAlertEmails(false, state)),

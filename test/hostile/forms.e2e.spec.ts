@@ -17,7 +17,7 @@ const relaxed = { max: 1_000_000, timeWindowMs: 60_000 };
 
 beforeAll(async () => {
   // Rate limits relaxed so that every request reaches its handler (they are attacked in sessions.e2e.spec.ts).
-  system = await startTestSystem({ notifier: false, web: { rateLimits: { loginPerClient: relaxed, loginPerUsername: relaxed, registerPerClient: relaxed, emailLinksPerClient: relaxed } } });
+  system = await startTestSystem({ notifier: false, web: { rateLimits: { loginPerClient: relaxed, loginPerUsername: relaxed, registerPerClient: relaxed, emailLinksPerClient: relaxed, tokenLinksPerClient: relaxed } } });
   owner = await registeredBrowser(system, 'hostile-owner', PASSWORD);
   await publishRates(system, '2026-11-02', { USD: '1.08', JPY: '163.4', GBP: '0.86' });
   expect((await system.send('SetAlert', { userId: owner.userId, alertId: 'ownersAlert1', base: 'EUR', quote: 'USD', threshold: '1.1' })).ok).toBe(true);

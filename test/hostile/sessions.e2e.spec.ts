@@ -1,5 +1,8 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subjects } from '../../events/index.ts';
+import { userIdFor } from '../../services/command/user/userState.ts';
+import { buildWebApp } from '../../web/app.ts';
 import { expectNoSecretsIn, logText, readLog } from '../faults/support/invariants.ts';
 import { startTestSystem, TEST_SECRET, type TestSystem } from '../system.ts';
 import { webClient, type WebClient, type WebResponse } from '../webClient.ts';
@@ -131,6 +134,44 @@ describe('session attacks', () => {
     expect((await ann.browser.get('/alerts')).status).toBe(200);
   });
 
+  it('a CSRF token and cookie from before a login are refused after it, and those of a session after its logout', async () => {
+    await registeredUser(system, 'pia-planted', password('pia'));
+    const browser = webClient(system.app, { ip: '10.66.1.1' });
+    await browser.get('/login');
+    // What an attacker could have planted in the browser before the login (a tossed cookie and its token).
+    const planted = { token: browser.csrf(), cookie: browser.cookie('_csrf')! };
+    expect((await browser.post('/login', { username: 'pia-planted', password: password('pia') })).status).toBe(303);
+    expect(browser.cookie('_csrf'), 'the login drops the old CSRF secret').toBeUndefined();
+    browser.setCookie('_csrf', planted.cookie);
+    const before = await system.world.store.lastSeq();
+    for (const attempt of [() => browser.postRaw('/logout', { _csrf: planted.token }), () => browser.delete('/alerts/annsAlert', { 'x-csrf-token': planted.token })]) {
+      const res = await attempt();
+      expect(res.status).toBe(403);
+      expect(res.body).toMatch(/Form expired/);
+    }
+    expect(await system.world.store.lastSeq()).toBe(before);
+    // The session's own page has a token that works; once logged out, that token is refused in turn.
+    await browser.get('/alerts');
+    const sessionToken = { token: browser.csrf(), cookie: browser.cookie('_csrf')! };
+    expect((await browser.post('/logout')).status).toBe(303);
+    expect(browser.cookie('_csrf'), 'the logout drops the CSRF secret').toBeUndefined();
+    browser.setCookie('_csrf', sessionToken.cookie);
+    expect((await browser.postRaw('/login', { _csrf: sessionToken.token, username: 'pia-planted', password: password('pia') })).status).toBe(403);
+  });
+
+  it("a CSRF token and cookie from one user's session are refused in another's", async () => {
+    const quinn = await registeredBrowser(system, 'quinn-csrf', password('quinn'), { ip: '10.66.2.1' });
+    const rory = await registeredBrowser(system, 'rory-csrf', password('rory'), { ip: '10.66.2.2' });
+    rory.browser.setCookie('_csrf', quinn.browser.cookie('_csrf')!);
+    const before = await system.world.store.lastSeq();
+    expect((await rory.browser.postRaw('/logout', { _csrf: quinn.browser.csrf() })).status).toBe(403);
+    expect((await rory.browser.postRaw('/alerts/emails', { _csrf: quinn.browser.csrf(), paused: 'yes' })).status).toBe(403);
+    expect(await system.world.store.lastSeq()).toBe(before);
+    expect((await rory.browser.get('/alerts')).status).toBe(200);
+    // Quinn's pair still works for Quinn: it is the session that differs.
+    expect((await quinn.browser.post('/logout')).status).toBe(303);
+  });
+
   it('another user\'s alert id: not found, not shown, not deleted', async () => {
     await bob.browser.get('/alerts');
     const before = await system.world.store.lastSeq();
@@ -181,6 +222,50 @@ describe('session attacks', () => {
     for (let i = 0; i < 21; i++) spray.push((await sprayer.post('/login', { username: `nobody-${i}`, password: 'password spray 1' })).status);
     expect(spray.slice(0, 20).every((s) => s === 401)).toBe(true);
     expect(spray[20]).toBe(429);
+  }, 60_000);
+
+  it('a locked username stays locked however it is spelled: padded, cased, or with a letter that lowercases to it', async () => {
+    await registeredUser(system, 'kate-locked', password('kate'));
+    for (let i = 0; i < 5; i++) {
+      const guesser = webClient(system.app, { ip: `10.78.${i}.1` });
+      await guesser.get('/login');
+      expect((await guesser.post('/login', { username: 'kate-locked', password: `guess number ${i}` })).status).toBe(401);
+    }
+    // Each spelling logs in as kate-locked when she is not locked (the login trims and lowercases), so each must be locked too.
+    const spellings = [' '.repeat(200) + 'kate-locked', `kate-locked${' '.repeat(200)}`, 'KATE-LOCKED', '\t Kate-Locked \n', '\u212Aate-locked', '\u00A0kate-locked\u3000'];
+    for (const [i, username] of spellings.entries()) {
+      const late = webClient(system.app, { ip: `10.78.${i}.2` });
+      await late.get('/login');
+      const res = await late.post('/login', { username, password: password('kate') });
+      expect(res.status, JSON.stringify(username)).toBe(429);
+      expect(late.cookie('cra_session'), JSON.stringify(username)).toBeUndefined();
+    }
+    // Padding is still a way to type a name that is not locked: the limit is about the account, not the spelling.
+    await registeredUser(system, 'lena-free', password('lena'));
+    const free = webClient(system.app, { ip: '10.78.99.1' });
+    await free.get('/login');
+    expect((await free.post('/login', { username: `${' '.repeat(200)}LENA-free`, password: password('lena') })).status).toBe(303);
+  }, 60_000);
+
+  it('following emailed links is limited per client: a burst of password resets hits 429, and so do verify and unsubscribe', async () => {
+    const forged = `${ann.userId}.${'A'.repeat(43)}`;
+    const attacker = webClient(system.app, { ip: '10.79.0.1' });
+    expect((await attacker.get(`/password/reset?token=${forged}`)).status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 60; i++) statuses.push((await attacker.post('/password/reset', { token: forged, password: `a new password ${i}` })).status);
+    // The default budget is 60 a minute per client, the form's GET included.
+    expect(statuses.slice(0, 59)).toEqual(Array(59).fill(400));
+    expect(statuses[59]).toBe(429);
+    const limited = await attacker.post('/password/reset', { token: forged, password: 'one more password' });
+    expect(limited.status).toBe(429);
+    expect(limited.headers['retry-after']).toBeTruthy();
+    expect(limited.body).toMatch(/Too many attempts/);
+    expect((await attacker.get(`/verify?token=${forged}`)).status).toBe(429);
+    expect((await attacker.get(`/unsubscribe?token=${forged}`)).status).toBe(429);
+    expect((await system.app.inject({ method: 'POST', url: `/unsubscribe?token=${forged}`, remoteAddress: '10.79.0.1' })).statusCode).toBe(429);
+    // Another client is not held back by this one.
+    const bystander = webClient(system.app, { ip: '10.79.0.2' });
+    expect((await bystander.get(`/verify?token=${forged}`)).status).toBe(400);
   }, 60_000);
 
   it('a forged X-Forwarded-For does not buy a fresh allowance: no proxy is believed unless TRUST_PROXY names it', async () => {
@@ -260,6 +345,34 @@ describe('account enumeration', () => {
     await system.smtp.waitFor((m) => m.some((e) => e.to.includes('ann-target@') && /reset/i.test(e.subject)));
     expect(system.smtp.received.filter((e) => e.to.includes('nobody-here@'))).toEqual([]);
   });
+
+  it('one address is sent at most 5 link emails an hour, however many clients ask, and every one of them gets the same answer', async () => {
+    await registeredUser(system, 'sam-flooded', password('sam'));
+    await system.send('RequestRegistration', { username: 'tia-pending', email: 'tia-pending@example.test', password: password('tia') });
+    // A web instance of its own, so that closing it waits for the work it does after answering.
+    const flood = await buildWebApp({ send: system.send, pool: system.world.pool, schema: system.world.schema, secret: TEST_SECRET, publicUrl: 'http://localhost:7007', logger: system.world.logger });
+    try {
+      for (let i = 0; i < 12; i++) {
+        const forgot = webClient(flood, { ip: `10.95.${i}.1` });
+        await forgot.get('/password/forgot');
+        expect((await forgot.post('/password/forgot', { email: 'sam-flooded@example.test' })).status).toBe(200);
+        const resend = webClient(flood, { ip: `10.96.${i}.1` });
+        await resend.get('/register/resend');
+        expect((await resend.post('/register/resend', { username: 'tia-pending' })).status).toBe(200);
+      }
+    } finally {
+      await flood.close();
+    }
+    const issued = async (username: string, type: string) =>
+      (await system.world.store.load(subjects.user(system.world.ns, userIdFor(username)))).history.flatMap((h) => h.events).filter((e) => e.type === type);
+    // The verification email was the first of the hour: four resets more, and four resends after the registration's.
+    expect(await issued('sam-flooded', 'PasswordResetRequested')).toHaveLength(4);
+    expect(await issued('tia-pending', 'VerificationReissued')).toHaveLength(4);
+    for (const address of ['sam-flooded@', 'tia-pending@']) {
+      const mails = await system.smtp.waitFor((m) => m.filter((e) => e.to.includes(address)).length >= 5);
+      expect(mails.filter((e) => e.to.includes(address))).toHaveLength(5);
+    }
+  }, 60_000);
 
   it('an address with a quote in it comes back escaped on the page, and its email holds no unescaped markup', async () => {
     const b = webClient(system.app, { ip: '10.94.0.1' });

@@ -43,6 +43,7 @@ describe('accounts journey through the real SMTP sink', () => {
     expect(login.status).toBe(303);
     const cookie = browser.cookie('cra_session')!;
     expect((await browser.get('/')).location).toBe('/alerts');
+    await browser.get('/alerts');
     expect((await browser.post('/logout')).status).toBe(303);
 
     const attacker = webClient(system.app);

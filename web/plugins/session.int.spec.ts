@@ -19,7 +19,10 @@ const registered = (username: string) => registeredUser(system, username, PASSWO
 async function logIn(username: string): Promise<WebClient> {
   const browser = webClient(system.app);
   await browser.get('/login');
-  expect((await browser.post('/login', { username, password: PASSWORD })).status).toBe(303);
+  const login = await browser.post('/login', { username, password: PASSWORD });
+  expect(login.status).toBe(303);
+  // As a browser does: follow the redirect, to a page whose CSRF token belongs to the new session.
+  await browser.get(login.location!);
   return browser;
 }
 

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyJwt from '@fastify/jwt';
@@ -9,6 +10,10 @@ import type { WebDeps } from '../deps.ts';
 import { VerifiedTokens } from './verifiedTokens.ts';
 
 export const SESSION_COOKIE = 'cra_session';
+/** Holds the CSRF secret (signed); the tokens made from it are bound to the session too (see csrfIdentity). */
+export const CSRF_COOKIE = '_csrf';
+/** What a CSRF token is bound to when nobody is logged in; a session id (a UUID) can never equal it. */
+const GUEST = 'guest';
 const SESSION_DAYS = 7;
 /** Session cookies remembered as verified: a few MB at most. */
 const VERIFIED_TOKENS_MAX = 10_000;
@@ -28,7 +33,7 @@ declare module 'fastify' {
     account: Account | null;
   }
   interface FastifyReply {
-    /** This request's CSRF token: made once per request, since each new secret replaces the cookie. */
+    /** This request's CSRF token, bound to its session: made once per request, since each new secret replaces the cookie. */
     csrfToken(): string;
     startSession(account: Omit<Account, 'pagesVersion'>): Promise<void>;
     endSession(): void;
@@ -54,9 +59,16 @@ export const sessionPlugin = fp(
       // The session cookie and nothing else (no Authorization header): the token verified is the one remembered below.
       verify: { extractToken: (request: FastifyRequest) => request.cookies[SESSION_COOKIE] },
     });
+    // A CSRF token is valid only with the secret in its cookie AND for the session it was made in: a token (and cookie)
+    // taken before a login, or from another user's session, is refused; login and logout also replace the secret.
+    const identityOf = new WeakMap<FastifyRequest, string>();
+    const csrfIdentity = (request: FastifyRequest) => identityOf.get(request) ?? request.account?.sessionId ?? GUEST;
     await app.register(fastifyCsrf, {
       sessionPlugin: '@fastify/cookie',
+      cookieKey: CSRF_COOKIE,
       cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', path: '/', secure },
+      csrfOpts: { userInfo: true, hmacKey: createHmac('sha256', deps.secret).update('cra-csrf-session-binding').digest() },
+      getUserInfo: csrfIdentity,
       getToken: (req: FastifyRequest) => {
         const body = req.body as Record<string, unknown> | undefined;
         const fromBody = body && typeof body === 'object' && typeof body._csrf === 'string' ? body._csrf : undefined;
@@ -97,18 +109,27 @@ export const sessionPlugin = fp(
     app.decorateReply('csrfToken', function (this: FastifyReply) {
       let token = tokens.get(this);
       if (!token) {
-        token = this.generateCsrf();
+        token = this.generateCsrf({ userInfo: csrfIdentity(this.request) });
         tokens.set(this, token);
       }
       return token;
     });
+    /** From now on this browser is `identity`: drop its CSRF secret, so the next page it gets makes a new one. */
+    const renewCsrf = (reply: FastifyReply, identity: string) => {
+      delete reply.request.cookies[CSRF_COOKIE];
+      reply.clearCookie(CSRF_COOKIE, { path: '/' });
+      identityOf.set(reply.request, identity);
+      tokens.delete(reply);
+    };
 
     app.decorateReply('startSession', async function (this: FastifyReply, account: Omit<Account, 'pagesVersion'>) {
       const token = await this.jwtSign({ sub: account.userId, sid: account.sessionId, name: account.username });
       this.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: SESSION_DAYS * 86_400 });
+      renewCsrf(this, account.sessionId);
     });
     app.decorateReply('endSession', function (this: FastifyReply) {
       this.clearCookie(SESSION_COOKIE, { path: '/' });
+      renewCsrf(this, GUEST);
     });
   },
   { name: 'session' },

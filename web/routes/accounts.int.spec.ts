@@ -1,8 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { subjects } from '../../events/index.ts';
 import { linkToken } from '../../platform/tokens.ts';
 import { userIdFor } from '../../services/command/user/userState.ts';
-import { startTestSystem, type TestSystem } from '../../test/system.ts';
+import type { SendCommand } from '../../platform/commandClient.ts';
+import { startTestSystem, TEST_SECRET, type TestSystem } from '../../test/system.ts';
+import { buildWebApp } from '../app.ts';
 import { webClient } from '../../test/webClient.ts';
 
 let system: TestSystem;
@@ -11,14 +13,22 @@ beforeAll(async () => {
 });
 afterAll(async () => system?.close());
 
+/** The events of a user's stream that issued a link for `purpose`, in order. */
+async function linksIssued(username: string, purpose: 'verify' | 'reset') {
+  const { history } = await system.world.store.load(subjects.user(system.world.ns, userIdFor(username)));
+  const wanted = purpose === 'verify' ? ['RegistrationRequested', 'VerificationReissued'] : ['PasswordResetRequested'];
+  return history.flatMap((h) => h.events).filter((e) => wanted.includes(e.type)) as { data: { tokenNonce: string } }[];
+}
+
 /** The link the notifier would email, recomputed from the nonce in the log (the SMTP journey is tested end to end elsewhere). */
 async function linkFor(username: string, purpose: 'verify' | 'reset') {
-  const userId = userIdFor(username);
-  const { history } = await system.world.store.load(subjects.user(system.world.ns, userId));
-  const events = history.flatMap((h) => h.events);
-  const wanted = purpose === 'verify' ? ['RegistrationRequested', 'VerificationReissued'] : ['PasswordResetRequested'];
-  const last = events.filter((e) => wanted.includes(e.type)).at(-1) as { data: { tokenNonce: string } };
-  return linkToken(system.linkSecret, purpose, userId, last.data.tokenNonce);
+  // Forgot-password and resend do their work after answering: wait for it to be in the log.
+  const issued = await vi.waitFor(async () => {
+    const found = await linksIssued(username, purpose);
+    expect(found.length).toBeGreaterThan(0);
+    return found;
+  });
+  return linkToken(system.linkSecret, purpose, userIdFor(username), issued.at(-1)!.data.tokenNonce);
 }
 
 async function registerAndVerify(username: string, password = 'correct horse battery') {
@@ -55,6 +65,7 @@ describe('accounts over HTTP', () => {
     expect(setCookie).toMatch(/SameSite=Lax/i);
 
     expect((await browser.get('/login')).location).toBe('/alerts');
+    await browser.get('/alerts');
     const logout = await browser.post('/logout');
     expect(logout.status).toBe(303);
     expect(browser.cookie('cra_session')).toBeUndefined();
@@ -168,6 +179,55 @@ describe('accounts over HTTP', () => {
     await other.get('/login');
     expect((await other.post('/login', { username: 'forgetful', password: 'correct horse battery' })).status).toBe(401);
     expect((await other.post('/login', { username: 'forgetful', password: 'a brand new password' })).status).toBe(303);
+  });
+
+  it('answers forgot-password and resend before their work is done, so the answer cannot wait on whether the account exists', async () => {
+    await registerAndVerify('unhurried');
+    expect(await system.send('RequestRegistration', { username: 'unhurried-pending', email: 'pending@example.com', password: 'a long password 7' })).toMatchObject({ ok: true });
+    // A web instance whose commands are held until released: an answer that waited for them would never come.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const sent: string[] = [];
+    const holdingSend = (async (name, payload, options) => {
+      sent.push(name);
+      await held;
+      return system.send(name, payload, options);
+    }) as SendCommand;
+    const app = await buildWebApp({ send: holdingSend, pool: system.world.pool, schema: system.world.schema, secret: TEST_SECRET, publicUrl: 'http://localhost:7007', logger: system.world.logger });
+    try {
+      const browser = webClient(app, { ip: '10.3.0.1' });
+      const notWithin = (ms: number) => new Promise<'no answer'>((resolve) => setTimeout(() => resolve('no answer'), ms));
+      await browser.get('/password/forgot');
+      const asked = await Promise.race([browser.post('/password/forgot', { email: 'unhurried@example.com' }), notWithin(3_000)]);
+      expect(asked === 'no answer' ? asked : asked.status).toBe(200);
+      await browser.get('/register/resend');
+      const resent = await Promise.race([browser.post('/register/resend', { username: 'unhurried-pending' }), notWithin(3_000)]);
+      expect(resent === 'no answer' ? resent : resent.status).toBe(200);
+      // The work went on after the answers, and is done once released.
+      await vi.waitFor(() => expect(sent).toEqual(['RequestPasswordReset', 'ResendVerification']));
+      expect(await linksIssued('unhurried', 'reset')).toHaveLength(0);
+    } finally {
+      release();
+      await app.close();
+    }
+    // Closing the app waited for the work in flight.
+    expect(await linksIssued('unhurried', 'reset')).toHaveLength(1);
+    expect(await linksIssued('unhurried-pending', 'verify')).toHaveLength(2);
+  });
+
+  it('says at once that nothing can be sent while NATS is down, for any address, rather than promise an email', async () => {
+    const app = await buildWebApp({ send: system.send, pool: system.world.pool, schema: system.world.schema, secret: TEST_SECRET, publicUrl: 'http://localhost:7007', logger: system.world.logger, natsIsConnected: () => false });
+    try {
+      for (const [path, form] of [['/password/forgot', { email: 'forgetful@example.com' }], ['/password/forgot', { email: 'nobody@example.com' }], ['/register/resend', { username: 'nobody' }]] as const) {
+        const browser = webClient(app, { ip: '10.3.0.2' });
+        await browser.get(path);
+        const res = await browser.post(path, form);
+        expect(res.status).toBe(503);
+        expect(res.body).toContain('Temporarily unavailable');
+      }
+    } finally {
+      await app.close();
+    }
   });
 
   it('serves htmx from our own origin under a strict CSP', async () => {

@@ -2,12 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Email, Username } from '../../events/index.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
+import { workAfterAnswer } from '../afterAnswer.ts';
 import type { WebDeps } from '../deps.ts';
 import { parseForm, redirectAfterPost, sendPage, typed } from '../respond.ts';
 import { registeredUserIdsByEmail } from '../readModels.ts';
 import * as views from '../views/accounts.ts';
 import { notice } from '../views/layout.ts';
-import { commandFailed, limiter } from './guards.ts';
+import { commandFailed, limiter, rateLimitsOf, tooManyAttempts } from './guards.ts';
 
 const Password = z.string().min(10, 'Use at least 10 characters').max(256, 'Use at most 256 characters');
 const RegisterForm = z.object({ username: Username, email: Email, password: Password });
@@ -16,15 +17,30 @@ const ResendForm = z.object({ username: Username });
 const ForgotForm = z.object({ email: Email });
 const ResetForm = z.object({ token: z.string().min(10).max(200), password: Password });
 
+/**
+ * The username a login is for, normalised exactly as the login sends it (and as the user id is derived from it), or
+ * undefined when no account can have it. The per-username limit keys on this too, so no spelling escapes it.
+ */
+function loginUsername(body: unknown): string | undefined {
+  const parsed = Username.safeParse(body && typeof body === 'object' ? (body as Record<string, unknown>).username : undefined);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** NATS is known to be down: say so now rather than promise an email that cannot be sent. */
+const unavailable = { ok: false, error: 'UNAVAILABLE', message: 'NATS is not connected' } as const;
+
 // Only a plain path of this site: no scheme, no //host, nothing a Location header cannot carry.
 const safeNext = (next: unknown) => (typeof next === 'string' && /^\/[a-z][A-Za-z0-9/_.~%?=&-]*$/.test(next) ? next : '/alerts');
 
 export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
-  const limits = deps.rateLimits ?? {};
-  const loginPerClient = limiter(app, 'login-client', limits.loginPerClient ?? { max: 20, timeWindowMs: 60_000 }, (r) => r.ip);
-  const loginPerUsername = limiter(app, 'login-user', limits.loginPerUsername ?? { max: 5, timeWindowMs: 60_000 }, (r) => typed(r.body, 'username').trim().toLowerCase());
-  const registerPerClient = limiter(app, 'register-client', limits.registerPerClient ?? { max: 10, timeWindowMs: 3_600_000 }, (r) => r.ip);
-  const emailLinksPerClient = limiter(app, 'email-links', limits.emailLinksPerClient ?? { max: 5, timeWindowMs: 3_600_000 }, (r) => r.ip);
+  const limits = rateLimitsOf(deps);
+  const afterAnswer = workAfterAnswer(app);
+  const loginPerClient = limiter(app, 'login-client', limits.loginPerClient, (r) => r.ip);
+  const loginPerUsername = limiter(app, 'login-user', limits.loginPerUsername, (r) => loginUsername(r.body));
+  const registerPerClient = limiter(app, 'register-client', limits.registerPerClient, (r) => r.ip);
+  const emailLinksPerClient = limiter(app, 'email-links', limits.emailLinksPerClient, (r) => r.ip);
+  // Every route that takes an emailed token, here and in unsubscribe.ts: one budget per client.
+  const tokenLinksPerClient = limiter(app, 'token-links', limits.tokenLinksPerClient, (r) => r.ip);
 
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ReturnType<typeof views.registerPage>, fragment?: ReturnType<typeof views.registerForm>, status = 200) =>
     sendPage(request, reply, { status, title, body, ...(fragment ? { fragment } : {}) });
@@ -56,9 +72,12 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     if (!form.ok) return page(request, reply, 'Resend link', views.resendPage(csrf, values, form.errors), views.resendForm(csrf, values, form.errors), 422);
     const limited = await emailLinksPerClient(request, reply);
     if (limited) return page(request, reply, 'Resend link', views.resendPage(csrf, values, { form: limited }), views.resendForm(csrf, values, { form: limited }), 429);
-    const result = await request.sendCommand('ResendVerification', form.data);
-    if (!result.ok && result.error === 'UNAVAILABLE') return commandFailed(request, reply, result);
-    // The same answer whether or not a registration is pending: no account enumeration.
+    if (deps.natsIsConnected?.() === false) return commandFailed(request, reply, unavailable);
+    // The same answer, as fast, whether or not a registration is pending: no account enumeration.
+    afterAnswer(request, reply, async () => {
+      const result = await request.sendCommand('ResendVerification', form.data);
+      if (!result.ok && result.error === 'UNAVAILABLE') request.log.warn({ reason: result.message }, 'resending a verification link failed');
+    });
     const text = 'If that username has a pending registration, a new verification link is on its way.';
     return sendPage(request, reply, { title: 'Check your email', body: views.checkEmailPage(text), fragment: notice('good', text) });
   });
@@ -68,6 +87,8 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     if (typeof token !== 'string' || token.length < 10 || token.length > 200) {
       return sendPage(request, reply, { status: 400, title: 'Link not valid', body: views.messagePage('Link not valid', 'This verification link is not valid. Copy the whole link from the email.') });
     }
+    const limited = await tokenLinksPerClient(request, reply);
+    if (limited) return tooManyAttempts(request, reply, limited);
     const result = await request.sendCommand('VerifyRegistration', { token });
     if (result.ok) {
       await waitForProjection(deps.pool, deps.schema, result.seq, deps.projectionWaitMs);
@@ -96,8 +117,8 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     if (!form.ok) return page(request, reply, 'Log in', views.loginPage(csrf, values, form.errors), views.loginForm(csrf, values, form.errors), 422);
     const limited = (await loginPerClient(request, reply)) ?? (await loginPerUsername(request, reply));
     if (limited) return page(request, reply, 'Log in', views.loginPage(csrf, values, { form: limited }), views.loginForm(csrf, values, { form: limited }), 429);
-    const username = Username.safeParse(form.data.username);
-    const result = username.success ? await request.sendCommand('LogIn', { username: username.data, password: form.data.password }) : undefined;
+    const username = loginUsername(request.body);
+    const result = username ? await request.sendCommand('LogIn', { username, password: form.data.password }) : undefined;
     if (!result || (!result.ok && result.error === 'INVALID_COMMAND') || (!result.ok && result.error === 'INVALID_CREDENTIALS')) {
       const errors = { form: 'Wrong username or password' };
       return page(request, reply, 'Log in', views.loginPage(csrf, values, errors), views.loginForm(csrf, values, errors), 401);
@@ -126,20 +147,25 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     if (!form.ok) return page(request, reply, 'Reset password', views.forgotPage(csrf, values, form.errors), views.forgotForm(csrf, values, form.errors), 422);
     const limited = await emailLinksPerClient(request, reply);
     if (limited) return page(request, reply, 'Reset password', views.forgotPage(csrf, values, { form: limited }), views.forgotForm(csrf, values, { form: limited }), 429);
-    for (const userId of await registeredUserIdsByEmail(deps.pool, deps.schema, form.data.email)) {
-      const result = await request.sendCommand('RequestPasswordReset', { userId });
-      if (!result.ok && result.error === 'UNAVAILABLE') return commandFailed(request, reply, result);
-    }
-    // The same answer whether or not an account has this address: no account enumeration.
+    if (deps.natsIsConnected?.() === false) return commandFailed(request, reply, unavailable);
+    // The same answer, as fast, whether or not an account has this address: no account enumeration.
+    afterAnswer(request, reply, async () => {
+      for (const userId of await registeredUserIdsByEmail(deps.pool, deps.schema, form.data.email)) {
+        const result = await request.sendCommand('RequestPasswordReset', { userId });
+        if (!result.ok && result.error === 'UNAVAILABLE') request.log.warn({ reason: result.message }, 'requesting a password reset failed');
+      }
+    });
     const text = 'If an account uses that address, a password reset link is on its way. It is valid for one hour.';
     return sendPage(request, reply, { title: 'Check your email', body: views.checkEmailPage(text), fragment: notice('good', text) });
   });
 
-  app.get('/password/reset', (request, reply) => {
+  app.get('/password/reset', async (request, reply) => {
     const token = (request.query as Record<string, unknown>).token;
     if (typeof token !== 'string' || token.length < 10 || token.length > 200) {
       return sendPage(request, reply, { status: 400, title: 'Link not valid', body: views.messagePage('Link not valid', 'This reset link is not valid. Copy the whole link from the email.') });
     }
+    const limited = await tokenLinksPerClient(request, reply);
+    if (limited) return tooManyAttempts(request, reply, limited);
     return page(request, reply, 'New password', views.resetPage(reply.csrfToken(), token));
   });
   app.post('/password/reset', async (request, reply) => {
@@ -150,6 +176,8 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
       const errors = form.errors.token ? { form: 'This reset link is not valid.' } : form.errors;
       return page(request, reply, 'New password', views.resetPage(csrf, token, errors), views.resetForm(csrf, token, errors), 422);
     }
+    const limited = await tokenLinksPerClient(request, reply);
+    if (limited) return page(request, reply, 'New password', views.resetPage(csrf, token, { form: limited }), views.resetForm(csrf, token, { form: limited }), 429);
     const result = await request.sendCommand('ResetPassword', form.data);
     if (!result.ok) {
       const texts: Partial<Record<string, string>> = {
@@ -164,6 +192,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     }
     await waitForProjection(deps.pool, deps.schema, result.seq, deps.projectionWaitMs);
     reply.endSession();
-    return sendPage(request, reply, { title: 'Password changed', body: views.loginPage(csrf, {}, {}, notice('good', 'Your password was changed and every session was ended. Log in with the new password.')) });
+    // The login form below belongs to the guest this browser now is: its token comes from the renewed secret.
+    return sendPage(request, reply, { title: 'Password changed', body: views.loginPage(reply.csrfToken(), {}, {}, notice('good', 'Your password was changed and every session was ended. Log in with the new password.')) });
   });
 }

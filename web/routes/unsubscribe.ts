@@ -4,7 +4,7 @@ import { linkSecret, unsubscribeUserId } from '../../platform/tokens.ts';
 import type { WebDeps } from '../deps.ts';
 import { sendPage } from '../respond.ts';
 import * as views from '../views/alerts.ts';
-import { commandFailed } from './guards.ts';
+import { commandFailed, limiter, rateLimitsOf, tooManyAttempts } from './guards.ts';
 
 /**
  * The unsubscribe link of alert emails (RFC 8058). GET only shows a button (mail scanners follow links); the
@@ -13,6 +13,8 @@ import { commandFailed } from './guards.ts';
  */
 export async function unsubscribeRoutes(app: FastifyInstance, deps: WebDeps) {
   const secret = linkSecret(deps.secret);
+  // The same budget as the other emailed links (routes/accounts.ts): one per client.
+  const tokenLinksPerClient = limiter(app, 'token-links', rateLimitsOf(deps).tokenLinksPerClient, (r) => r.ip);
 
   // Mail clients post `List-Unsubscribe=One-Click` as a form or as multipart; the body says nothing we need.
   app.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: 4096 }, (_request, _body, done) => done(null, {}));
@@ -25,13 +27,17 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: WebDeps) {
   };
   const invalid = (request: FastifyRequest, reply: FastifyReply) => sendPage(request, reply, { status: 400, title: 'Link not valid', body: views.unsubscribeInvalidPage() });
 
-  app.get('/unsubscribe', (request, reply) => {
+  app.get('/unsubscribe', async (request, reply) => {
+    const limited = await tokenLinksPerClient(request, reply);
+    if (limited) return tooManyAttempts(request, reply, limited);
     const link = userOf(request);
     if (!link) return invalid(request, reply);
     return sendPage(request, reply, { title: 'Stop alert emails', body: views.unsubscribeConfirmPage(link.token) });
   });
 
   app.post('/unsubscribe', { config: { csrf: false } }, async (request, reply) => {
+    const limited = await tokenLinksPerClient(request, reply);
+    if (limited) return tooManyAttempts(request, reply, limited);
     const link = userOf(request);
     if (!link) return invalid(request, reply);
     const result = await request.sendCommand('PauseAlertEmails', { userId: link.userId });

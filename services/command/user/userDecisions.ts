@@ -1,6 +1,7 @@
 import { event } from '../../../events/index.ts';
+import type { RateLimit } from '../../../platform/rateLimits.ts';
 import { sameHash } from '../../../platform/tokens.ts';
-import { accept, refuse, type Decision, type DecisionContext } from '../decision.ts';
+import { accept, refuse, type Decision, type DecisionContext, type Refusal } from '../decision.ts';
 import type { UserState } from './userState.ts';
 
 const HOUR = 3_600_000;
@@ -12,6 +13,19 @@ const isPast = (iso: string, now: Date) => Date.parse(iso) <= now.getTime();
 const plus = (now: Date, ms: number) => new Date(now.getTime() + ms).toISOString();
 
 export type IssuedToken = { nonce: string; tokenHash: string };
+
+/** What a decision that emails a link also knows: how many link emails one account may be sent per window. */
+export type LinkEmailContext = DecisionContext & { linkEmailLimit: RateLimit };
+
+/**
+ * The cap on link emails per account, so per address: decided here from the account's own events, so it holds on
+ * every instance and after restarts, and the web's answer (the same whatever the account) tells nobody about it.
+ */
+function tooManyLinkEmails(state: UserState, { now, linkEmailLimit }: LinkEmailContext): Refusal | undefined {
+  const since = now.getTime() - linkEmailLimit.timeWindowMs;
+  if (state.linkEmailsAt.filter((at) => at > since).length < linkEmailLimit.max) return undefined;
+  return refuse('TOO_MANY_EMAILS', 'Too many emails were sent for this account recently; try again later');
+}
 
 export function requestRegistration(
   command: { userId: string; username: string; email: string; passwordHash: string } & IssuedToken,
@@ -36,10 +50,13 @@ export function requestRegistration(
   return accept([requested], { userId: command.userId });
 }
 
-export function resendVerification(command: IssuedToken, state: UserState, { now }: DecisionContext): Decision {
+export function resendVerification(command: IssuedToken, state: UserState, context: LinkEmailContext): Decision {
+  const { now } = context;
   if (state.status !== 'pending' || isPast(state.verification.expiresAt, now)) {
     return refuse('NOT_FOUND', 'No pending registration for that username');
   }
+  const capped = tooManyLinkEmails(state, context);
+  if (capped) return capped;
   return accept([event('VerificationReissued', { userId: state.userId, tokenNonce: command.nonce, tokenHash: command.tokenHash, expiresAt: plus(now, VERIFICATION_TTL_MS) })]);
 }
 
@@ -67,16 +84,29 @@ export function logOut(command: { sessionId: string }, state: UserState): Decisi
   return accept([event('UserLoggedOut', { userId: state.userId, sessionId: command.sessionId })]);
 }
 
-export function requestPasswordReset(command: IssuedToken, state: UserState, { now }: DecisionContext): Decision {
+export function requestPasswordReset(command: IssuedToken, state: UserState, context: LinkEmailContext): Decision {
+  const { now } = context;
   if (state.status !== 'registered') return refuse('NOT_FOUND', 'No such account');
+  const capped = tooManyLinkEmails(state, context);
+  if (capped) return capped;
   return accept([event('PasswordResetRequested', { userId: state.userId, tokenNonce: command.nonce, tokenHash: command.tokenHash, expiresAt: plus(now, RESET_TTL_MS) })]);
 }
 
-export function resetPassword(command: { tokenHash: string; passwordHash: string }, state: UserState, { now }: DecisionContext): Decision {
+/**
+ * Why this reset link cannot be used, or undefined when it can. The handler asks before hashing the new password,
+ * so a forged, used or expired link never costs an argon2id hash.
+ */
+export function resetLinkRefusal(command: { tokenHash: string }, state: UserState, { now }: DecisionContext): Refusal | undefined {
   if (state.status !== 'registered') return refuse('TOKEN_INVALID', 'This link is not valid');
   if (state.usedResetHashes.some((h) => sameHash(h, command.tokenHash))) return refuse('TOKEN_USED', 'This link was already used');
   if (!state.reset || !sameHash(state.reset.hash, command.tokenHash)) return refuse('TOKEN_INVALID', 'This link is not valid');
   if (isPast(state.reset.expiresAt, now)) return refuse('TOKEN_EXPIRED', 'This link has expired');
+  return undefined;
+}
+
+export function resetPassword(command: { tokenHash: string; passwordHash: string }, state: UserState, context: DecisionContext): Decision {
+  const refused = resetLinkRefusal(command, state, context);
+  if (refused || state.status !== 'registered') return refused ?? refuse('TOKEN_INVALID', 'This link is not valid');
   return accept([event('PasswordChanged', { userId: state.userId, passwordHash: command.passwordHash, endedSessionIds: state.openSessions })], {
     userId: state.userId,
   });

@@ -83,3 +83,32 @@ describe('sessions and passwords', () => {
     given([requested(), registered, resetAsked]).when((s) => user.resetPassword({ tokenHash: h('e'), passwordHash: argon }, s, { now: later(user.RESET_TTL_MS + 1) })).thenRefused('TOKEN_EXPIRED');
   });
 });
+
+describe('link emails per account', () => {
+  const limit = { max: 3, timeWindowMs: user.RESET_TTL_MS };
+  const at = (ms: number) => ({ now: later(ms), linkEmailLimit: limit });
+  const issue = { nonce, tokenHash: h('f') };
+  const reissued = (ms: number, c: string): DomainEvent => ({
+    type: 'VerificationReissued',
+    data: { userId, tokenNonce: nonce, tokenHash: h(c), expiresAt: later(ms + user.VERIFICATION_TTL_MS).toISOString() },
+  });
+  const resetAsked = (ms: number, c: string): DomainEvent => ({
+    type: 'PasswordResetRequested',
+    data: { userId, tokenNonce: nonce, tokenHash: h(c), expiresAt: later(ms + user.RESET_TTL_MS).toISOString() },
+  });
+
+  it('resends a verification link until the account was sent its limit of link emails in the window', () => {
+    given([requested(), reissued(60_000, 'b')]).when((s) => user.resendVerification(issue, s, at(120_000))).then([{ type: 'VerificationReissued' } as never]);
+    given([requested(), reissued(60_000, 'b'), reissued(120_000, 'c')]).when((s) => user.resendVerification(issue, s, at(180_000))).thenRefused('TOO_MANY_EMAILS');
+  });
+
+  it('counts verification and reset links together, and only those of the last window', () => {
+    const history = [requested(), registered, resetAsked(1_000, 'e'), resetAsked(2_000, 'f')];
+    given(history).when((s) => user.requestPasswordReset(issue, s, at(3_000))).thenRefused('TOO_MANY_EMAILS');
+    // The registration's email is older than the window now: one more link may go.
+    given(history).when((s) => user.requestPasswordReset(issue, s, at(user.RESET_TTL_MS + 1))).then([{ type: 'PasswordResetRequested' } as never]);
+  });
+
+  it('still answers an unknown account as unknown, whatever the count', () =>
+    given([]).when((s) => user.requestPasswordReset(issue, s, at(0))).thenRefused('NOT_FOUND'));
+});

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { match } from 'ts-pattern';
 import type { DomainEvent } from '../../../events/index.ts';
+import { RESET_TTL_MS, VERIFICATION_TTL_MS } from './userDecisions.ts';
 
 /** The user id is derived from the normalised username, so the log's subject keeps usernames unique. */
 export function userIdFor(username: string): string {
@@ -9,9 +10,22 @@ export function userIdFor(username: string): string {
 
 type Token = { hash: string; expiresAt: string };
 
+/** A link's issue time: its deadline minus the link's lifetime (the events record the deadline). */
+const issuedAt = (expiresAt: string, ttlMs: number) => Date.parse(expiresAt) - ttlMs;
+
+// linkEmailsAt: when each link email (verification, resend, reset) was issued, in ms; the per-account cap counts them.
 export type UserState =
-  | { status: 'none'; usedVerificationHashes: string[] }
-  | { status: 'pending'; userId: string; username: string; email: string; passwordHash: string; verification: Token; usedVerificationHashes: string[] }
+  | { status: 'none'; usedVerificationHashes: string[]; linkEmailsAt: number[] }
+  | {
+      status: 'pending';
+      userId: string;
+      username: string;
+      email: string;
+      passwordHash: string;
+      verification: Token;
+      usedVerificationHashes: string[];
+      linkEmailsAt: number[];
+    }
   | {
       status: 'registered';
       userId: string;
@@ -23,9 +37,10 @@ export type UserState =
       usedResetHashes: string[];
       usedVerificationHashes: string[];
       alertEmailsPaused: boolean;
+      linkEmailsAt: number[];
     };
 
-export const initialUserState: UserState = { status: 'none', usedVerificationHashes: [] };
+export const initialUserState: UserState = { status: 'none', usedVerificationHashes: [], linkEmailsAt: [] };
 
 export function evolveUser(state: UserState, event: DomainEvent): UserState {
   return match(event)
@@ -37,11 +52,14 @@ export function evolveUser(state: UserState, event: DomainEvent): UserState {
       passwordHash: data.passwordHash,
       verification: { hash: data.tokenHash, expiresAt: data.expiresAt },
       usedVerificationHashes: state.usedVerificationHashes,
+      linkEmailsAt: [...state.linkEmailsAt, issuedAt(data.expiresAt, VERIFICATION_TTL_MS)],
     }))
     .with({ type: 'VerificationReissued' }, ({ data }): UserState =>
-      state.status === 'pending' ? { ...state, verification: { hash: data.tokenHash, expiresAt: data.expiresAt } } : state,
+      state.status === 'pending'
+        ? { ...state, verification: { hash: data.tokenHash, expiresAt: data.expiresAt }, linkEmailsAt: [...state.linkEmailsAt, issuedAt(data.expiresAt, VERIFICATION_TTL_MS)] }
+        : state,
     )
-    .with({ type: 'RegistrationExpired' }, (): UserState => ({ status: 'none', usedVerificationHashes: state.usedVerificationHashes }))
+    .with({ type: 'RegistrationExpired' }, (): UserState => ({ status: 'none', usedVerificationHashes: state.usedVerificationHashes, linkEmailsAt: state.linkEmailsAt }))
     .with({ type: 'UserRegistered' }, (): UserState =>
       state.status === 'pending'
         ? {
@@ -55,6 +73,7 @@ export function evolveUser(state: UserState, event: DomainEvent): UserState {
             usedResetHashes: [],
             usedVerificationHashes: [...state.usedVerificationHashes, state.verification.hash],
             alertEmailsPaused: false,
+            linkEmailsAt: state.linkEmailsAt,
           }
         : state,
     )
@@ -63,7 +82,9 @@ export function evolveUser(state: UserState, event: DomainEvent): UserState {
       state.status === 'registered' ? { ...state, openSessions: state.openSessions.filter((s) => s !== data.sessionId) } : state,
     )
     .with({ type: 'PasswordResetRequested' }, ({ data }) =>
-      state.status === 'registered' ? { ...state, reset: { hash: data.tokenHash, expiresAt: data.expiresAt } } : state,
+      state.status === 'registered'
+        ? { ...state, reset: { hash: data.tokenHash, expiresAt: data.expiresAt }, linkEmailsAt: [...state.linkEmailsAt, issuedAt(data.expiresAt, RESET_TTL_MS)] }
+        : state,
     )
     .with({ type: 'PasswordChanged' }, ({ data }) =>
       state.status === 'registered'
