@@ -204,7 +204,8 @@ describe('accounts over HTTP', () => {
       const resent = await Promise.race([browser.post('/register/resend', { username: 'unhurried-pending' }), notWithin(3_000)]);
       expect(resent === 'no answer' ? resent : resent.status).toBe(200);
       // The work went on after the answers, and is done once released.
-      await vi.waitFor(() => expect(sent).toEqual(['RequestPasswordReset', 'ResendVerification']));
+      // In either order: the reset first looks the address up, the resend does not.
+      await vi.waitFor(() => expect([...sent].sort()).toEqual(['RequestPasswordReset', 'ResendVerification']));
       expect(await linksIssued('unhurried', 'reset')).toHaveLength(0);
     } finally {
       release();
