@@ -112,6 +112,7 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
         registerPerClient: config.RATE_LIMIT_REGISTER_PER_CLIENT,
         emailLinksPerClient: config.RATE_LIMIT_EMAIL_LINKS_PER_CLIENT,
         tokenLinksPerClient: config.RATE_LIMIT_TOKEN_LINKS_PER_CLIENT,
+        emailsPerAddress: config.RATE_LIMIT_EMAILS_PER_ADDRESS,
       },
       metrics,
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),

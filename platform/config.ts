@@ -83,6 +83,7 @@ export const ConfigSchema = z.object({
   RATE_LIMIT_EMAIL_LINKS_PER_CLIENT: rateLimit.default(rateLimitDefaults.emailLinksPerClient),
   RATE_LIMIT_TOKEN_LINKS_PER_CLIENT: rateLimit.default(rateLimitDefaults.tokenLinksPerClient),
   RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT: rateLimit.default(rateLimitDefaults.linkEmailsPerAccount),
+  RATE_LIMIT_EMAILS_PER_ADDRESS: rateLimit.default(rateLimitDefaults.emailsPerAddress),
   // Isolation knobs for tests, benchmarks and shared clusters: stream/subject namespace and read-model schema.
   CRA_NAMESPACE: z.string().regex(/^[a-z0-9]{1,32}$/, 'must be 1–32 lowercase letters or digits').optional(),
   CRA_STREAM_REPLICAS: z.coerce.number().int('must be a whole number').min(1, 'must be 1–5').max(5, 'must be 1–5').default(1),

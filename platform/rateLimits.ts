@@ -14,6 +14,8 @@ export const rateLimitDefaults = {
   emailLinksPerClient: { max: 5, timeWindowMs: HOUR },
   tokenLinksPerClient: { max: 60, timeWindowMs: MINUTE },
   linkEmailsPerAccount: { max: 5, timeWindowMs: HOUR },
+  // Registrations and reset requests naming one email address, from any client: the address is flooded no faster.
+  emailsPerAddress: { max: 5, timeWindowMs: HOUR },
 } as const satisfies Record<string, RateLimit>;
 
 /** A limit as settings write it: a count, a slash and a window, such as `20/1m`, `100/1h` or `5/30s`. */

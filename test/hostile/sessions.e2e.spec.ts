@@ -355,7 +355,8 @@ describe('account enumeration', () => {
       for (let i = 0; i < 12; i++) {
         const forgot = webClient(flood, { ip: `10.95.${i}.1` });
         await forgot.get('/password/forgot');
-        expect((await forgot.post('/password/forgot', { email: 'sam-flooded@example.test' })).status).toBe(200);
+        // Past five requests naming the address, from whatever client, the web refuses: for any address alike.
+        expect((await forgot.post('/password/forgot', { email: 'sam-flooded@example.test' })).status).toBe(i < 5 ? 200 : 429);
         const resend = webClient(flood, { ip: `10.96.${i}.1` });
         await resend.get('/register/resend');
         expect((await resend.post('/register/resend', { username: 'tia-pending' })).status).toBe(200);
@@ -372,6 +373,28 @@ describe('account enumeration', () => {
       const mails = await system.smtp.waitFor((m) => m.filter((e) => e.to.includes(address)).length >= 5);
       expect(mails.filter((e) => e.to.includes(address))).toHaveLength(5);
     }
+  }, 60_000);
+
+  it('registrations naming one address under many usernames, from many clients, send it at most 5 emails an hour; an unknown address is refused alike', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const b = webClient(system.app, { ip: `10.97.${i}.1` });
+      await b.get('/register');
+      statuses.push((await b.post('/register', { username: `victim-spam-${i}`, email: 'Victim.Flooded@example.test', password: password(`spam${i}`) })).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+    await system.smtp.waitFor((m) => m.filter((e) => e.to.toLowerCase().includes('victim.flooded@')).length >= 5);
+    // A moment for any sixth email to arrive, had one been sent.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(system.smtp.received.filter((e) => e.to.toLowerCase().includes('victim.flooded@'))).toHaveLength(5);
+    // Reset requests for an address nobody has meet the same limit, so the 429 tells nothing about accounts.
+    const forgot: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const b = webClient(system.app, { ip: `10.98.${i}.1` });
+      await b.get('/password/forgot');
+      forgot.push((await b.post('/password/forgot', { email: 'nobody-at-all@example.test' })).status);
+    }
+    expect(forgot).toEqual([200, 200, 200, 200, 200, 429]);
   }, 60_000);
 
   it('an address with a quote in it comes back escaped on the page, and its email holds no unescaped markup', async () => {

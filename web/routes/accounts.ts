@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Email, Username } from '../../events/index.ts';
@@ -39,6 +40,12 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
   const loginPerUsername = limiter(app, 'login-user', limits.loginPerUsername, (r) => loginUsername(r.body));
   const registerPerClient = limiter(app, 'register-client', limits.registerPerClient, (r) => r.ip);
   const emailLinksPerClient = limiter(app, 'email-links', limits.emailLinksPerClient, (r) => r.ip);
+  // Keyed by a keyed hash of the address, so the shared counters never hold the address itself.
+  const addressKey = (email: string) => createHmac('sha256', deps.secret).update(`rate-limit:${email.toLowerCase()}`).digest('base64url');
+  const emailsPerAddress = limiter(app, 'emails-address', limits.emailsPerAddress, (r) => {
+    const email = Email.safeParse(typed(r.body, 'email'));
+    return email.success ? addressKey(email.data) : undefined;
+  });
   // Every route that takes an emailed token, here and in unsubscribe.ts: one budget per client.
   const tokenLinksPerClient = limiter(app, 'token-links', limits.tokenLinksPerClient, (r) => r.ip);
 
@@ -51,7 +58,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     const values = { username: typed(request.body, 'username'), email: typed(request.body, 'email') };
     const form = parseForm(RegisterForm, request.body);
     if (!form.ok) return page(request, reply, 'Register', views.registerPage(csrf, values, form.errors), views.registerForm(csrf, values, form.errors), 422);
-    const limited = await registerPerClient(request, reply);
+    const limited = (await registerPerClient(request, reply)) ?? (await emailsPerAddress(request, reply));
     if (limited) return page(request, reply, 'Register', views.registerPage(csrf, values, { form: limited }), views.registerForm(csrf, values, { form: limited }), 429);
     const result = await request.sendCommand('RequestRegistration', form.data);
     if (!result.ok) {
@@ -145,7 +152,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     const values = { email: typed(request.body, 'email') };
     const form = parseForm(ForgotForm, request.body);
     if (!form.ok) return page(request, reply, 'Reset password', views.forgotPage(csrf, values, form.errors), views.forgotForm(csrf, values, form.errors), 422);
-    const limited = await emailLinksPerClient(request, reply);
+    const limited = (await emailLinksPerClient(request, reply)) ?? (await emailsPerAddress(request, reply));
     if (limited) return page(request, reply, 'Reset password', views.forgotPage(csrf, values, { form: limited }), views.forgotForm(csrf, values, { form: limited }), 429);
     if (deps.natsIsConnected?.() === false) return commandFailed(request, reply, unavailable);
     // The same answer, as fast, whether or not an account has this address: no account enumeration.
