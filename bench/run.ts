@@ -10,7 +10,7 @@ import { webAlertsPage } from './webAlertsPage.ts';
 import { childOptions } from './lib/child.ts';
 import type { BenchContext, Benchmark } from './lib/context.ts';
 import { print, progress } from './lib/report.ts';
-import { resolveServers } from './lib/servers.ts';
+import { resolveTestServers } from '../test/servers.ts';
 
 const benchmarks: Benchmark[] = [
   { name: 'command-append', run: commandAppend },
@@ -36,7 +36,7 @@ if (unknown.length > 0) {
 }
 if (values['cpu-prof']) childOptions.cpuProfileDir = resolve(values['cpu-prof']);
 
-const servers = await resolveServers();
+const servers = await resolveTestServers();
 const failures: string[] = [];
 const ctx: BenchContext = {
   natsUrl: servers.natsUrl,
@@ -48,7 +48,7 @@ const ctx: BenchContext = {
     progress(`FAILED: ${message}`);
   },
 };
-progress(`NATS ${servers.embedded.includes('nats-server') ? '(private nats-server)' : servers.natsUrl}, Postgres ${servers.embedded.includes('pglite') ? '(embedded PGlite)' : servers.databaseUrl.replace(/\/\/[^@]*@/, '//')}${values.quick ? ', quick sizes' : ''}`);
+progress(`NATS ${servers.started.includes('nats-server') ? '(private nats-server)' : servers.natsUrl}, Postgres ${servers.started.includes('pglite') ? '(embedded PGlite)' : servers.databaseUrl.replace(/\/\/[^@]*@/, '//')}${values.quick ? ', quick sizes' : ''}`);
 const started = performance.now();
 try {
   for (const benchmark of benchmarks) {
