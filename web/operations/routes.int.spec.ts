@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DevMailbox } from '../../platform/devMailbox.ts';
 import { createMetrics } from '../../platform/metrics.ts';
 import { startTestSystem, TEST_SECRET, type TestSystem } from '../../test/system.ts';
-import { webClient } from '../../test/webClient.ts';
 import { buildWebApp } from '../app.ts';
 
 let system: TestSystem;
@@ -42,7 +41,7 @@ const remote: From = { remoteAddress: '192.0.2.7' };
 const forwarded: From = { remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.9' } };
 const here: From = { remoteAddress: '127.0.0.1' };
 
-describe('operations and audit pages', () => {
+describe('operations pages', () => {
   it('reports health only when NATS and Postgres answer', async () => {
     const ok = await system.app.inject({ url: '/healthz' });
     expect(ok.statusCode).toBe(200);
@@ -90,23 +89,6 @@ describe('operations and audit pages', () => {
   it('sends HSTS when the site is https, and not on http', async () => {
     expect((await deployed.inject({ url: '/login' })).headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
     expect((await system.app.inject({ url: '/login' })).headers['strict-transport-security']).toBeUndefined();
-  });
-
-  it("shows a user their own activity from the log, and nobody else's", async () => {
-    const browser = webClient(system.app);
-    await browser.get('/register');
-    await browser.post('/register', { username: 'auditor', email: 'auditor@example.com', password: 'a long password 5' });
-    const mail = (await system.smtp.waitFor((m) => m.some((e) => e.to.startsWith('auditor@')))).find((e) => e.to.startsWith('auditor@'))!;
-    await browser.get(/http:\/\/localhost:7007(\/verify\?token=\S+)/.exec(mail.text)![1]!);
-    await browser.get('/login');
-    await browser.post('/login', { username: 'auditor', password: 'a long password 5' });
-    const page = await browser.get('/activity');
-    expect(page.status).toBe(200);
-    expect(page.body).toContain('Registered as auditor');
-    expect(page.body).toContain('Logged in');
-    expect(page.body).toContain('Email sent: verification');
-    expect(page.body).not.toContain('journey');
-    expect((await webClient(system.app).get('/activity')).location).toBe('/login?next=%2Factivity');
   });
 
   it('shows the dev mailbox with escaped content and clickable links', async () => {
