@@ -225,6 +225,14 @@ describe('accounts over HTTP', () => {
         expect(res.status).toBe(503);
         expect(res.body).toContain('Temporarily unavailable');
       }
+      // Asked by htmx, the refusal is a whole page: htmx is told to put it in place of the page, not of the form.
+      const htmx = webClient(app, { ip: '10.3.0.3', htmx: true });
+      await htmx.get('/password/forgot');
+      const res = await htmx.post('/password/forgot', { email: 'forgetful@example.com' });
+      expect(res.status).toBe(503);
+      expect(res.headers['hx-retarget']).toBe('body');
+      expect(res.headers['hx-reswap']).toBe('innerHTML');
+      expect(res.body).toContain('<h1>Temporarily unavailable</h1>');
     } finally {
       await app.close();
     }

@@ -1,13 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AggregateId, TypedThreshold, type CommandReply } from '../../events/index.ts';
+import { AggregateId, TypedThreshold } from '../../events/index.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import { html } from '../../platform/html.ts';
 import type { WebDeps } from '../deps.ts';
 import type { FieldErrors } from '../shared/forms.ts';
 import { notice } from '../shared/layout.ts';
-import { commandFailed } from '../shared/refusals.ts';
+import { sendRefusal } from '../shared/refusals.ts';
 import { isHtmx, parseForm, redirectAfterPost, sendPage, typed } from '../shared/respond.ts';
 import { requireAccount, type Account } from '../shared/session.ts';
 import { keptAlertsMarkup } from './keptMarkup/keptAlertsMarkup.ts';
@@ -45,12 +45,7 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
   const kept = keptAlertsMarkup(deps, runs);
   const sendMarkup = (reply: FastifyReply, markup: Buffer) => reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(markup);
 
-  /** A failed command as a whole page; htmx swaps it in as a page rather than into the section. */
-  const failed = (request: FastifyRequest, reply: FastifyReply, result: Extract<CommandReply, { ok: false }>) => {
-    if (isHtmx(request)) reply.header('HX-Retarget', 'body').header('HX-Reswap', 'innerHTML');
-    return commandFailed(request, reply, result);
-  };
-  const notFound = (request: FastifyRequest, reply: FastifyReply) => failed(request, reply, { ok: false, error: 'NOT_FOUND', message: 'No such alert' });
+  const notFound = (request: FastifyRequest, reply: FastifyReply) => sendRefusal(request, reply, { ok: false, error: 'NOT_FOUND', message: 'No such alert' });
 
   const section = async (userId: string, csrf: string, options: Parameters<typeof views.alertsSection>[3] = {}) => {
     const alerts = await alertsOf(pool, schema, userId, runs);
@@ -96,7 +91,7 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
     const typedKey = typed(request.body, 'commandId');
     const formKey = COMMAND_ID.test(typedKey) ? typedKey : newCommandId();
     const values = { base: typed(request.body, 'base'), quote: typed(request.body, 'quote'), threshold: typed(request.body, 'threshold') };
-    const refuse = (errors: FieldErrors, latest: LatestRun | undefined) => sendAlertsPage(request, reply, { commandId: formKey, values, errors }, 422, latest);
+    const refuse = (errors: FieldErrors, latest: LatestRun | undefined, status = 422) => sendAlertsPage(request, reply, { commandId: formKey, values, errors }, status, latest);
 
     const latest = await latestRun(pool, schema);
     const count = await activeAlertCount(pool, schema, userId);
@@ -122,8 +117,7 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
     if (result.ok) await waitFor(result.seq);
     // The same form submitted again: its alert is already set (or being projected), which is what the user asked for.
     else if (result.error === 'ALREADY_EXISTS') await waitForAlert(pool, schema, userId, alertId, deps.projectionWaitMs);
-    else if (result.error === 'INVALID_COMMAND') return refuse({ form: 'That alert could not be set. Check the currencies and the threshold.' }, latest);
-    else return failed(request, reply, result);
+    else return sendRefusal(request, reply, result, 'alertForm', (errors, status) => refuse(errors, latest, status));
 
     if (!isHtmx(request)) return reply.redirect('/alerts', 303);
     const csrf = reply.csrfToken();
@@ -139,7 +133,7 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
     // a click on an alert deleted already is answered as done (with the deletion's position) by the command service.
     const commandId = `del${createHash('sha256').update(`delete-alert|${userId}|${alertId}`).digest('hex').slice(0, 32)}`;
     const result = await request.sendCommand('DeleteAlert', { userId, alertId }, { commandId });
-    if (!result.ok) return failed(request, reply, result);
+    if (!result.ok) return sendRefusal(request, reply, result);
     await waitFor(result.seq);
     if (!isHtmx(request)) return reply.redirect('/alerts', 303);
     const fragment = await section(userId, reply.csrfToken(), { notice: notice('good', 'Alert deleted.') });
@@ -175,7 +169,7 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
       return sendPage(request, reply, { status: 422, title: 'Alert emails', body: html`<h1>Alert emails</h1>${form}`, fragment: form });
     }
     const result = await request.sendCommand(paused === 'yes' ? 'PauseAlertEmails' : 'ResumeAlertEmails', { userId });
-    if (!result.ok) return failed(request, reply, result);
+    if (!result.ok) return sendRefusal(request, reply, result);
     await waitFor(result.seq);
     if (!isHtmx(request)) return redirectAfterPost(request, reply, '/alerts');
     const form = views.emailsForm(reply.csrfToken(), await alertEmailsPaused(pool, schema, userId));

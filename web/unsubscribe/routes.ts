@@ -3,7 +3,7 @@ import { waitForProjection } from '../../platform/projectionWait.ts';
 import { linkSecret, unsubscribeUserId } from '../../platform/tokens.ts';
 import type { WebDeps } from '../deps.ts';
 import { limiter, rateLimitsOf } from '../shared/limiter.ts';
-import { commandFailed, tooManyAttempts } from '../shared/refusals.ts';
+import { sendRefusal, tooManyAttempts } from '../shared/refusals.ts';
 import { sendPage } from '../shared/respond.ts';
 import * as views from './views.ts';
 
@@ -42,7 +42,7 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: WebDeps) {
     const link = userOf(request);
     if (!link) return invalid(request, reply);
     const result = await request.sendCommand('PauseAlertEmails', { userId: link.userId });
-    if (!result.ok) return commandFailed(request, reply, result);
+    if (!result.ok) return sendRefusal(request, reply, result);
     await waitForProjection(deps.pool, deps.schema, result.seq, deps.projectionWaitMs);
     return sendPage(request, reply, { title: 'Alert emails stopped', body: views.unsubscribedPage() });
   });
