@@ -6,7 +6,7 @@ import { waitForProjection } from '../../platform/projectionWait.ts';
 import type { WebDeps } from '../deps.ts';
 import type { FieldErrors } from '../shared/forms.ts';
 import { messagePage, notice } from '../shared/layout.ts';
-import { limiter, rateLimitsOf } from '../shared/limiter.ts';
+import { limiter, rateLimitsOf, tokenLinksPerClient } from '../shared/limiter.ts';
 import { sendRefusal, tooManyAttempts, type Refused } from '../shared/refusals.ts';
 import { parseForm, redirectAfterPost, sendPage, typed } from '../shared/respond.ts';
 import { workAfterAnswer } from './afterAnswer.ts';
@@ -50,8 +50,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
   const loginPerUsername = limiter(app, 'login-user', limits.loginPerUsername, (r) => loginUsername(r.body));
   const registerPerClient = limiter(app, 'register-client', limits.registerPerClient, (r) => r.ip);
   const emailLinksPerClient = limiter(app, 'email-links', limits.emailLinksPerClient, (r) => r.ip);
-  // Every route that takes an emailed token, here and in unsubscribe/routes.ts: one budget per client.
-  const tokenLinksPerClient = limiter(app, 'token-links', limits.tokenLinksPerClient, (r) => r.ip);
+  const tokenLinks = tokenLinksPerClient(app, deps);
 
   app.get('/register', (request, reply) => sendPage(request, reply, { title: 'Register', body: views.registerPage(reply.csrfToken()) }));
   app.post('/register', async (request, reply) => {
@@ -67,23 +66,45 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     return sendPage(request, reply, { title: 'Check your email', body: views.checkEmailPage(`We sent a verification link to ${form.data.email}. Follow it to finish registering.`), fragment: notice('good', `We sent a verification link to ${form.data.email}. Follow it to finish registering.`) });
   });
 
-  app.get('/register/resend', (request, reply) => sendPage(request, reply, { title: 'Resend link', body: views.resendPage(reply.csrfToken()) }));
-  app.post('/register/resend', async (request, reply) => {
-    const csrf = reply.csrfToken();
-    const values = { username: typed(request.body, 'username') };
-    const again = formAgain(request, reply, 'Resend link', { page: (e) => views.resendPage(csrf, values, e), form: (e) => views.resendForm(csrf, values, e) });
-    const form = parseForm(ResendForm, request.body);
-    if (!form.ok) return again(form.errors, 422);
-    const limited = await emailLinksPerClient(request, reply);
-    if (limited) return again({ form: limited }, 429);
-    if (deps.natsIsConnected?.() === false) return sendRefusal(request, reply, unavailable);
-    // The same answer, as fast, whether or not a registration is pending: no account enumeration.
-    afterAnswer(request, reply, async () => {
-      const result = await request.sendCommand('ResendVerification', form.data);
-      if (!result.ok && result.error === 'UNAVAILABLE') request.log.warn({ reason: result.message }, 'resending a verification link failed');
+  /**
+   * A form that asks for a link by email: limited per client, and the same answer, as fast, whether or not an account
+   * matches (no account enumeration), so `work` runs once the answer has gone out.
+   */
+  const linkByEmailForm = <S extends z.ZodType>(options: {
+    path: string;
+    title: string;
+    schema: S;
+    field: string;
+    views: { page: (csrf: string, values: Record<string, string>, errors?: FieldErrors) => Html; form: (csrf: string, values: Record<string, string>, errors?: FieldErrors) => Html };
+    answer: string;
+    work: (request: FastifyRequest, data: z.infer<S>) => Promise<void>;
+  }) => {
+    app.get(options.path, (request, reply) => sendPage(request, reply, { title: options.title, body: options.views.page(reply.csrfToken(), {}) }));
+    app.post(options.path, async (request, reply) => {
+      const csrf = reply.csrfToken();
+      const values = { [options.field]: typed(request.body, options.field) };
+      const again = formAgain(request, reply, options.title, { page: (e) => options.views.page(csrf, values, e), form: (e) => options.views.form(csrf, values, e) });
+      const form = parseForm(options.schema, request.body);
+      if (!form.ok) return again(form.errors, 422);
+      const limited = await emailLinksPerClient(request, reply);
+      if (limited) return again({ form: limited }, 429);
+      if (deps.natsIsConnected?.() === false) return sendRefusal(request, reply, unavailable);
+      afterAnswer(request, reply, () => options.work(request, form.data));
+      return sendPage(request, reply, { title: 'Check your email', body: views.checkEmailPage(options.answer), fragment: notice('good', options.answer) });
     });
-    const text = 'If that username has a pending registration, a new verification link is on its way.';
-    return sendPage(request, reply, { title: 'Check your email', body: views.checkEmailPage(text), fragment: notice('good', text) });
+  };
+
+  linkByEmailForm({
+    path: '/register/resend',
+    title: 'Resend link',
+    schema: ResendForm,
+    field: 'username',
+    views: { page: views.resendPage, form: views.resendForm },
+    answer: 'If that username has a pending registration, a new verification link is on its way.',
+    work: async (request, data) => {
+      const result = await request.sendCommand('ResendVerification', data);
+      if (!result.ok && result.error === 'UNAVAILABLE') request.log.warn({ reason: result.message }, 'resending a verification link failed');
+    },
   });
 
   app.get('/verify', async (request, reply) => {
@@ -91,7 +112,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     if (typeof token !== 'string' || token.length < 10 || token.length > 200) {
       return sendPage(request, reply, { status: 400, title: 'Link not valid', body: messagePage('Link not valid', 'This verification link is not valid. Copy the whole link from the email.') });
     }
-    const limited = await tokenLinksPerClient(request, reply);
+    const limited = await tokenLinks(request, reply);
     if (limited) return tooManyAttempts(request, reply, limited);
     const result = await request.sendCommand('VerifyRegistration', { token });
     if (result.ok) {
@@ -131,25 +152,19 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     return redirectAfterPost(request, reply, '/login');
   });
 
-  app.get('/password/forgot', (request, reply) => sendPage(request, reply, { title: 'Reset password', body: views.forgotPage(reply.csrfToken()) }));
-  app.post('/password/forgot', async (request, reply) => {
-    const csrf = reply.csrfToken();
-    const values = { email: typed(request.body, 'email') };
-    const again = formAgain(request, reply, 'Reset password', { page: (e) => views.forgotPage(csrf, values, e), form: (e) => views.forgotForm(csrf, values, e) });
-    const form = parseForm(ForgotForm, request.body);
-    if (!form.ok) return again(form.errors, 422);
-    const limited = await emailLinksPerClient(request, reply);
-    if (limited) return again({ form: limited }, 429);
-    if (deps.natsIsConnected?.() === false) return sendRefusal(request, reply, unavailable);
-    // The same answer, as fast, whether or not an account has this address: no account enumeration.
-    afterAnswer(request, reply, async () => {
-      for (const userId of await registeredUserIdsByEmail(deps.pool, deps.schema, form.data.email)) {
+  linkByEmailForm({
+    path: '/password/forgot',
+    title: 'Reset password',
+    schema: ForgotForm,
+    field: 'email',
+    views: { page: views.forgotPage, form: views.forgotForm },
+    answer: 'If an account uses that address, a password reset link is on its way. It is valid for one hour.',
+    work: async (request, data) => {
+      for (const userId of await registeredUserIdsByEmail(deps.pool, deps.schema, data.email)) {
         const result = await request.sendCommand('RequestPasswordReset', { userId });
         if (!result.ok && result.error === 'UNAVAILABLE') request.log.warn({ reason: result.message }, 'requesting a password reset failed');
       }
-    });
-    const text = 'If an account uses that address, a password reset link is on its way. It is valid for one hour.';
-    return sendPage(request, reply, { title: 'Check your email', body: views.checkEmailPage(text), fragment: notice('good', text) });
+    },
   });
 
   app.get('/password/reset', async (request, reply) => {
@@ -157,7 +172,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     if (typeof token !== 'string' || token.length < 10 || token.length > 200) {
       return sendPage(request, reply, { status: 400, title: 'Link not valid', body: messagePage('Link not valid', 'This reset link is not valid. Copy the whole link from the email.') });
     }
-    const limited = await tokenLinksPerClient(request, reply);
+    const limited = await tokenLinks(request, reply);
     if (limited) return tooManyAttempts(request, reply, limited);
     return sendPage(request, reply, { title: 'New password', body: views.resetPage(reply.csrfToken(), token) });
   });
@@ -167,7 +182,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     const again = formAgain(request, reply, 'New password', { page: (e) => views.resetPage(csrf, token, e), form: (e) => views.resetForm(csrf, token, e) });
     const form = parseForm(ResetForm, request.body);
     if (!form.ok) return again(form.errors.token ? { form: 'This reset link is not valid.' } : form.errors, 422);
-    const limited = await tokenLinksPerClient(request, reply);
+    const limited = await tokenLinks(request, reply);
     if (limited) return again({ form: limited }, 429);
     const result = await request.sendCommand('ResetPassword', form.data);
     if (!result.ok) return sendRefusal(request, reply, result, 'passwordResetForm', again);

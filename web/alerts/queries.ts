@@ -102,6 +102,22 @@ export async function alertsOf(pool: Pool, schema: string, userId: string, runs:
   });
 }
 
+/**
+ * What the alerts section shows: the user's alerts and the latest run (unless the caller read it already). Queries
+ * one after another, never in parallel: embedded Postgres (PGlite) serves a single session.
+ */
+export async function alertsSectionOf(pool: Pool, schema: string, userId: string, runs: RecentRuns, latestKnown?: LatestRun) {
+  const alerts = await alertsOf(pool, schema, userId, runs);
+  const latest = latestKnown ?? (await latestRun(pool, schema));
+  return { alerts, latest };
+}
+
+/** What the whole alerts page shows: the section's alerts and run, and whether the user paused alert emails. */
+export async function alertsPageOf(pool: Pool, schema: string, userId: string, runs: RecentRuns, latestKnown?: LatestRun) {
+  const section = await alertsSectionOf(pool, schema, userId, runs, latestKnown);
+  return { ...section, paused: await alertEmailsPaused(pool, schema, userId) };
+}
+
 /** The ratio rq/rb, shown with at least 6 significant digits on the right side of the threshold, and which side it is on (exact). */
 export function currentRatio(threshold: string, baseRate: string, quoteRate: string, asOf: string, runSeq: number, ratio = ratioOf(baseRate, quoteRate)): NonNullable<AlertSummary['current']> {
   const sign = compareToRatio(threshold, baseRate, quoteRate);

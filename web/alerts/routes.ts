@@ -8,10 +8,10 @@ import type { WebDeps } from '../deps.ts';
 import type { FieldErrors } from '../shared/forms.ts';
 import { notice } from '../shared/layout.ts';
 import { sendRefusal } from '../shared/refusals.ts';
-import { isHtmx, parseForm, redirectAfterPost, sendPage, typed } from '../shared/respond.ts';
+import { isHtmx, parseForm, redirectAfterPost, sendMarkup, sendPage, typed } from '../shared/respond.ts';
 import { requireAccount, type Account } from '../shared/session.ts';
 import { keptAlertsMarkup } from './keptMarkup/keptAlertsMarkup.ts';
-import { activeAlertCount, alertEmailsPaused, alertOf, alertsOf, CHART_RUNS, latestRun, waitForAlert, type LatestRun } from './queries.ts';
+import { activeAlertCount, alertEmailsPaused, alertOf, alertsPageOf, alertsSectionOf, CHART_RUNS, latestRun, waitForAlert, type LatestRun } from './queries.ts';
 import { RecentRuns } from './recentRuns.ts';
 import * as views from './views.ts';
 
@@ -25,12 +25,15 @@ const NO_RATES = 'No rates have been fetched yet, so there are no currencies to 
 
 const newCommandId = () => randomUUID().replaceAll('-', '');
 
+/** 128 bits of SHA-256 over what an id is for, the user and the key chosen for it: no user can name another's. */
+const userScopedDigest = (purpose: string, userId: string, key: string) => createHash('sha256').update(`${purpose}|${userId}|${key}`).digest('hex').slice(0, 32);
+
 /**
  * The form's idempotency key, scoped to the user: the SetAlert command id and the alert id both derive from it,
  * so a double submit stores one alert and no key chosen by one user can touch another user's alerts.
  */
 function alertKeys(userId: string, formKey: string) {
-  const digest = createHash('sha256').update(`set-alert|${userId}|${formKey}`).digest('hex').slice(0, 32);
+  const digest = userScopedDigest('set-alert', userId, formKey);
   return { commandId: `set${digest}`, alertId: `a${digest}` };
 }
 
@@ -43,27 +46,24 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
   const runs = new RecentRuns(CHART_RUNS);
   const waitFor = (seq: number) => waitForProjection(pool, schema, seq, deps.projectionWaitMs);
   const kept = keptAlertsMarkup(deps, runs);
-  const sendMarkup = (reply: FastifyReply, markup: Buffer) => reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(markup);
 
   const notFound = (request: FastifyRequest, reply: FastifyReply) => sendRefusal(request, reply, { ok: false, error: 'NOT_FOUND', message: 'No such alert' });
 
   const section = async (userId: string, csrf: string, options: Parameters<typeof views.alertsSection>[3] = {}) => {
-    const alerts = await alertsOf(pool, schema, userId, runs);
-    return views.alertsSection(csrf, alerts, await latestRun(pool, schema), options);
+    const { alerts, latest } = await alertsSectionOf(pool, schema, userId, runs);
+    return views.alertsSection(csrf, alerts, latest, options);
   };
 
   const sendAlertsPage = async (request: FastifyRequest, reply: FastifyReply, form: views.AlertFormState, status = 200, latestKnown?: LatestRun) => {
     const { userId } = accountOf(request);
     const csrf = reply.csrfToken();
-    // Queries one after another (embedded Postgres serves a single session); a fixed number whatever the number of alerts.
-    const alerts = await alertsOf(pool, schema, userId, runs);
-    const latest = latestKnown ?? (await latestRun(pool, schema));
-    const paused = await alertEmailsPaused(pool, schema, userId);
+    // A fixed number of queries whatever the number of alerts.
+    const shown = await alertsPageOf(pool, schema, userId, runs, latestKnown);
     return sendPage(request, reply, {
       status,
       title: 'Your alerts',
-      body: views.alertsPage(csrf, { alerts, latest, paused, form }),
-      fragment: views.alertForm(csrf, latest, form),
+      body: views.alertsPage(csrf, { ...shown, form }),
+      fragment: views.alertForm(csrf, shown.latest, form),
     });
   };
 
@@ -123,7 +123,7 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
     const csrf = reply.csrfToken();
     const fresh = views.alertForm(csrf, latest, { commandId: newCommandId(), values: {}, errors: {} });
     const updated = await section(userId, csrf, { outOfBand: true });
-    return reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(html`${fresh}${updated}`.value);
+    return sendMarkup(reply, html`${fresh}${updated}`);
   });
 
   /** Delete, then the answer: the updated section for htmx, otherwise back to the alerts page. */
@@ -131,13 +131,13 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
     const { userId } = accountOf(request);
     // An alert is deleted once: the same command id for every click, so a double-click is one stored command, and
     // a click on an alert deleted already is answered as done (with the deletion's position) by the command service.
-    const commandId = `del${createHash('sha256').update(`delete-alert|${userId}|${alertId}`).digest('hex').slice(0, 32)}`;
+    const commandId = `del${userScopedDigest('delete-alert', userId, alertId)}`;
     const result = await request.sendCommand('DeleteAlert', { userId, alertId }, { commandId });
     if (!result.ok) return sendRefusal(request, reply, result);
     await waitFor(result.seq);
     if (!isHtmx(request)) return reply.redirect('/alerts', 303);
     const fragment = await section(userId, reply.csrfToken(), { notice: notice('good', 'Alert deleted.') });
-    return reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(fragment.value);
+    return sendMarkup(reply, fragment);
   };
 
   const alertIdParam = (request: FastifyRequest) => {
@@ -173,6 +173,6 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
     await waitFor(result.seq);
     if (!isHtmx(request)) return redirectAfterPost(request, reply, '/alerts');
     const form = views.emailsForm(reply.csrfToken(), await alertEmailsPaused(pool, schema, userId));
-    return reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(form.value);
+    return sendMarkup(reply, form);
   });
 }

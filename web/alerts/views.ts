@@ -1,6 +1,6 @@
 import { formatRatio } from '../../events/ratio.ts';
 import { html, type Html } from '../../platform/html.ts';
-import { csrfField, type FieldErrors } from '../shared/forms.ts';
+import { csrfField, fieldError, formError, invalidAttributes, type FieldErrors } from '../shared/forms.ts';
 import { ratioChart } from './chart.ts';
 import type { AlertSummary, AlertTrigger, LatestRun } from './queries.ts';
 
@@ -24,8 +24,6 @@ const pairOf = (a: { base: string; quote: string }) => `${a.base}/${a.quote}`;
 export const deleteQuestion = (a: { base: string; quote: string; threshold: string }) => `Delete alert ${pairOf(a)} at ${a.threshold}?`;
 
 const when = (at: Date) => html`<time datetime="${at.toISOString()}">${at.toISOString().slice(0, 16).replace('T', ' ')} UTC</time>`;
-const fieldError = (id: string, error: string | undefined) => (error ? html`<span class="field-error" id="${id}-error">${error}</span>` : '');
-const invalid = (id: string, error: string | undefined) => (error ? html` aria-invalid="true" aria-describedby="${id}-error"` : '');
 
 function sideOf(current: NonNullable<AlertSummary['current']>): Html {
   if (current.side === 'at') return html`<span class="at">at</span> the threshold`;
@@ -88,7 +86,7 @@ function currencySelect(name: 'base' | 'quote', label: string, latest: LatestRun
   const id = `f-${name}`;
   const currencies = latest?.currencies ?? [];
   return html`<label for="${id}">${label}
-  <select id="${id}" name="${name}"${invalid(id, error)}>
+  <select id="${id}" name="${name}"${invalidAttributes(id, error)}>
     <option value="">Choose…</option>
     ${currencies.map((c) => html`<option value="${c}"${c === value ? html` selected` : ''}>${currencyLabel(c)}</option>`)}
   </select>
@@ -102,11 +100,11 @@ export function alertForm(csrf: string, latest: LatestRun | undefined, state: Al
   return html`<form id="new-alert" class="stack" method="post" action="/alerts" hx-post="/alerts" hx-swap="outerHTML" novalidate>
   <h2>New alert</h2>
   ${csrfField(csrf)}<input type="hidden" name="commandId" value="${state.commandId}">
-  ${errors.form ? html`<p class="form-error" role="alert">${errors.form}</p>` : ''}
+  ${formError(errors.form)}
   ${currencySelect('base', 'Base currency', latest, values.base, errors.base)}
   ${currencySelect('quote', 'Quote currency', latest, values.quote, errors.quote)}
   <label for="f-threshold">Threshold (QUOTE per 1 BASE, e.g. 1.0825)
-  <input id="f-threshold" name="threshold" type="text" inputmode="decimal" autocomplete="off" value="${values.threshold ?? ''}"${invalid('f-threshold', errors.threshold)}>
+  <input id="f-threshold" name="threshold" type="text" inputmode="decimal" autocomplete="off" value="${values.threshold ?? ''}"${invalidAttributes('f-threshold', errors.threshold)}>
   ${fieldError('f-threshold', errors.threshold)}
   </label>
   <p class="muted">You get an email when the ratio crosses the threshold, either way.</p>
@@ -118,7 +116,7 @@ export function alertForm(csrf: string, latest: LatestRun | undefined, state: Al
 export function emailsForm(csrf: string, paused: boolean, error?: string): Html {
   return html`<form id="alert-emails" class="panel" method="post" action="/alerts/emails" hx-post="/alerts/emails" hx-swap="outerHTML">
   ${csrfField(csrf)}<input type="hidden" name="paused" value="${paused ? 'no' : 'yes'}">
-  ${error ? html`<p class="form-error" role="alert">${error}</p>` : ''}
+  ${formError(error)}
   <p>${
     paused
       ? html`Alert emails are <strong class="paused">paused</strong>: your alerts still trigger, but you get no email. <button type="submit">Turn alert emails back on</button>`

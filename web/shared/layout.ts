@@ -1,4 +1,5 @@
 import { html, type Html } from '../../platform/html.ts';
+import { csrfField } from './forms.ts';
 
 export type PageContext = { csrfToken: string; user?: { username: string } | undefined };
 
@@ -20,7 +21,7 @@ export function page(title: string, ctx: PageContext, body: Html): Html {
   <nav>${
     ctx.user
       ? html`<a href="/alerts">Alerts</a><a href="/activity">Activity</a><span class="muted">${ctx.user.username}</span>
-    <form method="post" action="/logout"><input type="hidden" name="_csrf" value="${ctx.csrfToken}"><button class="link" type="submit">Log out</button></form>`
+    <form method="post" action="/logout">${csrfField(ctx.csrfToken)}<button class="link" type="submit">Log out</button></form>`
       : html`<a href="/login">Log in</a><a href="/register">Register</a>`
   }</nav>
 </header>

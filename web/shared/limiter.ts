@@ -20,3 +20,6 @@ export function limiter(app: FastifyInstance, name: string, limit: RateLimit, ke
     return `Too many attempts. Try again in ${retryAfterSeconds} seconds.`;
   };
 }
+
+/** Follows of an emailed link (verify, password reset, unsubscribe): every route that takes one shares this budget. */
+export const tokenLinksPerClient = (app: FastifyInstance, deps: WebDeps) => limiter(app, 'token-links', rateLimitsOf(deps).tokenLinksPerClient, (r) => r.ip);

@@ -1,15 +1,19 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { Html } from '../../platform/html.ts';
+import { Html } from '../../platform/html.ts';
 import { page } from './layout.ts';
 
 export const isHtmx = (request: FastifyRequest) => request.headers['hx-request'] === 'true';
 
+/** Send markup made for this user: never stored by a cache. */
+export function sendMarkup(reply: FastifyReply, markup: Html | Buffer, status = 200) {
+  return reply.code(status).type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(markup instanceof Html ? markup.value : markup);
+}
+
 /** Send a whole page, or only `fragment` when htmx asked and one is given. */
 export function sendPage(request: FastifyRequest, reply: FastifyReply, options: { status?: number; title: string; body: Html; fragment?: Html }) {
   const fragment = isHtmx(request) ? options.fragment : undefined;
-  const markup = fragment ?? page(options.title, { csrfToken: reply.csrfToken(), user: request.account ?? undefined }, options.body);
-  return reply.code(options.status ?? 200).type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(markup.value);
+  return sendMarkup(reply, fragment ?? page(options.title, { csrfToken: reply.csrfToken(), user: request.account ?? undefined }, options.body), options.status);
 }
 
 /** After a successful form post: a 303 for plain forms, HX-Redirect for htmx. */

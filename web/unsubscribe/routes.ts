@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import { linkSecret, unsubscribeUserId } from '../../platform/tokens.ts';
 import type { WebDeps } from '../deps.ts';
-import { limiter, rateLimitsOf } from '../shared/limiter.ts';
+import { tokenLinksPerClient } from '../shared/limiter.ts';
 import { sendRefusal, tooManyAttempts } from '../shared/refusals.ts';
 import { sendPage } from '../shared/respond.ts';
 import * as views from './views.ts';
@@ -14,8 +14,7 @@ import * as views from './views.ts';
  */
 export async function unsubscribeRoutes(app: FastifyInstance, deps: WebDeps) {
   const secret = linkSecret(deps.secret);
-  // The same budget as the other emailed links (accounts/routes.ts): one per client.
-  const tokenLinksPerClient = limiter(app, 'token-links', rateLimitsOf(deps).tokenLinksPerClient, (r) => r.ip);
+  const tokenLinks = tokenLinksPerClient(app, deps);
 
   // Mail clients post `List-Unsubscribe=One-Click` as a form or as multipart; the body says nothing we need.
   app.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: 4096 }, (_request, _body, done) => done(null, {}));
@@ -29,7 +28,7 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: WebDeps) {
   const invalid = (request: FastifyRequest, reply: FastifyReply) => sendPage(request, reply, { status: 400, title: 'Link not valid', body: views.unsubscribeInvalidPage() });
 
   app.get('/unsubscribe', async (request, reply) => {
-    const limited = await tokenLinksPerClient(request, reply);
+    const limited = await tokenLinks(request, reply);
     if (limited) return tooManyAttempts(request, reply, limited);
     const link = userOf(request);
     if (!link) return invalid(request, reply);
@@ -37,7 +36,7 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: WebDeps) {
   });
 
   app.post('/unsubscribe', { config: { csrf: false } }, async (request, reply) => {
-    const limited = await tokenLinksPerClient(request, reply);
+    const limited = await tokenLinks(request, reply);
     if (limited) return tooManyAttempts(request, reply, limited);
     const link = userOf(request);
     if (!link) return invalid(request, reply);

@@ -1,7 +1,7 @@
 import type { WebDeps } from '../../deps.ts';
 import { page } from '../../shared/layout.ts';
 import type { Account } from '../../shared/session.ts';
-import { alertEmailsPaused, alertsOf, latestRun } from '../queries.ts';
+import { alertsPageOf, alertsSectionOf } from '../queries.ts';
 import type { RecentRuns } from '../recentRuns.ts';
 import * as views from '../views.ts';
 import { MarkupTemplate } from './markupTemplate.ts';
@@ -25,13 +25,13 @@ export function keptAlertsMarkup(deps: Pick<WebDeps, 'pool' | 'schema' | 'render
   const rendered = new RenderedPages<MarkupTemplate<PerRequest>>(deps.renderedPagesMaxBytes ?? RENDERED_PAGES_MAX_BYTES);
 
   const render = async (userId: string, kind: Kind) => {
-    // Queries one after another (embedded Postgres serves a single session).
-    const alerts = await alertsOf(pool, schema, userId, runs);
-    const latest = await latestRun(pool, schema);
-    if (kind === 'section') return MarkupTemplate.render(PER_REQUEST, (slot) => views.alertsSection(slot.csrf, alerts, latest));
-    const paused = await alertEmailsPaused(pool, schema, userId);
+    if (kind === 'section') {
+      const { alerts, latest } = await alertsSectionOf(pool, schema, userId, runs);
+      return MarkupTemplate.render(PER_REQUEST, (slot) => views.alertsSection(slot.csrf, alerts, latest));
+    }
+    const shown = await alertsPageOf(pool, schema, userId, runs);
     return MarkupTemplate.render(PER_REQUEST, (slot) =>
-      page('Your alerts', { csrfToken: slot.csrf, user: { username: slot.username } }, views.alertsPage(slot.csrf, { alerts, latest, paused, form: { commandId: slot.commandId, values: {}, errors: {} } })),
+      page('Your alerts', { csrfToken: slot.csrf, user: { username: slot.username } }, views.alertsPage(slot.csrf, { ...shown, form: { commandId: slot.commandId, values: {}, errors: {} } })),
     );
   };
 
