@@ -1,6 +1,7 @@
 /**
- * HTML by tagged template: every interpolated value is escaped unless it is already Html (a nested
- * html`` fragment), so markup from users can never reach a page unescaped. Arrays are joined.
+ * HTML by tagged template, for the web's pages and the notifier's emails alike: every interpolated value is escaped
+ * unless it is already Html (a nested html`` fragment), so markup from users can never reach a page or an email
+ * unescaped. Arrays are joined.
  */
 export class Html {
   constructor(readonly value: string) {}
