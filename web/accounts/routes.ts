@@ -34,6 +34,9 @@ const unavailable: Refused = { ok: false, error: 'UNAVAILABLE', message: 'NATS i
 /** A username no account can have: refused as a wrong password is, without asking. */
 const noSuchAccount: Refused = { ok: false, error: 'INVALID_CREDENTIALS', message: 'no account can have this username' };
 
+/** A form's view (its whole page, or the form alone) with what was typed and the errors beside the fields. */
+type FormView = (csrf: string, values: Record<string, string>, errors?: FieldErrors) => Html;
+
 /** A form's page shown again with errors beside its fields: the whole page, or the form alone when htmx asked. */
 const formAgain =
   (request: FastifyRequest, reply: FastifyReply, title: string, views: { page: (errors: FieldErrors) => Html; form: (errors: FieldErrors) => Html }) =>
@@ -43,6 +46,7 @@ const formAgain =
 // Only a plain path of this site: no scheme, no //host, nothing a Location header cannot carry.
 const safeNext = (next: unknown) => (typeof next === 'string' && /^\/[a-z][A-Za-z0-9/_.~%?=&-]*$/.test(next) ? next : '/alerts');
 
+/** Registering and verifying, logging in and out, and the forms that email a link (resend, forgot) or take one (reset). */
 export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
   const limits = rateLimitsOf(deps);
   const afterAnswer = workAfterAnswer(app);
@@ -75,7 +79,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     title: string;
     schema: S;
     field: string;
-    views: { page: (csrf: string, values: Record<string, string>, errors?: FieldErrors) => Html; form: (csrf: string, values: Record<string, string>, errors?: FieldErrors) => Html };
+    views: { page: FormView; form: FormView };
     answer: string;
     work: (request: FastifyRequest, data: z.infer<S>) => Promise<void>;
   }) => {

@@ -89,11 +89,14 @@ function sendRefusalPage(request: FastifyRequest, reply: FastifyReply, answer: E
   return sendPage(request, reply, { status: answer.status, title: answer.title, body: messagePage(answer.title, answer.text, answer.onwards) });
 }
 
+/** Shows a form again with these errors beside its fields, answered with `status`. */
+type ShowInForm = (errors: FieldErrors, status: number) => FastifyReply | Promise<FastifyReply>;
+
 /** Answer a refused command sent from a form: `showInForm` shows the refusals the form shows beside its fields. */
-export function sendRefusal(request: FastifyRequest, reply: FastifyReply, refused: Refused, at: RefusingForm, showInForm: (errors: FieldErrors, status: number) => FastifyReply | Promise<FastifyReply>): FastifyReply | Promise<FastifyReply>;
+export function sendRefusal(request: FastifyRequest, reply: FastifyReply, refused: Refused, at: RefusingForm, showInForm: ShowInForm): ReturnType<ShowInForm>;
 /** Answer a refused command with its page. */
 export function sendRefusal(request: FastifyRequest, reply: FastifyReply, refused: Refused, at?: Exclude<RefusedAt, RefusingForm>): FastifyReply;
-export function sendRefusal(request: FastifyRequest, reply: FastifyReply, refused: Refused, at: RefusedAt = 'elsewhere', showInForm?: (errors: FieldErrors, status: number) => FastifyReply | Promise<FastifyReply>) {
+export function sendRefusal(request: FastifyRequest, reply: FastifyReply, refused: Refused, at: RefusedAt = 'elsewhere', showInForm?: ShowInForm) {
   const answer = refusalAnswer(refused.error, at);
   // Only the forms' own answers are shown in a form, and a form's caller always passes showInForm.
   if (answer.shownIn === 'form') return showInForm!({ [answer.field]: answer.text }, answer.status);
