@@ -3,16 +3,16 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { SendCommand } from '../platform/commandClient.ts';
 import type { WebDeps } from './deps.ts';
-import { securityPlugin } from './plugins/security.ts';
-import { sessionPlugin } from './plugins/session.ts';
-import { accountRoutes } from './routes/accounts.ts';
-import { alertRoutes } from './routes/alerts.ts';
-import { assetRoutes } from './routes/assets.ts';
-import { unsubscribeRoutes } from './routes/unsubscribe.ts';
-import { activityRoutes } from './routes/activity.ts';
-import { devMailboxRoutes } from './routes/devMailbox.ts';
-import { operationsRoutes } from './routes/operations.ts';
-import { SharedRateLimits } from './rateLimitStore.ts';
+import { accountRoutes } from './accounts/routes.ts';
+import { activityRoutes } from './activity/routes.ts';
+import { alertRoutes } from './alerts/routes.ts';
+import { devMailboxRoutes } from './operations/devMailbox.ts';
+import { operationsRoutes } from './operations/routes.ts';
+import { assetRoutes } from './shared/assets.ts';
+import { SharedRateLimits } from './shared/rateLimitStore.ts';
+import { securityPlugin } from './shared/security.ts';
+import { sessionPlugin } from './shared/session.ts';
+import { unsubscribeRoutes } from './unsubscribe/routes.ts';
 
 /** TRUST_PROXY as fastify takes it: a hop count becomes "the first n hops" (as fastify does for a number). */
 function trustedProxies(setting: WebDeps['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {

@@ -30,7 +30,7 @@ export type WebDeps = {
   metricsToken?: string;
   /** Which proxies' X-Forwarded-For is believed (TRUST_PROXY); none by default, so a client cannot pick its address. */
   trustProxy?: boolean | number | string[];
-  /** Bound on the rendered alerts markup kept in memory, in bytes (default RENDERED_PAGES_MAX_BYTES in routes/alertsMarkup.ts). */
+  /** Bound on the rendered alerts markup kept in memory, in bytes (default RENDERED_PAGES_MAX_BYTES in alerts/keptMarkup/keptAlertsMarkup.ts). */
   renderedPagesMaxBytes?: number;
 };
 

@@ -1,6 +1,7 @@
 import type { EventData } from '../../events/index.ts';
-import type { Direction } from './crossing.ts';
 import { formatRatio } from '../../events/ratio.ts';
+import { html, type Html } from '../../platform/html.ts';
+import type { Direction } from './crossing.ts';
 
 /** A rendered email, ready for nodemailer's sendMail({ subject, text, html, headers }). */
 export type Email = { subject: string; text: string; html: string; headers: Record<string, string> };
@@ -11,28 +12,6 @@ const PRODUCT = 'Currency Ratio Alerter';
 
 // Automated mail: tells mail servers and vacation responders not to auto-reply (RFC 3834).
 const AUTOMATED = { 'Auto-Submitted': 'auto-generated' } as const;
-
-// ---- HTML: every interpolated value is escaped unless it is already HTML built by `html` ----
-
-class Html {
-  constructor(readonly value: string) {}
-}
-
-const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => entities[c]!);
-}
-
-function render(value: unknown): string {
-  if (value instanceof Html) return value.value;
-  if (Array.isArray(value)) return value.map(render).join('');
-  return escapeHtml(String(value));
-}
-
-function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
-  return new Html(strings.reduce((out, s, i) => out + render(values[i - 1]) + s));
-}
 
 function page(title: string, body: Html): string {
   return html`<!doctype html>

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { alertDigestEmail, escapeHtml, mailDomainOf, MAX_SUBJECT_LENGTH, messageIdFor, passwordResetEmail, verificationEmail, type DigestTrigger } from './emails.ts';
+import { escapeHtml } from '../../platform/html.ts';
+import { alertDigestEmail, mailDomainOf, MAX_SUBJECT_LENGTH, messageIdFor, passwordResetEmail, verificationEmail, type DigestTrigger } from './emails.ts';
 
 const hostile = '<script>alert("x")</script>&\'';
-
-describe('escapeHtml', () => {
-  it('escapes the five HTML-significant characters', () => {
-    expect(escapeHtml(`<a href="x">Tom & Jerry's</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;');
-  });
-});
 
 describe.each([
   ['verificationEmail', verificationEmail, /registration/i],
@@ -29,6 +24,12 @@ describe.each([
     expect(email.html).not.toContain('<script>');
     expect(email.html).toContain('Hello &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;,');
     expect(email.text).toContain(`Hello ${hostile},`);
+  });
+
+  it('escapes as the web pages do (platform/html.ts), the backtick included', () => {
+    const email = template({ username: `${hostile}\``, link });
+    expect(email.html).toContain(`Hello ${escapeHtml(`${hostile}\``)},`);
+    expect(email.html).toContain('&#96;');
   });
 
   it('refuses a link that is not http(s)', () => {

@@ -46,7 +46,7 @@ async function logIn(user: TestUser): Promise<Browser> {
   return b;
 }
 
-/** The ids the web derives for an alert form (web/routes/alerts.ts): a double submit is one command. */
+/** The ids the web derives for an alert form (web/alerts/routes.ts): a double submit is one command. */
 const webAlertCommandId = (userId: string, formKey: string) => `set${createHash('sha256').update(`set-alert|${userId}|${formKey}`).digest('hex').slice(0, 32)}`;
 
 describe('the NATS server restarted under command traffic', () => {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { alertDigestEmail, passwordResetEmail, verificationEmail, type Email } from '../../services/notifier/emails.ts';
-import { html } from '../../web/html.ts';
-import { page } from '../../web/views/layout.ts';
+import { html } from '../../platform/html.ts';
+import { page } from '../../web/shared/layout.ts';
 import { expectMarkupEscaped, hostileText } from './hostileInput.ts';
 
 // Every email and every page shell escapes whatever text it is given; subjects stay one line.

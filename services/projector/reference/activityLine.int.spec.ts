@@ -14,7 +14,7 @@ afterAll(async () => world?.close());
 
 /**
  * Whether an event changes what its user sees, and where (or why not). The web keeps a user's rendered pages until
- * their newest activity row or the newest run changes (web/readModels.ts, web/renderedPages.ts), so each visible event
+ * their newest activity row or the newest run changes (web/shared/openSessions.ts, web/alerts/keptMarkup/renderedPages.ts), so each visible event
  * must leave an activity row. Keyed by event type: a new type does not compile until it is classified here.
  */
 const seenByItsUser: { [T in EventType]: { visible: string } | { invisible: string } } = {

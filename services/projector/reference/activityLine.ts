@@ -9,7 +9,7 @@ const line = (userId: string, summary: string) => ({ userId, summary });
  * a switch (exhaustive all the same: a new event type fails the `never` check) instead of a ts-pattern match.
  *
  * The web app keeps a user's rendered alerts page until the user's newest activity row (or the newest run)
- * changes (web/readModels.ts): an event that changes what its user sees must add a line here, as
+ * changes (web/shared/openSessions.ts): an event that changes what its user sees must add a line here, as
  * activityLine.int.spec.ts checks for every event type.
  */
 export function activityLine(event: DomainEvent): { userId: string; summary: string } | undefined {

@@ -1,0 +1,178 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AggregateId, TypedThreshold } from '../../events/index.ts';
+import { waitForProjection } from '../../platform/projectionWait.ts';
+import { html } from '../../platform/html.ts';
+import type { WebDeps } from '../deps.ts';
+import type { FieldErrors } from '../shared/forms.ts';
+import { notice } from '../shared/layout.ts';
+import { sendRefusal } from '../shared/refusals.ts';
+import { isHtmx, parseForm, redirectAfterPost, sendMarkup, sendPage, typed } from '../shared/respond.ts';
+import { requireAccount, type Account } from '../shared/session.ts';
+import { keptAlertsMarkup } from './keptMarkup/keptAlertsMarkup.ts';
+import { activeAlertCount, alertEmailsPaused, alertOf, alertsPageOf, alertsSectionOf, CHART_RUNS, latestRun, waitForAlert, type LatestRun } from './queries.ts';
+import { RecentRuns } from './recentRuns.ts';
+import * as views from './views.ts';
+
+/** Most alerts one user may have at a time. */
+export const MAX_ALERTS_PER_USER = 50;
+
+const Currency = z.string().trim().toUpperCase().min(1, 'Choose a currency').regex(/^[A-Z]{3}$/, 'Choose a currency from the list');
+const AlertForm = z.object({ base: Currency, quote: Currency, threshold: TypedThreshold });
+const COMMAND_ID = /^[A-Za-z0-9_-]{8,64}$/;
+const NO_RATES = 'No rates have been fetched yet, so there are no currencies to choose from. Try again after the first fetch.';
+
+const newCommandId = () => randomUUID().replaceAll('-', '');
+
+/** 128 bits of SHA-256 over what an id is for, the user and the key chosen for it: no user can name another's. */
+const userScopedDigest = (purpose: string, userId: string, key: string) => createHash('sha256').update(`${purpose}|${userId}|${key}`).digest('hex').slice(0, 32);
+
+/**
+ * The form's idempotency key, scoped to the user: the SetAlert command id and the alert id both derive from it,
+ * so a double submit stores one alert and no key chosen by one user can touch another user's alerts.
+ */
+function alertKeys(userId: string, formKey: string) {
+  const digest = userScopedDigest('set-alert', userId, formKey);
+  return { commandId: `set${digest}`, alertId: `a${digest}` };
+}
+
+const accountOf = (request: FastifyRequest): Account => request.account!;
+
+/** The alerts page, its self-refreshing section, creating and deleting alerts, pausing alert emails. */
+export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
+  const { pool, schema } = deps;
+  // Runs never change once projected: the page keeps the recent ones in memory (see RecentRuns).
+  const runs = new RecentRuns(CHART_RUNS);
+  const waitFor = (seq: number) => waitForProjection(pool, schema, seq, deps.projectionWaitMs);
+  const kept = keptAlertsMarkup(deps, runs);
+
+  const notFound = (request: FastifyRequest, reply: FastifyReply) => sendRefusal(request, reply, { ok: false, error: 'NOT_FOUND', message: 'No such alert' });
+
+  const section = async (userId: string, csrf: string, options: Parameters<typeof views.alertsSection>[3] = {}) => {
+    const { alerts, latest } = await alertsSectionOf(pool, schema, userId, runs);
+    return views.alertsSection(csrf, alerts, latest, options);
+  };
+
+  const sendAlertsPage = async (request: FastifyRequest, reply: FastifyReply, form: views.AlertFormState, status = 200, latestKnown?: LatestRun) => {
+    const { userId } = accountOf(request);
+    const csrf = reply.csrfToken();
+    // A fixed number of queries whatever the number of alerts.
+    const shown = await alertsPageOf(pool, schema, userId, runs, latestKnown);
+    return sendPage(request, reply, {
+      status,
+      title: 'Your alerts',
+      body: views.alertsPage(csrf, { ...shown, form }),
+      fragment: views.alertForm(csrf, shown.latest, form),
+    });
+  };
+
+  /** Pages send a guest to log in; htmx (the minute refresh after the session ended) is told to go there. */
+  const guard = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!request.account && isHtmx(request)) {
+      await reply.code(401).header('HX-Redirect', '/login?next=%2Falerts').type('text/plain; charset=utf-8').send('Log in first.');
+      return;
+    }
+    return requireAccount(request, reply);
+  };
+
+  app.get('/alerts', { onRequest: guard }, async (request, reply) => {
+    // htmx asks for the form alone (sendPage's fragment): rare, rendered as it is asked.
+    if (isHtmx(request)) return sendAlertsPage(request, reply, { commandId: newCommandId(), values: {}, errors: {} });
+    return sendMarkup(reply, await kept.page(accountOf(request), { csrf: reply.csrfToken(), commandId: newCommandId() }));
+  });
+
+  app.get('/alerts/section', { onRequest: guard }, async (request, reply) => {
+    return sendMarkup(reply, await kept.section(accountOf(request), { csrf: reply.csrfToken() }));
+  });
+
+  app.post('/alerts', { onRequest: guard }, async (request, reply) => {
+    const { userId } = accountOf(request);
+    const typedKey = typed(request.body, 'commandId');
+    const formKey = COMMAND_ID.test(typedKey) ? typedKey : newCommandId();
+    const values = { base: typed(request.body, 'base'), quote: typed(request.body, 'quote'), threshold: typed(request.body, 'threshold') };
+    const refuse = (errors: FieldErrors, latest: LatestRun | undefined, status = 422) => sendAlertsPage(request, reply, { commandId: formKey, values, errors }, status, latest);
+
+    const latest = await latestRun(pool, schema);
+    const count = await activeAlertCount(pool, schema, userId);
+    const form = parseForm(AlertForm, request.body);
+    const errors: FieldErrors = form.ok ? {} : { ...form.errors };
+    if (!latest) errors.base = NO_RATES;
+    else {
+      const known = new Set(latest.currencies);
+      const base = Currency.safeParse(values.base);
+      const quote = Currency.safeParse(values.quote);
+      if (base.success && !known.has(base.data)) errors.base = 'Choose a currency from the list';
+      if (quote.success && !known.has(quote.data)) errors.quote = 'Choose a currency from the list';
+      else if (quote.success && base.success && quote.data === base.data) errors.quote = 'Choose a currency different from the base currency';
+    }
+    if (!form.ok || Object.keys(errors).length > 0) return refuse(errors, latest);
+    const { commandId, alertId } = alertKeys(userId, formKey);
+    // At the cap, a repeat of the submit that set the last alert is still that alert, not a new one.
+    if (count >= MAX_ALERTS_PER_USER && !(await alertOf(pool, schema, userId, alertId))) {
+      return refuse({ form: `You have ${count} alerts, the most allowed. Delete one to set another.` }, latest);
+    }
+
+    const result = await request.sendCommand('SetAlert', { userId, alertId, ...form.data }, { commandId });
+    if (result.ok) await waitFor(result.seq);
+    // The same form submitted again: its alert is already set (or being projected), which is what the user asked for.
+    else if (result.error === 'ALREADY_EXISTS') await waitForAlert(pool, schema, userId, alertId, deps.projectionWaitMs);
+    else return sendRefusal(request, reply, result, 'alertForm', (errors, status) => refuse(errors, latest, status));
+
+    if (!isHtmx(request)) return reply.redirect('/alerts', 303);
+    const csrf = reply.csrfToken();
+    const fresh = views.alertForm(csrf, latest, { commandId: newCommandId(), values: {}, errors: {} });
+    const updated = await section(userId, csrf, { outOfBand: true });
+    return sendMarkup(reply, html`${fresh}${updated}`);
+  });
+
+  /** Delete, then the answer: the updated section for htmx, otherwise back to the alerts page. */
+  const deleteAlert = async (request: FastifyRequest, reply: FastifyReply, alertId: string) => {
+    const { userId } = accountOf(request);
+    // An alert is deleted once: the same command id for every click, so a double-click is one stored command, and
+    // a click on an alert deleted already is answered as done (with the deletion's position) by the command service.
+    const commandId = `del${userScopedDigest('delete-alert', userId, alertId)}`;
+    const result = await request.sendCommand('DeleteAlert', { userId, alertId }, { commandId });
+    if (!result.ok) return sendRefusal(request, reply, result);
+    await waitFor(result.seq);
+    if (!isHtmx(request)) return reply.redirect('/alerts', 303);
+    const fragment = await section(userId, reply.csrfToken(), { notice: notice('good', 'Alert deleted.') });
+    return sendMarkup(reply, fragment);
+  };
+
+  const alertIdParam = (request: FastifyRequest) => {
+    const parsed = AggregateId.safeParse((request.params as Record<string, unknown>).id);
+    return parsed.success ? parsed.data : undefined;
+  };
+
+  app.post('/alerts/:id/delete', { onRequest: guard }, async (request, reply) => {
+    const alertId = alertIdParam(request);
+    if (!alertId) return notFound(request, reply);
+    if (typed(request.body, 'confirm') === 'yes') return deleteAlert(request, reply, alertId);
+    const alert = await alertOf(pool, schema, accountOf(request).userId, alertId);
+    if (!alert || alert.deleted) return notFound(request, reply);
+    return sendPage(request, reply, { title: 'Delete alert', body: views.deleteConfirmPage(reply.csrfToken(), alertId, alert) });
+  });
+
+  app.delete('/alerts/:id', { onRequest: guard }, async (request, reply) => {
+    const alertId = alertIdParam(request);
+    if (!alertId) return notFound(request, reply);
+    return deleteAlert(request, reply, alertId);
+  });
+
+  app.post('/alerts/emails', { onRequest: guard }, async (request, reply) => {
+    const { userId } = accountOf(request);
+    const paused = typed(request.body, 'paused');
+    if (paused !== 'yes' && paused !== 'no') {
+      const current = await alertEmailsPaused(pool, schema, userId);
+      const form = views.emailsForm(reply.csrfToken(), current, 'Choose whether to pause alert emails.');
+      return sendPage(request, reply, { status: 422, title: 'Alert emails', body: html`<h1>Alert emails</h1>${form}`, fragment: form });
+    }
+    const result = await request.sendCommand(paused === 'yes' ? 'PauseAlertEmails' : 'ResumeAlertEmails', { userId });
+    if (!result.ok) return sendRefusal(request, reply, result);
+    await waitFor(result.seq);
+    if (!isHtmx(request)) return redirectAfterPost(request, reply, '/alerts');
+    const form = views.emailsForm(reply.csrfToken(), await alertEmailsPaused(pool, schema, userId));
+    return sendMarkup(reply, form);
+  });
+}

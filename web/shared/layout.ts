@@ -1,0 +1,41 @@
+import { html, type Html } from '../../platform/html.ts';
+import { csrfField } from './forms.ts';
+
+export type PageContext = { csrfToken: string; user?: { username: string } | undefined };
+
+/** The page shell: htmx from our own origin, the CSRF token as an inherited htmx header, no inline script. */
+export function page(title: string, ctx: PageContext, body: Html): Html {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="htmx-config" content='{"includeIndicatorCSS": false}'>
+<title>${title} · Currency Ratio Alerter</title>
+<link rel="stylesheet" href="/assets/app.css">
+<script src="/assets/htmx.min.js" defer></script>
+</head>
+<body hx-headers:inherited='${JSON.stringify({ 'x-csrf-token': ctx.csrfToken })}'>
+<header>
+  <a class="brand" href="/">Currency Ratio Alerter</a>
+  <nav>${
+    ctx.user
+      ? html`<a href="/alerts">Alerts</a><a href="/activity">Activity</a><span class="muted">${ctx.user.username}</span>
+    <form method="post" action="/logout">${csrfField(ctx.csrfToken)}<button class="link" type="submit">Log out</button></form>`
+      : html`<a href="/login">Log in</a><a href="/register">Register</a>`
+  }</nav>
+</header>
+<main id="main">
+${body}
+</main>
+</body>
+</html>`;
+}
+
+export function notice(kind: 'good' | 'bad' | 'info', text: string | Html): Html {
+  return html`<p class="notice ${kind === 'info' ? '' : kind}" role="${kind === 'bad' ? 'alert' : 'status'}">${text}</p>`;
+}
+
+/** A page that only says something, with an optional link onwards. */
+export const messagePage = (title: string, text: string, link?: { href: string; label: string }) =>
+  html`<h1>${title}</h1><p>${text}</p>${link ? html`<p><a href="${link.href}">${link.label}</a></p>` : ''}`;

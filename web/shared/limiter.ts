@@ -1,0 +1,25 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { rateLimitDefaults, type RateLimit } from '../../platform/rateLimits.ts';
+import type { WebDeps } from '../deps.ts';
+
+/** The web's rate limits: the configured ones, the defaults for the rest. */
+export const rateLimitsOf = (deps: WebDeps) => ({ ...rateLimitDefaults, ...deps.rateLimits });
+
+/**
+ * A named rate limit over a request key (client address, username…), counted in the store every web instance
+ * shares. Returns the message to show when the limit is exceeded (and sets Retry-After), or undefined when the
+ * request may go on; a request without a key (undefined) is not counted.
+ */
+export function limiter(app: FastifyInstance, name: string, limit: RateLimit, key: (request: FastifyRequest) => string | undefined) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<string | undefined> => {
+    const k = key(request);
+    if (k === undefined) return undefined;
+    const { exceeded, retryAfterSeconds } = await app.rateLimits.hit(`${name}:${k}`, limit);
+    if (!exceeded) return undefined;
+    reply.header('Retry-After', String(retryAfterSeconds));
+    return `Too many attempts. Try again in ${retryAfterSeconds} seconds.`;
+  };
+}
+
+/** Follows of an emailed link (verify, password reset, unsubscribe): every route that takes one shares this budget. */
+export const tokenLinksPerClient = (app: FastifyInstance, deps: WebDeps) => limiter(app, 'token-links', rateLimitsOf(deps).tokenLinksPerClient, (r) => r.ip);
