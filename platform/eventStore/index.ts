@@ -11,7 +11,7 @@ import type { RawMessage } from './receivedMessage.ts';
 import { readSubject } from './subjectRead.ts';
 
 /** How long a direct get waits for a replica before the stream leader is asked instead. */
-const DIRECT_GET_TIMEOUT_MS = 2_000;
+const DIRECT_GET_TIMEOUT_MS = 1_000;
 
 export { ConcurrencyError, UnstorableMessageError, type AppendOptions } from './append.ts';
 export type { RawMessage } from './receivedMessage.ts';

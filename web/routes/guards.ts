@@ -51,6 +51,8 @@ export function commandFailed(request: FastifyRequest, reply: FastifyReply, resu
       case 'CONFLICT':
       case 'UNAVAILABLE':
         return [503, 'Temporarily unavailable', 'The service is temporarily unavailable. Nothing was changed; try again in a moment.'];
+      case 'UNCONFIRMED':
+        return [503, 'Temporarily unavailable', 'The service did not confirm your change in time: it may have been saved. Sending it again is safe.'];
     }
   })();
   if (status === 503) request.log.warn({ error: result.error, reason: result.message }, 'command failed');

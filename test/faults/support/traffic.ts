@@ -8,7 +8,7 @@ import { PUBLIC_URL, sleep, type AnyLab } from './lab.ts';
 export type CommandRecord = { name: CommandName; payload: unknown; commandId: string; replies: CommandReply[]; durationsMs: number[] };
 
 export const isAcked = (r: CommandRecord) => r.replies.some((reply) => reply.ok);
-const unanswered = (r: CommandRecord) => r.replies.every((reply) => !reply.ok && reply.error === 'UNAVAILABLE');
+const unanswered = (r: CommandRecord) => r.replies.every((reply) => !reply.ok && (reply.error === 'UNAVAILABLE' || reply.error === 'UNCONFIRMED'));
 
 /** Sends commands and remembers what each one was answered, so a test can hold the log to every acknowledgement. */
 export class CommandLedger {
