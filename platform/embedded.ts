@@ -161,7 +161,15 @@ export async function startNatsServer(
     child = started;
     exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
     if (started.pid) writePrivateFile(pidFile, String(started.pid));
-    await waitForPort(chosen);
+    try {
+      await waitForPort(chosen);
+    } catch (error) {
+      // A server that never came up (its port taken, a bad store) is not left behind holding the store.
+      started.kill('SIGKILL');
+      await exited;
+      rmSync(pidFile, { force: true });
+      throw error;
+    }
   };
   await start();
   return {
