@@ -32,18 +32,24 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
   tightenPrivateDir(dataDir);
   const embedded: Embedded[] = [];
   let natsUrl = config.NATS_URL;
-  if (!natsUrl) {
-    const nats = await startNatsServer(dataDir, undefined, (line) => logger.warn(line));
-    embedded.push(nats);
-    natsUrl = nats.url;
-    logger.info({ address: nats.address }, 'started embedded nats-server with JetStream');
-  }
   let databaseUrl = config.DATABASE_URL;
-  if (!databaseUrl) {
-    const pglite = await startPglite(dataDir);
-    embedded.push(pglite);
-    databaseUrl = pglite.url;
-    logger.info({ address: pglite.address }, 'started embedded Postgres (PGlite)');
+  if (!natsUrl || !databaseUrl) refuseLiveOwner(config);
+  try {
+    if (!natsUrl) {
+      const nats = await startNatsServer(dataDir, undefined, (line) => logger.warn(line));
+      embedded.push(nats);
+      natsUrl = nats.url;
+      logger.info({ address: nats.address }, 'started embedded nats-server with JetStream');
+    }
+    if (!databaseUrl) {
+      const pglite = await startPglite(dataDir);
+      embedded.push(pglite);
+      databaseUrl = pglite.url;
+      logger.info({ address: pglite.address }, 'started embedded Postgres (PGlite)');
+    }
+  } catch (error) {
+    for (const e of [...embedded].reverse()) await e.stop().catch(() => {});
+    throw error;
   }
   if (embedded.length > 0) {
     const record: RuntimeFile = { pid: process.pid, ...(config.NATS_URL ? {} : { natsUrl }), ...(config.DATABASE_URL ? {} : { databaseUrl }) };
@@ -62,6 +68,24 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
 }
 
 export class NotRunningError extends Error {}
+
+/** A second `cra start` on a data dir whose embedded servers a running one owns; its message is the line to print. */
+export class AlreadyRunningError extends Error {}
+
+/**
+ * The embedded servers' store belongs to one `cra start` at a time: refuse while the one runtime.json names is alive
+ * (a start killed outright leaves runtime.json and maybe its nats-server, which startNatsServer then stops).
+ */
+function refuseLiveOwner(config: Config): void {
+  let pid: number;
+  try {
+    pid = (JSON.parse(readFileSync(runtimePath(config), 'utf8')) as RuntimeFile).pid;
+    if (pid === process.pid || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('cra')) return;
+  } catch {
+    return;
+  }
+  throw new AlreadyRunningError(`cra start is already running on ${resolve(config.CRA_DATA_DIR)} (pid ${pid}): stop it first, or set CRA_DATA_DIR to another directory`);
+}
 
 /** For `cra fetch-rates|replay|events`: the environment's servers, else those of the running `cra start`. */
 export async function findInfrastructure(config: Config): Promise<Endpoints> {

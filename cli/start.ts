@@ -118,7 +118,13 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
       ...(servedMailbox ? { devMailbox: servedMailbox } : {}),
     });
-    await app.listen({ port: config.PORT, host: config.HOST });
+    try {
+      await app.listen({ port: config.PORT, host: config.HOST });
+    } catch (error) {
+      await app.close();
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      throw new Error(`the web port ${config.HOST}:${config.PORT} is already in use: stop what listens there, or set PORT`);
+    }
     return { stop: () => app.close(), url: browserUrl(config.HOST, config.PORT) };
   },
 };
@@ -139,6 +145,16 @@ export async function startCommand(config: Config, names: string[], logger: Logg
   const chosen = names.length > 0 ? (names as ServiceName[]) : [...serviceNames];
   const closers: Closer[] = [];
   closeOnSignal(logger, closers);
+  try {
+    return await startChosen(config, chosen, logger, closers);
+  } catch (error) {
+    // A failed start stops what it started (an embedded nats-server left running keeps its port and its store).
+    for (const close of [...closers].reverse()) await close().catch(() => {});
+    throw error;
+  }
+}
+
+async function startChosen(config: Config, chosen: ServiceName[], logger: Logger, closers: Closer[]): Promise<number> {
   const infra = await startInfrastructure(config, logger);
   closers.push(infra.stop);
   const conn = await openConnections(config, infra, logger, `cra-${chosen.join('-')}`);

@@ -54,6 +54,8 @@ export const DomainErrorCode = z.enum([
   'TOO_MANY_EMAILS',
   'CONFLICT',
   'UNAVAILABLE',
+  // Sent, but no answer came in time: the command may have been stored; the same command again is stored once.
+  'UNCONFIRMED',
 ]);
 export type DomainErrorCode = z.infer<typeof DomainErrorCode>;
 

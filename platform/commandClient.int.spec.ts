@@ -40,19 +40,19 @@ describe('commandClient', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
-  it('answers UNAVAILABLE when the command service stays silent past the timeout, or answers in an unknown format', async () => {
+  it('answers UNCONFIRMED when the command service stays silent past the timeout, UNAVAILABLE when it answers in an unknown format', async () => {
     const silent = fakeService('PauseAlertEmails', async () => undefined);
     const garbled = fakeService('ResumeAlertEmails', async () => '{"ok":"maybe"}');
     const send = commandClient(world.nc, world.ns);
     const started = Date.now();
-    expect(await send('PauseAlertEmails', { userId: 'u1' }, { timeoutMs: 300 })).toMatchObject({ ok: false, error: 'UNAVAILABLE', message: expect.stringMatching(/300 ms/) });
+    expect(await send('PauseAlertEmails', { userId: 'u1' }, { timeoutMs: 300 })).toMatchObject({ ok: false, error: 'UNCONFIRMED', message: expect.stringMatching(/300 ms.*may have been stored/) });
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(await send('ResumeAlertEmails', { userId: 'u1' })).toMatchObject({ ok: false, error: 'UNAVAILABLE', message: expect.stringMatching(/unknown format/) });
     silent.unsubscribe();
     garbled.unsubscribe();
   });
 
-  it('answers UNAVAILABLE, never throws, once its connection is closed, also for a command already on its way', async () => {
+  it('never throws once its connection is closed: UNCONFIRMED for a command already on its way, UNAVAILABLE for one sent after', async () => {
     const nc = await connectNats(world.natsUrl, { name: 'command-client-closing' });
     const service = fakeService('SetAlert', async () => new Promise<undefined>((resolve) => setTimeout(resolve, 2_000)));
     const send = commandClient(nc, world.ns);
@@ -60,7 +60,7 @@ describe('commandClient', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const closedAt = Date.now();
     await nc.close();
-    expect(await inFlight).toMatchObject({ ok: false, error: 'UNAVAILABLE' });
+    expect(await inFlight).toMatchObject({ ok: false, error: 'UNCONFIRMED' });
     expect(Date.now() - closedAt).toBeLessThan(1_000);
     expect(await send('SetAlert', alert('after-close'))).toMatchObject({ ok: false, error: 'UNAVAILABLE' });
     service.unsubscribe();

@@ -9,8 +9,11 @@ const unavailable = (message: string): CommandReply => ({ ok: false, error: 'UNA
 
 function readReply(reply: InboxReply): CommandReply {
   if (!reply.ok) {
-    const why = reply.reason === 'no responders' ? 'no command service is running' : reply.reason;
-    return unavailable(`the command service did not answer: ${why}`);
+    if (reply.reason === 'no responders') return unavailable('the command service did not answer: no command service is running');
+    // Refused by the client before it went out: nothing was changed.
+    if (reply.thrown !== undefined) return unavailable(`the command could not be sent: ${reply.reason}`);
+    // It went out and no answer came: a command service may be working on it still, and may store it.
+    return { ok: false, error: 'UNCONFIRMED', message: `the command service did not answer (${reply.reason}): the command may have been stored` };
   }
   const { msg } = reply;
   let body: unknown;
@@ -24,8 +27,9 @@ function readReply(reply: InboxReply): CommandReply {
 }
 
 /**
- * Send a command over NATS request/reply and get its typed reply. A timeout or no command service
- * is an UNAVAILABLE reply, never a throw, so every caller handles one shape.
+ * Send a command over NATS request/reply and get its typed reply. No command service is an UNAVAILABLE reply (nothing
+ * was changed), no answer in time an UNCONFIRMED one (it may have been stored: send the same command id again), never
+ * a throw, so every caller handles one shape.
  */
 export function commandClient(nc: NatsConnection, ns: Namespace) {
   const request = replyInbox(nc);

@@ -79,13 +79,45 @@ export type EmbeddedNats = Embedded & {
 
 const NATS_USER = 'cra';
 
-/** The server's configuration: loopback only, JetStream in the data dir, and one user every client must be. */
-export function natsServerConfig(options: { port: number; storeDir: string; user: string; password: string; maxPayload?: number }): string {
+/** One node's place in a JetStream cluster of nats-servers on this machine (as deploy/nomad/nats.nomad.hcl forms one). */
+export type NatsClusterSettings = {
+  /** The cluster's name, the same on every node (`cra` in deploy/nomad). */
+  name: string;
+  /** This node's name, unique in the cluster (JetStream's Raft groups know the nodes by it). */
+  serverName: string;
+  /** The loopback port this node takes routes from the others on. */
+  routePort: number;
+  /** The route ports of every node, this one's included (a node ignores the route to itself). */
+  routePorts: number[];
+};
+
+/**
+ * The server's configuration: loopback only, JetStream in the data dir, and one user every client must be; in a
+ * cluster, routes on loopback that only a node with the same password may open (another local user could otherwise
+ * join as a route and read every message).
+ */
+export function natsServerConfig(options: { port: number; storeDir: string; user: string; password: string; maxPayload?: number; cluster?: NatsClusterSettings }): string {
+  const { cluster } = options;
+  const auth = `authorization { user: ${JSON.stringify(options.user)}, password: ${JSON.stringify(options.password)} }`;
+  const routeAuth = `${encodeURIComponent(options.user)}:${encodeURIComponent(options.password)}`;
   return [
+    // A frozen peer keeps its routes open: pinged every 2 s, 2 unanswered, its routes and the interest they carried
+    // (queue subscriptions of clients that have left it) are dropped within ~6 s rather than after minutes.
+    ...(cluster ? [`server_name: ${JSON.stringify(cluster.serverName)}`, 'ping_interval: "2s"', 'ping_max: 2'] : []),
     `listen: "127.0.0.1:${options.port}"`,
     ...(options.maxPayload === undefined ? [] : [`max_payload: ${options.maxPayload}`]),
     `jetstream { store_dir: ${JSON.stringify(options.storeDir)} }`,
-    `authorization { user: ${JSON.stringify(options.user)}, password: ${JSON.stringify(options.password)} }`,
+    auth,
+    ...(cluster
+      ? [
+          'cluster {',
+          `  name: ${JSON.stringify(cluster.name)}`,
+          `  listen: "127.0.0.1:${cluster.routePort}"`,
+          `  ${auth}`,
+          `  routes: [${cluster.routePorts.map((p) => JSON.stringify(`nats-route://${routeAuth}@127.0.0.1:${p}`)).join(', ')}]`,
+          '}',
+        ]
+      : []),
     '',
   ].join('\n');
 }
@@ -106,8 +138,11 @@ export async function startNatsServer(
   dataDir: string,
   port?: number,
   log?: (line: string) => void,
-  /** maxPayload: the largest message the server takes, in bytes (its default is 1 MB); the fault tests shrink it. */
-  limits: { maxPayload?: number } = {},
+  /**
+   * maxPayload: the largest message the server takes, in bytes (its default is 1 MB); the fault tests shrink it.
+   * password: the clients' password, for nodes of one cluster (else the data dir's own). cluster: this node's place in one.
+   */
+  options: { maxPayload?: number; password?: string; cluster?: NatsClusterSettings } = {},
 ): Promise<EmbeddedNats> {
   const binary = ensureNatsServer(log);
   ensurePrivateDir(dataDir);
@@ -115,9 +150,9 @@ export async function startNatsServer(
   ensurePrivateDir(storeDir);
   const configFile = join(dataDir, 'nats-server.conf');
   const pidFile = join(dataDir, 'nats-server.pid');
-  const password = natsPassword(dataDir);
+  const password = options.password ?? natsPassword(dataDir);
   const chosen = port ?? (await freePort());
-  writePrivateFile(configFile, natsServerConfig({ port: chosen, storeDir, user: NATS_USER, password, ...limits }));
+  writePrivateFile(configFile, natsServerConfig({ port: chosen, storeDir, user: NATS_USER, password, maxPayload: options.maxPayload, cluster: options.cluster }));
   let child: ChildProcess | undefined;
   let exited = Promise.resolve();
   const start = async () => {
@@ -126,7 +161,15 @@ export async function startNatsServer(
     child = started;
     exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
     if (started.pid) writePrivateFile(pidFile, String(started.pid));
-    await waitForPort(chosen);
+    try {
+      await waitForPort(chosen);
+    } catch (error) {
+      // A server that never came up (its port taken, a bad store) is not left behind holding the store.
+      started.kill('SIGKILL');
+      await exited;
+      rmSync(pidFile, { force: true });
+      throw error;
+    }
   };
   await start();
   return {

@@ -29,6 +29,15 @@ export function parseNatsUrl(url: string): NatsServers {
   return { servers, ...credentials };
 }
 
+/**
+ * A frozen server (SIGSTOP, a hung VM) keeps its sockets open and answers nothing: only unanswered pings tell, and its
+ * kernel still completes TCP handshakes, so a reconnect to it waits out the connect timeout. Pinged every 2 s with 2
+ * pings outstanding, a client gives it up after about 6 s, and a reconnect attempt waits at most 2 s per server: a
+ * frozen node is left within ~8 s (nats.js's defaults, 2 min and 20 s, kept every client of a frozen node waiting
+ * for minutes; measured on the cluster bed, test/cluster/).
+ */
+const NATS_LIVENESS = { pingInterval: 2_000, maxPingOut: 2, timeout: 2_000 } as const;
+
 /** The one NATS connection helper: reconnects forever, so a restarted server is a pause, not a crash. */
 export async function connectNats(url: string, options: { name: string; logger?: Logger }): Promise<NatsConnection> {
   const nc = await connect({
@@ -37,6 +46,7 @@ export async function connectNats(url: string, options: { name: string; logger?:
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: false,
+    ...NATS_LIVENESS,
     // Stack traces captured on every request cost ~13 % of the command service's CPU (bench: command-append).
     noAsyncTraces: true,
   });

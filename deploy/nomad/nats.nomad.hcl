@@ -9,9 +9,15 @@
 # copy on each node, so a node can be lost or restarted without losing or stopping the log. With fewer than
 # three nodes a replicas-3 stream cannot be created. cra.nomad.hcl sets CRA_STREAM_REPLICAS = "3" for this.
 
+# Pinned to an exact release, never a moving tag (a restart must not change the server under the cluster). 2.12.15
+# has nats-server PR #7165, "Ephemeral consumers always selects an online server" (in 2.12.0, and in 2.11 from 2.11.8):
+# up to 2.11.7 an ephemeral consumer could be placed on an offline node, its creation never answered, and with one node
+# of three down a third of consumer creations hung. CRA no longer creates a consumer per command (it loads aggregates
+# with direct gets), but its readers (projector, replay, `cra events`) still create ordered consumers. Coming from
+# nats:2.10, roll through nats:2.11.17 first, one minor version at a time, each node healthy before the next.
 variable "image" {
   type    = string
-  default = "nats:2.10"
+  default = "nats:2.12.15"
 }
 
 variable "datacenters" {
@@ -133,10 +139,20 @@ job "nats" {
           http: "0.0.0.0:8222"
           client_advertise: "{{ env "NOMAD_HOST_ADDR_client" }}"
 
+          # Clients and routes pinged every 2 s, 2 unanswered: a frozen node (its sockets open, nothing answered) is
+          # dropped by its peers within ~6 s, with the queue subscriptions of the clients that have left it.
+          ping_interval: "2s"
+          ping_max: 2
+
+          # Durability: sync_interval always fsyncs every write (messages, consumer state, Raft log) before it is
+          # acknowledged. The default fsyncs every 2 minutes: Jepsen's 2025 analysis of NATS lost acknowledged
+          # writes when every node crashed at once within that window. This costs write throughput (each append
+          # waits for the disks of a quorum); see README.md, "Durability".
           jetstream {
             store_dir: "/data/jetstream"
             max_file_store: ${var.max_file_store}
             max_memory_store: 256M
+            sync_interval: always
           }
 
           cluster {

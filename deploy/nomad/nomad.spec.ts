@@ -333,6 +333,25 @@ describe('nats.nomad.hcl', () => {
     expect(services(g).map((s) => s.name)).toEqual(expect.arrayContaining(['nats', 'nats-cluster']));
   });
 
+  it('pins an exact nats-server release with the ephemeral-placement fix (PR #7165: 2.11.8+, 2.12.0+), never a moving tag', () => {
+    const [, g] = groups()[0]!;
+    const [, task] = labelled(g, 'task')[0]!;
+    const image = String(resolve(blocks(task, 'config')[0]?.image));
+    const [, major, minor, patch] = /^nats:(\d+)\.(\d+)\.(\d+)(?:-[a-z0-9.]+)?$/.exec(image) ?? [];
+    expect(patch, `${image} is an exact x.y.z release`).toBeDefined();
+    const [a, b, c] = [Number(major), Number(minor), Number(patch)];
+    expect(a > 2 || (a === 2 && (b > 11 || (b === 11 && c >= 8))), `${image} has the fix`).toBe(true);
+  });
+
+  it('fsyncs every JetStream write before acknowledging it, and pings clients and routes every 2 s', () => {
+    const [, g] = groups()[0]!;
+    const [, task] = labelled(g, 'task')[0]!;
+    const conf = templates(task, resolve).map((t) => t.data).join('\n');
+    expect(conf).toMatch(/jetstream\s*\{[^}]*sync_interval:\s*always/);
+    expect(conf).toMatch(/^\s*ping_interval:\s*"2s"/m);
+    expect(conf).toMatch(/^\s*ping_max:\s*2/m);
+  });
+
   it('checks health on /healthz?js-enabled-only=true of the monitoring port', () => {
     const [, g] = groups()[0]!;
     const checks = services(g).flatMap((s) => blocks(s, 'check'));

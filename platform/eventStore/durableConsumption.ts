@@ -6,7 +6,21 @@ import { ensureDurable } from './provisioning.ts';
 import { toRaw, type RawMessage } from './receivedMessage.ts';
 import { RecentAcks } from './recentAcks.ts';
 
-export type DurableOptions = { signal: AbortSignal; ackWaitMs?: number; onError?: (error: unknown, raw: RawMessage) => void };
+export type DurableOptions = {
+  signal: AbortSignal;
+  ackWaitMs?: number;
+  onError?: (error: unknown, raw: RawMessage) => void;
+  /** The server stopped sending the pull's heartbeats (its consumer's leader moved, or its node froze): pulling anew. */
+  onSilence?: (missedHeartbeats: number) => void;
+};
+
+/**
+ * A pull asks the server for a heartbeat every second while it has nothing to deliver, and lasts 5 s. A consumer whose
+ * leader moves (a step-down, a node lost) forgets the pulls waiting on it while the client's connection stays up:
+ * two missed heartbeats (about 2 s) make the client pull again, from the new leader. nats.js's defaults (15 s and
+ * 30 s) left the notifier silent for 18–42 s after a step-down.
+ */
+const PULL = { expires: 5_000, idle_heartbeat: 1_000 } as const;
 
 /** The store's durable consumers: one per service, shared by its instances. */
 export class DurableConsumption {
@@ -34,7 +48,10 @@ export class DurableConsumption {
     const recentAcks = new RecentAcks(this.nc);
     while (!signal.aborted) {
       await this.connection.whenConnected(OPERATION_TIMEOUT_MS);
-      const messages = await consumer.consume({ max_messages: 16 });
+      const messages = await consumer.consume({ max_messages: 16, ...PULL });
+      void (async () => {
+        for await (const status of messages.status()) if (status.type === 'heartbeats_missed') options.onSilence?.(status.count);
+      })();
       const stop = () => void messages.close();
       signal.addEventListener('abort', stop, { once: true });
       if (signal.aborted) stop();

@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type DirectStreamAPI, type JetStreamManager } from '@nats-io/jetstream';
 import { decodeEvents, type DomainEvent, type EnvelopeMeta, type Namespace } from '../../events/index.ts';
 import { replyInbox } from '../replyInbox.ts';
 import { Appender, type AppendOptions } from './append.ts';
@@ -8,6 +8,10 @@ import { DurableConsumption, type DurableOptions } from './durableConsumption.ts
 import { OrderedReader, type ReadOptions } from './orderedRead.ts';
 import { destroyStream, ensureStream } from './provisioning.ts';
 import type { RawMessage } from './receivedMessage.ts';
+import { readSubject } from './subjectRead.ts';
+
+/** How long a direct get waits for a replica before the stream leader is asked instead. */
+const DIRECT_GET_TIMEOUT_MS = 1_000;
 
 export { ConcurrencyError, UnstorableMessageError, type AppendOptions } from './append.ts';
 export type { RawMessage } from './receivedMessage.ts';
@@ -23,6 +27,7 @@ export class EventStore {
   private constructor(
     readonly ns: Namespace,
     private readonly jsm: JetStreamManager,
+    private readonly direct: DirectStreamAPI,
     private readonly appender: Appender,
     private readonly reader: OrderedReader,
     private readonly durable: DurableConsumption,
@@ -36,7 +41,9 @@ export class EventStore {
     const connection = new ConnectionWatch(nc);
     const appender = new Appender(ns, js, jsm, connection, replyInbox(nc));
     const reader = new OrderedReader(ns, js, connection, () => appender.lastSeq());
-    return new EventStore(ns, jsm, appender, reader, new DurableConsumption(ns, nc, js, jsm, connection));
+    // Direct gets wait briefly: a replica that does not answer soon is passed over for the stream leader (subjectRead.ts).
+    const { direct } = await jetstreamManager(nc, { timeout: DIRECT_GET_TIMEOUT_MS, checkAPI: false });
+    return new EventStore(ns, jsm, direct, appender, reader, new DurableConsumption(ns, nc, js, jsm, connection));
   }
 
   /** Append one or more events of one aggregate as one message. Returns the stream sequence. */
@@ -59,15 +66,15 @@ export class EventStore {
     return this.appender.lastSeq();
   }
 
-  /** Every event of one aggregate, decoded; an aggregate's history never holds poison (it was written by us). */
+  /**
+   * Every event of one aggregate, decoded; an aggregate's history never holds poison (it was written by us). Read
+   * without a consumer (subjectRead.ts), up to the subject's last sequence as the stream leader knows it.
+   */
   async load(subject: string): Promise<{ history: StoredEvents[]; lastSeq: number }> {
     const last = await this.lastSeqOf(subject);
-    const history: StoredEvents[] = [];
-    if (last === 0) return { history, lastSeq: 0 };
-    for await (const raw of this.read({ fromSeq: 1, filter: subject, untilSeq: last })) {
-      const decoded = decodeEvents(raw.headers, raw.body);
-      history.push({ seq: raw.seq, subject: raw.subject, ...decoded });
-    }
+    if (last === 0) return { history: [], lastSeq: 0 };
+    const messages = await readSubject(this.ns.stream, subject, last, { direct: this.direct, leader: this.jsm });
+    const history = messages.map((m): StoredEvents => ({ seq: m.seq, subject: m.subject, ...decodeEvents(m.headers, m.body) }));
     return { history, lastSeq: last };
   }
 

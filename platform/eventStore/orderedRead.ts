@@ -1,4 +1,4 @@
-import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import { DeliverPolicy, type Consumer, type JetStreamClient } from '@nats-io/jetstream';
 import type { Namespace } from '../../events/index.ts';
 import { OPERATION_TIMEOUT_MS, type ConnectionWatch } from './connectionWatch.ts';
 import { toRaw, type RawMessage } from './receivedMessage.ts';
@@ -84,6 +84,7 @@ export class OrderedReader {
         offReconnect();
         signal?.removeEventListener('abort', stop);
         await messages.close();
+        deleteQuietly(consumer);
       }
       if (finished || signal?.aborted) return;
       // The consumer ended without being asked to (deleted, or closed by the client library): start over too.
@@ -102,5 +103,17 @@ export class OrderedReader {
       (last) => last >= next,
       () => false, // unreachable now: the reconnect will start it over
     );
+  }
+}
+
+/**
+ * A finished reader deletes its consumer rather than leave it to the server (nats.js gives an ordered consumer five
+ * minutes of inactivity): readers that start over often would otherwise pile consumers up. Not awaited: nothing waits on it.
+ */
+function deleteQuietly(consumer: Consumer): void {
+  try {
+    consumer.delete().catch(() => {});
+  } catch {
+    // never created (the read stopped before its first pull): nothing to delete
   }
 }

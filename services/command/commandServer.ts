@@ -25,7 +25,7 @@ export function serveCommands(nc: NatsConnection, deps: HandlerDeps & { logger: 
 async function answer(msg: Msg, name: string, deps: HandlerDeps & { logger: Logger; onReply?: (name: string, reply: CommandReply) => void }): Promise<void> {
   const reply = await handle(msg, name, deps).catch((error: unknown): CommandReply => {
     deps.logger.error({ err: error, command: name }, 'command failed');
-    return { ok: false, error: 'UNAVAILABLE', message: 'The command could not be completed; try again' };
+    return { ok: false, error: 'UNCONFIRMED', message: 'The command may not have been completed (an append may have been stored); sending it again is safe' };
   });
   deps.onReply?.(name, reply);
   msg.respond(JSON.stringify(reply));

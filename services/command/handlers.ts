@@ -48,9 +48,10 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
   RequestRegistration: async (p, deps, ctx) => {
     const userId = userIdFor(p.username);
     const passwordHash = await (deps.hashPassword ?? hashPassword)(p.password);
-    return onUser(deps, ctx, userId, (state) =>
-      user.requestRegistration({ userId, username: p.username, email: p.email, passwordHash, ...issue(deps, 'verify', userId) }, state, { now: deps.now() }),
-    );
+    return onUser(deps, ctx, userId, async (state) => {
+      const repeated = state.status === 'pending' && state.email === p.email && (await passwordMatches(state.passwordHash, p.password));
+      return user.requestRegistration({ userId, username: p.username, email: p.email, passwordHash, repeated, ...issue(deps, 'verify', userId) }, state, { now: deps.now() });
+    });
   },
   ResendVerification: (p, deps, ctx) => {
     const userId = userIdFor(p.username);

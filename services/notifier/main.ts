@@ -87,6 +87,7 @@ export function startNotifier(deps: NotifierDeps) {
             deps.hooks?.onEmailFailed?.(error);
             logger.warn({ err: error, seq: raw.seq, subject: raw.subject }, 'notifier will retry this event');
           },
+          onSilence: (missedHeartbeats) => logger.warn({ missedHeartbeats }, 'notifier consumer went silent (its leader moved?): pulling again'),
         });
       } catch (error) {
         if (controller.signal.aborted) break;

@@ -90,7 +90,7 @@ describe('the NATS server restarted under command traffic', () => {
     await sleep(1_000);
     await traffic.stop();
     const resent = await ledger.resendUnanswered();
-    expect(ledger.records.some((r) => r.replies.some((reply) => !reply.ok && reply.error === 'UNAVAILABLE'))).toBe(true);
+    expect(ledger.records.some((r) => r.replies.some((reply) => !reply.ok && (reply.error === 'UNAVAILABLE' || reply.error === 'UNCONFIRMED')))).toBe(true);
     expect(resent).toBeGreaterThan(0);
 
     // The 503 page said nothing was changed, and nothing was: the request did not go through late, on reconnect.

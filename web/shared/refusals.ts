@@ -77,6 +77,8 @@ export function refusalAnswer(error: DomainErrorCode, at: RefusedAt): RefusalAns
     .with('NOT_FOUND', () => page(404, 'Not found', 'There is nothing here (or it is not yours).'))
     .with('TOO_MANY_EMAILS', () => page(429, 'Too many emails', 'Too many emails were sent for this account recently. Try again in an hour.'))
     .with('CONFLICT', 'UNAVAILABLE', () => UNAVAILABLE)
+    // Sent but never answered: it may have been stored, and the command id makes a second send safe.
+    .with('UNCONFIRMED', () => page(503, 'Temporarily unavailable', 'The service did not confirm your change in time: it may have been saved. Sending it again is safe.'))
     .exhaustive();
 }
 

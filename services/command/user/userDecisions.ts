@@ -28,7 +28,8 @@ function tooManyLinkEmails(state: UserState, { now, linkEmailLimit }: LinkEmailC
 }
 
 export function requestRegistration(
-  command: { userId: string; username: string; email: string; passwordHash: string } & IssuedToken,
+  // repeated: a pending registration of this username has this email and this password: the same person asking again.
+  command: { userId: string; username: string; email: string; passwordHash: string; repeated?: boolean } & IssuedToken,
   state: UserState,
   { now }: DecisionContext,
 ): Decision {
@@ -43,6 +44,8 @@ export function requestRegistration(
   });
   if (state.status === 'registered') return refuse('USERNAME_TAKEN', 'That username is taken');
   if (state.status === 'pending') {
+    // A retry of a registration whose answer came too late is that registration, done, not someone else's.
+    if (!isPast(state.verification.expiresAt, now) && command.repeated) return accept([], { userId: command.userId });
     if (!isPast(state.verification.expiresAt, now)) return refuse('USERNAME_TAKEN', 'That username is taken');
     // An expired pending registration frees the username: record that, then the new request, as one message.
     return accept([event('RegistrationExpired', { userId: state.userId, username: state.username }), requested], { userId: command.userId });

@@ -40,6 +40,8 @@ describe('registration', () => {
   });
   it('requests a registration that expires in 24 hours', () => given([]).when((s) => register(s)).then([{ type: 'RegistrationRequested', data: { expiresAt: later(user.VERIFICATION_TTL_MS).toISOString() } } as never]));
   it('refuses a username that is pending', () => given([requested()]).when((s) => register(s)).thenRefused('USERNAME_TAKEN'));
+  it('accepts again, recording nothing, a pending registration asked for again by the same person (same email and password)', () =>
+    given([requested()]).when((s) => user.requestRegistration({ userId, username: 'ada', email: 'ada@example.com', passwordHash: argon, nonce, tokenHash: h('b'), repeated: true }, s, { now })).then([]));
   it('refuses a registered username', () => given([requested(), registered]).when((s) => register(s)).thenRefused('USERNAME_TAKEN'));
   it('frees a username whose pending registration expired, in one message', () =>
     given([requested(now.toISOString())])

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { event, subjects, type DomainEvent } from '../../../events/index.ts';
-import type { Lab } from './lab.ts';
+import type { AnyLab } from './lab.ts';
 
 /**
  * A long history appended straight to the stream (years of alerts set and deleted by other users), so that a
  * projector starting on an empty schema has a large replay ahead of it. Thresholds sit far from any test run's
  * ratios: the history triggers nothing.
  */
-export async function appendBacklog(lab: Lab, messages: number): Promise<number> {
+export async function appendBacklog(lab: AnyLab, messages: number): Promise<number> {
   const meta = { occurredAt: new Date('2026-01-01T00:00:00Z').toISOString(), correlationId: 'backlog', causationId: 'backlog' };
   const sets: (() => Promise<unknown>)[] = [];
   const deletes: (() => Promise<unknown>)[] = [];

@@ -8,30 +8,35 @@ import { commandClient, type SendCommand } from '../../../platform/commandClient
 import { EventStore } from '../../../platform/eventStore/index.ts';
 import { createLogger, type Logger } from '../../../platform/logger.ts';
 import { connectNats, type NatsConnection } from '../../../platform/nats.ts';
-import { createPool, type Pool } from '../../../platform/postgres.ts';
+import { createPool, quoteIdent, type Pool } from '../../../platform/postgres.ts';
 import { linkSecret } from '../../../platform/tokens.ts';
 import { readCheckpoint } from '../../../services/projector/projector.ts';
 import { fetchAndAppendRates, type FetchRatesResult } from '../../../services/scheduler/fetchRates.ts';
 import { onExit } from './cleanup.ts';
 import { startMailServer, type MailServer } from './mailServer.ts';
-import { startPrivateNats, type PrivateNats } from './natsServer.ts';
+import { startPrivateNats, startPrivateNatsCluster, type PrivateNats, type PrivateNatsCluster } from './natsServer.ts';
 import { startPostgresCluster, type PostgresCluster } from './postgresCluster.ts';
 
 export const PUBLIC_URL = 'http://cra.test:7007';
 export const MAIL_FROM = 'CRA <alerts@cra.test>';
 export const MAIL_DOMAIN = 'cra.test';
 
+/** What a lab needs of its NATS: the single server of openLab, or the cluster of openClusterLab. */
+export type LabNats = { url: string; password: string; destroy: () => Promise<void> };
+/** What a lab needs of its Postgres: a private cluster it may stop, or the machine's server (a schema of its own). */
+export type LabDatabase = { url: string; destroy: () => void };
+
 /**
  * One fault test's private world: its own nats-server (with its own store) and PostgreSQL cluster on free
  * loopback ports, a mail server, and a connection of the test's own to each, so the test can disturb any of
  * them without touching the machine's shared servers.
  */
-export type Lab = {
+export type Lab<N extends LabNats = PrivateNats, P extends LabDatabase = PostgresCluster> = {
   tag: string;
   ns: Namespace;
   schema: string;
-  nats: PrivateNats;
-  postgres: PostgresCluster;
+  nats: N;
+  postgres: P;
   mail: MailServer;
   nc: NatsConnection;
   store: EventStore;
@@ -59,6 +64,12 @@ export type Lab = {
   close: () => Promise<void>;
 };
 
+/** Any lab, single server or cluster: what the traffic, the invariants and the service helpers take. */
+export type AnyLab = Lab<LabNats, LabDatabase>;
+
+/** A lab on a three-node JetStream cluster (startPrivateNatsCluster), the stream at replicas 3. */
+export type ClusterLab = Lab<PrivateNatsCluster, LabDatabase>;
+
 export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -78,15 +89,34 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `natsMaxPayload`: the largest message the lab's nats-server takes (see startPrivateNats). */
 export async function openLab(options: { natsMaxPayload?: number } = {}): Promise<Lab> {
+  const natsOptions = options.natsMaxPayload === undefined ? {} : { maxPayload: options.natsMaxPayload };
+  const [nats, postgres] = await Promise.all([startPrivateNats(natsOptions), startPostgresCluster()]);
+  return openLabOn(nats, postgres, { replicas: 1, sharedDatabase: false });
+}
+
+/**
+ * A lab on a three-node JetStream cluster with the stream at replicas 3, as production runs it. Postgres is the
+ * machine's (DATABASE_URL, a schema of the lab's own) when set, else a private cluster: these tests disturb NATS only.
+ */
+export async function openClusterLab(): Promise<ClusterLab> {
+  const shared = process.env.DATABASE_URL;
+  const [nats, postgres] = await Promise.all([
+    startPrivateNatsCluster(3),
+    shared ? Promise.resolve<LabDatabase>({ url: shared, destroy: () => {} }) : startPostgresCluster(),
+  ]);
+  return openLabOn(nats, postgres, { replicas: 3, sharedDatabase: shared !== undefined });
+}
+
+async function openLabOn<N extends LabNats, P extends LabDatabase>(nats: N, postgres: P, options: { replicas: number; sharedDatabase: boolean }): Promise<Lab<N, P>> {
+  const { replicas } = options;
   const tag = `f${randomBytes(4).toString('hex')}`;
   const ns = namespaceFor(tag);
   const schema = `cra_${tag}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'cra-fault-data-'));
   const forgetDataDir = onExit(() => rmSync(dataDir, { recursive: true, force: true }));
-  const natsOptions = options.natsMaxPayload === undefined ? {} : { maxPayload: options.natsMaxPayload };
-  const [nats, postgres, mail] = await Promise.all([startPrivateNats(natsOptions), startPostgresCluster(), startMailServer()]);
+  const mail = await startMailServer();
   const nc = await connectNats(nats.url, { name: `fault-test-${tag}` });
-  const store = await EventStore.open(nc, ns);
+  const store = await EventStore.open(nc, ns, { replicas });
   const jsm = await jetstreamManager(nc, { timeout: 5_000 });
   const pool = createPool(postgres.url, { max: 4 });
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -103,6 +133,7 @@ export async function openLab(options: { natsMaxPayload?: number } = {}): Promis
     CRA_NAMESPACE: tag,
     CRA_SCHEMA: schema,
     CRA_DATA_DIR: dataDir,
+    CRA_STREAM_REPLICAS: String(replicas),
     LOG_LEVEL: 'info',
     ...extra,
   });
@@ -162,7 +193,13 @@ export async function openLab(options: { natsMaxPayload?: number } = {}): Promis
     linkSecret: linkSecret(jwtSecret),
     send: commandClient(nc, ns),
     close: async () => {
+      // The machine's Postgres outlives the lab: leave none of the lab's schemas in it.
+      if (options.sharedDatabase) {
+        const mine = await pool.query<{ name: string }>(`SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE $1`, [`${schema}%`]).catch(() => ({ rows: [] }));
+        for (const { name } of mine.rows) await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`).catch(() => {});
+      }
       await pool.end().catch(() => {});
+      await store.destroy().catch(() => {});
       await nc.close().catch(() => {});
       await mail.close();
       await nats.destroy();

@@ -1,11 +1,11 @@
 import { startServices, type ServiceProcess } from './services.ts';
-import type { Lab } from './lab.ts';
+import type { AnyLab } from './lab.ts';
 
 /** The projector as its own `cra start projector` process (services it runs beside stay up when it is restarted). */
 export class ProjectorProcess {
   readonly generations: ServiceProcess[] = [];
   constructor(
-    private readonly lab: Lab,
+    private readonly lab: AnyLab,
     private readonly services: string[] = ['projector'],
     private readonly env: Record<string, string> = {},
   ) {}

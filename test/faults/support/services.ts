@@ -141,3 +141,43 @@ export async function runCra(args: string[], env: Record<string, string>, timeou
   output.push(...stdout, ...err.split('\n').filter((l) => l !== ''));
   return { code, stdout, output };
 }
+
+/** The services `cra start` runs, each its own process here, as the Nomad job runs them. */
+export const SERVICES = ['web', 'command', 'projector', 'notifier', 'scheduler'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** `instances` processes of each service; the web ones on their own loopback ports. */
+export type ServiceFleet = {
+  processes: ServiceProcess[];
+  of: (service: ServiceName) => ServiceProcess[];
+  /** Where each web instance answers, http://127.0.0.1:<port>. */
+  webUrls: string[];
+  stop: () => Promise<void>;
+};
+
+/**
+ * Start `instances` of every service, one `cra start <service>` process each, with `env(extra)` as their environment
+ * (a lab's `env`); web instance i listens on `webPorts[i]`.
+ */
+export async function startServiceFleet(
+  env: (extra?: Record<string, string>) => Record<string, string>,
+  options: { instances?: number; webPorts: number[]; services?: readonly ServiceName[]; extraEnv?: Partial<Record<ServiceName, Record<string, string>>> },
+): Promise<ServiceFleet> {
+  const instances = options.instances ?? 2;
+  const services = options.services ?? SERVICES;
+  const plan = services.flatMap((service) => Array.from({ length: instances }, (_, i) => ({ service, i })));
+  const processes = await Promise.all(
+    plan.map(({ service, i }) =>
+      startServices([service], env({ ...(service === 'web' ? { PORT: String(options.webPorts[i]) } : {}), ...options.extraEnv?.[service] }), `${service}-${i + 1}`),
+    ),
+  );
+  const byService = (service: ServiceName) => processes.filter((_, k) => plan[k]!.service === service);
+  return {
+    processes,
+    of: byService,
+    webUrls: services.includes('web') ? options.webPorts.slice(0, instances).map((p) => `http://127.0.0.1:${p}`) : [],
+    stop: async () => {
+      await Promise.all(processes.map((p) => p.stop()));
+    },
+  };
+}

@@ -2,13 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { CommandName, CommandPayload, CommandReply } from '../../../events/index.ts';
 import type { SendCommand } from '../../../platform/commandClient.ts';
 import { userIdFor } from '../../../services/command/user/userState.ts';
-import { PUBLIC_URL, sleep, type Lab } from './lab.ts';
+import { PUBLIC_URL, sleep, type AnyLab } from './lab.ts';
 
 /** One command as a client sent it, with every reply it got (a retry keeps the command id). */
 export type CommandRecord = { name: CommandName; payload: unknown; commandId: string; replies: CommandReply[]; durationsMs: number[] };
 
 export const isAcked = (r: CommandRecord) => r.replies.some((reply) => reply.ok);
-const unanswered = (r: CommandRecord) => r.replies.every((reply) => !reply.ok && reply.error === 'UNAVAILABLE');
+const unanswered = (r: CommandRecord) => r.replies.every((reply) => !reply.ok && (reply.error === 'UNAVAILABLE' || reply.error === 'UNCONFIRMED'));
 
 /** Sends commands and remembers what each one was answered, so a test can hold the log to every acknowledgement. */
 export class CommandLedger {
@@ -51,7 +51,7 @@ export class CommandLedger {
 export type TestUser = { username: string; userId: string; email: string; password: string };
 
 /** A fresh user (not yet registered); its password goes into the lab's secrets. */
-export function newUser(lab: Lab, prefix = 'user'): TestUser {
+export function newUser(lab: AnyLab, prefix = 'user'): TestUser {
   const username = `${prefix}-${randomBytes(4).toString('hex')}`;
   const password = `pw ${randomBytes(9).toString('base64url')} secret`;
   lab.secrets.add(password);
@@ -66,7 +66,7 @@ export function linkIn(text: string, path: '/verify' | '/password/reset'): strin
 }
 
 /** Register users the way people do: request, receive the email, follow its link. Needs a command service and a notifier. */
-export async function registerUsers(lab: Lab, ledger: CommandLedger, count: number, prefix = 'user'): Promise<TestUser[]> {
+export async function registerUsers(lab: AnyLab, ledger: CommandLedger, count: number, prefix = 'user'): Promise<TestUser[]> {
   const users = Array.from({ length: count }, () => newUser(lab, prefix));
   for (const u of users) {
     const reply = await ledger.send('RequestRegistration', { username: u.username, email: u.email, password: u.password });
@@ -104,7 +104,7 @@ export function randomAlert(userId: string) {
  * Command traffic in the background: alerts set and deleted by registered users, logins, and now and then a new
  * registration. It keeps going through outages (the ledger records what was answered) until stopped.
  */
-export function startTraffic(lab: Lab, ledger: CommandLedger, users: readonly TestUser[], options: { workers?: number; pauseMs?: number; registrations?: boolean } = {}) {
+export function startTraffic(lab: AnyLab, ledger: CommandLedger, users: readonly TestUser[], options: { workers?: number; pauseMs?: number; registrations?: boolean } = {}) {
   let running = true;
   let sent = 0;
   const alertsOf = new Map<string, string[]>();
