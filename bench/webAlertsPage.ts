@@ -1,11 +1,10 @@
 // web-alerts-page: requests/s of GET /alerts for a logged-in user with 20 alerts, against a bare fastify route
 // answering the same bytes.
-import { event, subjects } from '../events/index.ts';
+import { event, subjects, userIdFor } from '../events/index.ts';
 import { commandClient } from '../platform/commandClient.ts';
 import { waitForProjection } from '../platform/projectionWait.ts';
 import { linkSecret, linkToken } from '../platform/tokens.ts';
 import { startCommandService } from '../services/command/main.ts';
-import { userIdFor } from '../services/command/user/userState.ts';
 import { startProjector } from '../services/projector/main.ts';
 import { migrateSchema } from '../services/projector/projector.ts';
 import { httpClient } from '../test/webClient.ts';

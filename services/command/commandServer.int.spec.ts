@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subjects } from '../../events/index.ts';
+import { subjects, userIdFor } from '../../events/index.ts';
 import { commandClient, type SendCommand } from '../../platform/commandClient.ts';
 import { linkSecret, linkToken } from '../../platform/tokens.ts';
 import { openTestWorld, type TestWorld } from '../../test/harness.ts';
 import { serveCommands } from './commandServer.ts';
 import { hashPassword } from './passwords.ts';
-import { RESET_TTL_MS } from './user/userDecisions.ts';
-import { userIdFor } from './user/userState.ts';
+import { RESET_TTL_MS } from './user/userState.ts';
 
 let world: TestWorld;
 let send: SendCommand;

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Header, subjects, type EventOf } from '../../events/index.ts';
+import { Header, subjects, userIdFor, type EventOf } from '../../events/index.ts';
 import { freePort } from '../../platform/embedded.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { createMailer } from '../../platform/mailer.ts';
-import { userIdFor } from '../../services/command/user/userState.ts';
 import { handleMessage } from '../../services/notifier/main.ts';
 import { browser } from './support/browser.ts';
 import { expectEachAcknowledgedCommandOnce, expectEveryDueEmailSentOnce, expectNoSecretsIn, expectReadModelsEqualCleanRebuild, logText, readLog } from './support/invariants.ts';

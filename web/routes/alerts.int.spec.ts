@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { event, subjects } from '../../events/index.ts';
+import { event, subjects, userIdFor } from '../../events/index.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import { tablesIn } from '../../platform/postgres.ts';
 import { linkToken } from '../../platform/tokens.ts';
-import { userIdFor } from '../../services/command/user/userState.ts';
 import { meta } from '../../test/harness.ts';
 import { startTestSystem, type TestSystem } from '../../test/system.ts';
 import { webClient, type WebClient } from '../../test/webClient.ts';
