@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AggregateId, TypedThreshold, type CommandReply } from '../../events/index.ts';
+import { AggregateId, CommandId, TypedCurrencyCode, TypedThreshold, type CommandReply } from '../../events/index.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import { activeAlertCount, alertEmailsPaused, alertOf, alertsOf, CHART_RUNS, latestRun, waitForAlert, type LatestRun } from '../alertsReadModel.ts';
 import { RecentRuns } from '../recentRuns.ts';
@@ -18,9 +18,7 @@ import { commandFailed } from './guards.ts';
 /** Most alerts one user may have at a time. */
 export const MAX_ALERTS_PER_USER = 50;
 
-const Currency = z.string().trim().toUpperCase().min(1, 'Choose a currency').regex(/^[A-Z]{3}$/, 'Choose a currency from the list');
-const AlertForm = z.object({ base: Currency, quote: Currency, threshold: TypedThreshold });
-const COMMAND_ID = /^[A-Za-z0-9_-]{8,64}$/;
+const AlertForm = z.object({ base: TypedCurrencyCode, quote: TypedCurrencyCode, threshold: TypedThreshold });
 const NO_RATES = 'No rates have been fetched yet, so there are no currencies to choose from. Try again after the first fetch.';
 
 const newCommandId = () => randomUUID().replaceAll('-', '');
@@ -94,7 +92,7 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
   app.post('/alerts', { onRequest: guard }, async (request, reply) => {
     const { userId } = accountOf(request);
     const typedKey = typed(request.body, 'commandId');
-    const formKey = COMMAND_ID.test(typedKey) ? typedKey : newCommandId();
+    const formKey = CommandId.safeParse(typedKey).success ? typedKey : newCommandId();
     const values = { base: typed(request.body, 'base'), quote: typed(request.body, 'quote'), threshold: typed(request.body, 'threshold') };
     const refuse = (errors: FieldErrors, latest: LatestRun | undefined) => sendAlertsPage(request, reply, { commandId: formKey, values, errors }, 422, latest);
 
@@ -105,8 +103,8 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
     if (!latest) errors.base = NO_RATES;
     else {
       const known = new Set(latest.currencies);
-      const base = Currency.safeParse(values.base);
-      const quote = Currency.safeParse(values.quote);
+      const base = TypedCurrencyCode.safeParse(values.base);
+      const quote = TypedCurrencyCode.safeParse(values.quote);
       if (base.success && !known.has(base.data)) errors.base = 'Choose a currency from the list';
       if (quote.success && !known.has(quote.data)) errors.quote = 'Choose a currency from the list';
       else if (quote.success && base.success && quote.data === base.data) errors.quote = 'Choose a currency different from the base currency';
