@@ -60,6 +60,8 @@ export const DomainErrorCode = z.enum([
   'NOT_FOUND',
   'ALREADY_EXISTS',
   'TOO_MANY_EMAILS',
+  'TOO_MANY_ALERTS',
+  'UNKNOWN_CURRENCY',
   'CONFLICT',
   'UNAVAILABLE',
 ]);
@@ -67,7 +69,8 @@ export type DomainErrorCode = z.infer<typeof DomainErrorCode>;
 
 export const CommandReply = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), seq: z.number().int().nonnegative(), result: z.record(z.string(), z.string()).default({}) }),
-  z.object({ ok: z.literal(false), error: DomainErrorCode, message: z.string() }),
+  // fields: the command's fields a refusal is about, so a form shows its message beside them.
+  z.object({ ok: z.literal(false), error: DomainErrorCode, message: z.string(), fields: z.array(z.string()).optional() }),
 ]);
 export type CommandReply = z.infer<typeof CommandReply>;
 

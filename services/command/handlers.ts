@@ -14,9 +14,11 @@ import {
   type UserEvent,
 } from '../../events/index.ts';
 import { decideAndAppend, type EventStore } from '../../platform/eventStore/index.ts';
+import type { Pool } from '../../platform/postgres.ts';
 import { rateLimitDefaults, type RateLimit } from '../../platform/rateLimits.ts';
 import { linkToken, newNonce, tokenHash, tokenUserId } from '../../platform/tokens.ts';
 import { alertDecider, type AlertState } from './alert/alertDecider.ts';
+import { alertPolicyFacts } from './alert/alertPolicyFacts.ts';
 import type { Decider, Decision } from './decision.ts';
 import { hashPassword, passwordMatches } from './passwords.ts';
 import { resetLinkRefusal, userDecider } from './user/userDecisions.ts';
@@ -25,6 +27,9 @@ import type { UserState } from './user/userState.ts';
 export type HandlerDeps = {
   store: EventStore;
   ns: Namespace;
+  /** The read models, where SetAlert finds the facts its rules need (alert/alertPolicyFacts.ts). */
+  pool: Pool;
+  schema: string;
   linkSecret: Buffer;
   now: () => Date;
   /** argon2id by default; tests pass a counting one to see when a hash is paid for. */
@@ -84,7 +89,7 @@ const linkEmailContext = (deps: HandlerDeps) => ({ now: deps.now(), linkEmailLim
 
 const invalidToken: CommandReply = { ok: false, error: 'TOKEN_INVALID', message: 'This link is not valid' };
 
-/** One handler per command: prepare what needs I/O or secrets (hashes, tokens), then a pure decision. */
+/** One handler per command: prepare what needs I/O or secrets (hashes, tokens, read-model facts), then a pure decision. */
 export const handlers: { [N in CommandName]: Handler<N> } = {
   RequestRegistration: async (p, deps, ctx) => {
     const userId = userIdFor(p.username);
@@ -129,6 +134,9 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
   },
   PauseAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'PauseAlertEmails' }, state)),
   ResumeAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'ResumeAlertEmails' }, state)),
-  SetAlert: (p, deps, ctx) => onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'SetAlert', data: p }, state), { expectNew: true }),
+  SetAlert: async (p, deps, ctx) => {
+    const metadata = await alertPolicyFacts(deps.pool, deps.schema, p.userId);
+    return onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'SetAlert', data: p, metadata }, state), { expectNew: true });
+  },
   DeleteAlert: (p, deps, ctx) => onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'DeleteAlert', data: p }, state)),
 };

@@ -6,7 +6,7 @@ import { linkToken } from '../../platform/tokens.ts';
 import { meta } from '../../test/harness.ts';
 import { startTestSystem, type TestSystem } from '../../test/system.ts';
 import { webClient, type WebClient } from '../../test/webClient.ts';
-import { MAX_ALERTS_PER_USER } from './alerts.ts';
+import { MAX_ALERTS_PER_USER } from '../../services/command/alert/alertDecider.ts';
 
 const PASSWORD = 'correct horse battery';
 const plenty = { max: 10_000, timeWindowMs: 60_000 };

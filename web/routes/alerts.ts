@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AggregateId, CommandId, TypedCurrencyCode, TypedThreshold, type CommandReply } from '../../events/index.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
-import { activeAlertCount, alertEmailsPaused, alertOf, alertsOf, CHART_RUNS, latestRun, waitForAlert, type LatestRun } from '../alertsReadModel.ts';
+import { alertEmailsPaused, alertOf, alertsOf, CHART_RUNS, latestRun, waitForAlert, type LatestRun } from '../alertsReadModel.ts';
 import { RecentRuns } from '../recentRuns.ts';
 import type { WebDeps } from '../deps.ts';
 import { html } from '../html.ts';
@@ -15,11 +15,7 @@ import { notice } from '../views/layout.ts';
 import { keptAlertsMarkup } from './alertsMarkup.ts';
 import { commandFailed } from './guards.ts';
 
-/** Most alerts one user may have at a time. */
-export const MAX_ALERTS_PER_USER = 50;
-
 const AlertForm = z.object({ base: TypedCurrencyCode, quote: TypedCurrencyCode, threshold: TypedThreshold });
-const NO_RATES = 'No rates have been fetched yet, so there are no currencies to choose from. Try again after the first fetch.';
 
 const newCommandId = () => randomUUID().replaceAll('-', '');
 
@@ -97,29 +93,16 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
     const refuse = (errors: FieldErrors, latest: LatestRun | undefined) => sendAlertsPage(request, reply, { commandId: formKey, values, errors }, 422, latest);
 
     const latest = await latestRun(pool, schema);
-    const count = await activeAlertCount(pool, schema, userId);
     const form = parseForm(AlertForm, request.body);
-    const errors: FieldErrors = form.ok ? {} : { ...form.errors };
-    if (!latest) errors.base = NO_RATES;
-    else {
-      const known = new Set(latest.currencies);
-      const base = TypedCurrencyCode.safeParse(values.base);
-      const quote = TypedCurrencyCode.safeParse(values.quote);
-      if (base.success && !known.has(base.data)) errors.base = 'Choose a currency from the list';
-      if (quote.success && !known.has(quote.data)) errors.quote = 'Choose a currency from the list';
-      else if (quote.success && base.success && quote.data === base.data) errors.quote = 'Choose a currency different from the base currency';
-    }
-    if (!form.ok || Object.keys(errors).length > 0) return refuse(errors, latest);
+    if (!form.ok) return refuse(form.errors, latest);
     const { commandId, alertId } = alertKeys(userId, formKey);
-    // At the cap, a repeat of the submit that set the last alert is still that alert, not a new one.
-    if (count >= MAX_ALERTS_PER_USER && !(await alertOf(pool, schema, userId, alertId))) {
-      return refuse({ form: `You have ${count} alerts, the most allowed. Delete one to set another.` }, latest);
-    }
 
+    // The alert rules (currencies of the latest run, the cap) are the decider's: its refusal says beside which fields.
     const result = await request.sendCommand('SetAlert', { userId, alertId, ...form.data }, { commandId });
     if (result.ok) await waitFor(result.seq);
     // The same form submitted again: its alert is already set (or being projected), which is what the user asked for.
     else if (result.error === 'ALREADY_EXISTS') await waitForAlert(pool, schema, userId, alertId, deps.projectionWaitMs);
+    else if (result.fields || result.error === 'TOO_MANY_ALERTS') return refuse(Object.fromEntries((result.fields ?? ['form']).map((field) => [field, result.message])), latest);
     else if (result.error === 'INVALID_COMMAND') return refuse({ form: 'That alert could not be set. Check the currencies and the threshold.' }, latest);
     else return failed(request, reply, result);
 

@@ -37,6 +37,8 @@ export function commandFailed(request: FastifyRequest, reply: FastifyReply, resu
         return [404, 'Not found', 'There is nothing here (or it is not yours).'];
       case 'INVALID_COMMAND':
       case 'ALREADY_EXISTS':
+      case 'TOO_MANY_ALERTS':
+      case 'UNKNOWN_CURRENCY':
         return [400, 'Request refused', 'That request was not valid. Go back and check the form.'];
       case 'USERNAME_TAKEN':
         return [422, 'Username taken', 'That username is taken.'];
