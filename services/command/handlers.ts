@@ -17,8 +17,8 @@ import { decideAndAppend, type EventStore } from '../../platform/eventStore/inde
 import type { Pool } from '../../platform/postgres.ts';
 import { rateLimitDefaults, type RateLimit } from '../../platform/rateLimits.ts';
 import { linkToken, newNonce, tokenHash, tokenUserId } from '../../platform/tokens.ts';
-import { alertDecider, type AlertState } from './alert/alertDecider.ts';
-import { alertPolicyFacts } from './alert/alertPolicyFacts.ts';
+import { alertDecider, type AlertPolicyFacts, type AlertState } from './alert/alertDecider.ts';
+import { alertPolicyFactsReader } from './alert/alertPolicyFacts.ts';
 import type { Decider, Decision } from './decision.ts';
 import { hashPassword, passwordMatches } from './passwords.ts';
 import { resetLinkRefusal, userDecider } from './user/userDecisions.ts';
@@ -37,8 +37,12 @@ export type HandlerDeps = {
   /** Link emails (verification, resend, reset) one account may be sent per window (RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT). */
   linkEmailLimit?: RateLimit;
 };
+/** What the handlers run with: the deps, and what the service makes of them once (a batched reader of SetAlert's facts). */
+export type ServiceDeps = HandlerDeps & { alertPolicyFacts: (userId: string) => Promise<AlertPolicyFacts> };
+export const serviceDeps = <D extends HandlerDeps>(deps: D): D & ServiceDeps => ({ ...deps, alertPolicyFacts: alertPolicyFactsReader(deps.pool, deps.schema) });
+
 export type CommandContext = { commandId: string; meta: EnvelopeMeta };
-type Handler<N extends CommandName> = (payload: CommandPayload<N>, deps: HandlerDeps, ctx: CommandContext) => Promise<CommandReply>;
+type Handler<N extends CommandName> = (payload: CommandPayload<N>, deps: ServiceDeps, ctx: CommandContext) => Promise<CommandReply>;
 
 const MAX_ATTEMPTS = 5;
 
@@ -135,7 +139,7 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
   PauseAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'PauseAlertEmails' }, state)),
   ResumeAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'ResumeAlertEmails' }, state)),
   SetAlert: async (p, deps, ctx) => {
-    const metadata = await alertPolicyFacts(deps.pool, deps.schema, p.userId);
+    const metadata = await deps.alertPolicyFacts(p.userId);
     return onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'SetAlert', data: p, metadata }, state), { expectNew: true });
   },
   DeleteAlert: (p, deps, ctx) => onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'DeleteAlert', data: p }, state)),

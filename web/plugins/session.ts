@@ -4,7 +4,7 @@ import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { BatchedLookup } from '../batchedLookup.ts';
+import { BatchedLookup } from '../../platform/batchedLookup.ts';
 import { openSessionVersions, type SessionAsked, type UserPagesVersion } from '../readModels.ts';
 import type { WebDeps } from '../deps.ts';
 import { VerifiedTokens } from './verifiedTokens.ts';
