@@ -46,6 +46,8 @@ type Handler<N extends CommandName> = (payload: CommandPayload<N>, deps: Service
 
 const MAX_ATTEMPTS = 5;
 
+type Decide<S, E extends DomainEvent> = (state: S) => Decision<E> | Promise<Decision<E>>;
+
 /**
  * Fold the aggregate's own events into its state, decide, append with the expected sequence; a concurrent writer
  * makes it decide again (platform/eventStore/decideAndAppend.ts). The command id is the message id, so a retried
@@ -75,8 +77,6 @@ function onAggregate<S, E extends DomainEvent>(
     exhausted: () => ({ ok: false, error: 'CONFLICT', message: 'Too many concurrent changes; try again' }),
   });
 }
-
-type Decide<S, E extends DomainEvent> = (state: S) => Decision<E> | Promise<Decision<E>>;
 
 const onUser = (deps: HandlerDeps, ctx: CommandContext, userId: string, decide: Decide<UserState, UserEvent>) =>
   onAggregate(deps, ctx, subjects.user(deps.ns, userId), { ...userDecider, accepts: isUserEvent }, decide);

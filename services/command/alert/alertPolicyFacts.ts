@@ -9,7 +9,7 @@ type FactsRow = { user_id: string; active_alerts: number; base: string | null; c
  * alert's (the user's other alerts, the runs), and the log has no index to count a user's alerts by, so the read
  * models are where they are kept. They are as fresh as the projector: a user racing their own submits at the cap can
  * pass it by what is in flight, as when the web checked it. Under load one round trip answers the SetAlerts of many
- * users (platform/batchedLookup.ts): one each cost the command service two thirds of its throughput (command-append).
+ * users (platform/batchedLookup.ts), since a round trip each would bound the service's throughput (bench: command-append).
  */
 export function alertPolicyFactsReader(pool: Pool, schema: string): (userId: string) => Promise<AlertPolicyFacts> {
   const t = tablesIn(schema);
