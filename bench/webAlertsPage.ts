@@ -1,11 +1,10 @@
 // web-alerts-page: requests/s of GET /alerts for a logged-in user with 20 alerts, against a bare fastify route
 // answering the same bytes.
-import { event, subjects } from '../events/index.ts';
+import { event, subjects, userIdFor } from '../events/index.ts';
 import { commandClient } from '../platform/commandClient.ts';
 import { waitForProjection } from '../platform/projectionWait.ts';
 import { linkSecret, linkToken } from '../platform/tokens.ts';
 import { startCommandService } from '../services/command/main.ts';
-import { userIdFor } from '../services/command/user/userState.ts';
 import { startProjector } from '../services/projector/main.ts';
 import { migrateSchema } from '../services/projector/projector.ts';
 import { httpClient } from '../test/webClient.ts';
@@ -22,7 +21,7 @@ const RUNS = 60;
 const PASSWORD = 'a long benchmark password 9';
 
 /** 60 daily runs (so every chart is full), 20 alerts of one user on different pairs, and a trigger history for some. */
-async function seedUserData(c: Connected, send: ReturnType<typeof commandClient>, userId: string): Promise<number> {
+async function seedUserData(c: Connected, schema: string, send: ReturnType<typeof commandClient>, userId: string): Promise<number> {
   const random = seeded(21);
   const codes = Object.keys(CURRENCIES).filter((code) => code !== 'EUR');
   const meta = (id: string) => ({ occurredAt: new Date().toISOString(), correlationId: id, causationId: id });
@@ -37,6 +36,8 @@ async function seedUserData(c: Connected, send: ReturnType<typeof commandClient>
     });
     runSeqs.push(seq);
   }
+  // A new alert's currencies must be in the latest run the read models know of (the alert decider's rule).
+  if (!(await waitForProjection(c.pool, schema, runSeqs.at(-1)!, 30_000))) throw new Error('the projector did not catch up with the runs');
   const all = Object.keys(CURRENCIES);
   const alerts = Array.from({ length: ALERTS }, (_, i) => {
     const base = all[i % all.length]!;
@@ -66,7 +67,7 @@ export async function webAlertsPage(ctx: BenchContext): Promise<void> {
   const c = await connect(place, 'bench-web-setup');
   const logger = benchLogger();
   await migrateSchema(c.pool, place.schema);
-  const command = startCommandService(c.nc, { store: c.store, ns: c.ns, linkSecret: linkSecret(BENCH_SECRET), now: () => new Date(), logger });
+  const command = startCommandService(c.nc, { store: c.store, ns: c.ns, pool: c.pool, schema: place.schema, linkSecret: linkSecret(BENCH_SECRET), now: () => new Date(), logger });
   const projector = startProjector({ store: c.store, pool: c.pool, schema: place.schema, logger });
   const web = await spawnService<typeof WebRole>('web', new URL('./roles/webService.ts', import.meta.url));
   const bare = await spawnService<typeof WebRole>('bare-fastify', new URL('./roles/webService.ts', import.meta.url));
@@ -88,7 +89,7 @@ export async function webAlertsPage(ctx: BenchContext): Promise<void> {
     await browser.get('/login');
     const login = await browser.post('/login', { username, password: PASSWORD });
     if (login.status !== 303 || !browser.cookie('cra_session')) throw new Error(`login answered ${login.status}`);
-    const lastSeq = await seedUserData(c, send, userId);
+    const lastSeq = await seedUserData(c, place.schema, send, userId);
     if (!(await waitForProjection(c.pool, place.schema, lastSeq, 30_000))) throw new Error('the projector did not catch up');
 
     const cookie = [...browser.jar].map(([k, v]) => `${k}=${v}`).join('; ');

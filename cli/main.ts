@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
-import { userIdFor } from '../services/command/user/userState.ts';
+import { userIdFor } from '../events/index.ts';
 import { findInfrastructure, NotRunningError } from './runtime.ts';
 import { openConnections } from './connect.ts';
 import { printEvents } from './events.ts';

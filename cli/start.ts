@@ -44,6 +44,8 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
     startCommandService(conn.nc, {
       store: conn.store,
       ns: conn.ns,
+      pool: conn.pool,
+      schema: conn.schema,
       linkSecret: linkSecret(secret),
       now: () => new Date(),
       linkEmailLimit: config.RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT,

@@ -14,6 +14,23 @@ export type EventData<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
 export type DomainEvent = { [T in EventType]: { type: T; data: EventData<T> } }[EventType];
 export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
 
+/** The events of one aggregate's catalog (`alertEvents`, `userEvents`…): what its decider evolves over. */
+export type EventsOf<Catalog> = Extract<DomainEvent, { type: keyof Catalog }>;
+export type UserEvent = EventsOf<typeof userEvents>;
+export type AlertEvent = EventsOf<typeof alertEvents>;
+export type RatesEvent = EventsOf<typeof ratesEvents>;
+/** A digest subject's and a mail subject's events. */
+export type NotificationEvent = EventsOf<typeof notificationEvents>;
+
+/** A type guard for one aggregate's events, so a reader of a subject sees only its owner's events. */
+export function belongsTo<Catalog extends object>(catalog: Catalog): (event: DomainEvent) => event is EventsOf<Catalog> {
+  return (event): event is EventsOf<Catalog> => Object.hasOwn(catalog, event.type);
+}
+export const isUserEvent = belongsTo(userEvents);
+export const isAlertEvent = belongsTo(alertEvents);
+export const isRatesEvent = belongsTo(ratesEvents);
+export const isNotificationEvent = belongsTo(notificationEvents);
+
 export const eventTypes = Object.keys(eventSchemas) as EventType[];
 
 /**

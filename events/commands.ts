@@ -2,8 +2,16 @@ import { z } from 'zod';
 import { AggregateId, Email, Username } from './ids.ts';
 import { CurrencyCode, Threshold } from './decimal.ts';
 
-const Password = z.string().min(10, 'Use at least 10 characters').max(256, 'Use at most 256 characters');
-const Token = z.string().min(10).max(200);
+// The rules of the fields people type or follow, each once with its message: the web's forms and pages use these too.
+const MAX_PASSWORD_LENGTH = 256;
+/** A new password (registration, reset). */
+export const Password = z.string().min(10, 'Use at least 10 characters').max(MAX_PASSWORD_LENGTH, `Use at most ${MAX_PASSWORD_LENGTH} characters`);
+/** A password as typed to log in: any, within the bounds of a new one. */
+export const LoginPassword = z.string().min(1, 'Enter your password').max(MAX_PASSWORD_LENGTH, 'That password is too long');
+/** The token of an emailed link (verify, reset, unsubscribe), bounded before anything reads it. */
+export const LinkToken = z.string().min(10, 'This link is not valid').max(200, 'This link is not valid');
+/** A command id: it becomes the Nats-Msg-Id of what the command appends, and a form's idempotency key carries one. */
+export const CommandId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'Use 8 to 64 letters, digits, - or _');
 
 /** Every command the command service answers on `cra.cmd.<name>`, with its request schema. */
 export const commandSchemas = {
@@ -12,15 +20,15 @@ export const commandSchemas = {
   /** Send a fresh verification link for a pending registration. */
   ResendVerification: z.object({ username: Username }),
   /** Follow the verification link: the account comes into being. */
-  VerifyRegistration: z.object({ token: Token }),
+  VerifyRegistration: z.object({ token: LinkToken }),
   /** Check a password and open a session. */
-  LogIn: z.object({ username: Username, password: z.string().min(1).max(256) }),
+  LogIn: z.object({ username: Username, password: LoginPassword }),
   /** Close a session. */
   LogOut: z.object({ userId: AggregateId, sessionId: z.uuid() }),
   /** Email a password-reset link to this registered user. */
   RequestPasswordReset: z.object({ userId: AggregateId }),
   /** Follow a reset link with a new password; ends every session. */
-  ResetPassword: z.object({ token: Token, password: Password }),
+  ResetPassword: z.object({ token: LinkToken, password: Password }),
   /** Create an alert on BASE/QUOTE. */
   SetAlert: z.object({ userId: AggregateId, alertId: AggregateId, base: CurrencyCode, quote: CurrencyCode, threshold: Threshold }),
   /** Delete one of the user's alerts. */
@@ -35,7 +43,7 @@ export type CommandPayload<N extends CommandName> = z.infer<(typeof commandSchem
 
 /** The envelope of a command request; commandId becomes the Nats-Msg-Id of what it appends. */
 export const CommandEnvelope = z.object({
-  commandId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+  commandId: CommandId,
   correlationId: z.string().min(1).max(64),
   payload: z.unknown(),
 });
@@ -52,6 +60,8 @@ export const DomainErrorCode = z.enum([
   'NOT_FOUND',
   'ALREADY_EXISTS',
   'TOO_MANY_EMAILS',
+  'TOO_MANY_ALERTS',
+  'UNKNOWN_CURRENCY',
   'CONFLICT',
   'UNAVAILABLE',
   // Sent, but no answer came in time: the command may have been stored; the same command again is stored once.
@@ -61,7 +71,8 @@ export type DomainErrorCode = z.infer<typeof DomainErrorCode>;
 
 export const CommandReply = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), seq: z.number().int().nonnegative(), result: z.record(z.string(), z.string()).default({}) }),
-  z.object({ ok: z.literal(false), error: DomainErrorCode, message: z.string() }),
+  // fields: the command's fields a refusal is about, so a form shows its message beside them.
+  z.object({ ok: z.literal(false), error: DomainErrorCode, message: z.string(), fields: z.array(z.string()).optional() }),
 ]);
 export type CommandReply = z.infer<typeof CommandReply>;
 

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 // Subjects and the stream name, under a namespace so test files can share one NATS server without overlap.
 
 export type Namespace = {
@@ -29,3 +31,8 @@ export const subjects = {
   all: (ns: Namespace) => `${ns.events}.>`,
   command: (ns: Namespace, name: string) => `${ns.commands}.${name}`,
 };
+
+/** The user id is derived from the normalised username, so the log's subject keeps usernames unique. */
+export function userIdFor(username: string): string {
+  return `u${createHash('sha256').update(username.trim().toLowerCase()).digest('hex').slice(0, 32)}`;
+}

@@ -20,7 +20,7 @@ export async function startTestSystem(options: { web?: Partial<WebDeps>; notifie
   const smtp: SmtpSink = await startSmtpSink();
   await migrateSchema(world.pool, world.schema);
   const secret = linkSecret(TEST_SECRET);
-  const command = startCommandService(world.nc, { store: world.store, ns: world.ns, linkSecret: secret, now: () => new Date(), logger: world.logger });
+  const command = startCommandService(world.nc, { store: world.store, ns: world.ns, pool: world.pool, schema: world.schema, linkSecret: secret, now: () => new Date(), logger: world.logger });
   const projector = startProjector({ store: world.store, pool: world.pool, schema: world.schema, logger: world.logger });
   const mailer = createMailer({ smtpUrl: smtp.url, from: 'CRA <alerts@cra.test>' });
   const notifier =

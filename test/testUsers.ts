@@ -1,7 +1,6 @@
-import { subjects } from '../events/index.ts';
+import { subjects, userIdFor } from '../events/index.ts';
 import { waitForProjection } from '../platform/projectionWait.ts';
 import { linkToken } from '../platform/tokens.ts';
-import { userIdFor } from '../services/command/user/userState.ts';
 import type { TestSystem } from './system.ts';
 import { webClient, type WebClient } from './webClient.ts';
 

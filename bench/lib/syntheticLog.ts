@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { event, subjects, type DomainEvent, type Namespace } from '../../events/index.ts';
-import { userIdFor } from '../../services/command/user/userState.ts';
+import { event, subjects, userIdFor, type DomainEvent, type Namespace } from '../../events/index.ts';
 import { CURRENCIES, plainDecimal, seeded } from './world.ts';
 
 /** One message of the log: the events one append stores together. */

@@ -8,7 +8,8 @@ let service: { stop: () => Promise<void> } | undefined;
 
 export async function start(place: Place, secret: string): Promise<void> {
   connected = await connect(place, 'bench-command');
-  service = startCommandService(connected.nc, { store: connected.store, ns: connected.ns, linkSecret: linkSecret(secret), now: () => new Date(), logger: benchLogger() });
+  const { nc, store, ns, pool } = connected;
+  service = startCommandService(nc, { store, ns, pool, schema: place.schema, linkSecret: linkSecret(secret), now: () => new Date(), logger: benchLogger() });
 }
 
 export async function stop(): Promise<void> {

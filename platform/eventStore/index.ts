@@ -14,6 +14,7 @@ import { readSubject } from './subjectRead.ts';
 const DIRECT_GET_TIMEOUT_MS = 1_000;
 
 export { ConcurrencyError, UnstorableMessageError, type AppendOptions } from './append.ts';
+export { decideAndAppend, DECIDE_AGAIN, type Step, type SubjectHistory } from './decideAndAppend.ts';
 export type { RawMessage } from './receivedMessage.ts';
 
 export type StoredEvents = { seq: number; subject: string; events: DomainEvent[]; meta: EnvelopeMeta };
@@ -21,7 +22,7 @@ export type StoredEvents = { seq: number; subject: string; events: DomainEvent[]
 /**
  * The event log on JetStream, as one object for the services: provisioning (provisioning.ts), appends with optimistic
  * concurrency (append.ts), ordered reads with their restart watchdog (orderedRead.ts) and durable consumption
- * (durableConsumption.ts).
+ * (durableConsumption.ts). Deciding on a subject and appending, again after a conflict: decideAndAppend.ts.
  */
 export class EventStore {
   private constructor(

@@ -1,27 +1,45 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subjects } from '../../events/index.ts';
+import { event, subjects, userIdFor } from '../../events/index.ts';
 import { commandClient, type SendCommand } from '../../platform/commandClient.ts';
+import { waitForProjection } from '../../platform/projectionWait.ts';
 import { linkSecret, linkToken } from '../../platform/tokens.ts';
-import { openTestWorld, type TestWorld } from '../../test/harness.ts';
+import { meta, openTestWorld, type TestWorld } from '../../test/harness.ts';
+import { startProjector } from '../projector/main.ts';
+import { migrateSchema } from '../projector/projector.ts';
+import { MAX_ALERTS_PER_USER } from './alert/alertDecider.ts';
 import { serveCommands } from './commandServer.ts';
 import { hashPassword } from './passwords.ts';
-import { RESET_TTL_MS } from './user/userDecisions.ts';
-import { userIdFor } from './user/userState.ts';
+import { RESET_TTL_MS } from './user/userState.ts';
 
 let world: TestWorld;
+let projector: { stop: () => Promise<void> };
 let send: SendCommand;
 const secret = linkSecret('a test secret that is long enough!!');
 /** Every password the command service hashed, in order: a hash is what an attacker would make us pay for. */
 const hashed: string[] = [];
 let clockAhead = 0;
 
+/** Append a log message and wait until the projector has it in the read models, where SetAlert reads its facts. */
+async function projected(subject: string, events: Parameters<TestWorld['store']['append']>[1], msgId: string) {
+  const { seq } = await world.store.append(subject, events, { expectedSeq: 0, msgId, meta: meta() });
+  await waitForProjection(world.pool, world.schema, seq, 5_000);
+}
+
 beforeAll(async () => {
   world = await openTestWorld();
+  await migrateSchema(world.pool, world.schema);
+  projector = startProjector({ store: world.store, pool: world.pool, schema: world.schema, logger: world.logger });
   const countingHash = (password: string) => (hashed.push(password), hashPassword(password));
-  serveCommands(world.nc, { store: world.store, ns: world.ns, linkSecret: secret, now: () => new Date(Date.now() + clockAhead), hashPassword: countingHash, logger: world.logger });
+  const now = () => new Date(Date.now() + clockAhead);
+  serveCommands(world.nc, { store: world.store, ns: world.ns, pool: world.pool, schema: world.schema, linkSecret: secret, now, hashPassword: countingHash, logger: world.logger });
   send = commandClient(world.nc, world.ns);
+  const rates = { EUR: '1', USD: '1.0825', JPY: '163.42' };
+  await projected(subjects.rates(world.ns, 'frankfurter', '2026-11-02'), [event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf: '2026-11-02', fetchedAt: '2026-11-02T16:05:00.000Z', rates })], 'run-1');
 });
-afterAll(async () => world?.close());
+afterAll(async () => {
+  await projector?.stop();
+  await world?.close();
+});
 
 describe('commands over NATS request/reply', () => {
   it('lets exactly one of ten racing registrations of one username win', async () => {
@@ -80,6 +98,27 @@ describe('commands over NATS request/reply', () => {
     expect(await send('DeleteAlert', { userId: 'owner', alertId: 'own1' })).toEqual(deleted);
     // … and to anyone else it stays absent.
     expect(await send('DeleteAlert', { userId: 'intruder', alertId: 'own1' })).toMatchObject({ ok: false, error: 'NOT_FOUND' });
+  });
+
+  it('sets an alert only on currencies of the latest run and up to the cap, naming the fields, writing nothing else', async () => {
+    const alert = { userId: 'capped', base: 'EUR', quote: 'USD', threshold: '1.1' };
+    const before = await world.store.lastSeq();
+    expect(await send('SetAlert', { ...alert, alertId: 'chf1', quote: 'CHF' })).toMatchObject({ ok: false, error: 'UNKNOWN_CURRENCY', fields: ['quote'] });
+    expect(await send('SetAlert', { ...alert, alertId: 'gbp1', base: 'GBP', quote: 'XYZ' })).toMatchObject({ ok: false, error: 'UNKNOWN_CURRENCY', fields: ['base', 'quote'] });
+    expect(await world.store.lastSeq()).toBe(before);
+
+    for (let i = 1; i < MAX_ALERTS_PER_USER; i++) await world.store.append(subjects.alert(world.ns, `capped${i}`), [event('AlertSet', { ...alert, alertId: `capped${i}` })], { expectedSeq: 0, msgId: `capped${i}`, meta: meta() });
+    await projected(subjects.alert(world.ns, 'capped0'), [event('AlertSet', { ...alert, alertId: 'capped0' })], 'capped0');
+    // Sent together, so one query may answer both: each user is decided on their own count.
+    const [capped, roomy] = await Promise.all([send('SetAlert', { ...alert, alertId: 'one-too-many' }), send('SetAlert', { ...alert, userId: 'roomy', alertId: 'roomy1' })]);
+    expect(capped).toMatchObject({ ok: false, error: 'TOO_MANY_ALERTS' });
+    expect(roomy).toMatchObject({ ok: true });
+    expect((await world.store.load(subjects.alert(world.ns, 'one-too-many'))).lastSeq).toBe(0);
+    // A deleted alert makes room for one more.
+    const deleted = await send('DeleteAlert', { userId: 'capped', alertId: 'capped0' });
+    expect(deleted).toMatchObject({ ok: true });
+    await waitForProjection(world.pool, world.schema, deleted.ok ? deleted.seq : 0, 5_000);
+    expect(await send('SetAlert', { ...alert, alertId: 'room-again' })).toMatchObject({ ok: true });
   });
 
   it('checks a reset link before hashing the new password: a forged, expired or used link costs no hash', async () => {

@@ -1,14 +1,15 @@
 import type { NatsConnection, Msg, Subscription } from '@nats-io/transport-node';
 import { CommandEnvelope, commandSchemas, type CommandName, type CommandReply } from '../../events/index.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { handlers, type HandlerDeps } from './handlers.ts';
+import { handlers, serviceDeps, type HandlerDeps, type ServiceDeps } from './handlers.ts';
 
 function isCommandName(name: string): name is CommandName {
   return Object.hasOwn(commandSchemas, name);
 }
 
 /** Answer `cra.cmd.<name>` requests; instances share a queue group, so the command service scales out. */
-export function serveCommands(nc: NatsConnection, deps: HandlerDeps & { logger: Logger; onReply?: (name: string, reply: CommandReply) => void }): Subscription {
+export function serveCommands(nc: NatsConnection, given: HandlerDeps & { logger: Logger; onReply?: (name: string, reply: CommandReply) => void }): Subscription {
+  const deps = serviceDeps(given);
   const prefix = `${deps.ns.commands}.`;
   return nc.subscribe(`${prefix}*`, {
     queue: 'cra-command',
@@ -22,7 +23,7 @@ export function serveCommands(nc: NatsConnection, deps: HandlerDeps & { logger: 
   });
 }
 
-async function answer(msg: Msg, name: string, deps: HandlerDeps & { logger: Logger; onReply?: (name: string, reply: CommandReply) => void }): Promise<void> {
+async function answer(msg: Msg, name: string, deps: ServiceDeps & { logger: Logger; onReply?: (name: string, reply: CommandReply) => void }): Promise<void> {
   const reply = await handle(msg, name, deps).catch((error: unknown): CommandReply => {
     deps.logger.error({ err: error, command: name }, 'command failed');
     return { ok: false, error: 'UNCONFIRMED', message: 'The command may not have been completed (an append may have been stored); sending it again is safe' };
@@ -31,7 +32,7 @@ async function answer(msg: Msg, name: string, deps: HandlerDeps & { logger: Logg
   msg.respond(JSON.stringify(reply));
 }
 
-async function handle(msg: Msg, name: string, deps: HandlerDeps & { logger: Logger }): Promise<CommandReply> {
+async function handle(msg: Msg, name: string, deps: ServiceDeps & { logger: Logger }): Promise<CommandReply> {
   if (!isCommandName(name)) return { ok: false, error: 'INVALID_COMMAND', message: `unknown command ${name}` };
   let body: unknown;
   try {
@@ -47,7 +48,7 @@ async function handle(msg: Msg, name: string, deps: HandlerDeps & { logger: Logg
   }
   const { commandId, correlationId } = envelope.data;
   const ctx = { commandId, meta: { occurredAt: deps.now().toISOString(), correlationId, causationId: commandId } };
-  const handler = handlers[name] as (p: unknown, d: HandlerDeps, c: typeof ctx) => Promise<CommandReply>;
+  const handler = handlers[name] as (p: unknown, d: ServiceDeps, c: typeof ctx) => Promise<CommandReply>;
   const reply = await handler(payload.data, deps, ctx);
   // A child logger per command cost ~3 % of the service's CPU even with info off (bench: command-append): log only what is written.
   if (deps.logger.isLevelEnabled('info')) {

@@ -1,18 +1,35 @@
 import { randomUUID } from 'node:crypto';
-import { subjects, type CommandName, type CommandPayload, type CommandReply, type EnvelopeMeta, type Namespace } from '../../events/index.ts';
-import type { EventStore } from '../../platform/eventStore/index.ts';
+import {
+  isAlertEvent,
+  isUserEvent,
+  subjects,
+  userIdFor,
+  type AlertEvent,
+  type CommandName,
+  type CommandPayload,
+  type CommandReply,
+  type DomainEvent,
+  type EnvelopeMeta,
+  type Namespace,
+  type UserEvent,
+} from '../../events/index.ts';
+import { decideAndAppend, type EventStore } from '../../platform/eventStore/index.ts';
+import type { Pool } from '../../platform/postgres.ts';
 import { rateLimitDefaults, type RateLimit } from '../../platform/rateLimits.ts';
 import { linkToken, newNonce, tokenHash, tokenUserId } from '../../platform/tokens.ts';
-import { decideAndAppend } from './aggregate.ts';
-import { deleteAlert, evolveAlert, initialAlertState, setAlert } from './alert/alertDecider.ts';
+import { alertDecider, type AlertPolicyFacts, type AlertState } from './alert/alertDecider.ts';
+import { alertPolicyFactsReader } from './alert/alertPolicyFacts.ts';
+import type { Decider, Decision } from './decision.ts';
 import { hashPassword, passwordMatches } from './passwords.ts';
-import type { Decision } from './decision.ts';
-import * as user from './user/userDecisions.ts';
-import { evolveUser, initialUserState, userIdFor, type UserState } from './user/userState.ts';
+import { resetLinkRefusal, userDecider } from './user/userDecisions.ts';
+import type { UserState } from './user/userState.ts';
 
 export type HandlerDeps = {
   store: EventStore;
   ns: Namespace;
+  /** The read models, where SetAlert finds the facts its rules need (alert/alertPolicyFacts.ts). */
+  pool: Pool;
+  schema: string;
   linkSecret: Buffer;
   now: () => Date;
   /** argon2id by default; tests pass a counting one to see when a hash is paid for. */
@@ -20,19 +37,52 @@ export type HandlerDeps = {
   /** Link emails (verification, resend, reset) one account may be sent per window (RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT). */
   linkEmailLimit?: RateLimit;
 };
-export type CommandContext = { commandId: string; meta: EnvelopeMeta };
-type Handler<N extends CommandName> = (payload: CommandPayload<N>, deps: HandlerDeps, ctx: CommandContext) => Promise<CommandReply>;
+/** What the handlers run with: the deps, and what the service makes of them once (a batched reader of SetAlert's facts). */
+export type ServiceDeps = HandlerDeps & { alertPolicyFacts: (userId: string) => Promise<AlertPolicyFacts> };
+export const serviceDeps = <D extends HandlerDeps>(deps: D): D & ServiceDeps => ({ ...deps, alertPolicyFacts: alertPolicyFactsReader(deps.pool, deps.schema) });
 
-function onUser(deps: HandlerDeps, ctx: CommandContext, userId: string, decide: (state: UserState) => Decision | Promise<Decision>) {
-  return decideAndAppend({
-    store: deps.store,
-    subject: subjects.user(deps.ns, userId),
-    initialState: initialUserState,
-    evolve: evolveUser,
-    decide,
-    ...ctx,
+export type CommandContext = { commandId: string; meta: EnvelopeMeta };
+type Handler<N extends CommandName> = (payload: CommandPayload<N>, deps: ServiceDeps, ctx: CommandContext) => Promise<CommandReply>;
+
+const MAX_ATTEMPTS = 5;
+
+type Decide<S, E extends DomainEvent> = (state: S) => Decision<E> | Promise<Decision<E>>;
+
+/**
+ * Fold the aggregate's own events into its state, decide, append with the expected sequence; a concurrent writer
+ * makes it decide again (platform/eventStore/decideAndAppend.ts). The command id is the message id, so a retried
+ * command is stored once. `expectNew`: the subject is almost surely new (a fresh id), so decide on the initial state
+ * first and read it only on a conflict.
+ */
+function onAggregate<S, E extends DomainEvent>(
+  deps: HandlerDeps,
+  ctx: CommandContext,
+  subject: string,
+  aggregate: Pick<Decider<S, unknown, E>, 'evolve' | 'initialState'> & { accepts: (event: DomainEvent) => event is E },
+  decide: Decide<S, E>,
+  options: { expectNew?: boolean } = {},
+): Promise<CommandReply> {
+  return decideAndAppend<CommandReply, E>(deps.store, subject, {
+    accepts: aggregate.accepts,
+    attempts: MAX_ATTEMPTS,
+    ...(options.expectNew ? { assumed: { events: [], lastSeq: 0 } } : {}),
+    meta: ctx.meta,
+    decide: async ({ events, lastSeq }) => {
+      const decision = await decide(events.reduce(aggregate.evolve, aggregate.initialState));
+      if (!decision.ok) return { answer: decision };
+      const result = decision.result ?? {};
+      if (decision.events.length === 0) return { answer: { ok: true, seq: lastSeq, result } };
+      return { append: decision.events, msgId: ctx.commandId, appended: ({ seq }) => ({ ok: true, seq, result }) };
+    },
+    exhausted: () => ({ ok: false, error: 'CONFLICT', message: 'Too many concurrent changes; try again' }),
   });
 }
+
+const onUser = (deps: HandlerDeps, ctx: CommandContext, userId: string, decide: Decide<UserState, UserEvent>) =>
+  onAggregate(deps, ctx, subjects.user(deps.ns, userId), { ...userDecider, accepts: isUserEvent }, decide);
+
+const onAlert = (deps: HandlerDeps, ctx: CommandContext, alertId: string, decide: Decide<AlertState, AlertEvent>, options: { expectNew?: boolean } = {}) =>
+  onAggregate(deps, ctx, subjects.alert(deps.ns, alertId), { ...alertDecider, accepts: isAlertEvent }, decide, options);
 
 function issue(deps: HandlerDeps, purpose: 'verify' | 'reset', userId: string) {
   const nonce = newNonce();
@@ -43,33 +93,38 @@ const linkEmailContext = (deps: HandlerDeps) => ({ now: deps.now(), linkEmailLim
 
 const invalidToken: CommandReply = { ok: false, error: 'TOKEN_INVALID', message: 'This link is not valid' };
 
-/** One handler per command: prepare what needs I/O or secrets (hashes, tokens), then a pure decision. */
+/** One handler per command: prepare what needs I/O or secrets (hashes, tokens, read-model facts), then a pure decision. */
 export const handlers: { [N in CommandName]: Handler<N> } = {
   RequestRegistration: async (p, deps, ctx) => {
     const userId = userIdFor(p.username);
     const passwordHash = await (deps.hashPassword ?? hashPassword)(p.password);
     return onUser(deps, ctx, userId, async (state) => {
       const repeated = state.status === 'pending' && state.email === p.email && (await passwordMatches(state.passwordHash, p.password));
-      return user.requestRegistration({ userId, username: p.username, email: p.email, passwordHash, repeated, ...issue(deps, 'verify', userId) }, state, { now: deps.now() });
+      const data = { userId, username: p.username, email: p.email, passwordHash, repeated, ...issue(deps, 'verify', userId) };
+      return userDecider.decide({ type: 'RequestRegistration', data, metadata: { now: deps.now() } }, state);
     });
   },
   ResendVerification: (p, deps, ctx) => {
     const userId = userIdFor(p.username);
-    return onUser(deps, ctx, userId, (state) => user.resendVerification(issue(deps, 'verify', userId), state, linkEmailContext(deps)));
+    return onUser(deps, ctx, userId, (state) =>
+      userDecider.decide({ type: 'ResendVerification', data: issue(deps, 'verify', userId), metadata: linkEmailContext(deps) }, state),
+    );
   },
   VerifyRegistration: async (p, deps, ctx) => {
     const userId = tokenUserId(p.token);
     if (!userId) return invalidToken;
-    return onUser(deps, ctx, userId, (state) => user.verifyRegistration({ tokenHash: tokenHash(p.token) }, state, { now: deps.now() }));
+    return onUser(deps, ctx, userId, (state) => userDecider.decide({ type: 'VerifyRegistration', data: { tokenHash: tokenHash(p.token) }, metadata: { now: deps.now() } }, state));
   },
   LogIn: (p, deps, ctx) =>
     onUser(deps, ctx, userIdFor(p.username), async (state) => {
       const matches = await passwordMatches(state.status === 'registered' ? state.passwordHash : undefined, p.password);
-      return user.logIn({ passwordMatches: matches, sessionId: randomUUID() }, state, { now: deps.now() });
+      return userDecider.decide({ type: 'LogIn', data: { passwordMatches: matches, sessionId: randomUUID() }, metadata: { now: deps.now() } }, state);
     }),
-  LogOut: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => user.logOut({ sessionId: p.sessionId }, state)),
+  LogOut: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'LogOut', data: { sessionId: p.sessionId } }, state)),
   RequestPasswordReset: (p, deps, ctx) =>
-    onUser(deps, ctx, p.userId, (state) => user.requestPasswordReset(issue(deps, 'reset', p.userId), state, linkEmailContext(deps))),
+    onUser(deps, ctx, p.userId, (state) =>
+      userDecider.decide({ type: 'RequestPasswordReset', data: issue(deps, 'reset', p.userId), metadata: linkEmailContext(deps) }, state),
+    ),
   ResetPassword: async (p, deps, ctx) => {
     const userId = tokenUserId(p.token);
     if (!userId) return invalidToken;
@@ -77,17 +132,18 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
     // Hashed only once the link is known good, and once even if a concurrent change makes the decision run again.
     let passwordHash: Promise<string> | undefined;
     return onUser(deps, ctx, userId, async (state) => {
-      const context = { now: deps.now() };
-      const refused = user.resetLinkRefusal(link, state, context);
+      const metadata = { now: deps.now() };
+      const refused = resetLinkRefusal(link, state, metadata);
       if (refused) return refused;
       passwordHash ??= (deps.hashPassword ?? hashPassword)(p.password);
-      return user.resetPassword({ ...link, passwordHash: await passwordHash }, state, context);
+      return userDecider.decide({ type: 'ResetPassword', data: { ...link, passwordHash: await passwordHash }, metadata }, state);
     });
   },
-  PauseAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => user.setAlertEmails(true, state)),
-  ResumeAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => user.setAlertEmails(false, state)),
-  SetAlert: (p, deps, ctx) =>
-    decideAndAppend({ store: deps.store, subject: subjects.alert(deps.ns, p.alertId), initialState: initialAlertState, evolve: evolveAlert, decide: (s) => setAlert(p, s), expectNew: true, ...ctx }),
-  DeleteAlert: (p, deps, ctx) =>
-    decideAndAppend({ store: deps.store, subject: subjects.alert(deps.ns, p.alertId), initialState: initialAlertState, evolve: evolveAlert, decide: (s) => deleteAlert(p, s), ...ctx }),
+  PauseAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'PauseAlertEmails' }, state)),
+  ResumeAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'ResumeAlertEmails' }, state)),
+  SetAlert: async (p, deps, ctx) => {
+    const metadata = await deps.alertPolicyFacts(p.userId);
+    return onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'SetAlert', data: p, metadata }, state), { expectNew: true });
+  },
+  DeleteAlert: (p, deps, ctx) => onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'DeleteAlert', data: p }, state)),
 };

@@ -1,4 +1,4 @@
-import { subjects, type DomainEvent, type EventOf } from '../../events/index.ts';
+import { event, subjects, type EventOf } from '../../events/index.ts';
 import { UnstorableMessageError } from '../../platform/eventStore/index.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
 import { unsubscribeToken } from '../../platform/tokens.ts';
@@ -75,10 +75,9 @@ export async function notifyRun(deps: DigestDeps, run: { seq: number; asOf: stri
 async function digestForUser(deps: DigestDeps, run: { seq: number; asOf: string }, userId: string, alerts: CrossedAlert[], recipient: Recipient | undefined): Promise<DigestResult> {
   const subject = subjects.digest(deps.ns, run.seq, userId);
   const reference = `${run.seq}.${userId}`;
-  const first: DomainEvent[] = alerts.map((a) => ({
-    type: 'AlertTriggered',
-    data: { alertId: a.alertId, userId, runSeq: run.seq, base: a.base, quote: a.quote, threshold: a.threshold, previousRatio: a.previousRatio, currentRatio: a.currentRatio, direction: a.direction },
-  }));
+  const first = alerts.map((a) =>
+    event('AlertTriggered', { alertId: a.alertId, userId, runSeq: run.seq, base: a.base, quote: a.quote, threshold: a.threshold, previousRatio: a.previousRatio, currentRatio: a.currentRatio, direction: a.direction }),
+  );
   const claim = await claimEmail(deps, subject, { userId, kind: 'alert-digest', reference }, { msgId: `triggers-${run.seq}-${userId}`, meta: meta(deps, `run-${run.seq}`), first });
   if (claim.outcome === 'sent') return 'skipped';
   if (claim.outcome === 'busy') return { until: claim.until };
@@ -96,7 +95,7 @@ async function digestForUser(deps: DigestDeps, run: { seq: number; asOf: string 
   const messageId = messageIdFor('alert-digest', reference, deps.mailDomain);
   await deps.mailer.send({ to: recipient.email, subject: email.subject, text: email.text, html: email.html, headers: email.headers, messageId });
   await recordSent(deps, subject, { type: 'EmailSent', data: { userId, kind: 'alert-digest', messageId, reference } }, {
-    lastSeq: claim.lastSeq,
+    after: claim,
     msgId: `digest-sent-${run.seq}-${userId}`,
     meta: meta(deps, `run-${run.seq}`),
   });

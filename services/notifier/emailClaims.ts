@@ -1,5 +1,5 @@
-import type { DomainEvent, EnvelopeMeta, EventData, EventOf } from '../../events/index.ts';
-import { ConcurrencyError, type EventStore } from '../../platform/eventStore/index.ts';
+import { event, isNotificationEvent, type EnvelopeMeta, type EventData, type EventOf, type NotificationEvent } from '../../events/index.ts';
+import { decideAndAppend, DECIDE_AGAIN, type EventStore } from '../../platform/eventStore/index.ts';
 
 /**
  * Exactly one notifier instance sends each email. Every email has a subject of its own in the log (a digest: one
@@ -26,7 +26,7 @@ type SubjectView = { sent: boolean; claim: EventData<'EmailClaimed'> | undefined
 export type ClaimDecision = { do: 'nothing' } | { do: 'send' } | { do: 'claim' } | { do: 'wait'; until: string };
 
 /** What the events of an email's subject say about it. */
-export function viewOf(events: readonly DomainEvent[]): SubjectView {
+export function viewOf(events: readonly NotificationEvent[]): SubjectView {
   const claim = events.filter((e): e is EventOf<'EmailClaimed'> => e.type === 'EmailClaimed').at(-1)?.data;
   return { sent: events.some((e) => e.type === 'EmailSent'), claim };
 }
@@ -43,61 +43,67 @@ export function decideClaim(view: SubjectView, me: string, now: Date): ClaimDeci
 
 export type Claim =
   /** Send it; EmailSent follows `lastSeq`. `events` is everything the subject records, our claim included. */
-  | { outcome: 'send'; lastSeq: number; events: DomainEvent[] }
-  | { outcome: 'sent'; events: DomainEvent[] }
+  | { outcome: 'send'; lastSeq: number; events: NotificationEvent[] }
+  | { outcome: 'sent'; events: NotificationEvent[] }
   /** Another instance holds it until `until`: look again then. */
-  | { outcome: 'busy'; until: string; events: DomainEvent[] };
+  | { outcome: 'busy'; until: string; events: NotificationEvent[] };
 
-const claimEvent = (deps: ClaimDeps, email: EmailRef): DomainEvent => ({
-  type: 'EmailClaimed',
-  data: { ...email, claimedBy: deps.instanceId, until: new Date(deps.now().getTime() + deps.claimMs).toISOString() },
-});
+const claimEvent = (deps: ClaimDeps, email: EmailRef): EventOf<'EmailClaimed'> =>
+  event('EmailClaimed', { ...email, claimedBy: deps.instanceId, until: new Date(deps.now().getTime() + deps.claimMs).toISOString() });
 
 /**
  * Claim one email for this instance. Usually its subject is new, and one append records the claim together with
  * `first` (a digest's triggers); otherwise the subject is read back and the claim decided on what it holds.
  */
-export async function claimEmail(deps: ClaimDeps, subject: string, email: EmailRef, options: { msgId: string; meta: EnvelopeMeta; first?: DomainEvent[] }): Promise<Claim> {
-  const opening = [...(options.first ?? []), claimEvent(deps, email)];
-  try {
-    const { seq, duplicate } = await deps.store.append(subject, opening, { expectedSeq: 0, msgId: options.msgId, meta: options.meta });
-    if (!duplicate) return { outcome: 'send', lastSeq: seq, events: opening };
-  } catch (error) {
-    if (!(error instanceof ConcurrencyError)) throw error; // recorded already: by us earlier, or another instance
-  }
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const { history, lastSeq } = await deps.store.load(subject);
-    const events = history.flatMap((h) => h.events);
-    const decision = decideClaim(viewOf(events), deps.instanceId, deps.now());
-    if (decision.do === 'nothing') return { outcome: 'sent', events };
-    if (decision.do === 'send') return { outcome: 'send', lastSeq, events };
-    if (decision.do === 'wait') return { outcome: 'busy', until: decision.until, events };
-    const claim = claimEvent(deps, email);
-    try {
-      const { seq } = await deps.store.append(subject, [claim], { expectedSeq: lastSeq, msgId: `claim-${deps.instanceId}-${lastSeq}-${options.msgId}`, meta: options.meta });
-      return { outcome: 'send', lastSeq: seq, events: [...events, claim] };
-    } catch (error) {
-      if (!(error instanceof ConcurrencyError)) throw error; // someone moved first: read again
-    }
-  }
-  return { outcome: 'busy', until: new Date(deps.now().getTime() + 1_000).toISOString(), events: [] };
+export async function claimEmail(
+  deps: ClaimDeps,
+  subject: string,
+  email: EmailRef,
+  options: { msgId: string; meta: EnvelopeMeta; first?: NotificationEvent[] },
+): Promise<Claim> {
+  return decideAndAppend<Claim, NotificationEvent>(deps.store, subject, {
+    accepts: isNotificationEvent,
+    meta: options.meta,
+    // The optimistic opening, then up to three reads of what another instance (or we, earlier) recorded.
+    attempts: 4,
+    assumed: { events: [], lastSeq: 0 },
+    decide: ({ events, lastSeq }) => {
+      const decision = decideClaim(viewOf(events), deps.instanceId, deps.now());
+      if (decision.do === 'nothing') return { answer: { outcome: 'sent', events } };
+      if (decision.do === 'send') return { answer: { outcome: 'send', lastSeq, events } };
+      if (decision.do === 'wait') return { answer: { outcome: 'busy', until: decision.until, events } };
+      const claim = claimEvent(deps, email);
+      if (lastSeq === 0) {
+        // The opening message, under the email's own id: a duplicate is one recorded already, by us earlier or another instance.
+        const opening = [...(options.first ?? []), claim];
+        return { append: opening, msgId: options.msgId, appended: ({ seq, duplicate }) => (duplicate ? DECIDE_AGAIN : { outcome: 'send', lastSeq: seq, events: opening }) };
+      }
+      return {
+        append: [claim],
+        msgId: `claim-${deps.instanceId}-${lastSeq}-${options.msgId}`,
+        appended: ({ seq }) => ({ outcome: 'send', lastSeq: seq, events: [...events, claim] }),
+      };
+    },
+    exhausted: () => ({ outcome: 'busy', until: new Date(deps.now().getTime() + 1_000).toISOString(), events: [] }),
+  });
 }
 
 /**
- * Record that the email was sent. Should the subject have moved since our claim (it lapsed mid-send and another
- * instance claimed it), the email still went: record it unless someone already did.
+ * Record that the email was sent, after our claim (`after`). Should the subject have moved since (the claim lapsed
+ * mid-send and another instance claimed it), the email still went: record it unless someone already did.
  */
-export async function recordSent(deps: ClaimDeps, subject: string, sent: EventOf<'EmailSent'>, options: { lastSeq: number; msgId: string; meta: EnvelopeMeta }): Promise<void> {
-  let expectedSeq = options.lastSeq;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await deps.store.append(subject, [sent], { expectedSeq, msgId: options.msgId, meta: options.meta });
-      return;
-    } catch (error) {
-      if (!(error instanceof ConcurrencyError)) throw error;
-    }
-    const { history, lastSeq } = await deps.store.load(subject);
-    if (viewOf(history.flatMap((h) => h.events)).sent) return;
-    expectedSeq = lastSeq;
-  }
+export async function recordSent(
+  deps: ClaimDeps,
+  subject: string,
+  sent: EventOf<'EmailSent'>,
+  options: { after: Extract<Claim, { outcome: 'send' }>; msgId: string; meta: EnvelopeMeta },
+): Promise<void> {
+  await decideAndAppend<void, NotificationEvent>(deps.store, subject, {
+    accepts: isNotificationEvent,
+    meta: options.meta,
+    attempts: 3,
+    assumed: { events: options.after.events, lastSeq: options.after.lastSeq },
+    decide: ({ events }) => (viewOf(events).sent ? { answer: undefined } : { append: [sent], msgId: options.msgId, appended: () => undefined }),
+    exhausted: () => undefined,
+  });
 }

@@ -44,6 +44,6 @@ export async function sendLinkEmail(deps: TransactionalDeps, event: LinkEvent): 
   const email: Email = purpose === 'reset' ? passwordResetEmail({ username: recipient.username, link }) : verificationEmail({ username: recipient.username, link });
   const messageId = messageIdFor(kind, `${userId}.${tokenNonce}`, deps.mailDomain);
   await deps.mailer.send({ to: recipient.email, subject: email.subject, text: email.text, html: email.html, headers: email.headers, messageId });
-  await recordSent(deps, subject, { type: 'EmailSent', data: { userId, kind, messageId, reference } }, { lastSeq: claim.lastSeq, msgId: `sent-${reference}`, meta });
+  await recordSent(deps, subject, { type: 'EmailSent', data: { userId, kind, messageId, reference } }, { after: claim, msgId: `sent-${reference}`, meta });
   return 'sent';
 }

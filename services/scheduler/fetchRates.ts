@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { event, subjects, type Namespace } from '../../events/index.ts';
-import { ConcurrencyError, UnstorableMessageError, type EventStore } from '../../platform/eventStore/index.ts';
+import { event, isRatesEvent, subjects, type Namespace, type RatesEvent } from '../../events/index.ts';
+import { decideAndAppend, UnstorableMessageError, type EventStore } from '../../platform/eventStore/index.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { RatesProviderError, type RatesProvider, type RatesPublication } from './providers/ratesProvider.ts';
 
 export type FetchRatesDeps = {
   provider: RatesProvider;
-  store: Pick<EventStore, 'append' | 'lastSeqOf'>;
+  store: Pick<EventStore, 'append' | 'load'>;
   ns: Namespace;
   logger: Logger;
   now: () => Date;
@@ -54,22 +54,20 @@ export async function fetchAndAppendRates({ provider, store, ns, logger, now, si
   // A publication fetched while the log is unreachable is not lost until the next schedule: it is offered again
   // (same message id, same expected sequence, so it is stored once) until the log takes it or time runs out.
   const giveUpAt = now().getTime() + storeForMs;
+  const fetched = event('RatesFetched', { ...publication, fetchedAt });
   for (let attempt = 0; ; attempt++) {
     try {
-      const { seq, duplicate } = await store.append(subject, [event('RatesFetched', { ...publication, fetchedAt })], {
-        expectedSeq: 0,
-        msgId,
+      // The subject is new, or another scheduler (or an earlier run) stored this publication: the same run, so success.
+      const { seq, duplicate } = await decideAndAppend<{ seq: number; duplicate: boolean }, RatesEvent>(store, subject, {
+        accepts: isRatesEvent,
         meta: { occurredAt: fetchedAt, correlationId: msgId, causationId: msgId },
+        attempts: 2,
+        assumed: { events: [], lastSeq: 0 },
+        decide: ({ lastSeq }) => (lastSeq > 0 ? { answer: { seq: lastSeq, duplicate: true } } : { append: [fetched], msgId, appended: (stored) => stored }),
       });
       logger.info({ ...log, seq, duplicate }, duplicate ? 'rates already stored' : 'rates appended');
       return { seq, duplicate, subject, asOf };
     } catch (error) {
-      if (error instanceof ConcurrencyError) {
-        // Another scheduler (or an earlier run) stored this publication: the same run, so this is success.
-        const seq = await store.lastSeqOf(subject);
-        logger.info({ ...log, seq, duplicate: true }, 'rates already stored');
-        return { seq, duplicate: true, subject, asOf };
-      }
       const wait = backoffMs(attempt);
       // Too big for the server, or refused by its schema: offering it again cannot help.
       if (error instanceof UnstorableMessageError || signal?.aborted || now().getTime() + wait > giveUpAt) throw error;

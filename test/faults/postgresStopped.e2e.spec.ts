@@ -79,7 +79,7 @@ describe('PostgreSQL stopped for 10 seconds', () => {
     // A page that needs no database still works.
     expect(guest.status).toBe(200);
     await sleep(10_000 - (Date.now() - stoppedAt));
-    // Commands need only the log: they were acknowledged all along.
+    // Commands need only the log (SetAlert aside: its rules read the read models): they were acknowledged all along.
     expect(ledger.acked().length).toBeGreaterThan(ackedBefore);
     expect(await readCheckpoint(lab.pool, lab.schema).catch(() => 'unreachable')).toBe('unreachable');
 

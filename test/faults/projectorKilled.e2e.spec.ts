@@ -21,6 +21,12 @@ beforeAll(async () => {
   processes.push(backend);
   ledger = new CommandLedger(lab.send);
   users = await registerUsers(lab, ledger, 3);
+  // Alerts are set on the currencies of the latest run in the read models: the first run is projected before the backlog.
+  const first = new ProjectorProcess(lab);
+  await first.start();
+  await lab.projectorReaches((await lab.publishRun('run-1', RUN_RATES[0])).seq);
+  await first.stop();
+  processes.push(...first.generations);
 }, 60_000);
 
 afterAll(async () => {
@@ -38,7 +44,6 @@ describe('the projector killed with SIGKILL in the middle of a large replay', ()
     const backlogEnd = await appendBacklog(lab, BACKLOG);
     expect(backlogEnd).toBeGreaterThan(BACKLOG);
     const traffic = startTraffic(lab, ledger, users, { workers: 2, pauseMs: 30, registrations: true });
-    await lab.publishRun('run-1', RUN_RATES[0]);
 
     // Kill it twice while it works through the backlog, each time at a different point of the replay.
     const killedAt: number[] = [];

@@ -35,12 +35,17 @@ beforeAll(async () => {
   [backend] = await Promise.all([startServices(['command', 'notifier'], lab.env(), 'command+notifier'), projector.start()]);
   ledger = new CommandLedger(lab.send);
   users = await registerUsers(lab, ledger, 2);
+}, 60_000);
+
+/** Alerts on the currencies of the first publication, once the read models have it. */
+async function setAlerts() {
+  await lab.projectorReaches(await lab.store.lastSeq());
   for (const [i, u] of users.entries()) {
     // EUR/USD goes 1.0869… → 1.1764…, USD/JPY 150 → 140: both cross.
     expect((await ledger.send('SetAlert', { userId: u.userId, alertId: `eurusd${i}`, base: 'EUR', quote: 'USD', threshold: '1.15' })).ok).toBe(true);
     expect((await ledger.send('SetAlert', { userId: u.userId, alertId: `usdjpy${i}`, base: 'USD', quote: 'JPY', threshold: '145' })).ok).toBe(true);
   }
-}, 60_000);
+}
 
 afterAll(async () => {
   await Promise.all([backend?.stop(), scheduler?.stop(), projector?.stop()]);
@@ -59,6 +64,7 @@ describe('the rate provider misbehaving under a running scheduler', () => {
       'scheduler',
     );
     await waitUntil(async () => (await ratesFetched()).length === 1, 15_000, 'the first publication to be stored');
+    await setAlerts();
     const traffic = startTraffic(lab, ledger, users, { workers: 1, pauseMs: 80, registrations: true });
 
     provider.behave({ answer: 'status', status: 500, body: 'Internal Server Error' });

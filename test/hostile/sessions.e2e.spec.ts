@@ -1,7 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subjects } from '../../events/index.ts';
-import { userIdFor } from '../../services/command/user/userState.ts';
+import { subjects, userIdFor } from '../../events/index.ts';
 import { buildWebApp } from '../../web/app.ts';
 import { expectNoSecretsIn, logText, readLog } from '../faults/support/invariants.ts';
 import { startTestSystem, TEST_SECRET, type TestSystem } from '../system.ts';

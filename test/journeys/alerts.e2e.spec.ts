@@ -85,14 +85,14 @@ describe('rates, crossings and digest emails end to end', () => {
   it('sends exactly the expected digests over several runs', async () => {
     const ann = await account('ann');
     const bob = await account('bob');
+    let mark = system.smtp.received.length;
+    // Alerts are set on the currencies of the latest run; that first run has no earlier one, so nothing crosses.
+    await run('2026-11-02', { USD: 1.08, JPY: 160, GBP: 0.86 });
     await setAlert(ann.userId, 'annEURUSD', 'EUR', 'USD', '1.10');
     await setAlert(ann.userId, 'annUSDJPY', 'USD', 'JPY', '150');
     await setAlert(bob.userId, 'bobEURUSD', 'EUR', 'USD', '1.10');
     await setAlert(bob.userId, 'bobEURGBP', 'EUR', 'GBP', '0.85');
     await setAlert(bob.userId, 'bobDeleted', 'EUR', 'USD', '1.05');
-
-    let mark = system.smtp.received.length;
-    await run('2026-11-02', { USD: 1.08, JPY: 160, GBP: 0.86 });
     await settle();
     expect(digestsFor('ann@', mark)).toHaveLength(0);
     expect(digestsFor('bob@', mark)).toHaveLength(0);

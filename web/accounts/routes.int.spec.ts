@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { subjects } from '../../events/index.ts';
+import { subjects, userIdFor } from '../../events/index.ts';
 import { linkToken } from '../../platform/tokens.ts';
-import { userIdFor } from '../../services/command/user/userState.ts';
 import type { SendCommand } from '../../platform/commandClient.ts';
 import { startTestSystem, TEST_SECRET, type TestSystem } from '../../test/system.ts';
 import { buildWebApp } from '../app.ts';

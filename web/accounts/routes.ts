@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { Email, Username } from '../../events/index.ts';
+import { Email, LinkToken, LoginPassword, Password, Username } from '../../events/index.ts';
 import type { Html } from '../../platform/html.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import type { WebDeps } from '../deps.ts';
@@ -14,12 +14,11 @@ import { workAfterAnswer } from './afterAnswer.ts';
 import { registeredUserIdsByEmail } from './queries.ts';
 import * as views from './views.ts';
 
-const Password = z.string().min(10, 'Use at least 10 characters').max(256, 'Use at most 256 characters');
 const RegisterForm = z.object({ username: Username, email: Email, password: Password });
-const LoginForm = z.object({ username: z.string().trim().min(1, 'Enter your username').max(64, 'That username is too long'), password: z.string().min(1, 'Enter your password').max(256, 'That password is too long') });
+const LoginForm = z.object({ username: z.string().trim().min(1, 'Enter your username').max(64, 'That username is too long'), password: LoginPassword });
 const ResendForm = z.object({ username: Username });
 const ForgotForm = z.object({ email: Email });
-const ResetForm = z.object({ token: z.string().min(10).max(200), password: Password });
+const ResetForm = z.object({ token: LinkToken, password: Password });
 
 /**
  * The username a login is for, normalised exactly as the login sends it (and as the user id is derived from it), or
@@ -120,8 +119,8 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
   });
 
   app.get('/verify', async (request, reply) => {
-    const token = (request.query as Record<string, unknown>).token;
-    if (typeof token !== 'string' || token.length < 10 || token.length > 200) {
+    const token = LinkToken.safeParse((request.query as Record<string, unknown>).token).data;
+    if (token === undefined) {
       return sendPage(request, reply, { status: 400, title: 'Link not valid', body: messagePage('Link not valid', 'This verification link is not valid. Copy the whole link from the email.') });
     }
     const limited = await tokenLinks(request, reply);
@@ -180,8 +179,8 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
   });
 
   app.get('/password/reset', async (request, reply) => {
-    const token = (request.query as Record<string, unknown>).token;
-    if (typeof token !== 'string' || token.length < 10 || token.length > 200) {
+    const token = LinkToken.safeParse((request.query as Record<string, unknown>).token).data;
+    if (token === undefined) {
       return sendPage(request, reply, { status: 400, title: 'Link not valid', body: messagePage('Link not valid', 'This reset link is not valid. Copy the whole link from the email.') });
     }
     const limited = await tokenLinks(request, reply);

@@ -139,11 +139,6 @@ export async function latestRun(pool: Pool, schema: string): Promise<LatestRun |
   return { runSeq: row.run_seq, provider: row.provider, base: row.base, asOf: row.as_of, currencies };
 }
 
-export async function activeAlertCount(pool: Pool, schema: string, userId: string): Promise<number> {
-  const r = await pool.query<{ n: number }>(`SELECT count(*) AS n FROM ${tablesIn(schema)('alerts')} WHERE user_id = $1 AND deleted_seq IS NULL`, [userId]);
-  return r.rows[0]?.n ?? 0;
-}
-
 /** One alert of this user (deleted or not); undefined when it does not exist or is someone else's. */
 export async function alertOf(pool: Pool, schema: string, userId: string, alertId: string): Promise<{ base: string; quote: string; threshold: string; deleted: boolean } | undefined> {
   const r = await pool.query<{ base: string; quote: string; threshold_text: string; deleted: boolean }>(

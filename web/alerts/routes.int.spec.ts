@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { event, subjects } from '../../events/index.ts';
+import { event, subjects, userIdFor } from '../../events/index.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import { tablesIn } from '../../platform/postgres.ts';
 import { linkToken } from '../../platform/tokens.ts';
-import { userIdFor } from '../../services/command/user/userState.ts';
 import { meta } from '../../test/harness.ts';
 import { startTestSystem, type TestSystem } from '../../test/system.ts';
 import { webClient, type WebClient } from '../../test/webClient.ts';
-import { MAX_ALERTS_PER_USER } from './routes.ts';
+import { MAX_ALERTS_PER_USER } from '../../services/command/alert/alertDecider.ts';
 
 const PASSWORD = 'correct horse battery';
 const plenty = { max: 10_000, timeWindowMs: 60_000 };

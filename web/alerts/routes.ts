@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AggregateId, TypedThreshold } from '../../events/index.ts';
+import { AggregateId, CommandId, TypedCurrencyCode, TypedThreshold } from '../../events/index.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import { html } from '../../platform/html.ts';
 import type { WebDeps } from '../deps.ts';
@@ -11,17 +11,11 @@ import { sendRefusal } from '../shared/refusals.ts';
 import { isHtmx, parseForm, redirectAfterPost, sendMarkup, sendPage, typed } from '../shared/respond.ts';
 import { requireAccount, type Account } from '../shared/session.ts';
 import { keptAlertsMarkup } from './keptMarkup/keptAlertsMarkup.ts';
-import { activeAlertCount, alertEmailsPaused, alertOf, alertsPageOf, alertsSectionOf, CHART_RUNS, latestRun, waitForAlert, type LatestRun } from './queries.ts';
+import { alertEmailsPaused, alertOf, alertsPageOf, alertsSectionOf, CHART_RUNS, latestRun, waitForAlert, type LatestRun } from './queries.ts';
 import { RecentRuns } from './recentRuns.ts';
 import * as views from './views.ts';
 
-/** Most alerts one user may have at a time. */
-export const MAX_ALERTS_PER_USER = 50;
-
-const Currency = z.string().trim().toUpperCase().min(1, 'Choose a currency').regex(/^[A-Z]{3}$/, 'Choose a currency from the list');
-const AlertForm = z.object({ base: Currency, quote: Currency, threshold: TypedThreshold });
-const COMMAND_ID = /^[A-Za-z0-9_-]{8,64}$/;
-const NO_RATES = 'No rates have been fetched yet, so there are no currencies to choose from. Try again after the first fetch.';
+const AlertForm = z.object({ base: TypedCurrencyCode, quote: TypedCurrencyCode, threshold: TypedThreshold });
 
 const newCommandId = () => randomUUID().replaceAll('-', '');
 
@@ -89,30 +83,16 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
   app.post('/alerts', { onRequest: guard }, async (request, reply) => {
     const { userId } = accountOf(request);
     const typedKey = typed(request.body, 'commandId');
-    const formKey = COMMAND_ID.test(typedKey) ? typedKey : newCommandId();
+    const formKey = CommandId.safeParse(typedKey).success ? typedKey : newCommandId();
     const values = { base: typed(request.body, 'base'), quote: typed(request.body, 'quote'), threshold: typed(request.body, 'threshold') };
     const refuse = (errors: FieldErrors, latest: LatestRun | undefined, status = 422) => sendAlertsPage(request, reply, { commandId: formKey, values, errors }, status, latest);
 
     const latest = await latestRun(pool, schema);
-    const count = await activeAlertCount(pool, schema, userId);
     const form = parseForm(AlertForm, request.body);
-    const errors: FieldErrors = form.ok ? {} : { ...form.errors };
-    if (!latest) errors.base = NO_RATES;
-    else {
-      const known = new Set(latest.currencies);
-      const base = Currency.safeParse(values.base);
-      const quote = Currency.safeParse(values.quote);
-      if (base.success && !known.has(base.data)) errors.base = 'Choose a currency from the list';
-      if (quote.success && !known.has(quote.data)) errors.quote = 'Choose a currency from the list';
-      else if (quote.success && base.success && quote.data === base.data) errors.quote = 'Choose a currency different from the base currency';
-    }
-    if (!form.ok || Object.keys(errors).length > 0) return refuse(errors, latest);
+    if (!form.ok) return refuse(form.errors, latest);
     const { commandId, alertId } = alertKeys(userId, formKey);
-    // At the cap, a repeat of the submit that set the last alert is still that alert, not a new one.
-    if (count >= MAX_ALERTS_PER_USER && !(await alertOf(pool, schema, userId, alertId))) {
-      return refuse({ form: `You have ${count} alerts, the most allowed. Delete one to set another.` }, latest);
-    }
 
+    // The alert rules (currencies of the latest run, the cap) are the decider's: its refusal says beside which fields.
     const result = await request.sendCommand('SetAlert', { userId, alertId, ...form.data }, { commandId });
     if (result.ok) await waitFor(result.seq);
     // The same form submitted again: its alert is already set (or being projected), which is what the user asked for.

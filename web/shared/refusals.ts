@@ -17,7 +17,9 @@ type Onwards = { href: string; label: string };
 /** A refusal as the user sees it: a page of its own, or a message in the form beside `field` (`form`: above the fields). */
 export type RefusalAnswer =
   | { shownIn: 'page'; status: number; title: string; text: string; onwards: Onwards }
-  | { shownIn: 'form'; status: number; field: string; text: string };
+  | { shownIn: 'form'; status: number; field: string; text: string }
+  /** In the form, in the refusal's own words (a decider's rule, written for the person), beside the fields it names. */
+  | { shownIn: 'form'; status: number; field: string; ownWords: true };
 
 const HOME: Onwards = { href: '/', label: 'Go home' };
 const NEW_LINK: Onwards = { href: '/register/resend', label: 'Send a new link' };
@@ -31,6 +33,7 @@ const LINK_NOT_VALID = page(400, 'Link not valid', 'That link is not valid any m
 const VERIFICATION_LINK_NOT_VALID = page(400, 'Link not valid', 'This verification link is not valid. Copy the whole link from the email.', NEW_LINK);
 const RESET_LINK_NOT_VALID = inForm(400, 'form', 'This reset link is not valid. Ask for a new one.');
 const WRONG_CREDENTIALS = inForm(401, 'form', 'Wrong username or password');
+const IN_ITS_OWN_WORDS: RefusalAnswer = { shownIn: 'form', status: 422, field: 'form', ownWords: true };
 const UNAVAILABLE = page(503, 'Temporarily unavailable', 'The service is temporarily unavailable. Nothing was changed; try again in a moment.');
 
 /**
@@ -47,7 +50,7 @@ export function refusalAnswer(error: DomainErrorCode, at: RefusedAt): RefusalAns
         .with('loginForm', () => WRONG_CREDENTIALS)
         .with('passwordResetForm', () => RESET_LINK_NOT_VALID)
         .with('verificationLink', () => VERIFICATION_LINK_NOT_VALID)
-        .with('alertForm', () => inForm(422, 'form', 'That alert could not be set. Check the currencies and the threshold.'))
+        .with('alertForm', () => IN_ITS_OWN_WORDS)
         .otherwise(() => REFUSED),
     )
     .with('ALREADY_EXISTS', () => REFUSED)
@@ -76,6 +79,7 @@ export function refusalAnswer(error: DomainErrorCode, at: RefusedAt): RefusalAns
     )
     .with('NOT_FOUND', () => page(404, 'Not found', 'There is nothing here (or it is not yours).'))
     .with('TOO_MANY_EMAILS', () => page(429, 'Too many emails', 'Too many emails were sent for this account recently. Try again in an hour.'))
+    .with('TOO_MANY_ALERTS', 'UNKNOWN_CURRENCY', () => (at === 'alertForm' ? IN_ITS_OWN_WORDS : REFUSED))
     .with('CONFLICT', 'UNAVAILABLE', () => UNAVAILABLE)
     // Sent but never answered: it may have been stored, and the command id makes a second send safe.
     .with('UNCONFIRMED', () => page(503, 'Temporarily unavailable', 'The service did not confirm your change in time: it may have been saved. Sending it again is safe.'))
@@ -101,7 +105,10 @@ export function sendRefusal(request: FastifyRequest, reply: FastifyReply, refuse
 export function sendRefusal(request: FastifyRequest, reply: FastifyReply, refused: Refused, at: RefusedAt = 'elsewhere', showInForm?: ShowInForm) {
   const answer = refusalAnswer(refused.error, at);
   // Only the forms' own answers are shown in a form, and a form's caller always passes showInForm.
-  if (answer.shownIn === 'form') return showInForm!({ [answer.field]: answer.text }, answer.status);
+  if (answer.shownIn === 'form') {
+    if (!('ownWords' in answer)) return showInForm!({ [answer.field]: answer.text }, answer.status);
+    return showInForm!(Object.fromEntries((refused.fields ?? [answer.field]).map((field) => [field, refused.message])), answer.status);
+  }
   if (answer.status === 503) request.log.warn({ error: refused.error, reason: refused.message }, 'command failed');
   return sendRefusalPage(request, reply, answer);
 }

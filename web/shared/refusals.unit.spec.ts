@@ -23,8 +23,11 @@ describe('refusalAnswer', () => {
       INVALID_CREDENTIALS: page(401, 'Log in', 'Wrong username or password.'),
       NOT_FOUND: page(404, 'Not found', 'There is nothing here (or it is not yours).'),
       TOO_MANY_EMAILS: page(429, 'Too many emails', 'Too many emails were sent for this account recently. Try again in an hour.'),
+      TOO_MANY_ALERTS: REFUSED,
+      UNKNOWN_CURRENCY: REFUSED,
       CONFLICT: UNAVAILABLE,
       UNAVAILABLE,
+      UNCONFIRMED: page(503, 'Temporarily unavailable', 'The service did not confirm your change in time: it may have been saved. Sending it again is safe.'),
     });
   });
 
@@ -38,7 +41,10 @@ describe('refusalAnswer', () => {
     for (const code of ['TOKEN_INVALID', 'INVALID_COMMAND'] as const) {
       expect(refusalAnswer(code, 'passwordResetForm'), code).toEqual(inForm(400, 'form', 'This reset link is not valid. Ask for a new one.'));
     }
-    expect(refusalAnswer('INVALID_COMMAND', 'alertForm')).toEqual(inForm(422, 'form', 'That alert could not be set. Check the currencies and the threshold.'));
+    // The alert decider's refusals name their fields and are written for the person: the form shows them as they are.
+    for (const code of ['INVALID_COMMAND', 'TOO_MANY_ALERTS', 'UNKNOWN_CURRENCY'] as const) {
+      expect(refusalAnswer(code, 'alertForm'), code).toEqual({ shownIn: 'form', status: 422, field: 'form', ownWords: true });
+    }
   });
 
   it('answers a refused verification link with a page that says what to do next', () => {
@@ -59,6 +65,8 @@ describe('refusalAnswer', () => {
       'loginForm INVALID_CREDENTIALS',
       'loginForm INVALID_COMMAND',
       'alertForm INVALID_COMMAND',
+      'alertForm TOO_MANY_ALERTS',
+      'alertForm UNKNOWN_CURRENCY',
       ...links.map((code) => `passwordResetForm ${code}`),
       ...links.map((code) => `verificationLink ${code}`),
     ]);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userIdFor } from '../../services/command/user/userState.ts';
+import { userIdFor } from '../../events/index.ts';
 import { startTestSystem, type TestSystem } from '../../test/system.ts';
 import { registeredUser } from '../../test/testUsers.ts';
 import { webClient, type WebClient } from '../../test/webClient.ts';

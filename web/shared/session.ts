@@ -5,7 +5,7 @@ import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { WebDeps } from '../deps.ts';
-import { BatchedLookup } from './batchedLookup.ts';
+import { BatchedLookup } from '../../platform/batchedLookup.ts';
 import { openSessionVersions, type SessionAsked, type UserPagesVersion } from './openSessions.ts';
 import { VerifiedTokens } from './verifiedTokens.ts';
 

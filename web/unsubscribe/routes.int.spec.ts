@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subjects } from '../../events/index.ts';
+import { subjects, userIdFor } from '../../events/index.ts';
 import { tablesIn } from '../../platform/postgres.ts';
 import { linkToken, unsubscribeToken } from '../../platform/tokens.ts';
-import { userIdFor } from '../../services/command/user/userState.ts';
 import { startTestSystem, type TestSystem } from '../../test/system.ts';
 import { webClient } from '../../test/webClient.ts';
 

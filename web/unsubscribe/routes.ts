@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { LinkToken } from '../../events/index.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import { linkSecret, unsubscribeUserId } from '../../platform/tokens.ts';
 import type { WebDeps } from '../deps.ts';
@@ -20,8 +21,8 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: WebDeps) {
   app.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: 4096 }, (_request, _body, done) => done(null, {}));
 
   const userOf = (request: FastifyRequest) => {
-    const token = (request.query as Record<string, unknown>).token;
-    if (typeof token !== 'string' || token.length > 200) return undefined;
+    const token = LinkToken.safeParse((request.query as Record<string, unknown>).token).data;
+    if (token === undefined) return undefined;
     const userId = unsubscribeUserId(secret, token);
     return userId ? { token, userId } : undefined;
   };

@@ -1,13 +1,9 @@
-import { event } from '../../../events/index.ts';
+import { match } from 'ts-pattern';
+import { event, type UserEvent } from '../../../events/index.ts';
 import type { RateLimit } from '../../../platform/rateLimits.ts';
 import { sameHash } from '../../../platform/tokens.ts';
-import { accept, refuse, type Decision, type DecisionContext, type Refusal } from '../decision.ts';
-import type { UserState } from './userState.ts';
-
-const HOUR = 3_600_000;
-export const VERIFICATION_TTL_MS = 24 * HOUR;
-export const RESET_TTL_MS = HOUR;
-export const SESSION_TTL_MS = 7 * 24 * HOUR;
+import { accept, refuse, type Decider, type Decision, type DecisionContext, type Refusal } from '../decision.ts';
+import { evolveUser, initialUserState, RESET_TTL_MS, SESSION_TTL_MS, VERIFICATION_TTL_MS, type UserState } from './userState.ts';
 
 const isPast = (iso: string, now: Date) => Date.parse(iso) <= now.getTime();
 const plus = (now: Date, ms: number) => new Date(now.getTime() + ms).toISOString();
@@ -16,6 +12,23 @@ export type IssuedToken = { nonce: string; tokenHash: string };
 
 /** What a decision that emails a link also knows: how many link emails one account may be sent per window. */
 export type LinkEmailContext = DecisionContext & { linkEmailLimit: RateLimit };
+
+/**
+ * The user's commands as the handler hands them over: what needs I/O or secrets (hashes, tokens, the password check)
+ * is done, and the clock and limits come along as metadata, so every decision is pure.
+ */
+export type UserCommand =
+  // repeated: a pending registration of this username has this email and this password: the same person asking again.
+  | { type: 'RequestRegistration'; data: { userId: string; username: string; email: string; passwordHash: string; repeated?: boolean } & IssuedToken; metadata: DecisionContext }
+  | { type: 'ResendVerification'; data: IssuedToken; metadata: LinkEmailContext }
+  | { type: 'VerifyRegistration'; data: { tokenHash: string }; metadata: DecisionContext }
+  | { type: 'LogIn'; data: { passwordMatches: boolean; sessionId: string }; metadata: DecisionContext }
+  | { type: 'LogOut'; data: { sessionId: string } }
+  | { type: 'RequestPasswordReset'; data: IssuedToken; metadata: LinkEmailContext }
+  | { type: 'ResetPassword'; data: { tokenHash: string; passwordHash: string }; metadata: DecisionContext }
+  | { type: 'PauseAlertEmails' }
+  | { type: 'ResumeAlertEmails' };
+type CommandOf<T extends UserCommand['type']> = Extract<UserCommand, { type: T }>;
 
 /**
  * The cap on link emails per account, so per address: decided here from the account's own events, so it holds on
@@ -27,12 +40,7 @@ function tooManyLinkEmails(state: UserState, { now, linkEmailLimit }: LinkEmailC
   return refuse('TOO_MANY_EMAILS', 'Too many emails were sent for this account recently; try again later');
 }
 
-export function requestRegistration(
-  // repeated: a pending registration of this username has this email and this password: the same person asking again.
-  command: { userId: string; username: string; email: string; passwordHash: string; repeated?: boolean } & IssuedToken,
-  state: UserState,
-  { now }: DecisionContext,
-): Decision {
+function requestRegistration({ data: command, metadata: { now } }: CommandOf<'RequestRegistration'>, state: UserState): Decision<UserEvent> {
   const requested = event('RegistrationRequested', {
     userId: command.userId,
     username: command.username,
@@ -53,7 +61,7 @@ export function requestRegistration(
   return accept([requested], { userId: command.userId });
 }
 
-export function resendVerification(command: IssuedToken, state: UserState, context: LinkEmailContext): Decision {
+function resendVerification({ data: command, metadata: context }: CommandOf<'ResendVerification'>, state: UserState): Decision<UserEvent> {
   const { now } = context;
   if (state.status !== 'pending' || isPast(state.verification.expiresAt, now)) {
     return refuse('NOT_FOUND', 'No pending registration for that username');
@@ -63,7 +71,7 @@ export function resendVerification(command: IssuedToken, state: UserState, conte
   return accept([event('VerificationReissued', { userId: state.userId, tokenNonce: command.nonce, tokenHash: command.tokenHash, expiresAt: plus(now, VERIFICATION_TTL_MS) })]);
 }
 
-export function verifyRegistration(command: { tokenHash: string }, state: UserState, { now }: DecisionContext): Decision {
+function verifyRegistration({ data: command, metadata: { now } }: CommandOf<'VerifyRegistration'>, state: UserState): Decision<UserEvent> {
   if (state.usedVerificationHashes.some((h) => sameHash(h, command.tokenHash))) return refuse('TOKEN_USED', 'This link was already used');
   if (state.status !== 'pending' || !sameHash(state.verification.hash, command.tokenHash)) {
     return refuse('TOKEN_INVALID', 'This link is not valid');
@@ -72,7 +80,7 @@ export function verifyRegistration(command: { tokenHash: string }, state: UserSt
   return accept([event('UserRegistered', { userId: state.userId, username: state.username, email: state.email })], { userId: state.userId });
 }
 
-export function logIn(command: { passwordMatches: boolean; sessionId: string }, state: UserState, { now }: DecisionContext): Decision {
+function logIn({ data: command, metadata: { now } }: CommandOf<'LogIn'>, state: UserState): Decision<UserEvent> {
   // One answer for an unknown user, an unverified one and a wrong password: no account enumeration.
   if (state.status !== 'registered' || !command.passwordMatches) return refuse('INVALID_CREDENTIALS', 'Wrong username or password');
   return accept([event('UserLoggedIn', { userId: state.userId, sessionId: command.sessionId, expiresAt: plus(now, SESSION_TTL_MS) })], {
@@ -82,12 +90,12 @@ export function logIn(command: { passwordMatches: boolean; sessionId: string }, 
   });
 }
 
-export function logOut(command: { sessionId: string }, state: UserState): Decision {
+function logOut({ data: command }: CommandOf<'LogOut'>, state: UserState): Decision<UserEvent> {
   if (state.status !== 'registered' || !state.openSessions.includes(command.sessionId)) return accept([]);
   return accept([event('UserLoggedOut', { userId: state.userId, sessionId: command.sessionId })]);
 }
 
-export function requestPasswordReset(command: IssuedToken, state: UserState, context: LinkEmailContext): Decision {
+function requestPasswordReset({ data: command, metadata: context }: CommandOf<'RequestPasswordReset'>, state: UserState): Decision<UserEvent> {
   const { now } = context;
   if (state.status !== 'registered') return refuse('NOT_FOUND', 'No such account');
   const capped = tooManyLinkEmails(state, context);
@@ -107,7 +115,7 @@ export function resetLinkRefusal(command: { tokenHash: string }, state: UserStat
   return undefined;
 }
 
-export function resetPassword(command: { tokenHash: string; passwordHash: string }, state: UserState, context: DecisionContext): Decision {
+function resetPassword({ data: command, metadata: context }: CommandOf<'ResetPassword'>, state: UserState): Decision<UserEvent> {
   const refused = resetLinkRefusal(command, state, context);
   if (refused || state.status !== 'registered') return refused ?? refuse('TOKEN_INVALID', 'This link is not valid');
   return accept([event('PasswordChanged', { userId: state.userId, passwordHash: command.passwordHash, endedSessionIds: state.openSessions })], {
@@ -115,8 +123,25 @@ export function resetPassword(command: { tokenHash: string; passwordHash: string
   });
 }
 
-export function setAlertEmails(paused: boolean, state: UserState): Decision {
+function setAlertEmails(paused: boolean, state: UserState): Decision<UserEvent> {
   if (state.status !== 'registered') return refuse('NOT_FOUND', 'No such account');
   if (state.alertEmailsPaused === paused) return accept([]);
   return accept([paused ? event('AlertEmailsPaused', { userId: state.userId }) : event('AlertEmailsResumed', { userId: state.userId })]);
 }
+
+function decide(command: UserCommand, state: UserState): Decision<UserEvent> {
+  return match(command)
+    .with({ type: 'RequestRegistration' }, (c) => requestRegistration(c, state))
+    .with({ type: 'ResendVerification' }, (c) => resendVerification(c, state))
+    .with({ type: 'VerifyRegistration' }, (c) => verifyRegistration(c, state))
+    .with({ type: 'LogIn' }, (c) => logIn(c, state))
+    .with({ type: 'LogOut' }, (c) => logOut(c, state))
+    .with({ type: 'RequestPasswordReset' }, (c) => requestPasswordReset(c, state))
+    .with({ type: 'ResetPassword' }, (c) => resetPassword(c, state))
+    .with({ type: 'PauseAlertEmails' }, () => setAlertEmails(true, state))
+    .with({ type: 'ResumeAlertEmails' }, () => setAlertEmails(false, state))
+    .exhaustive();
+}
+
+/** The user aggregate: one subject per normalised username (events/user.ts, userIdFor in events/subjects.ts). */
+export const userDecider: Decider<UserState, UserCommand, UserEvent> = { decide, evolve: evolveUser, initialState: initialUserState };

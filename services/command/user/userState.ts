@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
 import { match } from 'ts-pattern';
-import type { DomainEvent } from '../../../events/index.ts';
-import { RESET_TTL_MS, VERIFICATION_TTL_MS } from './userDecisions.ts';
+import type { UserEvent } from '../../../events/index.ts';
 
-/** The user id is derived from the normalised username, so the log's subject keeps usernames unique. */
-export function userIdFor(username: string): string {
-  return `u${createHash('sha256').update(username.trim().toLowerCase()).digest('hex').slice(0, 32)}`;
-}
+// How long each emailed link and a session last; the events record deadlines, so the state reads issue times back.
+const HOUR = 3_600_000;
+export const VERIFICATION_TTL_MS = 24 * HOUR;
+export const RESET_TTL_MS = HOUR;
+export const SESSION_TTL_MS = 7 * 24 * HOUR;
 
 type Token = { hash: string; expiresAt: string };
 
@@ -42,7 +41,7 @@ export type UserState =
 
 export const initialUserState: UserState = { status: 'none', usedVerificationHashes: [], linkEmailsAt: [] };
 
-export function evolveUser(state: UserState, event: DomainEvent): UserState {
+export function evolveUser(state: UserState, event: UserEvent): UserState {
   return match(event)
     .with({ type: 'RegistrationRequested' }, ({ data }): UserState => ({
       status: 'pending',
@@ -99,14 +98,5 @@ export function evolveUser(state: UserState, event: DomainEvent): UserState {
     )
     .with({ type: 'AlertEmailsPaused' }, () => (state.status === 'registered' ? { ...state, alertEmailsPaused: true } : state))
     .with({ type: 'AlertEmailsResumed' }, () => (state.status === 'registered' ? { ...state, alertEmailsPaused: false } : state))
-    .with(
-      { type: 'AlertSet' },
-      { type: 'AlertDeleted' },
-      { type: 'RatesFetched' },
-      { type: 'AlertTriggered' },
-      { type: 'EmailClaimed' },
-      { type: 'EmailSent' },
-      () => state,
-    )
     .exhaustive();
 }

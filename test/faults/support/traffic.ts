@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CommandName, CommandPayload, CommandReply } from '../../../events/index.ts';
 import type { SendCommand } from '../../../platform/commandClient.ts';
-import { userIdFor } from '../../../services/command/user/userState.ts';
+import { userIdFor } from '../../../events/index.ts';
 import { PUBLIC_URL, sleep, type AnyLab } from './lab.ts';
 
 /** One command as a client sent it, with every reply it got (a retry keeps the command id). */

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { event, subjects } from '../../../events/index.ts';
+import { event, subjects, userIdFor } from '../../../events/index.ts';
 import type { Pool } from '../../../platform/postgres.ts';
 import { waitForProjection } from '../../../platform/projectionWait.ts';
-import { userIdFor } from '../../../services/command/user/userState.ts';
 import { meta } from '../../../test/harness.ts';
 import { startTestSystem, TEST_SECRET, type TestSystem } from '../../../test/system.ts';
 import { registeredBrowser } from '../../../test/testUsers.ts';
