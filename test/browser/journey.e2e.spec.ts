@@ -1,10 +1,8 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { event, subjects } from '../../events/index.ts';
 import { freePort } from '../../platform/embedded.ts';
-import { waitForProjection } from '../../platform/projectionWait.ts';
-import { meta } from '../harness.ts';
 import { startTestSystem, type TestSystem } from '../system.ts';
+import { projectedRun } from '../runs.ts';
 
 // Real headless Chromium (Debian's package, driven by playwright-core) against the real system on a port.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -18,12 +16,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   system = await startTestSystem({ publicUrl: base });
   await system.app.listen({ port, host: '127.0.0.1' });
-  const { seq } = await system.world.store.append(
-    subjects.rates(system.world.ns, 'frankfurter', '2026-11-02'),
-    [event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf: '2026-11-02', fetchedAt: '2026-11-02T16:05:00.000Z', rates: { EUR: '1', USD: '1.0825', JPY: '163.42', GBP: '0.8611' } })],
-    { expectedSeq: 0, msgId: 'rates-browser', meta: meta() },
-  );
-  await waitForProjection(system.world.pool, system.world.schema, seq, 5_000);
+  await projectedRun(system.world, '2026-11-02', { USD: '1.0825', JPY: '163.42', GBP: '0.8611' });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

@@ -7,7 +7,8 @@ import { expectNoSecretsIn, logText, readLog } from '../faults/support/invariant
 import { startTestSystem, TEST_SECRET, type TestSystem } from '../system.ts';
 import { webClient, type WebClient } from '../webClient.ts';
 import { registeredBrowser } from '../testUsers.ts';
-import { expectMarkupEscaped, hostileForm, hostileText, MARKUP, publishRates, UNICODE_EDGES } from './hostileInput.ts';
+import { projectedRun } from '../runs.ts';
+import { expectMarkupEscaped, hostileForm, hostileText, MARKUP, UNICODE_EDGES } from './hostileInput.ts';
 
 // Hostile input over every form and route: never a 5xx, never a partial write, markup always escaped.
 let system: TestSystem;
@@ -19,7 +20,7 @@ beforeAll(async () => {
   // Rate limits relaxed so that every request reaches its handler (they are attacked in sessions.e2e.spec.ts).
   system = await startTestSystem({ notifier: false, web: { rateLimits: { loginPerClient: relaxed, loginPerUsername: relaxed, registerPerClient: relaxed, emailLinksPerClient: relaxed, tokenLinksPerClient: relaxed } } });
   owner = await registeredBrowser(system, 'hostile-owner', PASSWORD);
-  await publishRates(system, '2026-11-02', { USD: '1.08', JPY: '163.4', GBP: '0.86' });
+  await projectedRun(system.world, '2026-11-02', { USD: '1.08', JPY: '163.4', GBP: '0.86' });
   expect((await system.send('SetAlert', { userId: owner.userId, alertId: 'ownersAlert1', base: 'EUR', quote: 'USD', threshold: '1.1' })).ok).toBe(true);
   await owner.browser.get('/alerts');
 }, 60_000);

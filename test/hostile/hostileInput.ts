@@ -1,8 +1,5 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { event, subjects, type DomainEvent } from '../../events/index.ts';
-import { waitForProjection } from '../../platform/projectionWait.ts';
-import type { TestSystem } from '../system.ts';
 
 /** Markup that must come back escaped wherever a page or an email shows what was typed. */
 export const MARKUP = [
@@ -51,14 +48,3 @@ export const hostileForm = (fields: readonly string[]): fc.Arbitrary<Record<stri
     )
     .map(([form, extra]) => Object.fromEntries(Object.entries({ ...extra, ...form }).filter((e): e is [string, string] => e[1] !== undefined)));
 
-/** A rates run in the log and the read models, so the alerts form offers currencies. */
-export async function publishRates(system: TestSystem, asOf: string, rates: Record<string, string>): Promise<number> {
-  const events: DomainEvent[] = [event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf, fetchedAt: new Date().toISOString(), rates: { EUR: '1', ...rates } })];
-  const { seq } = await system.world.store.append(subjects.rates(system.world.ns, 'frankfurter', asOf), events, {
-    expectedSeq: 0,
-    msgId: `rates-frankfurter-${asOf}`,
-    meta: { occurredAt: new Date().toISOString(), correlationId: asOf, causationId: asOf },
-  });
-  await waitForProjection(system.world.pool, system.world.schema, seq, 5_000);
-  return seq;
-}

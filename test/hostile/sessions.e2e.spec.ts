@@ -6,7 +6,8 @@ import { expectNoSecretsIn, logText, readLog } from '../faults/support/invariant
 import { startTestSystem, TEST_SECRET, type TestSystem } from '../system.ts';
 import { webClient, type WebClient, type WebResponse } from '../webClient.ts';
 import { registeredBrowser, registeredUser } from '../testUsers.ts';
-import { expectMarkupEscaped, publishRates } from './hostileInput.ts';
+import { projectedRun } from '../runs.ts';
+import { expectMarkupEscaped } from './hostileInput.ts';
 
 // Session attacks and account enumeration, against the default rate limits.
 let system: TestSystem;
@@ -23,7 +24,7 @@ beforeAll(async () => {
   system = await startTestSystem();
   ann = await registeredBrowser(system, 'ann-target', password('ann'), { ip: '10.1.0.1' });
   bob = await registeredBrowser(system, 'bob-attacker', password('bob'), { ip: '10.1.0.2' });
-  await publishRates(system, '2026-11-02', { USD: '1.08', JPY: '163.4' });
+  await projectedRun(system.world, '2026-11-02', { USD: '1.08', JPY: '163.4' });
   expect((await system.send('SetAlert', { userId: ann.userId, alertId: 'annsAlert', base: 'EUR', quote: 'USD', threshold: '1.2345' })).ok).toBe(true);
   secrets.add(ann.browser.cookie('cra_session')!);
   secrets.add(bob.browser.cookie('cra_session')!);

@@ -5,6 +5,7 @@ import { tablesIn } from '../../platform/postgres.ts';
 import { linkToken } from '../../platform/tokens.ts';
 import { meta } from '../../test/harness.ts';
 import { startTestSystem, type TestSystem } from '../../test/system.ts';
+import { projectedRun } from '../../test/runs.ts';
 import { webClient, type WebClient } from '../../test/webClient.ts';
 import { MAX_ALERTS_PER_USER } from '../../services/command/alert/alertDecider.ts';
 
@@ -38,15 +39,6 @@ async function loggedIn(username: string): Promise<WebClient> {
 }
 
 /** One run of the provider (base EUR, which is left out of its rates, as Frankfurter does). */
-async function publishRates(asOf: string, rates: Record<string, string>): Promise<number> {
-  const { seq } = await system.world.store.append(
-    subjects.rates(system.world.ns, 'frankfurter', asOf),
-    [event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf, fetchedAt: `${asOf}T16:05:00.000Z`, rates })],
-    { expectedSeq: 0, msgId: `rates-${asOf}`, meta: meta() },
-  );
-  await waitForProjection(system.world.pool, system.world.schema, seq);
-  return seq;
-}
 
 const lastSeq = () => system.world.store.lastSeq();
 const commandIdIn = (body: string) => /name="commandId" value="([^"]+)"/.exec(body)?.[1];
@@ -85,8 +77,8 @@ describe('the alerts page before any rates were fetched', () => {
 describe('alerts over HTTP', () => {
   let ada: WebClient;
   beforeAll(async () => {
-    await publishRates('2026-11-01', { USD: '1.0790', JPY: '163.10', GBP: '0.8712' });
-    await publishRates('2026-11-02', { USD: '1.0825', JPY: '163.42', GBP: '0.8700', BTC: '0.0000151' });
+    await projectedRun(system.world, '2026-11-01', { USD: '1.0790', JPY: '163.10', GBP: '0.8712' });
+    await projectedRun(system.world, '2026-11-02', { USD: '1.0825', JPY: '163.42', GBP: '0.8700', BTC: '0.0000151' });
     ada = await loggedIn('ada');
   });
 
@@ -315,7 +307,7 @@ describe('alerts over HTTP', () => {
     const page = await hal.get('/alerts');
     expect(page.body).toMatch(/<section id="alerts" hx-get="\/alerts\/section" hx-trigger="every 60s" hx-swap="outerHTML" hx-status:5xx="swap:none">/);
 
-    await publishRates('2026-11-03', { USD: '1.0775', JPY: '164.01', GBP: '0.8690' });
+    await projectedRun(system.world, '2026-11-03', { USD: '1.0775', JPY: '164.01', GBP: '0.8690' });
     const section = await hal.get('/alerts/section', { 'hx-request': 'true' });
     expect(section.status).toBe(200);
     expect(section.body).toMatch(/^<section id="alerts"/);
@@ -335,7 +327,7 @@ describe('alerts over HTTP', () => {
   it('shows when an alert last triggered and its trigger history', async () => {
     const ivy = await loggedIn('ivy');
     const { alertId } = await createAlert(ivy, { base: 'EUR', quote: 'USD', threshold: '1.08' });
-    const runSeq = await publishRates('2026-11-04', { USD: '1.0812', JPY: '164.2', GBP: '0.87' });
+    const runSeq = await projectedRun(system.world, '2026-11-04', { USD: '1.0812', JPY: '164.2', GBP: '0.87' });
     const userId = userIdFor('ivy');
     const { seq } = await system.world.store.append(
       subjects.digest(system.world.ns, runSeq, userId),

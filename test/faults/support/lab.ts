@@ -11,7 +11,8 @@ import { connectNats, type NatsConnection } from '../../../platform/nats.ts';
 import { createPool, quoteIdent, type Pool } from '../../../platform/postgres.ts';
 import { linkSecret } from '../../../platform/tokens.ts';
 import { readCheckpoint } from '../../../services/projector/projector.ts';
-import { fetchAndAppendRates, type FetchRatesResult } from '../../../services/scheduler/fetchRates.ts';
+import type { FetchRatesResult } from '../../../services/scheduler/fetchRates.ts';
+import { appendRun } from '../../runs.ts';
 import { onExit } from './cleanup.ts';
 import { startMailServer, type MailServer } from './mailServer.ts';
 import { startPrivateNats, startPrivateNatsCluster, type PrivateNats, type PrivateNatsCluster } from './natsServer.ts';
@@ -138,14 +139,7 @@ async function openLabOn<N extends LabNats, P extends LabDatabase>(nats: N, post
     ...extra,
   });
 
-  const publishRun = (asOf: string, rates: Record<string, string>) =>
-    fetchAndAppendRates({
-      provider: { name: 'frankfurter', url: 'test://rates', fetchLatest: async () => ({ provider: 'frankfurter', base: 'EUR', asOf, rates: { ...rates, EUR: '1' } }) },
-      store,
-      ns,
-      logger,
-      now: () => new Date(),
-    });
+  const publishRun = (asOf: string, rates: Record<string, string>) => appendRun({ store, ns, logger }, asOf, rates);
 
   const settle = async ({ timeoutMs = 30_000, notifier = true }: { timeoutMs?: number; notifier?: boolean } = {}) => {
     let stableSince = 0;

@@ -5,6 +5,7 @@ import type { Pool } from '../../../platform/postgres.ts';
 import { waitForProjection } from '../../../platform/projectionWait.ts';
 import { meta } from '../../../test/harness.ts';
 import { startTestSystem, TEST_SECRET, type TestSystem } from '../../../test/system.ts';
+import { projectedRun } from '../../../test/runs.ts';
 import { registeredBrowser } from '../../../test/testUsers.ts';
 import { webClient, type WebClient } from '../../../test/webClient.ts';
 import { buildWebApp } from '../../app.ts';
@@ -47,22 +48,13 @@ beforeAll(async () => {
     logger: world.logger,
     rateLimits,
   });
-  await publishRates('2026-11-01', { USD: '1.0790', JPY: '163.10', GBP: '0.8712' });
+  await projectedRun(system.world, '2026-11-01', { USD: '1.0790', JPY: '163.10', GBP: '0.8712' });
 });
 afterAll(async () => {
   await other?.close();
   await system?.close();
 });
 
-async function publishRates(asOf: string, rates: Record<string, string>): Promise<number> {
-  const { seq } = await system.world.store.append(
-    subjects.rates(system.world.ns, 'frankfurter', asOf),
-    [event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf, fetchedAt: `${asOf}T16:05:00.000Z`, rates })],
-    { expectedSeq: 0, msgId: `rates-${asOf}`, meta: meta() },
-  );
-  await waitForProjection(system.world.pool, system.world.schema, seq);
-  return seq;
-}
 
 const loggedIn = async (username: string) => (await registeredBrowser(system, username, PASSWORD)).browser;
 
@@ -144,7 +136,7 @@ describe('the alerts page kept as rendered', () => {
     await setAlert(diana, { base: 'EUR', quote: 'USD', threshold: '1.08' });
     expect((await diana.get('/alerts')).body).not.toContain('<option value="CHF">');
     await diana.get('/alerts/section');
-    await publishRates('2026-11-05', { USD: '1.0900', JPY: '164.00', GBP: '0.8600', CHF: '0.9400' });
+    await projectedRun(system.world, '2026-11-05', { USD: '1.0900', JPY: '164.00', GBP: '0.8600', CHF: '0.9400' });
     const page = await diana.get('/alerts');
     expect(page.body).toContain('as of 2026-11-05');
     expect(page.body).toContain('<span class="ratio">1.09</span> <span class="above">above</span>');
