@@ -118,13 +118,22 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     },
   });
 
-  app.get('/verify', async (request, reply) => {
+  /** The token of a followed emailed link; undefined once the page saying why it cannot be followed is sent. */
+  const followedToken = async (request: FastifyRequest, reply: FastifyReply, link: 'verification' | 'reset'): Promise<string | undefined> => {
     const token = LinkToken.safeParse((request.query as Record<string, unknown>).token).data;
     if (token === undefined) {
-      return sendPage(request, reply, { status: 400, title: 'Link not valid', body: messagePage('Link not valid', 'This verification link is not valid. Copy the whole link from the email.') });
+      const text = `This ${link} link is not valid. Copy the whole link from the email.`;
+      await sendPage(request, reply, { status: 400, title: 'Link not valid', body: messagePage('Link not valid', text) });
+      return undefined;
     }
     const limited = await tokenLinks(request, reply);
-    if (limited) return tooManyAttempts(request, reply, limited);
+    if (limited) await tooManyAttempts(request, reply, limited);
+    return limited ? undefined : token;
+  };
+
+  app.get('/verify', async (request, reply) => {
+    const token = await followedToken(request, reply, 'verification');
+    if (token === undefined) return reply;
     const result = await request.sendCommand('VerifyRegistration', { token });
     if (result.ok) {
       await waitForProjection(deps.pool, deps.schema, result.seq, deps.projectionWaitMs);
@@ -179,12 +188,8 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
   });
 
   app.get('/password/reset', async (request, reply) => {
-    const token = LinkToken.safeParse((request.query as Record<string, unknown>).token).data;
-    if (token === undefined) {
-      return sendPage(request, reply, { status: 400, title: 'Link not valid', body: messagePage('Link not valid', 'This reset link is not valid. Copy the whole link from the email.') });
-    }
-    const limited = await tokenLinks(request, reply);
-    if (limited) return tooManyAttempts(request, reply, limited);
+    const token = await followedToken(request, reply, 'reset');
+    if (token === undefined) return reply;
     return sendPage(request, reply, { title: 'New password', body: views.resetPage(reply.csrfToken(), token) });
   });
   app.post('/password/reset', async (request, reply) => {
