@@ -14,17 +14,18 @@ import { readCheckpoint } from '../../../services/projector/projector.ts';
 import { fetchAndAppendRates, type FetchRatesResult } from '../../../services/scheduler/fetchRates.ts';
 import { onExit } from './cleanup.ts';
 import { startMailServer, type MailServer } from './mailServer.ts';
-import { startPrivateNats, type PrivateNats } from './natsServer.ts';
-import { startPostgresCluster, type PostgresCluster } from './postgresCluster.ts';
+import { startLabServers } from './labServers.ts';
+import type { PrivateNats } from './natsServer.ts';
+import type { PostgresCluster } from './postgresCluster.ts';
 
 export const PUBLIC_URL = 'http://cra.test:7007';
 export const MAIL_FROM = 'CRA <alerts@cra.test>';
 export const MAIL_DOMAIN = 'cra.test';
 
 /**
- * One fault test's private world: its own nats-server (with its own store) and PostgreSQL cluster on free
- * loopback ports, a mail server, and a connection of the test's own to each, so the test can disturb any of
- * them without touching the machine's shared servers.
+ * One fault test's private world: its own NATS server (with its own store) and PostgreSQL on free loopback ports
+ * (local processes, or containers: labServers.ts), a mail server, and a connection of the test's own to each, so
+ * the test can disturb any of them without touching the machine's shared servers.
  */
 export type Lab = {
   tag: string;
@@ -84,14 +85,16 @@ export async function openLab(options: { natsMaxPayload?: number } = {}): Promis
   const dataDir = mkdtempSync(join(tmpdir(), 'cra-fault-data-'));
   const forgetDataDir = onExit(() => rmSync(dataDir, { recursive: true, force: true }));
   const natsOptions = options.natsMaxPayload === undefined ? {} : { maxPayload: options.natsMaxPayload };
-  const [nats, postgres, mail] = await Promise.all([startPrivateNats(natsOptions), startPostgresCluster(), startMailServer()]);
+  const [{ nats, postgres }, mail] = await Promise.all([startLabServers(natsOptions), startMailServer()]);
   const nc = await connectNats(nats.url, { name: `fault-test-${tag}` });
   const store = await EventStore.open(nc, ns);
   const jsm = await jetstreamManager(nc, { timeout: 5_000 });
   const pool = createPool(postgres.url, { max: 4 });
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const jwtSecret = `jwt-secret-${randomBytes(24).toString('hex')}`;
-  const secrets = new Set<string>([jwtSecret, mail.password, nats.password]);
+  // A container's Postgres has a password too (a local cluster trusts loopback).
+  const postgresPassword = decodeURIComponent(new URL(postgres.url).password);
+  const secrets = new Set<string>([jwtSecret, mail.password, nats.password, ...(postgresPassword ? [postgresPassword] : [])]);
 
   const env = (extra: Record<string, string> = {}) => ({
     NATS_URL: nats.url,
@@ -166,7 +169,7 @@ export async function openLab(options: { natsMaxPayload?: number } = {}): Promis
       await nc.close().catch(() => {});
       await mail.close();
       await nats.destroy();
-      postgres.destroy();
+      await postgres.destroy();
       forgetDataDir();
       rmSync(dataDir, { recursive: true, force: true });
     },
