@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { freePort, natsServerConfig, type EmbeddedNats } from '../../platform/embedded.ts';
+import { containerEngine } from './engine.ts';
 import { serverContainer } from './serverContainer.ts';
 
 /** A NATS server with JetStream in a container, on this machine's loopback only, that the test may stop and start again. */
@@ -14,6 +15,7 @@ const USER = 'cra';
  * given in a file copied into the container rather than on its command line. `maxPayload` as there.
  */
 export async function startNatsContainer(image: string, limits: { maxPayload?: number } = {}): Promise<NatsContainer> {
+  await containerEngine();
   const { GenericContainer, Wait } = await import('testcontainers');
   const port = await freePort();
   const password = randomBytes(24).toString('hex');

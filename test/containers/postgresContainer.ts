@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../../platform/embedded.ts';
+import { containerEngine } from './engine.ts';
 import { serverContainer } from './serverContainer.ts';
 
 /** PostgreSQL in a container, on this machine's loopback only, that the test may stop and start again. */
@@ -26,6 +27,7 @@ export type PostgresContainer = {
  * port binding and its mapped-port URL go; PGPORT puts the server, and everything run in the container, on a free port.
  */
 export async function startPostgresContainer(image: string): Promise<PostgresContainer> {
+  await containerEngine();
   const { Wait } = await import('testcontainers');
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
   const port = await freePort();

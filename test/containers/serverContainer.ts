@@ -28,11 +28,12 @@ export async function serverContainer(started: StartedTestContainer, ready: Wait
     },
     start: async () => {
       if (running) return;
+      // Its log from here on is this start's: the engine's StartedAt can come after a fast server's first lines.
+      const since = new Date();
       await client.container.start(container);
       running = true;
-      const { State } = await client.container.inspect(container);
-      // Host networking binds no ports; the log since this start, or a command in the container, tells readiness.
-      await waitForContainer(client, container, ready, new BoundPorts(), new Date(State.StartedAt));
+      // Host networking binds no ports: the log, or a command in the container, tells readiness.
+      await waitForContainer(client, container, ready, new BoundPorts(), since);
     },
     isRunning: () => running,
     remove: async () => {
