@@ -16,8 +16,8 @@ pg_root="${pg_root%/}"
 pg_major="$(basename "$pg_root")"
 pg_version="$("$pg_root/bin/postgres" --version | awk '{print $3}')"
 nats_version="$("$nats_bin" --version | sed 's/^.*v//')"
-nats_image="${CRA_TEST_NATS_IMAGE:-cra-test/nats:${nats_version}-debian}"
-postgres_image="${CRA_TEST_POSTGRES_IMAGE:-cra-test/postgres:${pg_version}-debian}"
+nats_image="cra-test/nats:${nats_version}-debian"
+postgres_image="cra-test/postgres:${pg_version}-debian"
 
 # Imports a root filesystem as an image under a tag, dropping the image the tag named before (when nothing uses it).
 import_image() {

@@ -12,7 +12,6 @@ export type PostgresContainer = {
   /** Where it listens, safe to print. */
   address: string;
   port: number;
-  password: string;
   /** `fast` ends every session like an operator's stop (SIGINT), `immediate` is a crash (SIGQUIT). */
   stop: (mode?: 'fast' | 'immediate') => Promise<void>;
   start: () => Promise<void>;
@@ -53,7 +52,8 @@ export async function startPostgresContainer(image: string): Promise<PostgresCon
     .withNetworkMode('host')
     .withEnvironment({ PGPORT: String(port) })
     .withPassword(password)
-    .withCommand(['postgres', '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off'])
+    // Loopback only, and without the durability a throwaway server can do without (as the fault tests' local cluster).
+    .withCommand(['postgres', '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'])
     .withWaitStrategy(ready)
     .start();
   const container = await serverContainer(started, ready);
@@ -67,7 +67,6 @@ export async function startPostgresContainer(image: string): Promise<PostgresCon
     url: url.toString(),
     address: `postgres://127.0.0.1:${port}/${started.getDatabase()}`,
     port,
-    password,
     stop: (mode = 'fast') => container.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT'),
     start: container.start,
     isRunning: container.isRunning,

@@ -3,11 +3,10 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { connectNats } from '../../platform/nats.ts';
 import { createPool } from '../../platform/postgres.ts';
-import { containerEngine, containerEngineAnswers } from './engine.ts';
+import { containerEngine } from './engine.ts';
 import { startNatsContainer, type NatsContainer } from './natsContainer.ts';
 import { startPostgresContainer, type PostgresContainer } from './postgresContainer.ts';
 
-const engine = await containerEngineAnswers();
 const started: Array<{ id: string; remove: () => Promise<void> }> = [];
 afterAll(async () => {
   for (const container of started) await container.remove();
@@ -34,8 +33,10 @@ function listeningAddresses(port: number): string[] {
 }
 const LOOPBACK = '0100007F';
 
-describe.skipIf(!engine)('the test servers in containers', () => {
-  const images = inject('serverPlan').images;
+// Only when this run's servers are containers: then the images are at hand (elsewhere the engine might try to pull them).
+const plan = inject('serverPlan');
+describe.skipIf(plan.nats !== 'containers' && plan.postgres !== 'containers')('the test servers in containers', () => {
+  const images = plan.images;
 
   it('NATS: JetStream on loopback only, for its password; a stop and a start keep the streams', async () => {
     const nats: NatsContainer = await startNatsContainer(images.nats, { maxPayload: 4096 });
