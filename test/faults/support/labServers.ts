@@ -17,8 +17,11 @@ export async function startLabServers(natsOptions: { maxPayload?: number }): Pro
   }
   const { startNatsContainer } = await import('../../containers/natsContainer.ts');
   const { startPostgresContainer } = await import('../../containers/postgresContainer.ts');
-  const [nats, postgres] = await Promise.all([startNatsContainer(plan.images.nats, natsOptions), startPostgresContainer(plan.images.postgres)]);
-  return { nats: removedOnExit(nats), postgres: removedOnExit(postgres) };
+  const [nats, postgres] = await Promise.all([
+    startNatsContainer(plan.images.nats, natsOptions).then(removedOnExit),
+    startPostgresContainer(plan.images.postgres).then(removedOnExit),
+  ]);
+  return { nats, postgres };
 }
 
 /** The container, removed also when the worker exits without its afterAll (best effort: the docker command may be missing). */
