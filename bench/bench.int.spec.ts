@@ -18,7 +18,8 @@ const figures = [
 it('npm run bench -- --quick runs every benchmark and prints one JSON line per figure', async () => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick'], {
     cwd: root,
-    env: { ...process.env, NATS_URL: inject('natsUrl'), DATABASE_URL: inject('databaseUrl') },
+    // This run's servers, whichever way they came (CRA_TEST_SERVERS=containers would start more).
+    env: { ...process.env, CRA_TEST_SERVERS: 'urls', NATS_URL: inject('natsUrl'), DATABASE_URL: inject('databaseUrl') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -48,7 +48,7 @@ const ctx: BenchContext = {
     progress(`FAILED: ${message}`);
   },
 };
-progress(`NATS ${servers.started.includes('nats-server') ? '(private nats-server)' : servers.natsUrl}, Postgres ${servers.started.includes('pglite') ? '(embedded PGlite)' : servers.databaseUrl.replace(/\/\/[^@]*@/, '//')}${values.quick ? ', quick sizes' : ''}`);
+progress(`${servers.summary}${values.quick ? ', quick sizes' : ''}`);
 const started = performance.now();
 try {
   for (const benchmark of benchmarks) {

@@ -61,7 +61,7 @@ describe('PostgreSQL stopped for 10 seconds', () => {
     const traffic = startTraffic(lab, ledger, users, { workers: 2, pauseMs: 30, registrations: true });
     await sleep(1_500);
 
-    lab.postgres.stop('fast');
+    await lab.postgres.stop('fast');
     const stoppedAt = Date.now();
     const ackedBefore = ledger.acked().length;
     // Rates arrive while the read models cannot be written: their digests must still go out, once.

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { event, subjects, userIdFor } from '../../events/index.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import { tablesIn } from '../../platform/postgres.ts';
@@ -205,8 +205,8 @@ describe('alerts over HTTP', () => {
     expect(alertIds((await bea.get('/alerts')).body)).toHaveLength(1);
   });
 
-  // Embedded PGlite (no DATABASE_URL) interleaves the statements of parallel connections, so racing requests need real Postgres.
-  it.skipIf(!process.env.DATABASE_URL)('stores one alert for two submits of the same form racing each other', async () => {
+  // Embedded PGlite interleaves the statements of parallel connections, so racing requests need real Postgres.
+  it.skipIf(Boolean(inject('embeddedPostgres')))('stores one alert for two submits of the same form racing each other', async () => {
     const bob = await loggedIn('bob');
     const commandId = commandIdIn((await bob.get('/alerts')).body)!;
     const before = await lastSeq();

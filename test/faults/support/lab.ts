@@ -15,7 +15,8 @@ import type { FetchRatesResult } from '../../../services/scheduler/fetchRates.ts
 import { appendRun } from '../../runs.ts';
 import { onExit } from './cleanup.ts';
 import { startMailServer, type MailServer } from './mailServer.ts';
-import { startPrivateNats, startPrivateNatsCluster, type PrivateNats, type PrivateNatsCluster } from './natsServer.ts';
+import { startLabServers } from './labServers.ts';
+import { startPrivateNatsCluster, type PrivateNats, type PrivateNatsCluster } from './natsServer.ts';
 import { startPostgresCluster, type PostgresCluster } from './postgresCluster.ts';
 
 export const PUBLIC_URL = 'http://cra.test:7007';
@@ -28,9 +29,9 @@ export type LabNats = { url: string; password: string; destroy: () => Promise<vo
 export type LabDatabase = { url: string; destroy: () => void };
 
 /**
- * One fault test's private world: its own nats-server (with its own store) and PostgreSQL cluster on free
- * loopback ports, a mail server, and a connection of the test's own to each, so the test can disturb any of
- * them without touching the machine's shared servers.
+ * One fault test's private world: its own NATS server (with its own store) and PostgreSQL on free loopback ports
+ * (local processes, or containers: labServers.ts), a mail server, and a connection of the test's own to each, so
+ * the test can disturb any of them without touching the machine's shared servers.
  */
 export type Lab<N extends LabNats = PrivateNats, P extends LabDatabase = PostgresCluster> = {
   tag: string;
@@ -91,7 +92,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** `natsMaxPayload`: the largest message the lab's nats-server takes (see startPrivateNats). */
 export async function openLab(options: { natsMaxPayload?: number } = {}): Promise<Lab> {
   const natsOptions = options.natsMaxPayload === undefined ? {} : { maxPayload: options.natsMaxPayload };
-  const [nats, postgres] = await Promise.all([startPrivateNats(natsOptions), startPostgresCluster()]);
+  const { nats, postgres } = await startLabServers(natsOptions);
   return openLabOn(nats, postgres, { replicas: 1, sharedDatabase: false });
 }
 
@@ -122,7 +123,9 @@ async function openLabOn<N extends LabNats, P extends LabDatabase>(nats: N, post
   const pool = createPool(postgres.url, { max: 4 });
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const jwtSecret = `jwt-secret-${randomBytes(24).toString('hex')}`;
-  const secrets = new Set<string>([jwtSecret, mail.password, nats.password]);
+  // A container's Postgres has a password too (a local cluster trusts loopback).
+  const postgresPassword = decodeURIComponent(new URL(postgres.url).password);
+  const secrets = new Set<string>([jwtSecret, mail.password, nats.password, ...(postgresPassword ? [postgresPassword] : [])]);
 
   const env = (extra: Record<string, string> = {}) => ({
     NATS_URL: nats.url,
@@ -197,7 +200,7 @@ async function openLabOn<N extends LabNats, P extends LabDatabase>(nats: N, post
       await nc.close().catch(() => {});
       await mail.close();
       await nats.destroy();
-      postgres.destroy();
+      await postgres.destroy();
       forgetDataDir();
       rmSync(dataDir, { recursive: true, force: true });
     },

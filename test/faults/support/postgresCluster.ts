@@ -10,10 +10,10 @@ export type PostgresCluster = {
   url: string;
   port: number;
   /** `fast` ends every session like an operator's stop; `immediate` is a crash. */
-  stop: (mode?: 'fast' | 'immediate') => void;
+  stop: (mode?: 'fast' | 'immediate') => Promise<void>;
   start: () => Promise<void>;
   isRunning: () => boolean;
-  destroy: () => void;
+  destroy: () => Promise<void>;
 };
 
 function postgresBinaries(): { initdb: string; pgCtl: string } {
@@ -71,5 +71,10 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   };
   const forget = onExit(destroy);
   await start();
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, stop, start, isRunning: () => running, destroy };
+  // Async as a container's stop and removal are (test/faults/support/labServers.ts).
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, start, isRunning: () => running,
+    stop: async (mode) => stop(mode),
+    destroy: async () => destroy(),
+  };
 }
