@@ -27,6 +27,14 @@ export function makeRuns(runSeq: number): StoredRun[] {
   ];
 }
 
+/** The run after `previous` (a day later), at sequence `seq`: each rate moved by up to ±0.5 %, as the run under test does. */
+export function nextRun(previous: StoredRun, seq: number): StoredRun {
+  const random = seeded(seq);
+  const rates = Object.fromEntries(Object.entries(previous.rates).map(([c, r]) => [c, plainDecimal(Number(r) * (1 + (random() * 2 - 1) * 0.005), 6)]));
+  const asOf = new Date(Date.parse(`${previous.asOf}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  return { ...previous, seq, asOf, rates };
+}
+
 /** `count` distinct BASE/QUOTE pairs of the 30 currencies. */
 export function makePairs(count: number): { base: string; quote: string }[] {
   const random = seeded(12);

@@ -4,7 +4,7 @@ import type { ServiceProcess } from './child.ts';
 /** CPU seconds used so far by each named process, and by the whole machine (everyone's, other load included). */
 export type CpuMark = { at: number; machine: number; processes: Record<string, number> };
 
-export async function cpuMark(processes: Record<string, ServiceProcess<unknown>>): Promise<CpuMark> {
+export async function cpuMark(processes: Record<string, Pick<ServiceProcess<unknown>, 'cpu'>>): Promise<CpuMark> {
   const entries = await Promise.all(Object.entries(processes).map(async ([name, p]) => [name, await p.cpu()] as const));
   const machine = cpus().reduce((sum, c) => sum + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0) / 1000;
   return { at: performance.now(), machine, processes: Object.fromEntries(entries) };
