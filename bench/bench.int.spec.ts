@@ -11,6 +11,7 @@ const figures = [
   'notifier-match', 'notifier-match@1000', 'notifier-match@10000', 'notifier-match.growth', 'notifier-match.peak-rss',
   'web-alerts-page', 'web-alerts-page.peak-rss',
   'email-digest', 'email-digest.peak-rss',
+  'daily-run', 'daily-run.projector.peak-rss', 'daily-run.notifier-1.peak-rss', 'daily-run.notifier-2.peak-rss',
 ];
 
 // The smoke test of the benchmarks: the quick sizes on the test servers. It checks that every benchmark runs, cleans

@@ -3,6 +3,7 @@
 // the main thread's): self time by function and by file, and inclusive time of the project's own functions.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] };
 type Profile = { nodes: Node[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] };
@@ -31,7 +32,9 @@ const self = new Map<number, number>();
 profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 
-const short = (url: string) => url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '~/').replace(/^.*\/work\/main\//, '');
+// The project is wherever this file's checkout is (a worktree too), not a fixed path.
+const root = fileURLToPath(new URL('..', import.meta.url));
+const short = (url: string) => url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '~/').replace(root, '');
 const label = (n: Node) => `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
 
@@ -52,7 +55,7 @@ for (const [id, us] of self) {
   const seen = new Set<string>();
   for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
     const node = byId.get(at)!;
-    if (!node.callFrame.url.includes('/work/main/') || node.callFrame.url.includes('node_modules')) continue;
+    if (!node.callFrame.url.includes(root) || node.callFrame.url.includes('node_modules')) continue;
     const key = label(node);
     if (seen.has(key)) continue;
     seen.add(key);

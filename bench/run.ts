@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { commandAppend } from './commandAppend.ts';
+import { dailyRun } from './dailyRun.ts';
 import { emailDigest } from './emailDigest.ts';
 import { notifierMatch } from './notifierMatch.ts';
 import { projectorReplay } from './projectorReplay.ts';
@@ -18,6 +19,7 @@ const benchmarks: Benchmark[] = [
   { name: 'notifier-match', run: notifierMatch },
   { name: 'web-alerts-page', run: webAlertsPage },
   { name: 'email-digest', run: emailDigest },
+  { name: 'daily-run', run: dailyRun },
 ];
 
 const { values } = parseArgs({

@@ -15,6 +15,8 @@ export type ServiceProcess<M> = {
   resetPeak(): Promise<number>;
   /** Peak RSS since the last reset. */
   peak(): Promise<number>;
+  /** CPU seconds (user + system) the process has used so far. */
+  cpu(): Promise<number>;
   close(): Promise<void>;
 };
 
@@ -74,6 +76,7 @@ export async function spawnService<M>(name: string, roleUrl: URL): Promise<Servi
     call: ((op: string, ...args: unknown[]) => request(op, args)) as ServiceProcess<M>['call'],
     resetPeak: async () => ((await request('__memory', [true])) as { rss: number }).rss,
     peak: async () => ((await request('__memory', [false])) as { peak: number }).peak,
+    cpu: async () => (await request('__cpu', [])) as number,
     close: async () => {
       if (child.exitCode === null) {
         await request('__exit', []).catch(() => {});

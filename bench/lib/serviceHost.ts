@@ -22,6 +22,11 @@ const builtins: Record<string, (...args: unknown[]) => unknown> = {
     if (reset === true) peak = rss;
     return out;
   },
+  /** CPU seconds (user + system) this process has used so far. */
+  __cpu: () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  },
   __exit: () => {
     setImmediate(() => process.exit(0));
     return true;

@@ -1,10 +1,12 @@
-// The projector as `cra replay` runs a rebuild, in its own process.
+// The projector in its own process: as `cra replay` runs a rebuild, or following the log as `cra start projector` does.
+import { startProjector } from '../../services/projector/main.ts';
 import { rebuildReadModels } from '../../services/projector/rebuild.ts';
 import { readCheckpoint } from '../../services/projector/projector.ts';
 import { tablesIn } from '../../platform/postgres.ts';
 import { benchLogger, connect, type Connected, type Place } from '../lib/world.ts';
 
 let connected: Connected | undefined;
+let following: ReturnType<typeof startProjector> | undefined;
 
 export async function start(place: Place): Promise<void> {
   connected = await connect(place, 'bench-projector');
@@ -34,6 +36,13 @@ export async function rebuild(place: Place): Promise<{ ms: number; untilSeq: num
   return { ms, untilSeq, checkpoint: await readCheckpoint(pool, place.schema), counts };
 }
 
+/** Follow the log into the read models from their checkpoint until stopped, as the projector service does. */
+export function follow(place: Place): void {
+  const { store, pool } = connected!;
+  following = startProjector({ store, pool, schema: place.schema, logger: benchLogger() });
+}
+
 export async function stop(): Promise<void> {
+  await following?.stop();
   await connected?.close();
 }

@@ -3,7 +3,8 @@
 import { SMTPServer } from 'smtp-server';
 
 let server: SMTPServer | undefined;
-let accepted: { to: string; messageId: string; bytes: number }[] = [];
+/** `at`: when the message was accepted (epoch ms, comparable across the benchmark's processes). */
+let accepted: { to: string; messageId: string; bytes: number; at: number }[] = [];
 
 export async function start(): Promise<string> {
   server = new SMTPServer({
@@ -17,7 +18,7 @@ export async function start(): Promise<string> {
       stream.on('end', () => {
         const raw = Buffer.concat(chunks);
         const head = raw.subarray(0, Math.max(0, raw.indexOf('\r\n\r\n'))).toString('latin1');
-        accepted.push({ to: session.envelope.rcptTo.map((r) => r.address).join(','), messageId: /^Message-ID:\s*(\S+)/im.exec(head)?.[1] ?? '', bytes: raw.length });
+        accepted.push({ to: session.envelope.rcptTo.map((r) => r.address).join(','), messageId: /^Message-ID:\s*(\S+)/im.exec(head)?.[1] ?? '', bytes: raw.length, at: Date.now() });
         callback();
       });
     },
@@ -27,10 +28,15 @@ export async function start(): Promise<string> {
 }
 
 /** What arrived since the last call, and forget it. */
-export function take(): { to: string; messageId: string; bytes: number }[] {
+export function take(): typeof accepted {
   const out = accepted;
   accepted = [];
   return out;
+}
+
+/** How many arrived since the last take (cheap to poll). */
+export function count(): number {
+  return accepted.length;
 }
 
 export async function stop(): Promise<void> {
