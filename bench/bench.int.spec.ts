@@ -6,12 +6,23 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Every figure `npm run bench` prints, by name. */
 const figures = [
-  'command-append', 'command-append.peak-rss',
-  'projector-replay', 'projector-replay.peak-rss',
-  'notifier-match', 'notifier-match@1000', 'notifier-match@10000', 'notifier-match.growth', 'notifier-match.peak-rss',
-  'web-alerts-page', 'web-alerts-page.peak-rss',
-  'email-digest', 'email-digest.peak-rss',
-  'daily-run', 'daily-run.projector.peak-rss', 'daily-run.notifier-1.peak-rss', 'daily-run.notifier-2.peak-rss',
+  'command-append',
+  'command-append.peak-rss',
+  'projector-replay',
+  'projector-replay.peak-rss',
+  'notifier-match',
+  'notifier-match@1000',
+  'notifier-match@10000',
+  'notifier-match.growth',
+  'notifier-match.peak-rss',
+  'web-alerts-page',
+  'web-alerts-page.peak-rss',
+  'email-digest',
+  'email-digest.peak-rss',
+  'daily-run',
+  'daily-run.projector.peak-rss',
+  'daily-run.notifier-1.peak-rss',
+  'daily-run.notifier-2.peak-rss',
 ];
 
 // The smoke test of the benchmarks: the quick sizes on the test servers. It checks that every benchmark runs, cleans
@@ -30,11 +41,15 @@ it('npm run bench -- --quick runs every benchmark and prints one JSON line per f
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   expect(code, stderr.slice(-4000)).toBe(0);
 
-  const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   expect(lines.map((l) => l.bench)).toEqual(figures);
   for (const line of lines) {
     expect(Object.keys(line)).toEqual(['bench', 'value', 'unit', 'baseline', 'ratio', 'note']);
-    for (const key of ['value', 'baseline', 'ratio']) expect(Number.isFinite(line[key]) && (line[key] as number) > 0, `${line.bench}.${key}`).toBe(true);
+    for (const key of ['value', 'baseline', 'ratio'])
+      expect(Number.isFinite(line[key]) && (line[key] as number) > 0, `${line.bench}.${key}`).toBe(true);
     expect(typeof line.unit === 'string' && typeof line.note === 'string').toBe(true);
   }
 }, 240_000);

@@ -10,7 +10,17 @@ import { migrateSchema } from '../services/projector/projector.ts';
 import { spawnService, underLoad } from './lib/child.ts';
 import { BENCH_SECRET, type BenchContext } from './lib/context.ts';
 import { figure, median, memoryFigure, progress } from './lib/report.ts';
-import { benchLogger, cleanUp, closedLoop, connect, CURRENCIES, newPlace, plainDecimal, seeded, type Place } from './lib/world.ts';
+import {
+  benchLogger,
+  cleanUp,
+  closedLoop,
+  connect,
+  CURRENCIES,
+  newPlace,
+  plainDecimal,
+  seeded,
+  type Place,
+} from './lib/world.ts';
 import type * as CommandRole from './roles/commandService.ts';
 import type * as RawRole from './roles/rawPublisher.ts';
 import type { SetAlertCall } from './roles/rawPublisher.ts';
@@ -29,7 +39,13 @@ function setAlertCalls(count: number, label: string, seed: number): SetAlertCall
     const ratio = (CURRENCIES[quote]! / CURRENCIES[base]!) * (0.9 + random() * 0.2);
     return {
       commandId: randomUUID(),
-      payload: { userId: users[i % users.length]!, alertId: `a${label}${i}`, base, quote, threshold: plainDecimal(ratio, 5) },
+      payload: {
+        userId: users[i % users.length]!,
+        alertId: `a${label}${i}`,
+        base,
+        quote,
+        threshold: plainDecimal(ratio, 5),
+      },
     };
   });
 }
@@ -40,14 +56,23 @@ async function projectedRun(place: Place): Promise<number> {
   await migrateSchema(c.pool, place.schema);
   const projector = startProjector({ store: c.store, pool: c.pool, schema: place.schema, logger: benchLogger() });
   try {
-    const rates = Object.fromEntries(Object.entries(CURRENCIES).filter(([code]) => code !== 'EUR').map(([code, rate]) => [code, plainDecimal(rate, 6)]));
+    const rates = Object.fromEntries(
+      Object.entries(CURRENCIES)
+        .filter(([code]) => code !== 'EUR')
+        .map(([code, rate]) => [code, plainDecimal(rate, 6)]),
+    );
     const at = new Date().toISOString();
-    const { seq } = await c.store.append(subjects.rates(c.ns, 'frankfurter', 'bench'), [event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf: 'bench', fetchedAt: at, rates })], {
-      expectedSeq: 0,
-      msgId: 'rates-bench',
-      meta: { occurredAt: at, correlationId: 'rates-bench', causationId: 'rates-bench' },
-    });
-    if (!(await waitForProjection(c.pool, place.schema, seq, 30_000))) throw new Error('command-append: the projector did not project the run');
+    const { seq } = await c.store.append(
+      subjects.rates(c.ns, 'frankfurter', 'bench'),
+      [event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf: 'bench', fetchedAt: at, rates })],
+      {
+        expectedSeq: 0,
+        msgId: 'rates-bench',
+        meta: { occurredAt: at, correlationId: 'rates-bench', causationId: 'rates-bench' },
+      },
+    );
+    if (!(await waitForProjection(c.pool, place.schema, seq, 30_000)))
+      throw new Error('command-append: the projector did not project the run');
     return seq;
   } finally {
     await projector.stop();
@@ -61,8 +86,14 @@ export async function commandAppend(ctx: BenchContext): Promise<void> {
   const warmup = ctx.quick ? 200 : 2_000;
   const ours: Place = newPlace(ctx, 'cmd');
   const raw: Place = newPlace(ctx, 'cmdraw');
-  const publisher = await spawnService<typeof RawRole>('raw-publisher', new URL('./roles/rawPublisher.ts', import.meta.url));
-  const command = await spawnService<typeof CommandRole>('command', new URL('./roles/commandService.ts', import.meta.url));
+  const publisher = await spawnService<typeof RawRole>(
+    'raw-publisher',
+    new URL('./roles/rawPublisher.ts', import.meta.url),
+  );
+  const command = await spawnService<typeof CommandRole>(
+    'command',
+    new URL('./roles/commandService.ts', import.meta.url),
+  );
   const nc = await connectNats(ctx.natsUrl, { name: 'bench-command-callers' });
   try {
     const runSeq = await projectedRun(ours);
@@ -99,16 +130,20 @@ export async function commandAppend(ctx: BenchContext): Promise<void> {
       baselineRates.push((perRound / base.ms) * 1000);
 
       const { result, memory } = await underLoad(command, () => callers(calls));
-      if (result.failed > 0) ctx.fail(`command-append: ${result.failed} of ${perRound} SetAlert commands failed (${result.firstError})`);
+      if (result.failed > 0)
+        ctx.fail(`command-append: ${result.failed} of ${perRound} SetAlert commands failed (${result.firstError})`);
       ourRates.push((perRound / result.ms) * 1000);
       peak = { atRestMiB: Math.min(peak.atRestMiB, memory.atRestMiB), peakMiB: Math.max(peak.peakMiB, memory.peakMiB) };
-      progress(`command-append round ${round + 1}/${rounds}: ${Math.round(ourRates.at(-1)!)} commands/s vs ${Math.round(baselineRates.at(-1)!)} raw publishes/s`);
+      progress(
+        `command-append round ${round + 1}/${rounds}: ${Math.round(ourRates.at(-1)!)} commands/s vs ${Math.round(baselineRates.at(-1)!)} raw publishes/s`,
+      );
     }
 
     // Every command appended exactly one message, after the run.
     const store = await EventStore.open(nc, namespaceFor(ours.tag));
     const appended = (await store.lastSeq()) - runSeq;
-    if (appended !== warmup + rounds * perRound) ctx.fail(`command-append: the stream holds ${appended} messages, expected ${warmup + rounds * perRound}`);
+    if (appended !== warmup + rounds * perRound)
+      ctx.fail(`command-append: the stream holds ${appended} messages, expected ${warmup + rounds * perRound}`);
 
     ctx.emit(
       figure(

@@ -24,13 +24,28 @@ const MOVES = [
 /** Append the two runs to the log and let the projector put them in the read model; returns the second run's sequence. */
 async function appendRuns(c: Connected, schema: string): Promise<{ seq: number; asOf: string }> {
   let last = { seq: 0, asOf: '' };
-  for (const [asOf, rates] of [['2026-11-02', RUN1], ['2026-11-03', RUN2]] as const) {
+  for (const [asOf, rates] of [
+    ['2026-11-02', RUN1],
+    ['2026-11-03', RUN2],
+  ] as const) {
     const id = `rates-${asOf}`;
-    const { seq } = await c.store.append(subjects.rates(c.ns, 'frankfurter', asOf), [event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf, fetchedAt: `${asOf}T16:05:00.000Z`, rates })], {
-      expectedSeq: 0,
-      msgId: id,
-      meta: { occurredAt: new Date().toISOString(), correlationId: id, causationId: id },
-    });
+    const { seq } = await c.store.append(
+      subjects.rates(c.ns, 'frankfurter', asOf),
+      [
+        event('RatesFetched', {
+          provider: 'frankfurter',
+          base: 'EUR',
+          asOf,
+          fetchedAt: `${asOf}T16:05:00.000Z`,
+          rates,
+        }),
+      ],
+      {
+        expectedSeq: 0,
+        msgId: id,
+        meta: { occurredAt: new Date().toISOString(), correlationId: id, causationId: id },
+      },
+    );
     last = { seq, asOf };
   }
   await runProjector({ store: c.store, pool: c.pool, schema, logger: benchLogger(), untilSeq: last.seq });
@@ -54,13 +69,25 @@ async function insertUsersAndAlerts(c: Connected, schema: string, users: number)
       const move = MOVES[Math.floor(random() * MOVES.length)]!;
       // Strictly between the two ratios (crossed), or beyond the current one (not crossed).
       const where = k < crossed ? 0.05 + random() * 0.9 : 1.5 + random();
-      alerts.push({ id: `a${i}x${k}`, user, base: move.base, quote: move.quote, threshold: plainDecimal(move.from + (move.to - move.from) * where, 6) });
+      alerts.push({
+        id: `a${i}x${k}`,
+        user,
+        base: move.base,
+        quote: move.quote,
+        threshold: plainDecimal(move.from + (move.to - move.from) * where, 6),
+      });
     }
   }
   await c.pool.query(
     `INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, threshold, threshold_text, set_seq, set_at)
      SELECT id, u, b, q, th::numeric, th, 0, '2026-11-01T00:00:00Z' FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(id, u, b, q, th)`,
-    [alerts.map((a) => a.id), alerts.map((a) => a.user), alerts.map((a) => a.base), alerts.map((a) => a.quote), alerts.map((a) => a.threshold)],
+    [
+      alerts.map((a) => a.id),
+      alerts.map((a) => a.user),
+      alerts.map((a) => a.base),
+      alerts.map((a) => a.quote),
+      alerts.map((a) => a.threshold),
+    ],
   );
   await c.pool.query(`ANALYZE ${t('alerts')}`);
   return alerts.length;
@@ -71,8 +98,14 @@ export async function emailDigest(ctx: BenchContext): Promise<void> {
   const place = newPlace(ctx, 'mail');
   const c = await connect(place, 'bench-mail-setup');
   const sink = await spawnService<typeof SinkRole>('smtp-sink', new URL('./roles/smtpSink.ts', import.meta.url));
-  const notifier = await spawnService<typeof MailersRole>('notifier', new URL('./roles/digestMailers.ts', import.meta.url));
-  const raw = await spawnService<typeof MailersRole>('raw-nodemailer', new URL('./roles/digestMailers.ts', import.meta.url));
+  const notifier = await spawnService<typeof MailersRole>(
+    'notifier',
+    new URL('./roles/digestMailers.ts', import.meta.url),
+  );
+  const raw = await spawnService<typeof MailersRole>(
+    'raw-nodemailer',
+    new URL('./roles/digestMailers.ts', import.meta.url),
+  );
   try {
     await migrateSchema(c.pool, place.schema);
     const run = await appendRuns(c, place.schema);
@@ -89,21 +122,34 @@ export async function emailDigest(ctx: BenchContext): Promise<void> {
     await sink.call('take');
     const base = await raw.call('sendPrepared', smtpUrl);
     const baseReceived = await sink.call('take');
-    if (baseReceived.length !== prepared) ctx.fail(`email-digest baseline: the sink received ${baseReceived.length} of ${prepared}`);
+    if (baseReceived.length !== prepared)
+      ctx.fail(`email-digest baseline: the sink received ${baseReceived.length} of ${prepared}`);
     const baseline = (base.sent / base.ms) * 1000;
     progress(`email-digest: raw nodemailer sent ${base.sent} in ${(base.ms / 1000).toFixed(1)} s`);
 
     const { result, memory } = await underLoad(notifier, () => notifier.call('notify', place, run));
     const received = await sink.call('take');
     const ours = (result.outcome.emailed / result.ms) * 1000;
-    progress(`email-digest: the notifier's run emailed ${result.outcome.emailed} users (${result.outcome.triggered} triggers) in ${(result.ms / 1000).toFixed(1)} s`);
+    progress(
+      `email-digest: the notifier's run emailed ${result.outcome.emailed} users (${result.outcome.triggered} triggers) in ${(result.ms / 1000).toFixed(1)} s`,
+    );
     const recipients = new Set(received.map((r) => r.to));
     const ids = new Set(received.map((r) => r.messageId));
-    if (result.outcome.emailed !== users || received.length !== users || recipients.size !== users || ids.size !== users) {
-      ctx.fail(`email-digest: expected one digest to each of ${users} users; emailed ${result.outcome.emailed}, the sink got ${received.length} to ${recipients.size} recipients with ${ids.size} Message-IDs`);
+    if (
+      result.outcome.emailed !== users ||
+      received.length !== users ||
+      recipients.size !== users ||
+      ids.size !== users
+    ) {
+      ctx.fail(
+        `email-digest: expected one digest to each of ${users} users; emailed ${result.outcome.emailed}, the sink got ${received.length} to ${recipients.size} recipients with ${ids.size} Message-IDs`,
+      );
     }
     const recorded = await c.store.lastSeq();
-    if (recorded !== run.seq + 2 * users) ctx.fail(`email-digest: the log holds ${recorded - run.seq} messages after the run, expected ${2 * users} (triggers and EmailSent per user)`);
+    if (recorded !== run.seq + 2 * users)
+      ctx.fail(
+        `email-digest: the log holds ${recorded - run.seq} messages after the run, expected ${2 * users} (triggers and EmailSent per user)`,
+      );
 
     ctx.emit(
       figure(

@@ -3,7 +3,15 @@ import { isDeepStrictEqual } from 'node:util';
 import { withProviderBase } from '../events/ratio.ts';
 import { crossedAlerts, type AlertRecord, type Run } from '../services/notifier/crossing.ts';
 import { migrateSchema } from '../services/projector/projector.ts';
-import { insertAlerts, insertRuns, makeAlerts, makePairs, makeRuns, THRESHOLDS_ONLY, type AlertPlan } from './lib/alertWorld.ts';
+import {
+  insertAlerts,
+  insertRuns,
+  makeAlerts,
+  makePairs,
+  makeRuns,
+  THRESHOLDS_ONLY,
+  type AlertPlan,
+} from './lib/alertWorld.ts';
 import { spawnService, underLoad } from './lib/child.ts';
 import type { BenchContext } from './lib/context.ts';
 import { figure, median, memoryFigure, progress } from './lib/report.ts';
@@ -20,12 +28,24 @@ export async function notifierMatch(ctx: BenchContext): Promise<void> {
   const repeats = ctx.quick ? 1 : 3;
   const place = newPlace(ctx, 'match');
   const c = await connect(place, 'bench-match-loader');
-  const notifier = await spawnService<typeof MatchRole>('notifier', new URL('./roles/notifierMatch.ts', import.meta.url));
-  const old = await spawnService<typeof MatchRole>('old-notifier', new URL('./roles/notifierMatch.ts', import.meta.url));
+  const notifier = await spawnService<typeof MatchRole>(
+    'notifier',
+    new URL('./roles/notifierMatch.ts', import.meta.url),
+  );
+  const old = await spawnService<typeof MatchRole>(
+    'old-notifier',
+    new URL('./roles/notifierMatch.ts', import.meta.url),
+  );
   try {
     await migrateSchema(c.pool, place.schema);
     const runs = makeRuns(RUN_SEQ);
-    const plan: AlertPlan = { pairs: makePairs(PAIRS), runs, runSeq: RUN_SEQ, alertsPerUser: ALERTS_PER_USER, mix: THRESHOLDS_ONLY };
+    const plan: AlertPlan = {
+      pairs: makePairs(PAIRS),
+      runs,
+      runSeq: RUN_SEQ,
+      alertsPerUser: ALERTS_PER_USER,
+      mix: THRESHOLDS_ONLY,
+    };
     await insertRuns(c.pool, place.schema, runs);
     const oracleRuns: Run[] = runs.map((r) => ({ seq: r.seq, rates: withProviderBase(r.base, r.rates) }));
     await notifier.call('start', place);
@@ -39,17 +59,27 @@ export async function notifierMatch(ctx: BenchContext): Promise<void> {
       const t0 = performance.now();
       await insertAlerts(c.pool, place.schema, added);
       for (const a of added) alerts.push(a);
-      progress(`notifier-match: ${size} alerts in the read model (+${added.length} in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      progress(
+        `notifier-match: ${size} alerts in the read model (+${added.length} in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+      );
 
       const measured = await underLoad(notifier, () => notifier.call('match', place, RUN_SEQ, repeats));
-      memory = { atRestMiB: Math.min(memory.atRestMiB, measured.memory.atRestMiB), peakMiB: Math.max(memory.peakMiB, measured.memory.peakMiB) };
+      memory = {
+        atRestMiB: Math.min(memory.atRestMiB, measured.memory.atRestMiB),
+        peakMiB: Math.max(memory.peakMiB, measured.memory.peakMiB),
+      };
       const baseline = await old.call('oldMatch', place, RUN_SEQ, repeats);
 
       const t1 = performance.now();
       const expected = crossedAlerts(oracleRuns, alerts);
       const equal = isDeepStrictEqual(measured.result.result, expected);
-      progress(`notifier-match: oracle found ${expected.length} crossed in ${((performance.now() - t1) / 1000).toFixed(1)} s; ours ${equal ? 'equals' : 'DIFFERS FROM'} it; ours ${median(measured.result.ms).toFixed(1)} ms, old ${median(baseline.ms).toFixed(1)} ms (${baseline.result.count} found with floats)`);
-      if (!equal) ctx.fail(`notifier-match at ${size} alerts: findCrossedAlerts returned ${measured.result.result.length} alerts, the oracle ${expected.length}; they differ`);
+      progress(
+        `notifier-match: oracle found ${expected.length} crossed in ${((performance.now() - t1) / 1000).toFixed(1)} s; ours ${equal ? 'equals' : 'DIFFERS FROM'} it; ours ${median(measured.result.ms).toFixed(1)} ms, old ${median(baseline.ms).toFixed(1)} ms (${baseline.result.count} found with floats)`,
+      );
+      if (!equal)
+        ctx.fail(
+          `notifier-match at ${size} alerts: findCrossedAlerts returned ${measured.result.result.length} alerts, the oracle ${expected.length}; they differ`,
+        );
       results.push({ size, ours: median(measured.result.ms), old: median(baseline.ms), crossed: expected.length });
     }
 
@@ -57,9 +87,15 @@ export async function notifierMatch(ctx: BenchContext): Promise<void> {
       `${r.size} alerts on ${PAIRS} pairs, one run (${r.crossed} crossed, equal to the pure oracle crossedAlerts); ours: findCrossedAlerts (one set-based query + exact ratios), median of ${repeats} after a warm-up; baseline (old system): select every alert from the same read model and loop over all of them comparing floats, median of ${repeats}; ratio = baseline time / our time, goal >= 20`;
     const largest = results.at(-1)!;
     ctx.emit(figure('notifier-match', largest.ours, 'ms', largest.old, describe(largest), largest.old / largest.ours));
-    for (const r of results) ctx.emit(figure(`notifier-match@${r.size}`, r.ours, 'ms', r.old, describe(r), r.old / r.ours));
+    for (const r of results)
+      ctx.emit(figure(`notifier-match@${r.size}`, r.ours, 'ms', r.old, describe(r), r.old / r.ours));
     const first = results[0]!;
-    const steps = results.slice(1).map((r, i) => `${results[i]!.size}→${r.size}: time ×${(r.ours / results[i]!.ours).toFixed(2)} for alerts ×${r.size / results[i]!.size}`);
+    const steps = results
+      .slice(1)
+      .map(
+        (r, i) =>
+          `${results[i]!.size}→${r.size}: time ×${(r.ours / results[i]!.ours).toFixed(2)} for alerts ×${r.size / results[i]!.size}`,
+      );
     ctx.emit(
       figure(
         'notifier-match.growth',

@@ -5,7 +5,12 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] };
+type Node = {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+};
 type Profile = { nodes: Node[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] };
 
 const [given, topArg] = process.argv.slice(2);
@@ -34,13 +39,19 @@ const total = [...self.values()].reduce((a, b) => a + b, 0);
 
 // The project is wherever this file's checkout is (a worktree too), not a fixed path.
 const root = fileURLToPath(new URL('..', import.meta.url));
-const short = (url: string) => url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '~/').replace(root, '');
-const label = (n: Node) => `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+const short = (url: string) =>
+  url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/node_modules\//, '~/')
+    .replace(root, '');
+const label = (n: Node) =>
+  `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
 
 function table(title: string, entries: Map<string, number>) {
   process.stdout.write(`\n${title}\n`);
-  for (const [k, v] of [...entries].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${pct(v)}  ${(v / 1000).toFixed(0).padStart(7)} ms  ${k}\n`);
+  for (const [k, v] of [...entries].sort((a, b) => b[1] - a[1]).slice(0, top))
+    process.stdout.write(`${pct(v)}  ${(v / 1000).toFixed(0).padStart(7)} ms  ${k}\n`);
 }
 
 const selfByFunction = new Map<string, number>();
@@ -49,7 +60,9 @@ const inclusiveOwn = new Map<string, number>();
 for (const [id, us] of self) {
   const n = byId.get(id)!;
   selfByFunction.set(label(n), (selfByFunction.get(label(n)) ?? 0) + us);
-  const where = n.callFrame.url ? short(n.callFrame.url).replace(/^(~\/(@[^/]+\/)?[^/]+).*/, '$1') : `(${n.callFrame.functionName})`;
+  const where = n.callFrame.url
+    ? short(n.callFrame.url).replace(/^(~\/(@[^/]+\/)?[^/]+).*/, '$1')
+    : `(${n.callFrame.functionName})`;
   selfByFile.set(where, (selfByFile.get(where) ?? 0) + us);
   // Inclusive time of the project's own functions (each counted once per sample even when recursive).
   const seen = new Set<string>();
@@ -62,7 +75,9 @@ for (const [id, us] of self) {
     inclusiveOwn.set(key, (inclusiveOwn.get(key) ?? 0) + us);
   }
 }
-process.stdout.write(`${file}: ${(total / 1000).toFixed(0)} ms sampled over ${((profile.endTime - profile.startTime) / 1000).toFixed(0)} ms\n`);
+process.stdout.write(
+  `${file}: ${(total / 1000).toFixed(0)} ms sampled over ${((profile.endTime - profile.startTime) / 1000).toFixed(0)} ms\n`,
+);
 table('self time by function', selfByFunction);
 table('self time by package or file', selfByFile);
 table("inclusive time of the project's functions", inclusiveOwn);

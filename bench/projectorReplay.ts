@@ -28,12 +28,18 @@ async function bulkLoad(place: ReturnType<typeof newPlace>, targetEvents: number
       Array.from({ length: 256 }, async () => {
         for (let m = next(); m; m = next()) {
           const id = `${place.tag}-${++appended}`;
-          await c.store.append(m.subject, m.events, { expectedSeq: 'any', msgId: id, meta: { occurredAt: m.occurredAt, correlationId: id, causationId: id } });
+          await c.store.append(m.subject, m.events, {
+            expectedSeq: 'any',
+            msgId: id,
+            meta: { occurredAt: m.occurredAt, correlationId: id, causationId: id },
+          });
           if (appended % 100_000 === 0) progress(`projector-replay: ${appended} messages appended`);
         }
       }),
     );
-    progress(`projector-replay: appended ${totals!.events} events in ${totals!.messages} messages in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    progress(
+      `projector-replay: appended ${totals!.events} events in ${totals!.messages} messages in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
     const last = await c.store.lastSeq();
     if (last !== totals!.messages) throw new Error(`the stream holds ${last} messages, expected ${totals!.messages}`);
     return totals!;
@@ -45,8 +51,14 @@ async function bulkLoad(place: ReturnType<typeof newPlace>, targetEvents: number
 export async function projectorReplay(ctx: BenchContext): Promise<void> {
   const target = ctx.quick ? 5_000 : 500_000;
   const place = newPlace(ctx, 'proj');
-  const reader = await spawnService<typeof ReaderRole>('ordered-reader', new URL('./roles/orderedReader.ts', import.meta.url));
-  const projector = await spawnService<typeof ProjectorRole>('projector', new URL('./roles/projectorService.ts', import.meta.url));
+  const reader = await spawnService<typeof ReaderRole>(
+    'ordered-reader',
+    new URL('./roles/orderedReader.ts', import.meta.url),
+  );
+  const projector = await spawnService<typeof ProjectorRole>(
+    'projector',
+    new URL('./roles/projectorService.ts', import.meta.url),
+  );
   try {
     const totals = await bulkLoad(place, target);
 
@@ -55,9 +67,12 @@ export async function projectorReplay(ctx: BenchContext): Promise<void> {
     const reads = [];
     for (let i = 0; i < 3; i++) reads.push(await reader.call('readAll'));
     const read = reads.sort((a, b) => a.ms - b.ms)[1]!;
-    if (read.messages !== totals.messages) ctx.fail(`projector-replay baseline read ${read.messages} messages, expected ${totals.messages}`);
+    if (read.messages !== totals.messages)
+      ctx.fail(`projector-replay baseline read ${read.messages} messages, expected ${totals.messages}`);
     const baseline = (totals.events / read.ms) * 1000;
-    progress(`projector-replay: ordered consumer read ${read.messages} messages in ${(read.ms / 1000).toFixed(2)} s (median of 3)`);
+    progress(
+      `projector-replay: ordered consumer read ${read.messages} messages in ${(read.ms / 1000).toFixed(2)} s (median of 3)`,
+    );
 
     await projector.call('start', place);
     const { result, memory } = await underLoad(projector, () => projector.call('rebuild', place));
@@ -65,12 +80,23 @@ export async function projectorReplay(ctx: BenchContext): Promise<void> {
     progress(`projector-replay: rebuild applied ${result.untilSeq} messages in ${(result.ms / 1000).toFixed(1)} s`);
 
     const expected: Record<string, number> = {
-      registered: totals.registered, alerts: totals.alerts, deletedAlerts: totals.deletedAlerts, sessions: totals.sessions,
-      closedSessions: totals.closedSessions, runs: totals.runs, triggers: totals.triggers, emails: totals.emails, parked: 0,
+      registered: totals.registered,
+      alerts: totals.alerts,
+      deletedAlerts: totals.deletedAlerts,
+      sessions: totals.sessions,
+      closedSessions: totals.closedSessions,
+      runs: totals.runs,
+      triggers: totals.triggers,
+      emails: totals.emails,
+      parked: 0,
     };
     const wrong = Object.entries(expected).filter(([k, v]) => result.counts[k] !== v);
-    if (result.checkpoint !== totals.messages) ctx.fail(`projector-replay: checkpoint ${result.checkpoint}, expected ${totals.messages}`);
-    if (wrong.length > 0) ctx.fail(`projector-replay: read models differ from the log: ${wrong.map(([k, v]) => `${k} ${result.counts[k]} (expected ${v})`).join(', ')}`);
+    if (result.checkpoint !== totals.messages)
+      ctx.fail(`projector-replay: checkpoint ${result.checkpoint}, expected ${totals.messages}`);
+    if (wrong.length > 0)
+      ctx.fail(
+        `projector-replay: read models differ from the log: ${wrong.map(([k, v]) => `${k} ${result.counts[k]} (expected ${v})`).join(', ')}`,
+      );
 
     ctx.emit(
       figure(

@@ -33,7 +33,9 @@ const { values } = parseArgs({
 const only = values.only?.split(',').map((s) => s.trim());
 const unknown = only?.filter((n) => !benchmarks.some((b) => b.name === n)) ?? [];
 if (unknown.length > 0) {
-  process.stderr.write(`unknown benchmark(s) ${unknown.join(', ')}; choose from ${benchmarks.map((b) => b.name).join(', ')}\n`);
+  process.stderr.write(
+    `unknown benchmark(s) ${unknown.join(', ')}; choose from ${benchmarks.map((b) => b.name).join(', ')}\n`,
+  );
   process.exit(2);
 }
 if (values['cpu-prof']) childOptions.cpuProfileDir = resolve(values['cpu-prof']);
@@ -60,12 +62,16 @@ try {
     try {
       await benchmark.run(ctx);
     } catch (error) {
-      ctx.fail(`${benchmark.name} did not complete: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      ctx.fail(
+        `${benchmark.name} did not complete: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
     }
     progress(`${benchmark.name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
 } finally {
   await servers.stop();
 }
-progress(`all done in ${((performance.now() - started) / 1000).toFixed(1)} s${failures.length ? `; ${failures.length} check(s) failed` : ''}`);
+progress(
+  `all done in ${((performance.now() - started) / 1000).toFixed(1)} s${failures.length ? `; ${failures.length} check(s) failed` : ''}`,
+);
 process.exit(failures.length > 0 ? 1 : 0);

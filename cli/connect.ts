@@ -5,10 +5,23 @@ import type { Logger } from '../platform/logger.ts';
 import { connectNats, type NatsConnection } from '../platform/nats.ts';
 import { createPool, type Pool } from '../platform/postgres.ts';
 
-export type Connections = { nc: NatsConnection; store: EventStore; pool: Pool; ns: Namespace; schema: string; isConnected: () => boolean; close: () => Promise<void> };
+export type Connections = {
+  nc: NatsConnection;
+  store: EventStore;
+  pool: Pool;
+  ns: Namespace;
+  schema: string;
+  isConnected: () => boolean;
+  close: () => Promise<void>;
+};
 
 /** Open the NATS connection, the event stream and the Postgres pool every command and service shares. */
-export async function openConnections(config: Config, urls: { natsUrl: string; databaseUrl: string; embeddedPostgres?: boolean }, logger: Logger, name: string): Promise<Connections> {
+export async function openConnections(
+  config: Config,
+  urls: { natsUrl: string; databaseUrl: string; embeddedPostgres?: boolean },
+  logger: Logger,
+  name: string,
+): Promise<Connections> {
   const ns = namespaceFor(config.CRA_NAMESPACE);
   const nc = await connectNats(urls.natsUrl, { name, logger });
   const store = await EventStore.open(nc, ns, { replicas: config.CRA_STREAM_REPLICAS });

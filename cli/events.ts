@@ -1,10 +1,14 @@
 import { decodeEvents, EventDecodeError } from '../events/index.ts';
 import type { EventStore } from '../platform/eventStore/index.ts';
 
-const userIdOf = (data: object): string | undefined => ('userId' in data && typeof data.userId === 'string' ? data.userId : undefined);
+const userIdOf = (data: object): string | undefined =>
+  'userId' in data && typeof data.userId === 'string' ? data.userId : undefined;
 
 /** `cra events`: the log, decoded, one line per event; parked (unreadable) messages are shown as such. */
-export async function printEvents(store: EventStore, options: { since: number; userId?: string; out: (line: string) => void }): Promise<number> {
+export async function printEvents(
+  store: EventStore,
+  options: { since: number; userId?: string; out: (line: string) => void },
+): Promise<number> {
   let printed = 0;
   for await (const raw of store.read({ fromSeq: options.since })) {
     let decoded;

@@ -11,8 +11,16 @@ export async function fetchRatesCommand(config: Config, logger: Logger): Promise
   const provider = createProvider(config, { logger });
   const conn = await openConnections(config, await findInfrastructure(config), logger, 'cra-fetch-rates');
   try {
-    const result = await fetchAndAppendRates({ provider, store: conn.store, ns: conn.ns, logger, now: () => new Date() });
-    process.stdout.write(`${result.duplicate ? 'already stored' : 'appended'}: RatesFetched ${provider.name} ${result.asOf} at sequence ${result.seq}\n`);
+    const result = await fetchAndAppendRates({
+      provider,
+      store: conn.store,
+      ns: conn.ns,
+      logger,
+      now: () => new Date(),
+    });
+    process.stdout.write(
+      `${result.duplicate ? 'already stored' : 'appended'}: RatesFetched ${provider.name} ${result.asOf} at sequence ${result.seq}\n`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof RatesProviderError) {

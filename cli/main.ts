@@ -29,13 +29,20 @@ async function main(argv: string[]): Promise<number> {
       return replayCommand(config, logger, { verify: values.verify ?? false });
     }
     case 'events': {
-      const { values } = parseArgs({ args: rest, options: { user: { type: 'string' }, since: { type: 'string', default: '1' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { user: { type: 'string' }, since: { type: 'string', default: '1' } },
+      });
       const since = Number(values.since);
       if (!Number.isInteger(since) || since < 1) throw new UsageError('--since takes a sequence number from 1');
       const conn = await openConnections(config, await findInfrastructure(config), logger, 'cra-events');
       try {
         const userId = values.user ? userIdFor(values.user) : undefined;
-        await printEvents(conn.store, { since, ...(userId ? { userId } : {}), out: (line) => process.stdout.write(`${line}\n`) });
+        await printEvents(conn.store, {
+          since,
+          ...(userId ? { userId } : {}),
+          out: (line) => process.stdout.write(`${line}\n`),
+        });
       } finally {
         await conn.close();
       }

@@ -28,7 +28,9 @@ export async function replayCommand(config: Config, logger: Logger, options: { v
         return 0;
       }
       for (const d of differences) {
-        process.stdout.write(`DIFFERENT ${d.table}: ${d.onlyInLive} row(s) only in the live read model, ${d.onlyInRebuilt} only in the replay; e.g. ${JSON.stringify(d.sample[0])}\n`);
+        process.stdout.write(
+          `DIFFERENT ${d.table}: ${d.onlyInLive} row(s) only in the live read model, ${d.onlyInRebuilt} only in the replay; e.g. ${JSON.stringify(d.sample[0])}\n`,
+        );
       }
       return 1;
     }

@@ -52,7 +52,11 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
     throw error;
   }
   if (embedded.length > 0) {
-    const record: RuntimeFile = { pid: process.pid, ...(config.NATS_URL ? {} : { natsUrl }), ...(config.DATABASE_URL ? {} : { databaseUrl }) };
+    const record: RuntimeFile = {
+      pid: process.pid,
+      ...(config.NATS_URL ? {} : { natsUrl }),
+      ...(config.DATABASE_URL ? {} : { databaseUrl }),
+    };
     writePrivateFile(runtimePath(config), JSON.stringify(record));
   }
   return {
@@ -84,7 +88,9 @@ function refuseLiveOwner(config: Config): void {
   } catch {
     return;
   }
-  throw new AlreadyRunningError(`cra start is already running on ${resolve(config.CRA_DATA_DIR)} (pid ${pid}): stop it first, or set CRA_DATA_DIR to another directory`);
+  throw new AlreadyRunningError(
+    `cra start is already running on ${resolve(config.CRA_DATA_DIR)} (pid ${pid}): stop it first, or set CRA_DATA_DIR to another directory`,
+  );
 }
 
 /** For `cra fetch-rates|replay|events`: the environment's servers, else those of the running `cra start`. */
@@ -96,7 +102,9 @@ export async function findInfrastructure(config: Config): Promise<Endpoints> {
       process.kill(record.pid, 0);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EACCES') {
-        throw new NotRunningError(`${runtimePath(config)} is readable by its owner only: run this as the user who runs \`cra start\``);
+        throw new NotRunningError(
+          `${runtimePath(config)} is readable by its owner only: run this as the user who runs \`cra start\``,
+        );
       }
       throw new NotRunningError(
         `NATS_URL and DATABASE_URL are not both set and no running \`cra start\` was found in ${resolve(config.CRA_DATA_DIR)}: start it (npm start) or set them`,
@@ -105,6 +113,7 @@ export async function findInfrastructure(config: Config): Promise<Endpoints> {
   }
   const natsUrl = config.NATS_URL ?? record?.natsUrl;
   const databaseUrl = config.DATABASE_URL ?? record?.databaseUrl;
-  if (!natsUrl || !databaseUrl) throw new NotRunningError('the running `cra start` uses external servers: set NATS_URL and DATABASE_URL');
+  if (!natsUrl || !databaseUrl)
+    throw new NotRunningError('the running `cra start` uses external servers: set NATS_URL and DATABASE_URL');
   return { natsUrl, databaseUrl, embeddedPostgres: !config.DATABASE_URL };
 }

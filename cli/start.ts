@@ -20,7 +20,15 @@ import { resolveSecret, startInfrastructure } from './runtime.ts';
 export const serviceNames = ['web', 'command', 'projector', 'notifier', 'scheduler'] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
-type ServiceDeps = { config: Config; conn: Connections; logger: Logger; secret: string; metrics: Metrics; devMailbox: DevMailbox | undefined; servedMailbox: DevMailbox | undefined };
+type ServiceDeps = {
+  config: Config;
+  conn: Connections;
+  logger: Logger;
+  secret: string;
+  metrics: Metrics;
+  devMailbox: DevMailbox | undefined;
+  servedMailbox: DevMailbox | undefined;
+};
 type Started = { stop: Closer; url?: string };
 
 /** Count what the mail server accepted, by kind (the Message-ID starts with it). */
@@ -61,7 +69,10 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
       pool: conn.pool,
       schema: conn.schema,
       logger: logger.child({ service: 'projector' }),
-      hooks: { onApplied: (_seq, count) => metrics.projectorApplied.inc(count), onParked: () => metrics.parkedEvents.inc({ consumer: 'projector' }) },
+      hooks: {
+        onApplied: (_seq, count) => metrics.projectorApplied.inc(count),
+        onParked: () => metrics.parkedEvents.inc({ consumer: 'projector' }),
+      },
     });
     const lag = setInterval(() => {
       void Promise.all([conn.store.lastSeq(), readCheckpoint(conn.pool, conn.schema)]).then(
@@ -72,7 +83,10 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
     return { stop: async () => (clearInterval(lag), projector.stop()) };
   },
   notifier: async ({ config, conn, logger, secret, metrics, devMailbox }) => {
-    const mailer = countingMailer(createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, ...(devMailbox ? { devMailbox } : {}) }), metrics);
+    const mailer = countingMailer(
+      createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, ...(devMailbox ? { devMailbox } : {}) }),
+      metrics,
+    );
     const notifier = startNotifier({
       store: conn.store,
       ns: conn.ns,
@@ -125,7 +139,9 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
     } catch (error) {
       await app.close();
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-      throw new Error(`the web port ${config.HOST}:${config.PORT} is already in use: stop what listens there, or set PORT`);
+      throw new Error(
+        `the web port ${config.HOST}:${config.PORT} is already in use: stop what listens there, or set PORT`,
+      );
     }
     return { stop: () => app.close(), url: browserUrl(config.HOST, config.PORT) };
   },
@@ -136,14 +152,18 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
  * start: every service in this one process (so the mailbox is this process's own), no SMTP_URL, not production.
  * `cra start web` alone (as a deployment runs it) never shows it, whatever else is set.
  */
-export function servesDevMailbox(config: Pick<Config, 'SMTP_URL' | 'NODE_ENV'>, chosen: readonly ServiceName[]): boolean {
+export function servesDevMailbox(
+  config: Pick<Config, 'SMTP_URL' | 'NODE_ENV'>,
+  chosen: readonly ServiceName[],
+): boolean {
   return !config.SMTP_URL && config.NODE_ENV !== 'production' && serviceNames.every((name) => chosen.includes(name));
 }
 
 /** `cra start [service…]`: the named services (all by default) in one process, on embedded defaults where unset. */
 export async function startCommand(config: Config, names: string[], logger: Logger): Promise<number> {
   const unknown = names.filter((n) => !(serviceNames as readonly string[]).includes(n));
-  if (unknown.length > 0) throw new Error(`unknown service(s) ${unknown.join(', ')}; choose from ${serviceNames.join(' ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown service(s) ${unknown.join(', ')}; choose from ${serviceNames.join(' ')}`);
   const chosen = names.length > 0 ? (names as ServiceName[]) : [...serviceNames];
   const closers: Closer[] = [];
   closeOnSignal(logger, closers);
@@ -176,6 +196,7 @@ async function startChosen(config: Config, chosen: ServiceName[], logger: Logger
   }
   logger.info({ services: chosen, host: config.HOST, port: config.PORT }, 'started');
   const where = isWildcardAddress(config.HOST) ? ` (listening on every interface, ${config.HOST})` : '';
-  if (url) process.stdout.write(`CRA is running at ${url}${where}${servedMailbox ? ` (emails: ${url}/dev/mailbox)` : ''}\n`);
+  if (url)
+    process.stdout.write(`CRA is running at ${url}${where}${servedMailbox ? ` (emails: ${url}/dev/mailbox)` : ''}\n`);
   return new Promise<number>(() => {});
 }

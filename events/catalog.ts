@@ -23,7 +23,9 @@ export type RatesEvent = EventsOf<typeof ratesEvents>;
 export type NotificationEvent = EventsOf<typeof notificationEvents>;
 
 /** A type guard for one aggregate's events, so a reader of a subject sees only its owner's events. */
-export function belongsTo<Catalog extends object>(catalog: Catalog): (event: DomainEvent) => event is EventsOf<Catalog> {
+export function belongsTo<Catalog extends object>(
+  catalog: Catalog,
+): (event: DomainEvent) => event is EventsOf<Catalog> {
   return (event): event is EventsOf<Catalog> => Object.hasOwn(catalog, event.type);
 }
 export const isUserEvent = belongsTo(userEvents);

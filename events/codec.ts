@@ -99,7 +99,12 @@ export function decodeEvents(
   };
 }
 
-function decodeOne(type: string, version: number, payload: unknown, { upcasters, currentVersion }: SchemaHistory): DomainEvent {
+function decodeOne(
+  type: string,
+  version: number,
+  payload: unknown,
+  { upcasters, currentVersion }: SchemaHistory,
+): DomainEvent {
   if (!isEventType(type)) throw new EventDecodeError(`unknown event type "${type}"`);
   const current = currentVersion[type];
   if (version > current) throw new EventDecodeError(`${type} v${version} is newer than this code reads (v${current})`);

@@ -51,14 +51,23 @@ describe('event codec', () => {
     expect(() => decodeEvents(headers, bytes(body))).toThrow(reason);
   });
 
-  it.each(['AlertSet', 'AlertTriggered'] as const)('reads a %s v1 threshold stored with leading zeros as its canonical form', (type) => {
-    const v1 = (threshold: string) => decodeEvents({ [Header.type]: type, [Header.version]: '1' }, bytes(JSON.stringify({ ...sampleEvents[type].data, threshold })));
-    expect(v1(`${'0'.repeat(60_000)}1.11`).events).toEqual([{ type, data: { ...sampleEvents[type].data, threshold: '1.11' } }]);
-    expect(v1('001.50').events[0]!.data).toMatchObject({ threshold: '1.50' });
-    expect(v1('0.0825').events[0]!.data).toMatchObject({ threshold: '0.0825' });
-    // Still too long once canonical (a tiny value written with thousands of zeros): parked like any schema break.
-    expect(() => v1(`0.${'0'.repeat(60_000)}1`)).toThrow(/breaks its schema: threshold: Use at most 40 characters/);
-  });
+  it.each(['AlertSet', 'AlertTriggered'] as const)(
+    'reads a %s v1 threshold stored with leading zeros as its canonical form',
+    (type) => {
+      const v1 = (threshold: string) =>
+        decodeEvents(
+          { [Header.type]: type, [Header.version]: '1' },
+          bytes(JSON.stringify({ ...sampleEvents[type].data, threshold })),
+        );
+      expect(v1(`${'0'.repeat(60_000)}1.11`).events).toEqual([
+        { type, data: { ...sampleEvents[type].data, threshold: '1.11' } },
+      ]);
+      expect(v1('001.50').events[0]!.data).toMatchObject({ threshold: '1.50' });
+      expect(v1('0.0825').events[0]!.data).toMatchObject({ threshold: '0.0825' });
+      // Still too long once canonical (a tiny value written with thousands of zeros): parked like any schema break.
+      expect(() => v1(`0.${'0'.repeat(60_000)}1`)).toThrow(/breaks its schema: threshold: Use at most 40 characters/);
+    },
+  );
 
   it('reads an older version through an upcaster chain as the current shape', () => {
     const history = {
@@ -74,8 +83,20 @@ describe('event codec', () => {
       },
     };
     const v1 = { alertId: 'a1', userId: 'u1', base: 'EUR', limit: '1.08' };
-    const decoded = decodeEvents({ [Header.type]: 'AlertSet', [Header.version]: '1' }, bytes(JSON.stringify(v1)), history);
-    expect(decoded.events[0]).toEqual({ type: 'AlertSet', data: { alertId: 'a1', userId: 'u1', base: 'EUR', quote: 'USD', threshold: '1.08' } });
-    expect(() => decodeEvents({ [Header.type]: 'AlertSet', [Header.version]: '1' }, bytes(JSON.stringify(v1)), { ...history, upcasters: {} })).toThrow(/no upcaster/);
+    const decoded = decodeEvents(
+      { [Header.type]: 'AlertSet', [Header.version]: '1' },
+      bytes(JSON.stringify(v1)),
+      history,
+    );
+    expect(decoded.events[0]).toEqual({
+      type: 'AlertSet',
+      data: { alertId: 'a1', userId: 'u1', base: 'EUR', quote: 'USD', threshold: '1.08' },
+    });
+    expect(() =>
+      decodeEvents({ [Header.type]: 'AlertSet', [Header.version]: '1' }, bytes(JSON.stringify(v1)), {
+        ...history,
+        upcasters: {},
+      }),
+    ).toThrow(/no upcaster/);
   });
 });

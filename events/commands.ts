@@ -5,9 +5,15 @@ import { CurrencyCode, Threshold } from './decimal.ts';
 // The rules of the fields people type or follow, each once with its message: the web's forms and pages use these too.
 const MAX_PASSWORD_LENGTH = 256;
 /** A new password (registration, reset). */
-export const Password = z.string().min(10, 'Use at least 10 characters').max(MAX_PASSWORD_LENGTH, `Use at most ${MAX_PASSWORD_LENGTH} characters`);
+export const Password = z
+  .string()
+  .min(10, 'Use at least 10 characters')
+  .max(MAX_PASSWORD_LENGTH, `Use at most ${MAX_PASSWORD_LENGTH} characters`);
 /** A password as typed to log in: any, within the bounds of a new one. */
-export const LoginPassword = z.string().min(1, 'Enter your password').max(MAX_PASSWORD_LENGTH, 'That password is too long');
+export const LoginPassword = z
+  .string()
+  .min(1, 'Enter your password')
+  .max(MAX_PASSWORD_LENGTH, 'That password is too long');
 /** The token of an emailed link (verify, reset, unsubscribe), bounded before anything reads it. */
 export const LinkToken = z.string().min(10, 'This link is not valid').max(200, 'This link is not valid');
 /** A command id: it becomes the Nats-Msg-Id of what the command appends, and a form's idempotency key carries one. */
@@ -30,7 +36,13 @@ export const commandSchemas = {
   /** Follow a reset link with a new password; ends every session. */
   ResetPassword: z.object({ token: LinkToken, password: Password }),
   /** Create an alert on BASE/QUOTE. */
-  SetAlert: z.object({ userId: AggregateId, alertId: AggregateId, base: CurrencyCode, quote: CurrencyCode, threshold: Threshold }),
+  SetAlert: z.object({
+    userId: AggregateId,
+    alertId: AggregateId,
+    base: CurrencyCode,
+    quote: CurrencyCode,
+    threshold: Threshold,
+  }),
   /** Delete one of the user's alerts. */
   DeleteAlert: z.object({ userId: AggregateId, alertId: AggregateId }),
   /** Stop or restart the alert digest emails of a user. */
@@ -70,9 +82,17 @@ export const DomainErrorCode = z.enum([
 export type DomainErrorCode = z.infer<typeof DomainErrorCode>;
 
 export const CommandReply = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), seq: z.number().int().nonnegative(), result: z.record(z.string(), z.string()).default({}) }),
+  z.object({
+    ok: z.literal(true),
+    seq: z.number().int().nonnegative(),
+    result: z.record(z.string(), z.string()).default({}),
+  }),
   // fields: the command's fields a refusal is about, so a form shows its message beside them.
-  z.object({ ok: z.literal(false), error: DomainErrorCode, message: z.string(), fields: z.array(z.string()).optional() }),
+  z.object({
+    ok: z.literal(false),
+    error: DomainErrorCode,
+    message: z.string(),
+    fields: z.array(z.string()).optional(),
+  }),
 ]);
 export type CommandReply = z.infer<typeof CommandReply>;
-

@@ -45,7 +45,9 @@ export const Threshold = thresholdDigits(z.string().max(MAX_THRESHOLD_LENGTH, to
 );
 
 /** A threshold as a person typed it: at most 40 characters before anything else, then trimmed, checked and made canonical. */
-export const TypedThreshold = thresholdDigits(z.string().max(MAX_THRESHOLD_LENGTH, tooLong).trim().min(1, 'Enter a threshold')).transform(canonicalDecimal);
+export const TypedThreshold = thresholdDigits(
+  z.string().max(MAX_THRESHOLD_LENGTH, tooLong).trim().min(1, 'Enter a threshold'),
+).transform(canonicalDecimal);
 
 const THREE_CAPITALS = /^[A-Z]{3}$/;
 
@@ -53,4 +55,9 @@ const THREE_CAPITALS = /^[A-Z]{3}$/;
 export const CurrencyCode = z.string().regex(THREE_CAPITALS, 'must be a three-letter currency code');
 
 /** A currency as a form sends it: trimmed and upper-cased, then a currency code. */
-export const TypedCurrencyCode = z.string().trim().toUpperCase().min(1, 'Choose a currency').regex(THREE_CAPITALS, 'Choose a currency from the list');
+export const TypedCurrencyCode = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .min(1, 'Choose a currency')
+  .regex(THREE_CAPITALS, 'Choose a currency from the list');

@@ -77,7 +77,12 @@ describe('thresholds', () => {
     expect(TypedThreshold.safeParse(longest).success).toBe(true);
     expect(Threshold.safeParse(longest).success).toBe(true);
     for (const schema of [TypedThreshold, Threshold]) {
-      for (const hostile of [`${'0'.repeat(60_000)}1.11`, `0.${'0'.repeat(60_000)}1`, `${longest}0`, ` ${'x'.repeat(MAX_THRESHOLD_LENGTH)}`]) {
+      for (const hostile of [
+        `${'0'.repeat(60_000)}1.11`,
+        `0.${'0'.repeat(60_000)}1`,
+        `${longest}0`,
+        ` ${'x'.repeat(MAX_THRESHOLD_LENGTH)}`,
+      ]) {
         const issues = schema.safeParse(hostile).error?.issues;
         expect(issues, hostile.slice(0, 50)).toHaveLength(1);
         expect(issues?.[0]?.message).toBe('Use at most 40 characters, like 1.0825');

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { significantDigits } from './decimal.ts';
-import { compareToRatio, formatRatio, isAtLeastRatio, isAtMostRatio, ratio, ratioOf, withProviderBase } from './ratio.ts';
+import {
+  compareToRatio,
+  formatRatio,
+  isAtLeastRatio,
+  isAtMostRatio,
+  ratio,
+  ratioOf,
+  withProviderBase,
+} from './ratio.ts';
 
 describe('ratio: QUOTE per 1 BASE', () => {
   const rates = withProviderBase('EUR', { USD: '1.08', JPY: '162.35', GBP: '0.85', BTC: '0.0000161' });

@@ -15,7 +15,8 @@ export type Upcasters = Partial<Record<EventType, Record<number, Upcaster>>>;
  * schema and is parked with the reason, as any schema break is.
  */
 export const canonicalThresholdV1: Upcaster = (data) => {
-  if (typeof data !== 'object' || data === null || !('threshold' in data) || typeof data.threshold !== 'string') return data;
+  if (typeof data !== 'object' || data === null || !('threshold' in data) || typeof data.threshold !== 'string')
+    return data;
   return { ...data, threshold: canonicalDecimal(data.threshold) };
 };
 

@@ -16,7 +16,12 @@ export const userEvents = {
     expiresAt: IsoTimestamp,
   }),
   /** A fresh verification link was issued for a pending registration (resend). */
-  VerificationReissued: z.object({ userId: UserId, tokenNonce: z.string().min(22), tokenHash: Sha256Hex, expiresAt: IsoTimestamp }),
+  VerificationReissued: z.object({
+    userId: UserId,
+    tokenNonce: z.string().min(22),
+    tokenHash: Sha256Hex,
+    expiresAt: IsoTimestamp,
+  }),
   /** The verification link was followed: the account now exists. */
   UserRegistered: z.object({ userId: UserId, username: Username, email: Email }),
   /** A pending registration passed its deadline unverified; the username is free again. */
@@ -26,9 +31,18 @@ export const userEvents = {
   /** A session was closed by logging out. */
   UserLoggedOut: z.object({ userId: UserId, sessionId: z.uuid() }),
   /** A password-reset link was requested for this account. */
-  PasswordResetRequested: z.object({ userId: UserId, tokenNonce: z.string().min(22), tokenHash: Sha256Hex, expiresAt: IsoTimestamp }),
+  PasswordResetRequested: z.object({
+    userId: UserId,
+    tokenNonce: z.string().min(22),
+    tokenHash: Sha256Hex,
+    expiresAt: IsoTimestamp,
+  }),
   /** The password was replaced through a reset link; every open session ended with it. */
-  PasswordChanged: z.object({ userId: UserId, passwordHash: z.string().startsWith('$argon2id$'), endedSessionIds: z.array(z.uuid()) }),
+  PasswordChanged: z.object({
+    userId: UserId,
+    passwordHash: z.string().startsWith('$argon2id$'),
+    endedSessionIds: z.array(z.uuid()),
+  }),
   /** The user turned alert emails off (one-click unsubscribe or the alerts page). */
   AlertEmailsPaused: z.object({ userId: UserId }),
   /** The user turned alert emails back on. */

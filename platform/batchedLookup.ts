@@ -29,14 +29,16 @@ export class BatchedLookup<In, Out> {
   }
 
   private sendWaiting(): void {
-    while (this.inFlight < this.maxInFlight && this.waiting.length > 0) void this.send(this.waiting.splice(0, this.maxBatch));
+    while (this.inFlight < this.maxInFlight && this.waiting.length > 0)
+      void this.send(this.waiting.splice(0, this.maxBatch));
   }
 
   private async send(batch: Waiting<In, Out>[]): Promise<void> {
     this.inFlight++;
     try {
       const results = await this.run(batch.map((w) => w.item));
-      if (results.length !== batch.length) throw new Error(`a batch of ${batch.length} lookups got ${results.length} answers`);
+      if (results.length !== batch.length)
+        throw new Error(`a batch of ${batch.length} lookups got ${results.length} answers`);
       batch.forEach((w, i) => w.resolve(results[i]!));
     } catch (error) {
       for (const w of batch) w.reject(error);

@@ -13,7 +13,10 @@ afterAll(async () => world?.close());
 const alert = (alertId: string) => ({ userId: 'u1', alertId, base: 'EUR', quote: 'USD', threshold: '1.1' });
 
 /** A stand-in command service on one command's subject; `answer` returns the reply body, or undefined to stay silent. */
-function fakeService(name: CommandName, answer: (request: { commandId: string; payload: { alertId: string } }) => Promise<string | undefined>) {
+function fakeService(
+  name: CommandName,
+  answer: (request: { commandId: string; payload: { alertId: string } }) => Promise<string | undefined>,
+) {
   return world.nc.subscribe(subjects.command(world.ns, name), {
     callback: (_error, msg) => {
       void answer(msg.json()).then((body) => body !== undefined && msg.respond(body));
@@ -28,15 +31,27 @@ describe('commandClient', () => {
       return JSON.stringify({ ok: true, seq: Number(payload.alertId.slice(1)), result: { commandId } });
     });
     const send = commandClient(world.nc, world.ns);
-    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => send('SetAlert', alert(`a${i}`), { commandId: `command-${i}` })));
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => send('SetAlert', alert(`a${i}`), { commandId: `command-${i}` })),
+    );
     service.unsubscribe();
-    expect(replies).toEqual(Array.from({ length: 200 }, (_, i) => ({ ok: true, seq: i, result: { commandId: `command-${i}` } })));
+    expect(replies).toEqual(
+      Array.from({ length: 200 }, (_, i) => ({ ok: true, seq: i, result: { commandId: `command-${i}` } })),
+    );
   });
 
   it('answers UNAVAILABLE at once when no command service is running', async () => {
     const started = Date.now();
-    const reply = await commandClient(world.nc, world.ns)('DeleteAlert', { userId: 'u1', alertId: 'a1' }, { timeoutMs: 5_000 });
-    expect(reply).toMatchObject({ ok: false, error: 'UNAVAILABLE', message: expect.stringMatching(/no command service/) });
+    const reply = await commandClient(world.nc, world.ns)(
+      'DeleteAlert',
+      { userId: 'u1', alertId: 'a1' },
+      { timeoutMs: 5_000 },
+    );
+    expect(reply).toMatchObject({
+      ok: false,
+      error: 'UNAVAILABLE',
+      message: expect.stringMatching(/no command service/),
+    });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
@@ -45,16 +60,27 @@ describe('commandClient', () => {
     const garbled = fakeService('ResumeAlertEmails', async () => '{"ok":"maybe"}');
     const send = commandClient(world.nc, world.ns);
     const started = Date.now();
-    expect(await send('PauseAlertEmails', { userId: 'u1' }, { timeoutMs: 300 })).toMatchObject({ ok: false, error: 'UNCONFIRMED', message: expect.stringMatching(/300 ms.*may have been stored/) });
+    expect(await send('PauseAlertEmails', { userId: 'u1' }, { timeoutMs: 300 })).toMatchObject({
+      ok: false,
+      error: 'UNCONFIRMED',
+      message: expect.stringMatching(/300 ms.*may have been stored/),
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-    expect(await send('ResumeAlertEmails', { userId: 'u1' })).toMatchObject({ ok: false, error: 'UNAVAILABLE', message: expect.stringMatching(/unknown format/) });
+    expect(await send('ResumeAlertEmails', { userId: 'u1' })).toMatchObject({
+      ok: false,
+      error: 'UNAVAILABLE',
+      message: expect.stringMatching(/unknown format/),
+    });
     silent.unsubscribe();
     garbled.unsubscribe();
   });
 
   it('never throws once its connection is closed: UNCONFIRMED for a command already on its way, UNAVAILABLE for one sent after', async () => {
     const nc = await connectNats(world.natsUrl, { name: 'command-client-closing' });
-    const service = fakeService('SetAlert', async () => new Promise<undefined>((resolve) => setTimeout(resolve, 2_000)));
+    const service = fakeService(
+      'SetAlert',
+      async () => new Promise<undefined>((resolve) => setTimeout(resolve, 2_000)),
+    );
     const send = commandClient(nc, world.ns);
     const inFlight = send('SetAlert', alert('closing'), { timeoutMs: 10_000 });
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -9,11 +9,16 @@ const unavailable = (message: string): CommandReply => ({ ok: false, error: 'UNA
 
 function readReply(reply: InboxReply): CommandReply {
   if (!reply.ok) {
-    if (reply.reason === 'no responders') return unavailable('the command service did not answer: no command service is running');
+    if (reply.reason === 'no responders')
+      return unavailable('the command service did not answer: no command service is running');
     // Refused by the client before it went out: nothing was changed.
     if (reply.thrown !== undefined) return unavailable(`the command could not be sent: ${reply.reason}`);
     // It went out and no answer came: a command service may be working on it still, and may store it.
-    return { ok: false, error: 'UNCONFIRMED', message: `the command service did not answer (${reply.reason}): the command may have been stored` };
+    return {
+      ok: false,
+      error: 'UNCONFIRMED',
+      message: `the command service did not answer (${reply.reason}): the command may have been stored`,
+    };
   }
   const { msg } = reply;
   let body: unknown;
@@ -33,7 +38,11 @@ function readReply(reply: InboxReply): CommandReply {
  */
 export function commandClient(nc: NatsConnection, ns: Namespace) {
   const request = replyInbox(nc);
-  return async function send<N extends CommandName>(name: N, payload: CommandPayload<N>, options: SendOptions = {}): Promise<CommandReply> {
+  return async function send<N extends CommandName>(
+    name: N,
+    payload: CommandPayload<N>,
+    options: SendOptions = {},
+  ): Promise<CommandReply> {
     const commandId = options.commandId ?? randomUUID();
     const body = JSON.stringify({ commandId, correlationId: options.correlationId ?? commandId, payload });
     return readReply(await request(subjects.command(ns, name), body, { timeoutMs: options.timeoutMs ?? 5_000 }));

@@ -5,13 +5,16 @@ import { RatesProvider } from '../events/index.ts';
 import { parseRateLimit, rateLimitDefaults } from './rateLimits.ts';
 
 const url = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.join(' or ')}`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.join(' or ')}`,
+  );
 
 const cronExpression = z.string().refine((v) => {
   try {
@@ -28,17 +31,18 @@ const cronExpression = z.string().refine((v) => {
  * every request must pass), a number of proxy hops, or the proxies' addresses and CIDR ranges, comma-separated.
  */
 const addressOrRange = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)(\/\d{1,3})?$/i;
-const trustProxy = z
-  .string()
-  .transform((v, ctx): boolean | number | string[] => {
-    const value = v.trim().toLowerCase();
-    if (value === 'true' || value === 'false') return value === 'true';
-    if (/^\d+$/.test(value)) return Number(value);
-    const list = value.split(',').map((a) => a.trim());
-    if (list.every((a) => addressOrRange.test(a) || ['loopback', 'linklocal', 'uniquelocal'].includes(a))) return list;
-    ctx.addIssue({ code: 'custom', message: 'must be true, false, a number of hops, or addresses/CIDR ranges separated by commas' });
-    return z.NEVER;
+const trustProxy = z.string().transform((v, ctx): boolean | number | string[] => {
+  const value = v.trim().toLowerCase();
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  const list = value.split(',').map((a) => a.trim());
+  if (list.every((a) => addressOrRange.test(a) || ['loopback', 'linklocal', 'uniquelocal'].includes(a))) return list;
+  ctx.addIssue({
+    code: 'custom',
+    message: 'must be true, false, a number of hops, or addresses/CIDR ranges separated by commas',
   });
+  return z.NEVER;
+});
 
 /** A rate limit such as `20/1m`: a count per window of seconds, minutes or hours. */
 const rateLimit = z.string().transform((v, ctx) => {
@@ -50,11 +54,19 @@ const rateLimit = z.string().transform((v, ctx) => {
 
 /** The whole configuration, from the environment only (docs/design.md §6). */
 export const ConfigSchema = z.object({
-  PORT: z.coerce.number().int('must be a whole number').min(1, 'must be 1–65535').max(65535, 'must be 1–65535').default(7007),
+  PORT: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be 1–65535')
+    .max(65535, 'must be 1–65535')
+    .default(7007),
   // Loopback unless widened on purpose: a developer's start is not reachable from the network.
   HOST: z
     .string()
-    .refine((v) => isIP(v) !== 0 || /^[a-z0-9]([a-z0-9.-]{0,252})$/i.test(v), 'must be an IP address or host name, e.g. 127.0.0.1 or 0.0.0.0')
+    .refine(
+      (v) => isIP(v) !== 0 || /^[a-z0-9]([a-z0-9.-]{0,252})$/i.test(v),
+      'must be an IP address or host name, e.g. 127.0.0.1 or 0.0.0.0',
+    )
     .default('127.0.0.1'),
   // What a bearer token may hold (RFC 6750's b64token), so that it travels in an Authorization header as it is.
   METRICS_TOKEN: z
@@ -62,10 +74,16 @@ export const ConfigSchema = z.object({
     .min(32, 'must be at least 32 characters')
     .regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'must be letters, digits and - . _ ~ + / only, e.g. from `openssl rand -hex 32`')
     .optional(),
-  PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:7007').transform((v) => v.replace(/\/+$/, '')),
+  PUBLIC_URL: url(['http:', 'https:'])
+    .default('http://localhost:7007')
+    .transform((v) => v.replace(/\/+$/, '')),
   NATS_URL: z
     .string()
-    .refine((v) => v.split(',').every((u) => /^(nats|tls|ws|wss):\/\/[^\s]+$/.test(u.trim()) || /^[\w.-]+:\d+$/.test(u.trim())), 'must be nats://host:port (comma-separated for several)')
+    .refine(
+      (v) =>
+        v.split(',').every((u) => /^(nats|tls|ws|wss):\/\/[^\s]+$/.test(u.trim()) || /^[\w.-]+:\d+$/.test(u.trim())),
+      'must be nats://host:port (comma-separated for several)',
+    )
     .optional(),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
@@ -85,9 +103,20 @@ export const ConfigSchema = z.object({
   RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT: rateLimit.default(rateLimitDefaults.linkEmailsPerAccount),
   RATE_LIMIT_EMAILS_PER_ADDRESS: rateLimit.default(rateLimitDefaults.emailsPerAddress),
   // Isolation knobs for tests, benchmarks and shared clusters: stream/subject namespace and read-model schema.
-  CRA_NAMESPACE: z.string().regex(/^[a-z0-9]{1,32}$/, 'must be 1–32 lowercase letters or digits').optional(),
-  CRA_STREAM_REPLICAS: z.coerce.number().int('must be a whole number').min(1, 'must be 1–5').max(5, 'must be 1–5').default(1),
-  CRA_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lowercase SQL identifier').default('cra'),
+  CRA_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]{1,32}$/, 'must be 1–32 lowercase letters or digits')
+    .optional(),
+  CRA_STREAM_REPLICAS: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be 1–5')
+    .max(5, 'must be 1–5')
+    .default(1),
+  CRA_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lowercase SQL identifier')
+    .default('cra'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Only `production` means anything here: it turns every development aid off (the dev mailbox).
   NODE_ENV: z.string().optional(),

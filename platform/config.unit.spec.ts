@@ -20,7 +20,11 @@ describe('config', () => {
     expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
     expect(loadConfig({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(false);
     expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
-    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1', '::1']);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).TRUST_PROXY).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+    ]);
     expect(loadConfig({ TRUST_PROXY: 'loopback' }).TRUST_PROXY).toEqual(['loopback']);
   });
 
@@ -35,10 +39,22 @@ describe('config', () => {
   it('reads rate limits as a count per window, with defaults', () => {
     expect(loadConfig({}).RATE_LIMIT_REGISTER_PER_CLIENT).toEqual({ max: 100, timeWindowMs: 3_600_000 });
     expect(loadConfig({}).RATE_LIMIT_LOGIN_PER_USERNAME).toEqual({ max: 5, timeWindowMs: 60_000 });
-    expect(loadConfig({ RATE_LIMIT_LOGIN_PER_CLIENT: '50/1m' }).RATE_LIMIT_LOGIN_PER_CLIENT).toEqual({ max: 50, timeWindowMs: 60_000 });
-    expect(loadConfig({ RATE_LIMIT_REGISTER_PER_CLIENT: '300 / 2h' }).RATE_LIMIT_REGISTER_PER_CLIENT).toEqual({ max: 300, timeWindowMs: 7_200_000 });
-    expect(loadConfig({ RATE_LIMIT_TOKEN_LINKS_PER_CLIENT: '10/30s' }).RATE_LIMIT_TOKEN_LINKS_PER_CLIENT).toEqual({ max: 10, timeWindowMs: 30_000 });
-    expect(loadConfig({ RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT: '3/h' }).RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT).toEqual({ max: 3, timeWindowMs: 3_600_000 });
+    expect(loadConfig({ RATE_LIMIT_LOGIN_PER_CLIENT: '50/1m' }).RATE_LIMIT_LOGIN_PER_CLIENT).toEqual({
+      max: 50,
+      timeWindowMs: 60_000,
+    });
+    expect(loadConfig({ RATE_LIMIT_REGISTER_PER_CLIENT: '300 / 2h' }).RATE_LIMIT_REGISTER_PER_CLIENT).toEqual({
+      max: 300,
+      timeWindowMs: 7_200_000,
+    });
+    expect(loadConfig({ RATE_LIMIT_TOKEN_LINKS_PER_CLIENT: '10/30s' }).RATE_LIMIT_TOKEN_LINKS_PER_CLIENT).toEqual({
+      max: 10,
+      timeWindowMs: 30_000,
+    });
+    expect(loadConfig({ RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT: '3/h' }).RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT).toEqual({
+      max: 3,
+      timeWindowMs: 3_600_000,
+    });
   });
 
   it.each([
@@ -73,8 +89,14 @@ describe('config', () => {
   });
 
   it('stops the process with one line naming the bad variable', () => {
-    const run = spawnSync(process.execPath, ['bin/cra.mjs', 'fetch-rates'], { env: { ...process.env, RATES_PROVIDER: 'nope' }, encoding: 'utf8', timeout: 20_000 });
+    const run = spawnSync(process.execPath, ['bin/cra.mjs', 'fetch-rates'], {
+      env: { ...process.env, RATES_PROVIDER: 'nope' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(run.status).toBe(2);
-    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^cra: Invalid environment variable RATES_PROVIDER: /)]);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^cra: Invalid environment variable RATES_PROVIDER: /),
+    ]);
   });
 });

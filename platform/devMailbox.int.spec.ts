@@ -7,7 +7,14 @@ import { DevMailbox } from './devMailbox.ts';
 const root = mkdtempSync(join(tmpdir(), 'cra-mailbox-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const email = { from: 'CRA <a@cra.test>', to: 'ann@example.com', subject: 'Reset', text: 'link', html: '<p>link</p>', messageId: '<reset.1@cra.test>' };
+const email = {
+  from: 'CRA <a@cra.test>',
+  to: 'ann@example.com',
+  subject: 'Reset',
+  text: 'link',
+  html: '<p>link</p>',
+  messageId: '<reset.1@cra.test>',
+};
 
 describe('the dev mailbox on disk', () => {
   it('keeps the emails, which hold live reset links, readable by their owner only', async () => {

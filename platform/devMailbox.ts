@@ -3,7 +3,17 @@ import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/prom
 import { join } from 'node:path';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './privateFiles.ts';
 
-export type StoredEmail = { id: string; from: string; to: string; subject: string; text: string; html: string; messageId: string; headers: Record<string, string>; date: string };
+export type StoredEmail = {
+  id: string;
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  messageId: string;
+  headers: Record<string, string>;
+  date: string;
+};
 
 /**
  * The all-in-one start's mailbox: every email as one JSON file in the data dir, named by its Message-ID,
@@ -11,9 +21,14 @@ export type StoredEmail = { id: string; from: string; to: string; subject: strin
  * files hold live verification and reset links.
  */
 export class DevMailbox {
-  constructor(private readonly dir: string, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly dir: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
-  async deliver(email: Omit<StoredEmail, 'id' | 'date' | 'headers'> & { headers?: Record<string, string> }): Promise<void> {
+  async deliver(
+    email: Omit<StoredEmail, 'id' | 'date' | 'headers'> & { headers?: Record<string, string> },
+  ): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const id = createHash('sha256').update(email.messageId).digest('hex').slice(0, 24);
     const stored: StoredEmail = { ...email, headers: email.headers ?? {}, id, date: this.now().toISOString() };
@@ -30,7 +45,9 @@ export class DevMailbox {
     } catch {
       return [];
     }
-    const all = await Promise.all(names.map(async (n) => JSON.parse(await readFile(join(this.dir, n), 'utf8')) as StoredEmail));
+    const all = await Promise.all(
+      names.map(async (n) => JSON.parse(await readFile(join(this.dir, n), 'utf8')) as StoredEmail),
+    );
     return all.sort((a, b) => b.date.localeCompare(a.date));
   }
 

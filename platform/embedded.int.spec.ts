@@ -19,12 +19,14 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 const ownerOnly = (path: string) => (statSync(path).mode & 0o077) === 0;
 
 describe('the embedded nats-server', () => {
-  it('refuses a client without the data dir\'s password and serves one with it', async () => {
+  it("refuses a client without the data dir's password and serves one with it", async () => {
     const dir = newDir();
     const nats = await startNatsServer(dir);
     try {
       await expect(connectNats(nats.address, { name: 'no-password' })).rejects.toThrow(/Authorization Violation/);
-      await expect(connectNats(nats.url.replace(nats.password, 'wrong'), { name: 'wrong-password' })).rejects.toThrow(/Authorization Violation/);
+      await expect(connectNats(nats.url.replace(nats.password, 'wrong'), { name: 'wrong-password' })).rejects.toThrow(
+        /Authorization Violation/,
+      );
       const nc = await connectNats(nats.url, { name: 'with-password' });
       const jsm = await jetstreamManager(nc);
       expect((await jsm.getAccountInfo()).streams).toBe(0);
@@ -42,7 +44,8 @@ describe('the embedded nats-server', () => {
     try {
       const pid = Number(readFileSync(join(dir, 'nats-server.pid'), 'utf8'));
       expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).not.toContain(nats.password);
-      for (const entry of ['.', 'nats', 'nats-server.conf', 'nats-password', 'nats-server.pid']) expect(ownerOnly(join(dir, entry)), entry).toBe(true);
+      for (const entry of ['.', 'nats', 'nats-server.conf', 'nats-password', 'nats-server.pid'])
+        expect(ownerOnly(join(dir, entry)), entry).toBe(true);
       expect(readFileSync(join(dir, 'nats-server.conf'), 'utf8')).toContain(`listen: "127.0.0.1:${nats.port}"`);
     } finally {
       await nats.stop();
@@ -55,7 +58,9 @@ describe('the embedded nats-server', () => {
   it('serves the streams a data dir of an older start stored without a password', async () => {
     const dir = newDir();
     const port = await freePort();
-    const old = spawn(findNatsServer()!, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'nats')], { stdio: 'ignore' });
+    const old = spawn(findNatsServer()!, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'nats')], {
+      stdio: 'ignore',
+    });
     const oldExited = new Promise((resolve) => old.once('exit', resolve));
     await waitForPort(port);
     const before = await connectNats(`nats://127.0.0.1:${port}`, { name: 'old-start' });
@@ -95,7 +100,7 @@ describe('the embedded Postgres', () => {
     expect(existsSync(join(dir, '.s.PGSQL.5432'))).toBe(false);
   });
 
-  it('puts the socket in a private temporary directory when the data dir\'s path is too long for one', async () => {
+  it("puts the socket in a private temporary directory when the data dir's path is too long for one", async () => {
     const dir = join(newDir(), 'x'.repeat(100));
     const pglite = await startPglite(dir);
     const socketDir = new URL(pglite.url).searchParams.get('host')!;

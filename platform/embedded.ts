@@ -13,7 +13,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -61,11 +63,16 @@ export function ensureNatsServer(log: (line: string) => void = () => {}): string
   if (canApt) {
     log('nats-server is missing: installing it with apt-get (Debian package nats-server)');
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
-    spawnSync('apt-get', ['install', '-y', '-qq', 'nats-server'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    spawnSync('apt-get', ['install', '-y', '-qq', 'nats-server'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     const installed = findNatsServer();
     if (installed) return installed;
   }
-  throw new Error('nats-server is not installed: run `sudo apt-get install nats-server` (Debian/Ubuntu) or get it from https://nats.io/download, or set NATS_URL');
+  throw new Error(
+    'nats-server is not installed: run `sudo apt-get install nats-server` (Debian/Ubuntu) or get it from https://nats.io/download, or set NATS_URL',
+  );
 }
 
 export type EmbeddedNats = Embedded & {
@@ -96,7 +103,14 @@ export type NatsClusterSettings = {
  * cluster, routes on loopback that only a node with the same password may open (another local user could otherwise
  * join as a route and read every message).
  */
-export function natsServerConfig(options: { port: number; storeDir: string; user: string; password: string; maxPayload?: number; cluster?: NatsClusterSettings }): string {
+export function natsServerConfig(options: {
+  port: number;
+  storeDir: string;
+  user: string;
+  password: string;
+  maxPayload?: number;
+  cluster?: NatsClusterSettings;
+}): string {
   const { cluster } = options;
   const auth = `authorization { user: ${JSON.stringify(options.user)}, password: ${JSON.stringify(options.password)} }`;
   const routeAuth = `${encodeURIComponent(options.user)}:${encodeURIComponent(options.password)}`;
@@ -152,7 +166,17 @@ export async function startNatsServer(
   const pidFile = join(dataDir, 'nats-server.pid');
   const password = options.password ?? natsPassword(dataDir);
   const chosen = port ?? (await freePort());
-  writePrivateFile(configFile, natsServerConfig({ port: chosen, storeDir, user: NATS_USER, password, maxPayload: options.maxPayload, cluster: options.cluster }));
+  writePrivateFile(
+    configFile,
+    natsServerConfig({
+      port: chosen,
+      storeDir,
+      user: NATS_USER,
+      password,
+      maxPayload: options.maxPayload,
+      cluster: options.cluster,
+    }),
+  );
   let child: ChildProcess | undefined;
   let exited = Promise.resolve();
   const start = async () => {

@@ -17,7 +17,9 @@ describe('html templates', () => {
     expect(html`${null}${undefined}${false}${0}`.value).toBe('0');
   });
   it('escapes the five HTML-significant characters', () => {
-    expect(escapeHtml(`<a href="x">Tom & Jerry's</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;');
+    expect(escapeHtml(`<a href="x">Tom & Jerry's</a>`)).toBe(
+      '&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;',
+    );
   });
   it('escapes the escape character itself', () => {
     expect(escapeHtml('&amp;')).toBe('&amp;amp;');

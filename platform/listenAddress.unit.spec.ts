@@ -2,11 +2,27 @@ import { describe, expect, it } from 'vitest';
 import { browserUrl, isLoopbackAddress, isWildcardAddress } from './listenAddress.ts';
 
 describe('isLoopbackAddress', () => {
-  it.each(['127.0.0.1', '127.8.9.10', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '::FFFF:127.0.0.2'])('%s is this machine', (address) => {
-    expect(isLoopbackAddress(address)).toBe(true);
-  });
+  it.each(['127.0.0.1', '127.8.9.10', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '::FFFF:127.0.0.2'])(
+    '%s is this machine',
+    (address) => {
+      expect(isLoopbackAddress(address)).toBe(true);
+    },
+  );
 
-  it.each(['192.0.2.2', '10.0.0.1', '0.0.0.0', '::', 'fd00::1', '::ffff:10.0.0.1', '::2', '1::1', '128.0.0.1', 'localhost', '', undefined])('%s is not', (address) => {
+  it.each([
+    '192.0.2.2',
+    '10.0.0.1',
+    '0.0.0.0',
+    '::',
+    'fd00::1',
+    '::ffff:10.0.0.1',
+    '::2',
+    '1::1',
+    '128.0.0.1',
+    'localhost',
+    '',
+    undefined,
+  ])('%s is not', (address) => {
     expect(isLoopbackAddress(address)).toBe(false);
   });
 });

@@ -29,7 +29,13 @@ type LoggedRequest = { method?: string; url?: string; host?: string; ip?: string
 
 /** fastify's request log fields, with the URL through loggableUrl. */
 export function requestSerializer(request: LoggedRequest) {
-  return { method: request.method, url: loggableUrl(request.url ?? ''), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort };
+  return {
+    method: request.method,
+    url: loggableUrl(request.url ?? ''),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
 }
 
 /** The one logger: JSON lines on stdout (or `destination`); secrets are redacted wherever they appear in a log object. */
@@ -40,7 +46,20 @@ export function createLogger(options: { level?: string; name?: string; destinati
       ...(options.name ? { name: options.name } : {}),
       serializers: { req: requestSerializer },
       redact: {
-        paths: ['password', '*.password', 'token', '*.token', 'passwordHash', '*.passwordHash', 'req.headers.cookie', 'req.headers.authorization', 'SMTP_URL', 'JWT_SECRET', 'RATES_API_KEY', 'METRICS_TOKEN'],
+        paths: [
+          'password',
+          '*.password',
+          'token',
+          '*.token',
+          'passwordHash',
+          '*.passwordHash',
+          'req.headers.cookie',
+          'req.headers.authorization',
+          'SMTP_URL',
+          'JWT_SECRET',
+          'RATES_API_KEY',
+          'METRICS_TOKEN',
+        ],
         censor: '[redacted]',
       },
     },

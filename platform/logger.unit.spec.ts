@@ -25,8 +25,25 @@ describe('createLogger', () => {
   it('writes request lines without the query values', () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
-    logger.info({ req: { method: 'GET', url: '/verify?token=u0123.live-token', host: 'localhost:7007', ip: '127.0.0.1', socket: { remotePort: 5000 } } }, 'incoming request');
-    expect(JSON.parse(lines[0]!).req).toEqual({ method: 'GET', url: '/verify?token=[redacted]', host: 'localhost:7007', remoteAddress: '127.0.0.1', remotePort: 5000 });
+    logger.info(
+      {
+        req: {
+          method: 'GET',
+          url: '/verify?token=u0123.live-token',
+          host: 'localhost:7007',
+          ip: '127.0.0.1',
+          socket: { remotePort: 5000 },
+        },
+      },
+      'incoming request',
+    );
+    expect(JSON.parse(lines[0]!).req).toEqual({
+      method: 'GET',
+      url: '/verify?token=[redacted]',
+      host: 'localhost:7007',
+      remoteAddress: '127.0.0.1',
+      remotePort: 5000,
+    });
     expect(lines.join('')).not.toContain('live-token');
   });
 });

@@ -20,10 +20,25 @@ export function createMailer(options: { smtpUrl?: string | undefined; from: stri
     if (!box) throw new Error('no SMTP_URL and no dev mailbox to deliver to');
     return { send: (email) => box.deliver({ ...email, from: options.from }), close: () => {} };
   }
-  const transport = nodemailer.createTransport({ url: options.smtpUrl, pool: true, maxConnections: 4, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
+  const transport = nodemailer.createTransport({
+    url: options.smtpUrl,
+    pool: true,
+    maxConnections: 4,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 20_000,
+  });
   return {
     send: async (email) => {
-      await transport.sendMail({ from: options.from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId: email.messageId, headers: email.headers ?? {} });
+      await transport.sendMail({
+        from: options.from,
+        to: email.to,
+        subject: email.subject,
+        text: email.text,
+        html: email.html,
+        messageId: email.messageId,
+        headers: email.headers ?? {},
+      });
     },
     close: () => transport.close(),
   };

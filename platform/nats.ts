@@ -54,7 +54,8 @@ export async function connectNats(url: string, options: { name: string; logger?:
     const logger = options.logger;
     void (async () => {
       for await (const status of nc.status()) {
-        if (status.type === 'disconnect' || status.type === 'reconnect') logger.warn({ nats: status.type }, `NATS ${status.type}`);
+        if (status.type === 'disconnect' || status.type === 'reconnect')
+          logger.warn({ nats: status.type }, `NATS ${status.type}`);
       }
     })();
   }

@@ -10,11 +10,17 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 describe('private files in the data dir', () => {
-  it('tightens a data dir an older start left readable by everyone, two levels down, keeping the owner\'s bits', () => {
+  it("tightens a data dir an older start left readable by everyone, two levels down, keeping the owner's bits", () => {
     const dir = join(root, 'old');
     mkdirSync(join(dir, 'mailbox'), { recursive: true, mode: 0o755 });
     mkdirSync(join(dir, 'nats', 'jetstream', 'deep'), { recursive: true, mode: 0o755 });
-    for (const [file, m] of [['runtime.json', 0o644], ['jwt-secret', 0o644], ['mailbox/abc.json', 0o644], ['tool.sh', 0o755], ['nats/jetstream/deep/f', 0o644]] as const) {
+    for (const [file, m] of [
+      ['runtime.json', 0o644],
+      ['jwt-secret', 0o644],
+      ['mailbox/abc.json', 0o644],
+      ['tool.sh', 0o755],
+      ['nats/jetstream/deep/f', 0o644],
+    ] as const) {
       writeFileSync(join(dir, file), 'x');
       chmodSync(join(dir, file), m);
     }

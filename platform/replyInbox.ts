@@ -8,7 +8,11 @@ export type InboxReply = { ok: true; msg: Msg } | { ok: false; reason: string; t
 
 type Waiting = { answer: (reply: InboxReply) => void; timer: NodeJS.Timeout };
 
-export type Request = (subject: string, body: Uint8Array | string, options: { timeoutMs: number; headers?: MsgHdrs }) => Promise<InboxReply>;
+export type Request = (
+  subject: string,
+  body: Uint8Array | string,
+  options: { timeoutMs: number; headers?: MsgHdrs },
+) => Promise<InboxReply>;
 
 /**
  * Requests whose replies all arrive on one subscription (`<inbox>.<token>`), told apart by token. nc.request does
@@ -37,7 +41,8 @@ export function replyInbox(nc: NatsConnection): Request {
         if (error) return settleAll(error.message);
         const token = msg.subject.slice(prefix.length + 1);
         // The server's "no responders" status: nobody is subscribed to the subject.
-        if (msg.data.length === 0 && msg.headers?.code === 503) return settle(token, { ok: false, reason: 'no responders' });
+        if (msg.data.length === 0 && msg.headers?.code === 503)
+          return settle(token, { ok: false, reason: 'no responders' });
         settle(token, { ok: true, msg });
       },
     });
@@ -51,7 +56,10 @@ export function replyInbox(nc: NatsConnection): Request {
   return (subject, body, { timeoutMs, headers }) =>
     new Promise((answer) => {
       const token = (nextToken++).toString(36);
-      const timer = setTimeout(() => settle(token, { ok: false, reason: `no answer within ${timeoutMs} ms` }), timeoutMs);
+      const timer = setTimeout(
+        () => settle(token, { ok: false, reason: `no answer within ${timeoutMs} ms` }),
+        timeoutMs,
+      );
       waiting.set(token, { answer, timer });
       try {
         if (!subscribed) subscribe();

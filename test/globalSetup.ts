@@ -3,9 +3,14 @@ import type { ServerPlan } from './serverPlan.ts';
 import { resolveTestServers } from './servers.ts';
 
 // Tests always use real servers: the ones named by NATS_URL / DATABASE_URL (CI), else containers or private local ones.
-export default async function setup({ provide }: { provide: <K extends keyof ProvidedContext>(key: K, value: ProvidedContext[K]) => void }) {
+export default async function setup({
+  provide,
+}: {
+  provide: <K extends keyof ProvidedContext>(key: K, value: ProvidedContext[K]) => void;
+}) {
   const servers = await resolveTestServers();
-  if (servers.plan.nats !== 'urls' || servers.plan.postgres !== 'urls') console.error(`test servers: ${servers.summary}`);
+  if (servers.plan.nats !== 'urls' || servers.plan.postgres !== 'urls')
+    console.error(`test servers: ${servers.summary}`);
   provide('embeddedPostgres', servers.embeddedPostgres ? 'yes' : '');
   provide('serverPlan', servers.plan);
   provide('natsUrl', servers.natsUrl);

@@ -29,7 +29,7 @@ export async function openTestWorld(options: { captureLog?: boolean } = {}): Pro
   const schema = `test_${tag}`;
   const natsUrl = inject('natsUrl');
   const databaseUrl = inject('databaseUrl');
-    const nc = await connectNats(natsUrl, { name: `test-${tag}` });
+  const nc = await connectNats(natsUrl, { name: `test-${tag}` });
   const store = await EventStore.open(nc, ns);
   // Embedded PGlite mixes up statements of concurrent connections: one connection per test file there.
   const pool = createPool(databaseUrl, { max: inject('embeddedPostgres') ? 1 : 4 });
@@ -38,17 +38,33 @@ export async function openTestWorld(options: { captureLog?: boolean } = {}): Pro
     ? createLogger({ level: 'trace', destination: { write: (line: string) => void lines.push(line) } })
     : createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   return {
-    tag, ns, schema, natsUrl, databaseUrl, nc, store, pool, logger,
+    tag,
+    ns,
+    schema,
+    natsUrl,
+    databaseUrl,
+    nc,
+    store,
+    pool,
+    logger,
     logOutput: () => lines.join(''),
     close: async () => {
       await store.destroy();
       await nc.close();
-      const mine = await pool.query<{ name: string }>(`SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE $1`, [`${schema}%`]);
-      for (const { name } of mine.rows) await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`).catch(() => {});
+      const mine = await pool.query<{ name: string }>(
+        `SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE $1`,
+        [`${schema}%`],
+      );
+      for (const { name } of mine.rows)
+        await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`).catch(() => {});
       await pool.end();
     },
   };
 }
 
-export const meta = (correlationId = 'test') => ({ occurredAt: new Date().toISOString(), correlationId, causationId: correlationId });
+export const meta = (correlationId = 'test') => ({
+  occurredAt: new Date().toISOString(),
+  correlationId,
+  causationId: correlationId,
+});
 export const uniqueId = () => randomBytes(8).toString('hex');

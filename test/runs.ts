@@ -16,14 +16,22 @@ const fetchedAt = (asOf: string) => (/^\d{4}-\d{2}-\d{2}$/.test(asOf) ? new Date
  */
 export function appendRun(log: Log, asOf: string, rates: Record<string, string>): Promise<FetchRatesResult> {
   return fetchAndAppendRates({
-    provider: { name: 'frankfurter', url: 'test://rates', fetchLatest: async () => ({ provider: 'frankfurter', base: 'EUR', asOf, rates: { EUR: '1', ...rates } }) },
+    provider: {
+      name: 'frankfurter',
+      url: 'test://rates',
+      fetchLatest: async () => ({ provider: 'frankfurter', base: 'EUR', asOf, rates: { EUR: '1', ...rates } }),
+    },
     ...log,
     now: () => fetchedAt(asOf),
   });
 }
 
 /** A run of these rates, once the read models hold it (what pages and the alert rules read); its stream sequence. */
-export async function projectedRun(world: Log & { pool: Pool; schema: string }, asOf: string, rates: Record<string, string>): Promise<number> {
+export async function projectedRun(
+  world: Log & { pool: Pool; schema: string },
+  asOf: string,
+  rates: Record<string, string>,
+): Promise<number> {
   const { seq } = await appendRun(world, asOf, rates);
   await waitForProjection(world.pool, world.schema, seq, 5_000);
   return seq;

@@ -24,8 +24,14 @@ describe('planTestServers', () => {
   it('starts containers for what has no URL when an engine answers, and local processes when none does', async () => {
     expect(await planTestServers({}, engine(true))).toMatchObject({ nats: 'containers', postgres: 'containers' });
     expect(await planTestServers({}, engine(false))).toMatchObject({ nats: 'processes', postgres: 'processes' });
-    expect(await planTestServers({ NATS_URL: urls.NATS_URL }, engine(true))).toMatchObject({ nats: 'urls', postgres: 'containers' });
-    expect(await planTestServers({ DATABASE_URL: urls.DATABASE_URL, NATS_URL: '' }, engine(false))).toMatchObject({ nats: 'processes', postgres: 'urls' });
+    expect(await planTestServers({ NATS_URL: urls.NATS_URL }, engine(true))).toMatchObject({
+      nats: 'urls',
+      postgres: 'containers',
+    });
+    expect(await planTestServers({ DATABASE_URL: urls.DATABASE_URL, NATS_URL: '' }, engine(false))).toMatchObject({
+      nats: 'processes',
+      postgres: 'urls',
+    });
   });
 
   it('asks the engine once for both servers', async () => {
@@ -35,11 +41,20 @@ describe('planTestServers', () => {
   });
 
   it('does what CRA_TEST_SERVERS forces, whatever URLs are set', async () => {
-    expect(await planTestServers({ ...urls, CRA_TEST_SERVERS: 'containers' }, engine(true))).toMatchObject({ nats: 'containers', postgres: 'containers' });
+    expect(await planTestServers({ ...urls, CRA_TEST_SERVERS: 'containers' }, engine(true))).toMatchObject({
+      nats: 'containers',
+      postgres: 'containers',
+    });
     const probe = engine(true);
-    expect(await planTestServers({ ...urls, CRA_TEST_SERVERS: 'processes' }, probe)).toMatchObject({ nats: 'processes', postgres: 'processes' });
+    expect(await planTestServers({ ...urls, CRA_TEST_SERVERS: 'processes' }, probe)).toMatchObject({
+      nats: 'processes',
+      postgres: 'processes',
+    });
     expect(probe.asked).toBe(0);
-    expect(await planTestServers({ ...urls, CRA_TEST_SERVERS: 'urls' }, engine(true))).toMatchObject({ nats: 'urls', postgres: 'urls' });
+    expect(await planTestServers({ ...urls, CRA_TEST_SERVERS: 'urls' }, engine(true))).toMatchObject({
+      nats: 'urls',
+      postgres: 'urls',
+    });
   });
 
   it('refuses, in one line, a way it cannot take or does not know', async () => {
@@ -49,18 +64,29 @@ describe('planTestServers', () => {
     await expect(planTestServers({ CRA_TEST_SERVERS: 'urls', NATS_URL: urls.NATS_URL }, engine(true))).rejects.toThrow(
       new ConfigError('CRA_TEST_SERVERS=urls needs DATABASE_URL'),
     );
-    await expect(planTestServers({ CRA_TEST_SERVERS: 'urls' }, engine(true))).rejects.toThrow('CRA_TEST_SERVERS=urls needs NATS_URL and DATABASE_URL');
+    await expect(planTestServers({ CRA_TEST_SERVERS: 'urls' }, engine(true))).rejects.toThrow(
+      'CRA_TEST_SERVERS=urls needs NATS_URL and DATABASE_URL',
+    );
     await expect(planTestServers({ CRA_TEST_SERVERS: 'containers' }, engine(false))).rejects.toThrow(
       'CRA_TEST_SERVERS=containers but no container engine answers (start Docker, or set DOCKER_HOST)',
     );
   });
 
   it('runs the pinned official images unless the environment names others', async () => {
-    expect((await planTestServers({}, engine(true))).images).toEqual({ nats: DEFAULT_NATS_IMAGE, postgres: DEFAULT_POSTGRES_IMAGE });
+    expect((await planTestServers({}, engine(true))).images).toEqual({
+      nats: DEFAULT_NATS_IMAGE,
+      postgres: DEFAULT_POSTGRES_IMAGE,
+    });
     expect(DEFAULT_NATS_IMAGE).toMatch(/^nats:2\.\d+\.\d+$/);
     expect(DEFAULT_POSTGRES_IMAGE).toMatch(/^postgres:\d+\.\d+$/);
-    const own = { CRA_TEST_NATS_IMAGE: 'cra-test/nats:2.9.10-debian', CRA_TEST_POSTGRES_IMAGE: 'cra-test/postgres:15.20-debian' };
-    expect((await planTestServers(own, engine(true))).images).toEqual({ nats: own.CRA_TEST_NATS_IMAGE, postgres: own.CRA_TEST_POSTGRES_IMAGE });
+    const own = {
+      CRA_TEST_NATS_IMAGE: 'cra-test/nats:2.9.10-debian',
+      CRA_TEST_POSTGRES_IMAGE: 'cra-test/postgres:15.20-debian',
+    };
+    expect((await planTestServers(own, engine(true))).images).toEqual({
+      nats: own.CRA_TEST_NATS_IMAGE,
+      postgres: own.CRA_TEST_POSTGRES_IMAGE,
+    });
     await expect(planTestServers({ CRA_TEST_NATS_IMAGE: 'nats 2.10' }, engine(true))).rejects.toThrow(
       'Invalid environment variable CRA_TEST_NATS_IMAGE: must be an image name such as nats:2.10.24 or cra-test/nats:2.9.10-debian',
     );

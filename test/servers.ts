@@ -24,7 +24,8 @@ const withoutCredentials = (urls: string) => urls.replace(/\/\/[^@/]*@/g, '//');
 
 /** How the plan's way starts a NATS server; `dir` holds a local process's store. */
 async function startNats(plan: ServerPlan, env: Record<string, string | undefined>, dir: string): Promise<Started> {
-  if (plan.nats === 'urls') return { url: env.NATS_URL!, said: `NATS at ${withoutCredentials(env.NATS_URL!)}`, stop: async () => {} };
+  if (plan.nats === 'urls')
+    return { url: env.NATS_URL!, said: `NATS at ${withoutCredentials(env.NATS_URL!)}`, stop: async () => {} };
   if (plan.nats === 'containers') {
     const { startNatsContainer } = await import('./containers/natsContainer.ts');
     const nats = await startNatsContainer(plan.images.nats);
@@ -35,11 +36,20 @@ async function startNats(plan: ServerPlan, env: Record<string, string | undefine
 }
 
 async function startPostgres(plan: ServerPlan, env: Record<string, string | undefined>): Promise<Started> {
-  if (plan.postgres === 'urls') return { url: env.DATABASE_URL!, said: `Postgres at ${withoutCredentials(env.DATABASE_URL!)}`, stop: async () => {} };
+  if (plan.postgres === 'urls')
+    return {
+      url: env.DATABASE_URL!,
+      said: `Postgres at ${withoutCredentials(env.DATABASE_URL!)}`,
+      stop: async () => {},
+    };
   if (plan.postgres === 'containers') {
     const { startPostgresContainer } = await import('./containers/postgresContainer.ts');
     const postgres = await startPostgresContainer(plan.images.postgres);
-    return { url: postgres.url, said: `Postgres in a container of ${postgres.image} on ${postgres.address}`, stop: postgres.remove };
+    return {
+      url: postgres.url,
+      said: `Postgres in a container of ${postgres.image} on ${postgres.address}`,
+      stop: postgres.remove,
+    };
   }
   const pglite = await startPglite(undefined);
   return { url: pglite.url, said: `Postgres as embedded PGlite on ${pglite.address}`, stop: pglite.stop };

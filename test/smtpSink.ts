@@ -1,7 +1,15 @@
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
-export type ReceivedEmail = { to: string; subject: string; text: string; html: string; messageId: string; headers: Map<string, unknown>; raw: string };
+export type ReceivedEmail = {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  messageId: string;
+  headers: Map<string, unknown>;
+  raw: string;
+};
 
 /** A real SMTP server on loopback that keeps what it receives; `down()`/`up()` simulate an outage. */
 export async function startSmtpSink() {
@@ -45,7 +53,10 @@ export async function startSmtpSink() {
     async waitFor(predicate: (emails: ReceivedEmail[]) => boolean, timeoutMs = 15_000): Promise<ReceivedEmail[]> {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(received)) {
-        if (Date.now() > deadline) throw new Error(`SMTP sink: condition not met in ${timeoutMs} ms; received ${received.length}: ${received.map((m) => m.subject).join(' | ')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `SMTP sink: condition not met in ${timeoutMs} ms; received ${received.length}: ${received.map((m) => m.subject).join(' | ')}`,
+          );
         await new Promise((r) => setTimeout(r, 25));
       }
       return received;

@@ -14,19 +14,44 @@ import { openTestWorld, type TestWorld } from './harness.ts';
 export const TEST_SECRET = 'a test secret that is certainly long enough';
 
 /** The whole system in one test process on the real servers: command service, projector, notifier (to a real SMTP sink) and web (inject only). */
-export async function startTestSystem(options: { web?: Partial<WebDeps>; notifier?: boolean; publicUrl?: string; captureLog?: boolean } = {}) {
+export async function startTestSystem(
+  options: { web?: Partial<WebDeps>; notifier?: boolean; publicUrl?: string; captureLog?: boolean } = {},
+) {
   const publicUrl = options.publicUrl ?? 'http://localhost:7007';
   const world: TestWorld = await openTestWorld({ captureLog: options.captureLog ?? false });
   const smtp: SmtpSink = await startSmtpSink();
   await migrateSchema(world.pool, world.schema);
   const secret = linkSecret(TEST_SECRET);
-  const command = startCommandService(world.nc, { store: world.store, ns: world.ns, pool: world.pool, schema: world.schema, linkSecret: secret, now: () => new Date(), logger: world.logger });
-  const projector = startProjector({ store: world.store, pool: world.pool, schema: world.schema, logger: world.logger });
+  const command = startCommandService(world.nc, {
+    store: world.store,
+    ns: world.ns,
+    pool: world.pool,
+    schema: world.schema,
+    linkSecret: secret,
+    now: () => new Date(),
+    logger: world.logger,
+  });
+  const projector = startProjector({
+    store: world.store,
+    pool: world.pool,
+    schema: world.schema,
+    logger: world.logger,
+  });
   const mailer = createMailer({ smtpUrl: smtp.url, from: 'CRA <alerts@cra.test>' });
   const notifier =
     options.notifier === false
       ? undefined
-      : startNotifier({ store: world.store, ns: world.ns, pool: world.pool, schema: world.schema, mailer, linkSecret: secret, publicUrl, mailFrom: 'CRA <alerts@cra.test>', logger: world.logger });
+      : startNotifier({
+          store: world.store,
+          ns: world.ns,
+          pool: world.pool,
+          schema: world.schema,
+          mailer,
+          linkSecret: secret,
+          publicUrl,
+          mailFrom: 'CRA <alerts@cra.test>',
+          logger: world.logger,
+        });
   const send = commandClient(world.nc, world.ns);
   const app: FastifyInstance = await buildWebApp({
     send,

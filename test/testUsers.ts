@@ -12,14 +12,21 @@ export async function registeredUser(system: TestSystem, username: string, passw
   const { history } = await system.world.store.load(subjects.user(system.world.ns, userId));
   const requested = history.flatMap((h) => h.events).find((e) => e.type === 'RegistrationRequested');
   if (requested?.type !== 'RegistrationRequested') throw new Error('no RegistrationRequested');
-  const verified = await system.send('VerifyRegistration', { token: linkToken(system.linkSecret, 'verify', userId, requested.data.tokenNonce) });
+  const verified = await system.send('VerifyRegistration', {
+    token: linkToken(system.linkSecret, 'verify', userId, requested.data.tokenNonce),
+  });
   if (!verified.ok) throw new Error(`could not verify ${username}: ${verified.error}`);
   await waitForProjection(system.world.pool, system.world.schema, verified.seq, 5_000);
   return userId;
 }
 
 /** A registered user, logged in through the login form. */
-export async function registeredBrowser(system: TestSystem, username: string, password: string, options: { ip?: string; htmx?: boolean } = {}): Promise<{ browser: WebClient; userId: string }> {
+export async function registeredBrowser(
+  system: TestSystem,
+  username: string,
+  password: string,
+  options: { ip?: string; htmx?: boolean } = {},
+): Promise<{ browser: WebClient; userId: string }> {
   const userId = await registeredUser(system, username, password);
   const browser = webClient(system.app, options);
   await browser.get('/login');

@@ -15,7 +15,9 @@ import { sessionPlugin } from './shared/session.ts';
 import { unsubscribeRoutes } from './unsubscribe/routes.ts';
 
 /** TRUST_PROXY as fastify takes it: a hop count becomes "the first n hops" (as fastify does for a number). */
-function trustedProxies(setting: WebDeps['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+function trustedProxies(
+  setting: WebDeps['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (typeof setting === 'number') return (_address, hop) => hop < setting;
   return setting ?? false;
 }
@@ -32,7 +34,10 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
   });
   await app.register(securityPlugin, { publicUrl: deps.publicUrl });
-  app.decorateRequest('sendCommand', function (this: FastifyRequest, ...[name, payload, options]: Parameters<SendCommand>) {
+  app.decorateRequest('sendCommand', function (
+    this: FastifyRequest,
+    ...[name, payload, options]: Parameters<SendCommand>
+  ) {
     return deps.send(name, payload, { correlationId: this.id, ...options });
   } as SendCommand);
   // Hooks that do not wait take a callback: no promise per request.
@@ -41,7 +46,15 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
     done();
   });
   await app.register(formbody);
-  app.decorate('rateLimits', await SharedRateLimits.open({ pool: deps.pool, schema: deps.schema, logger: app.log, ...(deps.now ? { now: deps.now } : {}) }));
+  app.decorate(
+    'rateLimits',
+    await SharedRateLimits.open({
+      pool: deps.pool,
+      schema: deps.schema,
+      logger: app.log,
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
+  );
   await app.register(sessionPlugin, deps);
   await app.register(assetRoutes);
   await app.register(accountRoutes, deps);
@@ -53,7 +66,10 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
   if (deps.metrics) {
     const { httpDuration } = deps.metrics;
     app.addHook('onResponse', (request, reply, done) => {
-      httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      httpDuration.observe(
+        { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
       done();
     });
   }

@@ -6,7 +6,13 @@ import { tablesIn, type Pool } from '../../platform/postgres.ts';
 import type { AlertRecord } from '../../services/notifier/crossing.ts';
 import { CURRENCIES, plainDecimal, seeded } from './world.ts';
 
-export type StoredRun = { seq: number; provider: RatesProvider; base: string; asOf: string; rates: Record<string, string> };
+export type StoredRun = {
+  seq: number;
+  provider: RatesProvider;
+  base: string;
+  asOf: string;
+  rates: Record<string, string>;
+};
 
 /**
  * Three runs of a EUR-based provider: run 1 has every currency, run 2 lacks ISK (so ISK pairs compare with run 1),
@@ -16,10 +22,18 @@ export function makeRuns(runSeq: number): StoredRun[] {
   const random = seeded(11);
   const codes = Object.keys(CURRENCIES).filter((c) => c !== 'EUR');
   const ratesOf = (skip: string, wobble: number) =>
-    Object.fromEntries(codes.filter((c) => c !== skip).map((c) => [c, plainDecimal(CURRENCIES[c]! * (1 + (random() * 2 - 1) * wobble), 6)]));
+    Object.fromEntries(
+      codes
+        .filter((c) => c !== skip)
+        .map((c) => [c, plainDecimal(CURRENCIES[c]! * (1 + (random() * 2 - 1) * wobble), 6)]),
+    );
   const run1 = ratesOf('', 0.002);
   const run2 = ratesOf('ISK', 0.002);
-  const current = Object.fromEntries(Object.entries({ ...run1, ...run2 }).filter(([c]) => c !== 'PHP').map(([c, r]) => [c, plainDecimal(Number(r) * (1 + (random() * 2 - 1) * 0.005), 6)]));
+  const current = Object.fromEntries(
+    Object.entries({ ...run1, ...run2 })
+      .filter(([c]) => c !== 'PHP')
+      .map(([c, r]) => [c, plainDecimal(Number(r) * (1 + (random() * 2 - 1) * 0.005), 6)]),
+  );
   return [
     { seq: 1, provider: 'frankfurter', base: 'EUR', asOf: '2026-11-01', rates: run1 },
     { seq: 2, provider: 'frankfurter', base: 'EUR', asOf: '2026-11-02', rates: run2 },
@@ -30,7 +44,9 @@ export function makeRuns(runSeq: number): StoredRun[] {
 /** The run after `previous` (a day later), at sequence `seq`: each rate moved by up to ±0.5 %, as the run under test does. */
 export function nextRun(previous: StoredRun, seq: number): StoredRun {
   const random = seeded(seq);
-  const rates = Object.fromEntries(Object.entries(previous.rates).map(([c, r]) => [c, plainDecimal(Number(r) * (1 + (random() * 2 - 1) * 0.005), 6)]));
+  const rates = Object.fromEntries(
+    Object.entries(previous.rates).map(([c, r]) => [c, plainDecimal(Number(r) * (1 + (random() * 2 - 1) * 0.005), 6)]),
+  );
   const asOf = new Date(Date.parse(`${previous.asOf}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
   return { ...previous, seq, asOf, rates };
 }
@@ -53,7 +69,10 @@ export type AlertKind = 'threshold';
 export type AlertMix = Record<AlertKind, number>;
 export const THRESHOLDS_ONLY: AlertMix = { threshold: 1 };
 
-type MakeOne = (i: number, random: () => number) => Omit<AlertRecord, 'alertId' | 'userId' | 'setSeq' | 'deletedSeq'> & { fate: number };
+type MakeOne = (
+  i: number,
+  random: () => number,
+) => Omit<AlertRecord, 'alertId' | 'userId' | 'setSeq' | 'deletedSeq'> & { fate: number };
 
 /** A threshold within ±10 % of the pair's ratio at the previous run (5 significant digits). */
 const thresholdAlert = (pairs: { base: string; quote: string }[], runs: StoredRun[]): MakeOne => {
@@ -116,9 +135,15 @@ export function makeAlerts(from: number, to: number, plan: AlertPlan): AlertReco
 export async function insertRuns(pool: Pool, schema: string, runs: StoredRun[]): Promise<void> {
   const t = tablesIn(schema);
   for (const run of runs) {
-    await pool.query(`INSERT INTO ${t('rate_runs')} (run_seq, provider, base, as_of, fetched_at) VALUES ($1, $2, $3, $4, '2026-11-02T17:00:00Z')`, [run.seq, run.provider, run.base, run.asOf]);
+    await pool.query(
+      `INSERT INTO ${t('rate_runs')} (run_seq, provider, base, as_of, fetched_at) VALUES ($1, $2, $3, $4, '2026-11-02T17:00:00Z')`,
+      [run.seq, run.provider, run.base, run.asOf],
+    );
     const currencies = Object.keys(run.rates);
-    await pool.query(`INSERT INTO ${t('rates')} (run_seq, currency, rate) SELECT $1, c, r::numeric FROM unnest($2::text[], $3::text[]) AS x(c, r)`, [run.seq, currencies, currencies.map((c) => run.rates[c])]);
+    await pool.query(
+      `INSERT INTO ${t('rates')} (run_seq, currency, rate) SELECT $1, c, r::numeric FROM unnest($2::text[], $3::text[]) AS x(c, r)`,
+      [run.seq, currencies, currencies.map((c) => run.rates[c])],
+    );
   }
 }
 
@@ -131,7 +156,15 @@ export async function insertAlerts(pool: Pool, schema: string, alerts: AlertReco
       `INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, threshold, threshold_text, set_seq, set_at, deleted_seq, deleted_at)
        SELECT id, u, b, q, th::numeric, th, s, '2026-11-01T00:00:00Z', d, CASE WHEN d IS NULL THEN NULL ELSE '2026-11-03T00:00:00Z'::timestamptz END
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[]) AS x(id, u, b, q, th, s, d)`,
-      [chunk.map((a) => a.alertId), chunk.map((a) => a.userId), chunk.map((a) => a.base), chunk.map((a) => a.quote), chunk.map((a) => a.threshold), chunk.map((a) => a.setSeq), chunk.map((a) => a.deletedSeq)],
+      [
+        chunk.map((a) => a.alertId),
+        chunk.map((a) => a.userId),
+        chunk.map((a) => a.base),
+        chunk.map((a) => a.quote),
+        chunk.map((a) => a.threshold),
+        chunk.map((a) => a.setSeq),
+        chunk.map((a) => a.deletedSeq),
+      ],
     );
   }
   await pool.query(`ANALYZE ${t('alerts')}`);

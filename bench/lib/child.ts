@@ -10,7 +10,10 @@ type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false
 export type ServiceProcess<M> = {
   name: string;
   pid: number;
-  call<K extends keyof M>(op: K, ...args: M[K] extends AnyFn ? Parameters<M[K]> : never): Promise<M[K] extends AnyFn ? Awaited<ReturnType<M[K]>> : never>;
+  call<K extends keyof M>(
+    op: K,
+    ...args: M[K] extends AnyFn ? Parameters<M[K]> : never
+  ): Promise<M[K] extends AnyFn ? Awaited<ReturnType<M[K]>> : never>;
   /** Start the peak over from now; returns the RSS at rest. */
   resetPeak(): Promise<number>;
   /** Peak RSS since the last reset. */
@@ -44,7 +47,11 @@ export async function spawnService<M>(name: string, roleUrl: URL): Promise<Servi
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
   }
   // The child's stdout goes to our stderr: our stdout carries only the JSON figures.
-  const child: ChildProcess = fork(HOST, [fileURLToPath(roleUrl)], { execArgv, stdio: ['ignore', 2, 2, 'ipc'], serialization: 'advanced' });
+  const child: ChildProcess = fork(HOST, [fileURLToPath(roleUrl)], {
+    execArgv,
+    stdio: ['ignore', 2, 2, 'ipc'],
+    serialization: 'advanced',
+  });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -89,7 +96,10 @@ export async function spawnService<M>(name: string, roleUrl: URL): Promise<Servi
 }
 
 /** Measure `work` while sampling the service's RSS: the service's memory at rest just before, and its peak during. */
-export async function underLoad<T>(service: ServiceProcess<unknown>, work: () => Promise<T>): Promise<{ result: T; memory: { atRestMiB: number; peakMiB: number } }> {
+export async function underLoad<T>(
+  service: ServiceProcess<unknown>,
+  work: () => Promise<T>,
+): Promise<{ result: T; memory: { atRestMiB: number; peakMiB: number } }> {
   const atRest = await service.resetPeak();
   const result = await work();
   const peak = await service.peak();

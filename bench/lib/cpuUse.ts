@@ -13,6 +13,8 @@ export async function cpuMark(processes: Record<string, Pick<ServiceProcess<unkn
 /** Where the CPU went between two marks: each process's seconds, and how busy the machine's cores were. */
 export function cpuBetween(from: CpuMark, to: CpuMark): string {
   const wall = (to.at - from.at) / 1000;
-  const ours = Object.keys(to.processes).map((name) => `${name} ${(to.processes[name]! - (from.processes[name] ?? 0)).toFixed(1)}`);
+  const ours = Object.keys(to.processes).map(
+    (name) => `${name} ${(to.processes[name]! - (from.processes[name] ?? 0)).toFixed(1)}`,
+  );
   return `CPU s over ${wall.toFixed(1)} s: ${ours.join(', ')}; the machine's ${cpus().length} cores ${((100 * (to.machine - from.machine)) / (wall * cpus().length)).toFixed(0)} % busy (every process, others' too)`;
 }

@@ -3,13 +3,26 @@ export type Figure = { bench: string; value: number; unit: string; baseline: num
 
 const round = (n: number) => (Number.isFinite(n) ? Number(n.toPrecision(4)) : n);
 
-export function figure(bench: string, value: number, unit: string, baseline: number, note: string, ratio = value / baseline): Figure {
+export function figure(
+  bench: string,
+  value: number,
+  unit: string,
+  baseline: number,
+  note: string,
+  ratio = value / baseline,
+): Figure {
   return { bench, value: round(value), unit, baseline: round(baseline), ratio: round(ratio), note };
 }
 
 /** Peak RSS of a service under its benchmark against the same process at rest just before the load. */
 export function memoryFigure(bench: string, service: string, memory: { atRestMiB: number; peakMiB: number }): Figure {
-  return figure(`${bench}.peak-rss`, memory.peakMiB, 'MiB', memory.atRestMiB, `peak RSS of the ${service} process under this benchmark (sampled every 20 ms); baseline = the same process at rest before the load, ratio = peak ÷ rest`);
+  return figure(
+    `${bench}.peak-rss`,
+    memory.peakMiB,
+    'MiB',
+    memory.atRestMiB,
+    `peak RSS of the ${service} process under this benchmark (sampled every 20 ms); baseline = the same process at rest before the load, ratio = peak ÷ rest`,
+  );
 }
 
 export function print(f: Figure): void {

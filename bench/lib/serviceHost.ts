@@ -41,7 +41,11 @@ process.on('message', (message: Request) => {
       const result = await fn(...message.args);
       process.send!({ id: message.id, ok: true, result });
     } catch (error) {
-      process.send!({ id: message.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      process.send!({
+        id: message.id,
+        ok: false,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
     }
   })();
 });

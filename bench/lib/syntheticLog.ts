@@ -6,7 +6,18 @@ import { CURRENCIES, plainDecimal, seeded } from './world.ts';
 export type LogMessage = { subject: string; events: DomainEvent[]; occurredAt: string };
 
 /** What the log should project to, to check a rebuild produced every row. */
-export type LogTotals = { events: number; messages: number; registered: number; alerts: number; deletedAlerts: number; sessions: number; closedSessions: number; runs: number; triggers: number; emails: number };
+export type LogTotals = {
+  events: number;
+  messages: number;
+  registered: number;
+  alerts: number;
+  deletedAlerts: number;
+  sessions: number;
+  closedSessions: number;
+  runs: number;
+  triggers: number;
+  emails: number;
+};
 
 const ARGON = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA';
 const DAY = 86_400_000;
@@ -19,7 +30,18 @@ const DAY = 86_400_000;
 export function* syntheticLog(ns: Namespace, targetEvents: number, seed = 7): Generator<LogMessage, LogTotals> {
   const random = seeded(seed);
   const codes = Object.keys(CURRENCIES);
-  const totals: LogTotals = { events: 0, messages: 0, registered: 0, alerts: 0, deletedAlerts: 0, sessions: 0, closedSessions: 0, runs: 0, triggers: 0, emails: 0 };
+  const totals: LogTotals = {
+    events: 0,
+    messages: 0,
+    registered: 0,
+    alerts: 0,
+    deletedAlerts: 0,
+    sessions: 0,
+    closedSessions: 0,
+    runs: 0,
+    triggers: 0,
+    emails: 0,
+  };
   let clock = Date.parse('2026-01-01T00:00:00Z');
   const at = () => new Date((clock += 1_000)).toISOString();
   const tokenHash = createHash('sha256').update('bench').digest('hex');
@@ -44,7 +66,19 @@ export function* syntheticLog(ns: Namespace, targetEvents: number, seed = 7): Ge
     const userId = userIdFor(username);
     const email = `${username}@example.com`;
     const script: Life['script'] = [];
-    script.push(() => message(subjects.user(ns, userId), [event('RegistrationRequested', { userId, username, email, passwordHash: ARGON, tokenNonce: nonce, tokenHash, expiresAt: new Date(clock + DAY).toISOString() })]));
+    script.push(() =>
+      message(subjects.user(ns, userId), [
+        event('RegistrationRequested', {
+          userId,
+          username,
+          email,
+          passwordHash: ARGON,
+          tokenNonce: nonce,
+          tokenHash,
+          expiresAt: new Date(clock + DAY).toISOString(),
+        }),
+      ]),
+    );
     script.push(() => {
       totals.registered++;
       return message(subjects.user(ns, userId), [event('UserRegistered', { userId, username, email })]);
@@ -57,7 +91,9 @@ export function* syntheticLog(ns: Namespace, targetEvents: number, seed = 7): Ge
         const sessionId = randomUUID();
         script.push(() => {
           totals.sessions++;
-          return message(subjects.user(ns, userId), [event('UserLoggedIn', { userId, sessionId, expiresAt: new Date(clock + 7 * DAY).toISOString() })]);
+          return message(subjects.user(ns, userId), [
+            event('UserLoggedIn', { userId, sessionId, expiresAt: new Date(clock + 7 * DAY).toISOString() }),
+          ]);
         });
         if (random() < 0.6) {
           script.push(() => {
@@ -68,7 +104,12 @@ export function* syntheticLog(ns: Namespace, targetEvents: number, seed = 7): Ge
       }
       if (i < alerts) {
         const { base, quote } = pair();
-        const alert: Alert = { alertId: `a${nextAlert++}`, base, quote, threshold: plainDecimal((CURRENCIES[quote]! / CURRENCIES[base]!) * (0.95 + random() * 0.1), 5) };
+        const alert: Alert = {
+          alertId: `a${nextAlert++}`,
+          base,
+          quote,
+          threshold: plainDecimal((CURRENCIES[quote]! / CURRENCIES[base]!) * (0.95 + random() * 0.1), 5),
+        };
         script.push(() => {
           totals.alerts++;
           mine.push(alert);
@@ -80,12 +121,15 @@ export function* syntheticLog(ns: Namespace, targetEvents: number, seed = 7): Ge
             if (index < 0) return undefined;
             mine.splice(index, 1);
             totals.deletedAlerts++;
-            return message(subjects.alert(ns, alert.alertId), [event('AlertDeleted', { alertId: alert.alertId, userId })]);
+            return message(subjects.alert(ns, alert.alertId), [
+              event('AlertDeleted', { alertId: alert.alertId, userId }),
+            ]);
           });
         }
       }
     }
-    if (random() < 0.03) script.push(() => message(subjects.user(ns, userId), [event('AlertEmailsPaused', { userId })]));
+    if (random() < 0.03)
+      script.push(() => message(subjects.user(ns, userId), [event('AlertEmailsPaused', { userId })]));
     usersWithAlerts.push({ userId, alerts: mine });
     return { userId, username, email, script };
   }
@@ -112,8 +156,20 @@ export function* syntheticLog(ns: Namespace, targetEvents: number, seed = 7): Ge
       sinceRun = 0;
       totals.runs++;
       const runIndex = totals.runs;
-      const rates = Object.fromEntries(codes.filter((c) => c !== 'EUR').map((c) => [c, plainDecimal(CURRENCIES[c]! * (0.97 + random() * 0.06), 6)]));
-      yield* emit(message(subjects.rates(ns, 'frankfurter', `run-${String(runIndex).padStart(6, '0')}`), [event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf: `run-${String(runIndex).padStart(6, '0')}`, fetchedAt: at(), rates })]));
+      const rates = Object.fromEntries(
+        codes.filter((c) => c !== 'EUR').map((c) => [c, plainDecimal(CURRENCIES[c]! * (0.97 + random() * 0.06), 6)]),
+      );
+      yield* emit(
+        message(subjects.rates(ns, 'frankfurter', `run-${String(runIndex).padStart(6, '0')}`), [
+          event('RatesFetched', {
+            provider: 'frankfurter',
+            base: 'EUR',
+            asOf: `run-${String(runIndex).padStart(6, '0')}`,
+            fetchedAt: at(),
+            rates,
+          }),
+        ]),
+      );
       const runSeq = seq;
       // The digests of this run: a few users whose alerts it crossed, one digest each.
       const digested = new Set<string>();
@@ -130,10 +186,27 @@ export function* syntheticLog(ns: Namespace, targetEvents: number, seed = 7): Ge
             subject,
             crossed.map((a) => {
               const up = random() < 0.5;
-              return event('AlertTriggered', { alertId: a.alertId, userId: user.userId, runSeq, base: a.base, quote: a.quote, threshold: a.threshold, previousRatio: up ? '0.5' : '1.5', currentRatio: up ? '1.5' : '0.5', direction: up ? 'up' : 'down' });
+              return event('AlertTriggered', {
+                alertId: a.alertId,
+                userId: user.userId,
+                runSeq,
+                base: a.base,
+                quote: a.quote,
+                threshold: a.threshold,
+                previousRatio: up ? '0.5' : '1.5',
+                currentRatio: up ? '1.5' : '0.5',
+                direction: up ? 'up' : 'down',
+              });
             }),
           ),
-          message(subject, [event('EmailSent', { userId: user.userId, kind: 'alert-digest', messageId: `<digest.${runSeq}.${user.userId}@bench.test>`, reference: `${runSeq}.${user.userId}` })]),
+          message(subject, [
+            event('EmailSent', {
+              userId: user.userId,
+              kind: 'alert-digest',
+              messageId: `<digest.${runSeq}.${user.userId}@bench.test>`,
+              reference: `${runSeq}.${user.userId}`,
+            }),
+          ]),
         );
       }
       continue;

@@ -17,7 +17,13 @@ export function newPlace(servers: { natsUrl: string; databaseUrl: string }, name
 /** Services log at this level in every benchmark and baseline alike (LOG_LEVEL, default warn: errors still show). */
 export const benchLogger = (): Logger => createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
 
-export type Connected = { ns: Namespace; nc: NatsConnection; store: EventStore; pool: Pool; close: () => Promise<void> };
+export type Connected = {
+  ns: Namespace;
+  nc: NatsConnection;
+  store: EventStore;
+  pool: Pool;
+  close: () => Promise<void>;
+};
 
 /** The connections a service opens, with the platform's own helpers (the same defaults as `cra start`). */
 export async function connect(place: Place, name: string, options: { pool?: boolean } = {}): Promise<Connected> {
@@ -40,13 +46,18 @@ export async function connect(place: Place, name: string, options: { pool?: bool
 /** Delete the benchmark's stream and every schema it made. */
 export async function cleanUp(place: Place): Promise<void> {
   if (process.env.BENCH_KEEP === '1') {
-    process.stderr.write(`[bench] BENCH_KEEP=1: keeping stream ${namespaceFor(place.tag).stream} and schema ${place.schema}\n`);
+    process.stderr.write(
+      `[bench] BENCH_KEEP=1: keeping stream ${namespaceFor(place.tag).stream} and schema ${place.schema}\n`,
+    );
     return;
   }
   const c = await connect(place, `bench-cleanup-${place.tag}`);
   try {
     await c.store.destroy();
-    const mine = await c.pool.query<{ name: string }>(`SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE $1`, [`${place.schema}%`]);
+    const mine = await c.pool.query<{ name: string }>(
+      `SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE $1`,
+      [`${place.schema}%`],
+    );
     for (const { name } of mine.rows) await c.pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`);
   } finally {
     await c.close();
@@ -72,7 +83,11 @@ export function plainDecimal(value: number, significant: number): string {
 }
 
 /** Run `task` from `concurrency` callers in a closed loop until `total` tasks have started; returns ms from first start to last finish. */
-export async function closedLoop(concurrency: number, total: number, task: (i: number) => Promise<void>): Promise<number> {
+export async function closedLoop(
+  concurrency: number,
+  total: number,
+  task: (i: number) => Promise<void>,
+): Promise<number> {
   let next = 0;
   const start = performance.now();
   await Promise.all(
@@ -85,7 +100,34 @@ export async function closedLoop(concurrency: number, total: number, task: (i: n
 
 /** Currencies with a plausible EUR rate each (ECB-like, 6 significant digits). */
 export const CURRENCIES: Record<string, number> = {
-  EUR: 1, USD: 1.0825, JPY: 162.35, GBP: 0.8512, CHF: 0.9521, AUD: 1.6483, CAD: 1.4795, CNY: 7.8321, SEK: 11.214, NOK: 11.673,
-  DKK: 7.4588, PLN: 4.3187, CZK: 25.112, HUF: 388.45, RON: 4.9752, TRY: 35.127, INR: 90.412, BRL: 5.9873, MXN: 21.564, ZAR: 19.874,
-  KRW: 1487.3, SGD: 1.4521, HKD: 8.4417, NZD: 1.7968, THB: 37.512, IDR: 17012.4, ILS: 4.0211, PHP: 62.145, MYR: 4.8412, ISK: 149.7,
+  EUR: 1,
+  USD: 1.0825,
+  JPY: 162.35,
+  GBP: 0.8512,
+  CHF: 0.9521,
+  AUD: 1.6483,
+  CAD: 1.4795,
+  CNY: 7.8321,
+  SEK: 11.214,
+  NOK: 11.673,
+  DKK: 7.4588,
+  PLN: 4.3187,
+  CZK: 25.112,
+  HUF: 388.45,
+  RON: 4.9752,
+  TRY: 35.127,
+  INR: 90.412,
+  BRL: 5.9873,
+  MXN: 21.564,
+  ZAR: 19.874,
+  KRW: 1487.3,
+  SGD: 1.4521,
+  HKD: 8.4417,
+  NZD: 1.7968,
+  THB: 37.512,
+  IDR: 17012.4,
+  ILS: 4.0211,
+  PHP: 62.145,
+  MYR: 4.8412,
+  ISK: 149.7,
 };

@@ -9,7 +9,15 @@ let service: { stop: () => Promise<void> } | undefined;
 export async function start(place: Place, secret: string): Promise<void> {
   connected = await connect(place, 'bench-command');
   const { nc, store, ns, pool } = connected;
-  service = startCommandService(nc, { store, ns, pool, schema: place.schema, linkSecret: linkSecret(secret), now: () => new Date(), logger: benchLogger() });
+  service = startCommandService(nc, {
+    store,
+    ns,
+    pool,
+    schema: place.schema,
+    linkSecret: linkSecret(secret),
+    now: () => new Date(),
+    logger: benchLogger(),
+  });
 }
 
 export async function stop(): Promise<void> {

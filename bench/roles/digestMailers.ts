@@ -26,14 +26,39 @@ export async function start(place: Place, smtpUrl: string, rootSecret: string): 
 }
 
 /** One run of the notifier as its consumer runs it on RatesFetched: find, record triggers, send one digest per user, record EmailSent. */
-export async function notify(place: Place, run: { seq: number; asOf: string }): Promise<{ ms: number; outcome: RunOutcome }> {
+export async function notify(
+  place: Place,
+  run: { seq: number; asOf: string },
+): Promise<{ ms: number; outcome: RunOutcome }> {
   const { store, ns, pool } = connected!;
   const started = performance.now();
-  const outcome = await notifyRun({ store, ns, pool, schema: place.schema, mailer: mailer!, linkSecret: secret!, publicUrl: PUBLIC_URL, mailDomain: mailDomainOf(MAIL_FROM), now: () => new Date(), instanceId: 'bench-notifier', claimMs: 120_000 }, run);
+  const outcome = await notifyRun(
+    {
+      store,
+      ns,
+      pool,
+      schema: place.schema,
+      mailer: mailer!,
+      linkSecret: secret!,
+      publicUrl: PUBLIC_URL,
+      mailDomain: mailDomainOf(MAIL_FROM),
+      now: () => new Date(),
+      instanceId: 'bench-notifier',
+      claimMs: 120_000,
+    },
+    run,
+  );
   return { ms: performance.now() - started, outcome };
 }
 
-type Message = { to: string; subject: string; text: string; html: string; headers: Record<string, string>; messageId: string };
+type Message = {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  headers: Record<string, string>;
+  messageId: string;
+};
 let messages: Message[] = [];
 
 /** The very digests of the run, rendered beforehand with the notifier's own template: the timed part only sends. */
@@ -43,28 +68,56 @@ export async function prepare(place: Place, run: { seq: number; asOf: string }):
   const crossed = await findCrossedAlerts(pool, t, run.seq);
   const byUser = new Map<string, CrossedAlert[]>();
   for (const c of crossed) byUser.set(c.userId, [...(byUser.get(c.userId) ?? []), c]);
-  const users = await pool.query<{ user_id: string; username: string; email: string }>(`SELECT user_id, username, email FROM ${t('users')} WHERE user_id = ANY($1)`, [[...byUser.keys()]]);
+  const users = await pool.query<{ user_id: string; username: string; email: string }>(
+    `SELECT user_id, username, email FROM ${t('users')} WHERE user_id = ANY($1)`,
+    [[...byUser.keys()]],
+  );
   messages = users.rows.map((u) => {
     const email = alertDigestEmail({
       username: u.username,
       alertsUrl: `${PUBLIC_URL}/alerts`,
       unsubscribeUrl: `${PUBLIC_URL}/unsubscribe?token=${encodeURIComponent(unsubscribeToken(secret!, u.user_id))}`,
       asOf: run.asOf,
-      triggers: byUser.get(u.user_id)!.map((a) => ({ pair: `${a.base}/${a.quote}`, threshold: a.threshold, previousRatio: a.previousRatio, currentRatio: a.currentRatio, direction: a.direction })),
+      triggers: byUser.get(u.user_id)!.map((a) => ({
+        pair: `${a.base}/${a.quote}`,
+        threshold: a.threshold,
+        previousRatio: a.previousRatio,
+        currentRatio: a.currentRatio,
+        direction: a.direction,
+      })),
     });
-    return { to: u.email, ...email, messageId: messageIdFor('alert-digest', `${run.seq}.${u.user_id}`, mailDomainOf(MAIL_FROM)) };
+    return {
+      to: u.email,
+      ...email,
+      messageId: messageIdFor('alert-digest', `${run.seq}.${u.user_id}`, mailDomainOf(MAIL_FROM)),
+    };
   });
   return messages.length;
 }
 
 /** Raw nodemailer: the transport options of platform/mailer.ts, the notifier's concurrency, the prepared messages. */
 export async function sendPrepared(smtpUrl: string, limit?: number): Promise<{ ms: number; sent: number }> {
-  const transport = nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: 4, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
+  const transport = nodemailer.createTransport({
+    url: smtpUrl,
+    pool: true,
+    maxConnections: 4,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 20_000,
+  });
   const batch = messages.slice(0, limit ?? messages.length);
   try {
     const ms = await closedLoop(NOTIFIER_CONCURRENCY, batch.length, async (i) => {
       const m = batch[i]!;
-      await transport.sendMail({ from: MAIL_FROM, to: m.to, subject: m.subject, text: m.text, html: m.html, messageId: m.messageId, headers: m.headers });
+      await transport.sendMail({
+        from: MAIL_FROM,
+        to: m.to,
+        subject: m.subject,
+        text: m.text,
+        html: m.html,
+        messageId: m.messageId,
+        headers: m.headers,
+      });
     });
     return { ms, sent: batch.length };
   } finally {

@@ -36,8 +36,14 @@ export async function oldMatch(place: Place, runSeq: number, repeats: number): P
   const t = tablesIn(place.schema);
   const pool = connected!.pool;
   const once = async (): Promise<Found[]> => {
-    const runs = await pool.query<{ run_seq: number; base: string }>(`SELECT run_seq, base FROM ${t('rate_runs')} WHERE run_seq <= $1 ORDER BY run_seq`, [runSeq]);
-    const rateRows = await pool.query<{ run_seq: number; currency: string; rate: string }>(`SELECT run_seq, currency, rate FROM ${t('rates')} WHERE run_seq <= $1`, [runSeq]);
+    const runs = await pool.query<{ run_seq: number; base: string }>(
+      `SELECT run_seq, base FROM ${t('rate_runs')} WHERE run_seq <= $1 ORDER BY run_seq`,
+      [runSeq],
+    );
+    const rateRows = await pool.query<{ run_seq: number; currency: string; rate: string }>(
+      `SELECT run_seq, currency, rate FROM ${t('rates')} WHERE run_seq <= $1`,
+      [runSeq],
+    );
     const rates = new Map<number, Map<string, number>>(runs.rows.map((r) => [r.run_seq, new Map([[r.base, 1]])]));
     for (const r of rateRows.rows) rates.get(r.run_seq)?.set(r.currency, Number(r.rate));
     const current = rates.get(runSeq);
@@ -49,22 +55,33 @@ export async function oldMatch(place: Place, runSeq: number, repeats: number): P
       let found = ratios.get(key);
       if (found === undefined) {
         const previous = earlier.map((r) => rates.get(r.run_seq)!).find((m) => m.has(base) && m.has(quote));
-        found = previous && current.has(base) && current.has(quote) ? { p: previous.get(quote)! / previous.get(base)!, c: current.get(quote)! / current.get(base)! } : null;
+        found =
+          previous && current.has(base) && current.has(quote)
+            ? { p: previous.get(quote)! / previous.get(base)!, c: current.get(quote)! / current.get(base)! }
+            : null;
         ratios.set(key, found);
       }
       return found;
     };
-    const alerts = await pool.query<{ alert_id: string; user_id: string; base: string; quote: string; threshold: string; set_seq: number; deleted_seq: number | null }>(
-      `SELECT alert_id, user_id, base, quote, threshold, set_seq, deleted_seq FROM ${t('alerts')}`,
-    );
+    const alerts = await pool.query<{
+      alert_id: string;
+      user_id: string;
+      base: string;
+      quote: string;
+      threshold: string;
+      set_seq: number;
+      deleted_seq: number | null;
+    }>(`SELECT alert_id, user_id, base, quote, threshold, set_seq, deleted_seq FROM ${t('alerts')}`);
     const crossed: Found[] = [];
     for (const a of alerts.rows) {
       if (a.set_seq >= runSeq || (a.deleted_seq !== null && a.deleted_seq <= runSeq)) continue;
       const r = ratiosOf(a.base, a.quote);
       if (!r) continue;
       const threshold = Number(a.threshold);
-      if (r.p < threshold && threshold <= r.c) crossed.push({ alertId: a.alert_id, userId: a.user_id, direction: 'up' });
-      else if (r.p > threshold && threshold >= r.c) crossed.push({ alertId: a.alert_id, userId: a.user_id, direction: 'down' });
+      if (r.p < threshold && threshold <= r.c)
+        crossed.push({ alertId: a.alert_id, userId: a.user_id, direction: 'up' });
+      else if (r.p > threshold && threshold >= r.c)
+        crossed.push({ alertId: a.alert_id, userId: a.user_id, direction: 'down' });
     }
     return crossed;
   };

@@ -27,7 +27,9 @@ export async function start(place: Place, smtpUrl: string, rootSecret: string, i
     mailFrom: MAIL_FROM,
     logger: benchLogger(),
     instanceId,
-    hooks: { onRun: (seq, { parked, ...outcome }) => notified.push({ seq, outcome: { ...outcome, parked: parked.length } }) },
+    hooks: {
+      onRun: (seq, { parked, ...outcome }) => notified.push({ seq, outcome: { ...outcome, parked: parked.length } }),
+    },
   });
 }
 

@@ -14,7 +14,11 @@ export async function readAll(): Promise<{ ms: number; messages: number }> {
   const last = await store.lastSeq();
   const js = jetstream(nc, { timeout: 10_000 });
   const started = performance.now();
-  const consumer = await js.consumers.get(ns.stream, { filter_subjects: `${ns.events}.>`, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 1 });
+  const consumer = await js.consumers.get(ns.stream, {
+    filter_subjects: `${ns.events}.>`,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: 1,
+  });
   const messages = await consumer.consume({ max_messages: 512 });
   let count = 0;
   for await (const m of messages) {

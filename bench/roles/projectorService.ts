@@ -13,7 +13,9 @@ export async function start(place: Place): Promise<void> {
 }
 
 /** A full rebuild of every read model from sequence 1 (new schema, replay, swap); ms taken and what it produced. */
-export async function rebuild(place: Place): Promise<{ ms: number; untilSeq: number; checkpoint: number; counts: Record<string, number> }> {
+export async function rebuild(
+  place: Place,
+): Promise<{ ms: number; untilSeq: number; checkpoint: number; counts: Record<string, number> }> {
   const { store, pool } = connected!;
   const started = performance.now();
   const untilSeq = await rebuildReadModels({ store, pool, schema: place.schema, logger: benchLogger() });

@@ -20,7 +20,11 @@ export async function start(place: Place): Promise<void> {
 export function prepare(calls: SetAlertCall[]): number {
   const ns = connected!.ns;
   prepared = calls.map(({ commandId, payload }) => {
-    const encoded = encodeEvents([event('AlertSet', payload)], { occurredAt: new Date().toISOString(), correlationId: commandId, causationId: commandId });
+    const encoded = encodeEvents([event('AlertSet', payload)], {
+      occurredAt: new Date().toISOString(),
+      correlationId: commandId,
+      causationId: commandId,
+    });
     const headers = natsHeaders();
     for (const [k, v] of Object.entries(encoded.headers)) headers.set(k, v);
     return { subject: subjects.alert(ns, payload.alertId), body: encoded.body, headers, msgID: commandId };
@@ -33,7 +37,9 @@ export async function publish(inFlight: number): Promise<{ ms: number; published
   let failed = 0;
   const ms = await closedLoop(inFlight, prepared.length, async (i) => {
     const m = prepared[i]!;
-    const ack = await js!.publish(m.subject, m.body, { msgID: m.msgID, headers: m.headers, expect: { lastSubjectSequence: 0 } }).catch(() => undefined);
+    const ack = await js!
+      .publish(m.subject, m.body, { msgID: m.msgID, headers: m.headers, expect: { lastSubjectSequence: 0 } })
+      .catch(() => undefined);
     if (!ack || ack.duplicate) failed++;
   });
   return { ms, published: prepared.length - failed, failed };

@@ -18,12 +18,19 @@ export async function start(): Promise<string> {
       stream.on('end', () => {
         const raw = Buffer.concat(chunks);
         const head = raw.subarray(0, Math.max(0, raw.indexOf('\r\n\r\n'))).toString('latin1');
-        accepted.push({ to: session.envelope.rcptTo.map((r) => r.address).join(','), messageId: /^Message-ID:\s*(\S+)/im.exec(head)?.[1] ?? '', bytes: raw.length, at: Date.now() });
+        accepted.push({
+          to: session.envelope.rcptTo.map((r) => r.address).join(','),
+          messageId: /^Message-ID:\s*(\S+)/im.exec(head)?.[1] ?? '',
+          bytes: raw.length,
+          at: Date.now(),
+        });
         callback();
       });
     },
   });
-  const port = await new Promise<number>((resolve) => server!.listen(0, '127.0.0.1', () => resolve((server!.server.address() as { port: number }).port)));
+  const port = await new Promise<number>((resolve) =>
+    server!.listen(0, '127.0.0.1', () => resolve((server!.server.address() as { port: number }).port)),
+  );
   return `smtp://127.0.0.1:${port}`;
 }
 

@@ -44,7 +44,9 @@ function blocks(parent: Block, name: string): Block[] {
 function labelled(parent: Block, name: string): [string, Block][] {
   const v = parent[name];
   if (!isBlock(v)) return [];
-  return Object.entries(v).flatMap(([label, bodies]) => (Array.isArray(bodies) ? bodies.filter(isBlock).map((b): [string, Block] => [label, b]) : []));
+  return Object.entries(v).flatMap(([label, bodies]) =>
+    Array.isArray(bodies) ? bodies.filter(isBlock).map((b): [string, Block] => [label, b]) : [],
+  );
 }
 
 function one(parent: Block, name: string, label: string): Block {
@@ -55,7 +57,9 @@ function one(parent: Block, name: string, label: string): Block {
 
 /** Replace `${var.x}` / `${local.x}` with the variable's default or the local's value. */
 function resolver(json: Block): (value: unknown) => unknown {
-  const defaults: Record<string, unknown> = Object.fromEntries(labelled(json, 'variable').map(([name, body]) => [name, body.default]));
+  const defaults: Record<string, unknown> = Object.fromEntries(
+    labelled(json, 'variable').map(([name, body]) => [name, body.default]),
+  );
   const locals: Record<string, unknown> = Object.assign({}, ...blocks(json, 'locals'));
   const lookup = (kind: string, name: string): unknown => (kind === 'var' ? defaults[name] : locals[name]);
   const resolve = (value: unknown): unknown => {
@@ -137,7 +141,9 @@ function jobFile(file: string): JobFile {
 
 describe('deploy/nomad job files', () => {
   it('holds the CRA, NATS and Postgres jobs, each parsing as HCL', () => {
-    expect([...jobs.keys()].sort()).toEqual(expect.arrayContaining(['cra.nomad.hcl', 'nats.nomad.hcl', 'postgres.nomad.hcl']));
+    expect([...jobs.keys()].sort()).toEqual(
+      expect.arrayContaining(['cra.nomad.hcl', 'nats.nomad.hcl', 'postgres.nomad.hcl']),
+    );
   });
 
   it('contains no literal secret in any file (job files and README)', () => {
@@ -181,7 +187,10 @@ describe('cra.nomad.hcl', () => {
   const cra = () => jobFile('cra.nomad.hcl');
   const resolve = (v: unknown) => resolver(cra().json)(v);
   const group = (name: string) => one(cra().job, 'group', name);
-  const tasks = () => labelled(cra().job, 'group').flatMap(([g, body]) => labelled(body, 'task').map(([t, task]) => ({ group: g, task: t, body: task })));
+  const tasks = () =>
+    labelled(cra().job, 'group').flatMap(([g, body]) =>
+      labelled(body, 'task').map(([t, task]) => ({ group: g, task: t, body: task })),
+    );
 
   it('names the five services of the design, whatever cli/start.ts exports today', () => {
     expect(allServices).toEqual(expect.arrayContaining(designServices));
@@ -200,7 +209,8 @@ describe('cra.nomad.hcl', () => {
   });
 
   it('scales web, command and notifier out and runs one projector and one scheduler', () => {
-    for (const name of ['web', 'command', 'notifier']) expect(Number(resolve(group(name).count)), name).toBeGreaterThanOrEqual(2);
+    for (const name of ['web', 'command', 'notifier'])
+      expect(Number(resolve(group(name).count)), name).toBeGreaterThanOrEqual(2);
     expect(resolve(group('projector').count)).toBe(1);
     expect(resolve(group('scheduler').count)).toBe(1);
   });
@@ -208,13 +218,17 @@ describe('cra.nomad.hcl', () => {
   it('gives every task each environment variable its service needs in production', () => {
     for (const { group: g, task, body } of tasks()) {
       const keys = envKeys(body, resolve);
-      for (const key of [...requiredEverywhere, ...(requiredFor[g] ?? [])]) expect(keys.has(key), `${g}/${task} lacks ${key}`).toBe(true);
+      for (const key of [...requiredEverywhere, ...(requiredFor[g] ?? [])])
+        expect(keys.has(key), `${g}/${task} lacks ${key}`).toBe(true);
     }
   });
 
   it('takes secrets only from the Nomad Variable nomad/jobs/cra, rendered into secrets/', () => {
     for (const { group: g, task, body } of tasks()) {
-      expect(envBlockKeys(body).filter((k) => secretKeys.includes(k)), `${g}/${task} env block`).toEqual([]);
+      expect(
+        envBlockKeys(body).filter((k) => secretKeys.includes(k)),
+        `${g}/${task} env block`,
+      ).toEqual([]);
       for (const t of templates(body, resolve)) {
         const secrets = templateKeys(t.data).filter((k) => secretKeys.includes(k));
         if (secrets.length === 0) continue;
@@ -227,10 +241,14 @@ describe('cra.nomad.hcl', () => {
 
   it('finds NATS and Postgres through the services the other two jobs register', () => {
     const registered = new Set(
-      ['nats.nomad.hcl', 'postgres.nomad.hcl'].flatMap((f) => labelled(jobFile(f).job, 'group').flatMap(([, g]) => services(g).map((s) => String(s.name)))),
+      ['nats.nomad.hcl', 'postgres.nomad.hcl'].flatMap((f) =>
+        labelled(jobFile(f).job, 'group').flatMap(([, g]) => services(g).map((s) => String(s.name))),
+      ),
     );
     for (const { group: g, body } of tasks()) {
-      const data = templates(body, resolve).map((t) => t.data).join('\n');
+      const data = templates(body, resolve)
+        .map((t) => t.data)
+        .join('\n');
       const discovered = [...data.matchAll(/nomadService "([^"]+)"/g)].map((m) => m[1]!);
       expect(discovered, g).toEqual(expect.arrayContaining(['nats', 'postgres']));
       for (const name of discovered) expect(registered.has(name), `${g} looks up service "${name}"`).toBe(true);
@@ -254,7 +272,9 @@ describe('cra.nomad.hcl', () => {
 
   it('has web listen on every interface of its task (the loopback default would not take the mapped port), and only web', () => {
     for (const { group: g, body } of tasks()) {
-      const host = blocks(body, 'env').map((e) => resolve(e.HOST)).find((v) => v !== undefined);
+      const host = blocks(body, 'env')
+        .map((e) => resolve(e.HOST))
+        .find((v) => v !== undefined);
       expect(host, g).toBe(g === 'web' ? '0.0.0.0' : undefined);
     }
   });
@@ -315,7 +335,9 @@ describe('nats.nomad.hcl', () => {
     const [, task] = labelled(g, 'task')[0]!;
     const mounts = blocks(task, 'volume_mount');
     expect(mounts.map((m) => m.volume)).toEqual(expect.arrayContaining(volumes.map(([name]) => name)));
-    const conf = templates(task, resolve).map((t) => t.data).join('\n');
+    const conf = templates(task, resolve)
+      .map((t) => t.data)
+      .join('\n');
     const storeDir = /jetstream\s*\{[^}]*store_dir:\s*"([^"]+)"/.exec(conf)?.[1];
     expect(storeDir, 'jetstream { store_dir }').toBeDefined();
     expect(mounts.some((m) => storeDir!.startsWith(String(m.destination)))).toBe(true);
@@ -327,7 +349,9 @@ describe('nats.nomad.hcl', () => {
     const number = (label: string) => p.get(label)?.to ?? p.get(label)?.static;
     expect([number('client'), number('cluster'), number('monitor')]).toEqual([4222, 6222, 8222]);
     const [, task] = labelled(g, 'task')[0]!;
-    const conf = templates(task, resolve).map((t) => t.data).join('\n');
+    const conf = templates(task, resolve)
+      .map((t) => t.data)
+      .join('\n');
     expect(conf).toMatch(/cluster\s*\{[\s\S]*listen:\s*"0\.0\.0\.0:6222"/);
     expect(conf).toMatch(/routes:\s*\[[\s\S]*nomadService "nats-cluster"/);
     expect(services(g).map((s) => s.name)).toEqual(expect.arrayContaining(['nats', 'nats-cluster']));
@@ -346,7 +370,9 @@ describe('nats.nomad.hcl', () => {
   it('fsyncs every JetStream write before acknowledging it, and pings clients and routes every 2 s', () => {
     const [, g] = groups()[0]!;
     const [, task] = labelled(g, 'task')[0]!;
-    const conf = templates(task, resolve).map((t) => t.data).join('\n');
+    const conf = templates(task, resolve)
+      .map((t) => t.data)
+      .join('\n');
     expect(conf).toMatch(/jetstream\s*\{[^}]*sync_interval:\s*always/);
     expect(conf).toMatch(/^\s*ping_interval:\s*"2s"/m);
     expect(conf).toMatch(/^\s*ping_max:\s*2/m);
@@ -355,7 +381,9 @@ describe('nats.nomad.hcl', () => {
   it('checks health on /healthz?js-enabled-only=true of the monitoring port', () => {
     const [, g] = groups()[0]!;
     const checks = services(g).flatMap((s) => blocks(s, 'check'));
-    expect(checks.some((c) => c.type === 'http' && c.port === 'monitor' && c.path === '/healthz?js-enabled-only=true')).toBe(true);
+    expect(
+      checks.some((c) => c.type === 'http' && c.port === 'monitor' && c.path === '/healthz?js-enabled-only=true'),
+    ).toBe(true);
   });
 
   it('has the CRA services keep the stream on all 3 nodes (CRA_STREAM_REPLICAS = "3" in every task)', () => {

@@ -1,7 +1,13 @@
 import { InvalidArgumentError, headers as natsHeaders } from '@nats-io/transport-node';
 import { JetStreamApiCodes, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { z } from 'zod';
-import { encodeEvents, EventSchemaError, type DomainEvent, type EnvelopeMeta, type Namespace } from '../../events/index.ts';
+import {
+  encodeEvents,
+  EventSchemaError,
+  type DomainEvent,
+  type EnvelopeMeta,
+  type Namespace,
+} from '../../events/index.ts';
 import type { Request } from '../replyInbox.ts';
 import { NatsUnavailableError, OPERATION_TIMEOUT_MS, type ConnectionWatch } from './connectionWatch.ts';
 
@@ -64,7 +70,11 @@ export class Appender {
   ) {}
 
   /** Append one or more events of one aggregate as one message. Returns the stream sequence. */
-  async append(subject: string, events: readonly DomainEvent[], options: AppendOptions): Promise<{ seq: number; duplicate: boolean }> {
+  async append(
+    subject: string,
+    events: readonly DomainEvent[],
+    options: AppendOptions,
+  ): Promise<{ seq: number; duplicate: boolean }> {
     let encoded;
     try {
       encoded = encodeEvents(events, options.meta);
@@ -81,14 +91,19 @@ export class Appender {
     const reply = await this.request(subject, encoded.body, { timeoutMs: OPERATION_TIMEOUT_MS, headers: h });
     if (!reply.ok) {
       // The client refuses, before sending, what the server can never take (a message over its max_payload).
-      if (reply.thrown instanceof InvalidArgumentError) throw new UnstorableMessageError(subject, reply.reason, { cause: reply.thrown });
-      throw new NatsUnavailableError(`appending to ${subject}: ${reply.reason === 'no responders' ? `no stream stores ${subject}` : reply.reason}`);
+      if (reply.thrown instanceof InvalidArgumentError)
+        throw new UnstorableMessageError(subject, reply.reason, { cause: reply.thrown });
+      throw new NatsUnavailableError(
+        `appending to ${subject}: ${reply.reason === 'no responders' ? `no stream stores ${subject}` : reply.reason}`,
+      );
     }
     const ack = PubAck.parse(reply.msg.json());
     if (ack.error) {
       const { err_code: code, description } = ack.error;
-      if (code === AppendRefusal.WrongLastSequence && options.expectedSeq !== 'any') throw new ConcurrencyError(subject, options.expectedSeq);
-      if (code === AppendRefusal.MessageExceedsMaximum) throw new UnstorableMessageError(subject, `${description} (${code})`);
+      if (code === AppendRefusal.WrongLastSequence && options.expectedSeq !== 'any')
+        throw new ConcurrencyError(subject, options.expectedSeq);
+      if (code === AppendRefusal.MessageExceedsMaximum)
+        throw new UnstorableMessageError(subject, `${description} (${code})`);
       throw new Error(`JetStream refused the append to ${subject}: ${description} (${code})`);
     }
     return { seq: ack.seq, duplicate: ack.duplicate };

@@ -9,24 +9,41 @@ beforeAll(async () => {
 });
 afterAll(async () => world?.close());
 
-const alertSet = (alertId: string) => event('AlertSet', { alertId, userId: 'u1', base: 'EUR', quote: 'USD', threshold: '1.08' });
+const alertSet = (alertId: string) =>
+  event('AlertSet', { alertId, userId: 'u1', base: 'EUR', quote: 'USD', threshold: '1.08' });
 const deleted = (alertId: string) => event('AlertDeleted', { alertId, userId: 'u1' });
 
 describe('decide, append, and decide again after another writer', () => {
   it("reads only the subject owner's events, and appends after the subject's last message whatever else it holds", async () => {
     const alertId = uniqueId();
     const subject = subjects.alert(world.ns, alertId);
-    await world.store.append(subject, [alertSet(alertId), event('EmailClaimed', { userId: 'u1', kind: 'alert-digest', reference: 'r', claimedBy: 'x', until: new Date().toISOString() })], {
-      expectedSeq: 0,
-      msgId: uniqueId(),
-      meta: meta(),
-    });
+    await world.store.append(
+      subject,
+      [
+        alertSet(alertId),
+        event('EmailClaimed', {
+          userId: 'u1',
+          kind: 'alert-digest',
+          reference: 'r',
+          claimedBy: 'x',
+          until: new Date().toISOString(),
+        }),
+      ],
+      {
+        expectedSeq: 0,
+        msgId: uniqueId(),
+        meta: meta(),
+      },
+    );
     const seen: SubjectHistory<AlertEvent>[] = [];
     const seq = await decideAndAppend(world.store, subject, {
       accepts: isAlertEvent,
       meta: meta(),
       attempts: 1,
-      decide: (history) => (seen.push(history), { append: [deleted(alertId)], msgId: uniqueId(), appended: (stored) => stored.seq }),
+      decide: (history) => (
+        seen.push(history),
+        { append: [deleted(alertId)], msgId: uniqueId(), appended: (stored) => stored.seq }
+      ),
     });
     expect(seen.map((h) => h.events.map((e) => e.type))).toEqual([['AlertSet']]);
     expect(seq).toBe(await world.store.lastSeqOf(subject));
@@ -35,7 +52,11 @@ describe('decide, append, and decide again after another writer', () => {
   it('decides on what it assumes first and reads the subject only after a conflict', async () => {
     const alertId = uniqueId();
     const subject = subjects.alert(world.ns, alertId);
-    const { seq: firstSeq } = await world.store.append(subject, [alertSet(alertId)], { expectedSeq: 0, msgId: uniqueId(), meta: meta() });
+    const { seq: firstSeq } = await world.store.append(subject, [alertSet(alertId)], {
+      expectedSeq: 0,
+      msgId: uniqueId(),
+      meta: meta(),
+    });
     const seen: number[] = [];
     const answer = await decideAndAppend(world.store, subject, {
       accepts: isAlertEvent,
@@ -44,7 +65,9 @@ describe('decide, append, and decide again after another writer', () => {
       assumed: { events: [], lastSeq: 0 },
       decide: ({ events, lastSeq }) => {
         seen.push(lastSeq);
-        return events.length > 0 ? { answer: 'exists' } : { append: [alertSet(alertId)], msgId: uniqueId(), appended: () => 'set' };
+        return events.length > 0
+          ? { answer: 'exists' }
+          : { append: [alertSet(alertId)], msgId: uniqueId(), appended: () => 'set' };
       },
     });
     expect(answer).toBe('exists');
@@ -58,7 +81,9 @@ describe('decide, append, and decide again after another writer', () => {
     // One attempt, on a subject assumed new that is not: its append meets the message already there.
     const stale = { accepts: isAlertEvent, meta: meta(), attempts: 1, assumed: { events: [], lastSeq: 0 } };
     const decide = () => ({ append: [alertSet(alertId)], msgId: uniqueId(), appended: () => 'set' });
-    expect(await decideAndAppend(world.store, subject, { ...stale, decide, exhausted: () => 'gave up' })).toBe('gave up');
+    expect(await decideAndAppend(world.store, subject, { ...stale, decide, exhausted: () => 'gave up' })).toBe(
+      'gave up',
+    );
     await expect(decideAndAppend(world.store, subject, { ...stale, decide })).rejects.toBeInstanceOf(ConcurrencyError);
     expect((await world.store.load(subject)).history).toHaveLength(1);
   });

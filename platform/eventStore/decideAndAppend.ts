@@ -14,7 +14,11 @@ export const DECIDE_AGAIN = Symbol('decide again');
  */
 export type Step<R, E extends DomainEvent> =
   | { answer: R }
-  | { append: readonly E[]; msgId: string; appended: (stored: { seq: number; duplicate: boolean }) => R | typeof DECIDE_AGAIN };
+  | {
+      append: readonly E[];
+      msgId: string;
+      appended: (stored: { seq: number; duplicate: boolean }) => R | typeof DECIDE_AGAIN;
+    };
 
 /**
  * Read a subject, decide, append with the expected sequence of what was read; when another writer got there first
@@ -42,7 +46,11 @@ export async function decideAndAppend<R, E extends DomainEvent>(
     const step = await options.decide(history);
     if ('answer' in step) return step.answer;
     try {
-      const stored = await store.append(subject, step.append, { expectedSeq: history.lastSeq, msgId: step.msgId, meta: options.meta });
+      const stored = await store.append(subject, step.append, {
+        expectedSeq: history.lastSeq,
+        msgId: step.msgId,
+        meta: options.meta,
+      });
       const answer = step.appended(stored);
       if (answer !== DECIDE_AGAIN) return answer;
     } catch (error) {
@@ -54,7 +62,11 @@ export async function decideAndAppend<R, E extends DomainEvent>(
   throw conflict ?? new Error(`no decision on ${subject} after ${options.attempts} attempts`);
 }
 
-async function read<E extends DomainEvent>(store: Pick<EventStore, 'load'>, subject: string, accepts: (event: DomainEvent) => event is E): Promise<SubjectHistory<E>> {
+async function read<E extends DomainEvent>(
+  store: Pick<EventStore, 'load'>,
+  subject: string,
+  accepts: (event: DomainEvent) => event is E,
+): Promise<SubjectHistory<E>> {
   const { history, lastSeq } = await store.load(subject);
   return { events: history.flatMap((stored) => stored.events).filter(accepts), lastSeq };
 }

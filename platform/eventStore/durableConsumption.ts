@@ -40,7 +40,11 @@ export class DurableConsumption {
    * acknowledged shortly before: an acknowledgement in flight when a server stops is lost, and the message would sit
    * unacknowledged until the ack wait (minutes) ran out.
    */
-  async consume(name: string, handle: (raw: RawMessage) => Promise<'ack' | { retryInMs: number }>, options: DurableOptions): Promise<void> {
+  async consume(
+    name: string,
+    handle: (raw: RawMessage) => Promise<'ack' | { retryInMs: number }>,
+    options: DurableOptions,
+  ): Promise<void> {
     const { signal } = options;
     const ackWaitMs = options.ackWaitMs ?? 120_000;
     await ensureDurable(this.jsm, this.ns, name, ackWaitMs);
@@ -50,7 +54,8 @@ export class DurableConsumption {
       await this.connection.whenConnected(OPERATION_TIMEOUT_MS);
       const messages = await consumer.consume({ max_messages: 16, ...PULL });
       void (async () => {
-        for await (const status of messages.status()) if (status.type === 'heartbeats_missed') options.onSilence?.(status.count);
+        for await (const status of messages.status())
+          if (status.type === 'heartbeats_missed') options.onSilence?.(status.count);
       })();
       const stop = () => void messages.close();
       signal.addEventListener('abort', stop, { once: true });

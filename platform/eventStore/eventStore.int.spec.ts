@@ -21,7 +21,11 @@ describe('event store on real JetStream', () => {
     const last = await world.store.lastSeqOf(subject);
     const race = await Promise.allSettled(
       [1, 2].map(() =>
-        world.store.append(subject, [event('AlertDeleted', { alertId, userId: 'u1' })], { expectedSeq: last, msgId: uniqueId(), meta: meta() }),
+        world.store.append(subject, [event('AlertDeleted', { alertId, userId: 'u1' })], {
+          expectedSeq: last,
+          msgId: uniqueId(),
+          meta: meta(),
+        }),
       ),
     );
     const won = race.filter((r) => r.status === 'fulfilled');
@@ -46,11 +50,15 @@ describe('event store on real JetStream', () => {
   it('keeps several events of one decision in one message, in order', async () => {
     const alertId = uniqueId();
     const subject = subjects.alert(world.ns, alertId);
-    const { seq } = await world.store.append(subject, [alertSet(alertId), event('AlertDeleted', { alertId, userId: 'u1' })], {
-      expectedSeq: 0,
-      msgId: uniqueId(),
-      meta: meta('corr-1'),
-    });
+    const { seq } = await world.store.append(
+      subject,
+      [alertSet(alertId), event('AlertDeleted', { alertId, userId: 'u1' })],
+      {
+        expectedSeq: 0,
+        msgId: uniqueId(),
+        meta: meta('corr-1'),
+      },
+    );
     const { history, lastSeq } = await world.store.load(subject);
     expect(lastSeq).toBe(seq);
     expect(history).toHaveLength(1);
@@ -61,7 +69,11 @@ describe('event store on real JetStream', () => {
   it('refuses to write an event that breaks its schema', async () => {
     const alertId = uniqueId();
     const bad = event('AlertSet', { alertId, userId: 'u1', base: 'EUR', quote: 'USD', threshold: '-1' });
-    const refused = world.store.append(subjects.alert(world.ns, alertId), [bad], { expectedSeq: 0, msgId: uniqueId(), meta: meta() });
+    const refused = world.store.append(subjects.alert(world.ns, alertId), [bad], {
+      expectedSeq: 0,
+      msgId: uniqueId(),
+      meta: meta(),
+    });
     await expect(refused).rejects.toThrow(/threshold/);
     await expect(refused).rejects.toBeInstanceOf(UnstorableMessageError);
     expect(await world.store.lastSeqOf(subjects.alert(world.ns, alertId))).toBe(0);
@@ -70,8 +82,14 @@ describe('event store on real JetStream', () => {
   it('tells a message bigger than the server takes (max_payload, refused by the client) from NATS being unavailable', async () => {
     const alertId = uniqueId();
     const maxPayload = world.nc.info!.max_payload;
-    const deletions = Array.from({ length: Math.ceil(maxPayload / 50) }, () => event('AlertDeleted', { alertId, userId: 'u1' }));
-    const refused = world.store.append(subjects.alert(world.ns, alertId), deletions, { expectedSeq: 0, msgId: uniqueId(), meta: meta() });
+    const deletions = Array.from({ length: Math.ceil(maxPayload / 50) }, () =>
+      event('AlertDeleted', { alertId, userId: 'u1' }),
+    );
+    const refused = world.store.append(subjects.alert(world.ns, alertId), deletions, {
+      expectedSeq: 0,
+      msgId: uniqueId(),
+      meta: meta(),
+    });
     await expect(refused).rejects.toBeInstanceOf(UnstorableMessageError);
     await expect(refused).rejects.toThrow(/max_payload size exceeded/);
     expect(await world.store.lastSeqOf(subjects.alert(world.ns, alertId))).toBe(0);
@@ -84,7 +102,11 @@ describe('event store on real JetStream', () => {
     try {
       const alertId = uniqueId();
       const deletions = Array.from({ length: 60 }, () => event('AlertDeleted', { alertId, userId: 'u1' }));
-      const refused = world.store.append(subjects.alert(world.ns, alertId), deletions, { expectedSeq: 0, msgId: uniqueId(), meta: meta() });
+      const refused = world.store.append(subjects.alert(world.ns, alertId), deletions, {
+        expectedSeq: 0,
+        msgId: uniqueId(),
+        meta: meta(),
+      });
       await expect(refused).rejects.toBeInstanceOf(UnstorableMessageError);
       await expect(refused).rejects.toThrow(/message size exceeds maximum allowed \(10054\)/);
       expect(await world.store.lastSeqOf(subjects.alert(world.ns, alertId))).toBe(0);

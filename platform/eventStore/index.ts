@@ -48,7 +48,11 @@ export class EventStore {
   }
 
   /** Append one or more events of one aggregate as one message. Returns the stream sequence. */
-  append(subject: string, events: readonly DomainEvent[], options: AppendOptions): Promise<{ seq: number; duplicate: boolean }> {
+  append(
+    subject: string,
+    events: readonly DomainEvent[],
+    options: AppendOptions,
+  ): Promise<{ seq: number; duplicate: boolean }> {
     return this.appender.append(subject, events, options);
   }
 
@@ -75,7 +79,11 @@ export class EventStore {
     const last = await this.lastSeqOf(subject);
     if (last === 0) return { history: [], lastSeq: 0 };
     const messages = await readSubject(this.ns.stream, subject, last, { direct: this.direct, leader: this.jsm });
-    const history = messages.map((m): StoredEvents => ({ seq: m.seq, subject: m.subject, ...decodeEvents(m.headers, m.body) }));
+    const history = messages.map((m): StoredEvents => ({
+      seq: m.seq,
+      subject: m.subject,
+      ...decodeEvents(m.headers, m.body),
+    }));
     return { history, lastSeq: last };
   }
 
@@ -85,7 +93,11 @@ export class EventStore {
   }
 
   /** Work through the log with a durable consumer shared by every instance of a service (durableConsumption.ts). */
-  consumeDurable(name: string, handle: (raw: RawMessage) => Promise<'ack' | { retryInMs: number }>, options: DurableOptions): Promise<void> {
+  consumeDurable(
+    name: string,
+    handle: (raw: RawMessage) => Promise<'ack' | { retryInMs: number }>,
+    options: DurableOptions,
+  ): Promise<void> {
     return this.durable.consume(name, handle, options);
   }
 

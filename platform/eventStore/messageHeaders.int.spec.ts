@@ -16,7 +16,10 @@ describe('headers of messages read from JetStream', () => {
     const js = jetstream(world.nc);
     const key = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,20}$/);
     const value = fc.string({ unit: 'grapheme', maxLength: 40 }).filter((v) => !/[\r\n]/.test(v));
-    const samples = fc.sample(fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 8 }), { numRuns: 100, seed: 42 });
+    const samples = fc.sample(fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 8 }), {
+      numRuns: 100,
+      seed: 42,
+    });
     const subject = `${world.ns.events}.headers.${uniqueId()}`;
     let first = 0;
     for (const pairs of samples) {
@@ -25,7 +28,11 @@ describe('headers of messages read from JetStream', () => {
       const { seq } = await js.publish(subject, new Uint8Array([123, 125]), { headers: h });
       first ||= seq;
     }
-    const consumer = await js.consumers.get(world.ns.stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first });
+    const consumer = await js.consumers.get(world.ns.stream, {
+      filter_subjects: subject,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: first,
+    });
     const messages = await consumer.fetch({ max_messages: samples.length, expires: 5_000 });
     let read = 0;
     for await (const m of messages) {

@@ -17,7 +17,8 @@ export function headerBlock(m: JsMsg): Uint8Array | undefined {
   const received = (m as { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } }).msg;
   const data = received?._rdata;
   const length = received?._msg?.hdr;
-  if (!(data instanceof Uint8Array) || typeof length !== 'number' || length <= 0 || length > data.length) return undefined;
+  if (!(data instanceof Uint8Array) || typeof length !== 'number' || length <= 0 || length > data.length)
+    return undefined;
   return data.subarray(0, length);
 }
 
@@ -40,7 +41,11 @@ export function parseHeaderBlock(block: Uint8Array): Record<string, string> {
       const key = knownKey(text, line, colon) ?? text.slice(line, colon);
       if (!Object.hasOwn(out, key)) {
         // Values come as ": value": skip trim()'s copy when both ends are visible ASCII (nothing else to trim).
-        const plain = text.charCodeAt(colon + 1) === 32 && end - colon > 2 && visibleAscii(text.charCodeAt(colon + 2)) && visibleAscii(text.charCodeAt(end - 1));
+        const plain =
+          text.charCodeAt(colon + 1) === 32 &&
+          end - colon > 2 &&
+          visibleAscii(text.charCodeAt(colon + 2)) &&
+          visibleAscii(text.charCodeAt(end - 1));
         out[key] = plain ? text.slice(colon + 2, end) : text.slice(colon + 1, end).trim();
       }
     }
@@ -50,7 +55,14 @@ export function parseHeaderBlock(block: Uint8Array): Record<string, string> {
 }
 
 /** Header names every stored event carries: matched in place, so reading one makes no new string to intern. */
-const KNOWN_KEYS = ['Cra-Event-Type', 'Cra-Schema-Version', 'Cra-Occurred-At', 'Cra-Correlation-Id', 'Cra-Causation-Id', 'Nats-Msg-Id'];
+const KNOWN_KEYS = [
+  'Cra-Event-Type',
+  'Cra-Schema-Version',
+  'Cra-Occurred-At',
+  'Cra-Correlation-Id',
+  'Cra-Causation-Id',
+  'Nats-Msg-Id',
+];
 
 const visibleAscii = (code: number) => code > 32 && code < 127;
 

@@ -3,7 +3,13 @@ import type { Namespace } from '../../events/index.ts';
 import { OPERATION_TIMEOUT_MS, type ConnectionWatch } from './connectionWatch.ts';
 import { toRaw, type RawMessage } from './receivedMessage.ts';
 
-export type ReadOptions = { fromSeq: number; filter?: string; untilSeq?: number; follow?: boolean; signal?: AbortSignal };
+export type ReadOptions = {
+  fromSeq: number;
+  filter?: string;
+  untilSeq?: number;
+  follow?: boolean;
+  signal?: AbortSignal;
+};
 
 /** A reader that has waited this long for a message it is owed starts over with a fresh consumer. */
 const READ_SILENCE_MS = 4_000;
@@ -36,7 +42,11 @@ export class OrderedReader {
     let fruitless = 0;
     while (next <= end && !signal?.aborted) {
       await this.connection.whenConnected(OPERATION_TIMEOUT_MS);
-      const consumer = await this.js.consumers.get(this.ns.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next });
+      const consumer = await this.js.consumers.get(this.ns.stream, {
+        filter_subjects: filter,
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: next,
+      });
       const messages = await consumer.consume({ max_messages: 512 });
       let startOver: 'reconnected' | 'silent' | undefined;
       const close = (reason?: typeof startOver) => {

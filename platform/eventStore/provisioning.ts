@@ -1,7 +1,16 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import type { Namespace } from '../../events/index.ts';
 
-const isApiError = (error: unknown, code: JetStreamApiCodes) => error instanceof JetStreamApiError && error.code === code;
+const isApiError = (error: unknown, code: JetStreamApiCodes) =>
+  error instanceof JetStreamApiError && error.code === code;
 
 /** Create the stream, or bring an existing one to this configuration, idempotently (no age or size limit: the log is the truth). */
 export async function ensureStream(jsm: JetStreamManager, ns: Namespace, replicas: number): Promise<void> {
@@ -27,7 +36,12 @@ export async function ensureStream(jsm: JetStreamManager, ns: Namespace, replica
 }
 
 /** Create a service's durable consumer over the whole log, or bring its ack wait and ack limit to these. */
-export async function ensureDurable(jsm: JetStreamManager, ns: Namespace, name: string, ackWaitMs: number): Promise<void> {
+export async function ensureDurable(
+  jsm: JetStreamManager,
+  ns: Namespace,
+  name: string,
+  ackWaitMs: number,
+): Promise<void> {
   const config = {
     durable_name: name,
     ack_policy: AckPolicy.Explicit,

@@ -5,7 +5,14 @@ import { headerBlock, messageHeaders } from './messageHeaders.ts';
  * A raw stored message: consumers decode it themselves so that a bad one can be parked, not thrown. `headerBlock`,
  * when present, is the header block as received, for a reader that parses it elsewhere (another thread).
  */
-export type RawMessage = { seq: number; subject: string; headers: Record<string, string>; body: Uint8Array; pending: number; headerBlock?: Uint8Array };
+export type RawMessage = {
+  seq: number;
+  subject: string;
+  headers: Record<string, string>;
+  body: Uint8Array;
+  pending: number;
+  headerBlock?: Uint8Array;
+};
 
 /** A message as read from JetStream; its headers are parsed when first asked for. */
 class ReceivedMessage implements RawMessage {

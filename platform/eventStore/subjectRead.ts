@@ -13,7 +13,12 @@ export type SubjectMessage = { seq: number; subject: string; headers: Record<str
  * A replica that lags the leader may not hold the tail yet, or may not answer (frozen): that hop, and the rest of this
  * read, then go to the stream leader (`STREAM.MSG.GET`), so the read always ends exactly at `lastSeq`.
  */
-export async function readSubject(stream: string, subject: string, lastSeq: number, api: { direct: DirectStreamAPI; leader: JetStreamManager }): Promise<SubjectMessage[]> {
+export async function readSubject(
+  stream: string,
+  subject: string,
+  lastSeq: number,
+  api: { direct: DirectStreamAPI; leader: JetStreamManager },
+): Promise<SubjectMessage[]> {
   const found: SubjectMessage[] = [];
   let useLeader = false;
   let seq = 1;
@@ -25,7 +30,8 @@ export async function readSubject(stream: string, subject: string, lastSeq: numb
       useLeader = true;
       // The leader's message-get takes next_by_subj as the direct get does; nats.js types it for seq and last_by_subj only.
       m = await api.leader.streams.getMessage(stream, query as unknown as { seq: number });
-      if (!m || m.seq > lastSeq) throw new Error(`${subject} has no message from ${seq} to its last sequence ${lastSeq}`);
+      if (!m || m.seq > lastSeq)
+        throw new Error(`${subject} has no message from ${seq} to its last sequence ${lastSeq}`);
     }
     found.push({ seq: m.seq, subject: m.subject, headers: headersToRecord(m.header), body: m.data });
     seq = m.seq + 1;

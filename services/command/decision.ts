@@ -4,10 +4,20 @@ import type { DomainErrorCode, DomainEvent } from '../../events/index.ts';
 export type Refusal = { ok: false; error: DomainErrorCode; message: string; fields?: string[] };
 
 /** What a decide function returns: its aggregate's events to append, or a refusal. */
-export type Decision<E extends DomainEvent = DomainEvent> = { ok: true; events: E[]; result?: Record<string, string> } | Refusal;
+export type Decision<E extends DomainEvent = DomainEvent> =
+  { ok: true; events: E[]; result?: Record<string, string> } | Refusal;
 
-export const accept = <E extends DomainEvent>(events: E[], result?: Record<string, string>): Decision<E> => ({ ok: true, events, ...(result ? { result } : {}) });
-export const refuse = (error: DomainErrorCode, message: string, fields?: string[]): Refusal => ({ ok: false, error, message, ...(fields ? { fields } : {}) });
+export const accept = <E extends DomainEvent>(events: E[], result?: Record<string, string>): Decision<E> => ({
+  ok: true,
+  events,
+  ...(result ? { result } : {}),
+});
+export const refuse = (error: DomainErrorCode, message: string, fields?: string[]): Refusal => ({
+  ok: false,
+  error,
+  message,
+  ...(fields ? { fields } : {}),
+});
 
 /** What a decider may know besides the command and the state: passed in, so decide stays pure. */
 export type DecisionContext = { now: Date };

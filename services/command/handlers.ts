@@ -39,10 +39,17 @@ export type HandlerDeps = {
 };
 /** What the handlers run with: the deps, and what the service makes of them once (a batched reader of SetAlert's facts). */
 export type ServiceDeps = HandlerDeps & { alertPolicyFacts: (userId: string) => Promise<AlertPolicyFacts> };
-export const serviceDeps = <D extends HandlerDeps>(deps: D): D & ServiceDeps => ({ ...deps, alertPolicyFacts: alertPolicyFactsReader(deps.pool, deps.schema) });
+export const serviceDeps = <D extends HandlerDeps>(deps: D): D & ServiceDeps => ({
+  ...deps,
+  alertPolicyFacts: alertPolicyFactsReader(deps.pool, deps.schema),
+});
 
 export type CommandContext = { commandId: string; meta: EnvelopeMeta };
-type Handler<N extends CommandName> = (payload: CommandPayload<N>, deps: ServiceDeps, ctx: CommandContext) => Promise<CommandReply>;
+type Handler<N extends CommandName> = (
+  payload: CommandPayload<N>,
+  deps: ServiceDeps,
+  ctx: CommandContext,
+) => Promise<CommandReply>;
 
 const MAX_ATTEMPTS = 5;
 
@@ -81,7 +88,13 @@ function onAggregate<S, E extends DomainEvent>(
 const onUser = (deps: HandlerDeps, ctx: CommandContext, userId: string, decide: Decide<UserState, UserEvent>) =>
   onAggregate(deps, ctx, subjects.user(deps.ns, userId), { ...userDecider, accepts: isUserEvent }, decide);
 
-const onAlert = (deps: HandlerDeps, ctx: CommandContext, alertId: string, decide: Decide<AlertState, AlertEvent>, options: { expectNew?: boolean } = {}) =>
+const onAlert = (
+  deps: HandlerDeps,
+  ctx: CommandContext,
+  alertId: string,
+  decide: Decide<AlertState, AlertEvent>,
+  options: { expectNew?: boolean } = {},
+) =>
   onAggregate(deps, ctx, subjects.alert(deps.ns, alertId), { ...alertDecider, accepts: isAlertEvent }, decide, options);
 
 function issue(deps: HandlerDeps, purpose: 'verify' | 'reset', userId: string) {
@@ -89,7 +102,10 @@ function issue(deps: HandlerDeps, purpose: 'verify' | 'reset', userId: string) {
   return { nonce, tokenHash: tokenHash(linkToken(deps.linkSecret, purpose, userId, nonce)) };
 }
 
-const linkEmailContext = (deps: HandlerDeps) => ({ now: deps.now(), linkEmailLimit: deps.linkEmailLimit ?? rateLimitDefaults.linkEmailsPerAccount });
+const linkEmailContext = (deps: HandlerDeps) => ({
+  now: deps.now(),
+  linkEmailLimit: deps.linkEmailLimit ?? rateLimitDefaults.linkEmailsPerAccount,
+});
 
 const invalidToken: CommandReply = { ok: false, error: 'TOKEN_INVALID', message: 'This link is not valid' };
 
@@ -99,31 +115,58 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
     const userId = userIdFor(p.username);
     const passwordHash = await (deps.hashPassword ?? hashPassword)(p.password);
     return onUser(deps, ctx, userId, async (state) => {
-      const repeated = state.status === 'pending' && state.email === p.email && (await passwordMatches(state.passwordHash, p.password));
-      const data = { userId, username: p.username, email: p.email, passwordHash, repeated, ...issue(deps, 'verify', userId) };
+      const repeated =
+        state.status === 'pending' &&
+        state.email === p.email &&
+        (await passwordMatches(state.passwordHash, p.password));
+      const data = {
+        userId,
+        username: p.username,
+        email: p.email,
+        passwordHash,
+        repeated,
+        ...issue(deps, 'verify', userId),
+      };
       return userDecider.decide({ type: 'RequestRegistration', data, metadata: { now: deps.now() } }, state);
     });
   },
   ResendVerification: (p, deps, ctx) => {
     const userId = userIdFor(p.username);
     return onUser(deps, ctx, userId, (state) =>
-      userDecider.decide({ type: 'ResendVerification', data: issue(deps, 'verify', userId), metadata: linkEmailContext(deps) }, state),
+      userDecider.decide(
+        { type: 'ResendVerification', data: issue(deps, 'verify', userId), metadata: linkEmailContext(deps) },
+        state,
+      ),
     );
   },
   VerifyRegistration: async (p, deps, ctx) => {
     const userId = tokenUserId(p.token);
     if (!userId) return invalidToken;
-    return onUser(deps, ctx, userId, (state) => userDecider.decide({ type: 'VerifyRegistration', data: { tokenHash: tokenHash(p.token) }, metadata: { now: deps.now() } }, state));
+    return onUser(deps, ctx, userId, (state) =>
+      userDecider.decide(
+        { type: 'VerifyRegistration', data: { tokenHash: tokenHash(p.token) }, metadata: { now: deps.now() } },
+        state,
+      ),
+    );
   },
   LogIn: (p, deps, ctx) =>
     onUser(deps, ctx, userIdFor(p.username), async (state) => {
       const matches = await passwordMatches(state.status === 'registered' ? state.passwordHash : undefined, p.password);
-      return userDecider.decide({ type: 'LogIn', data: { passwordMatches: matches, sessionId: randomUUID() }, metadata: { now: deps.now() } }, state);
+      return userDecider.decide(
+        { type: 'LogIn', data: { passwordMatches: matches, sessionId: randomUUID() }, metadata: { now: deps.now() } },
+        state,
+      );
     }),
-  LogOut: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'LogOut', data: { sessionId: p.sessionId } }, state)),
+  LogOut: (p, deps, ctx) =>
+    onUser(deps, ctx, p.userId, (state) =>
+      userDecider.decide({ type: 'LogOut', data: { sessionId: p.sessionId } }, state),
+    ),
   RequestPasswordReset: (p, deps, ctx) =>
     onUser(deps, ctx, p.userId, (state) =>
-      userDecider.decide({ type: 'RequestPasswordReset', data: issue(deps, 'reset', p.userId), metadata: linkEmailContext(deps) }, state),
+      userDecider.decide(
+        { type: 'RequestPasswordReset', data: issue(deps, 'reset', p.userId), metadata: linkEmailContext(deps) },
+        state,
+      ),
     ),
   ResetPassword: async (p, deps, ctx) => {
     const userId = tokenUserId(p.token);
@@ -136,14 +179,26 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
       const refused = resetLinkRefusal(link, state, metadata);
       if (refused) return refused;
       passwordHash ??= (deps.hashPassword ?? hashPassword)(p.password);
-      return userDecider.decide({ type: 'ResetPassword', data: { ...link, passwordHash: await passwordHash }, metadata }, state);
+      return userDecider.decide(
+        { type: 'ResetPassword', data: { ...link, passwordHash: await passwordHash }, metadata },
+        state,
+      );
     });
   },
-  PauseAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'PauseAlertEmails' }, state)),
-  ResumeAlertEmails: (p, deps, ctx) => onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'ResumeAlertEmails' }, state)),
+  PauseAlertEmails: (p, deps, ctx) =>
+    onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'PauseAlertEmails' }, state)),
+  ResumeAlertEmails: (p, deps, ctx) =>
+    onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'ResumeAlertEmails' }, state)),
   SetAlert: async (p, deps, ctx) => {
     const metadata = await deps.alertPolicyFacts(p.userId);
-    return onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'SetAlert', data: p, metadata }, state), { expectNew: true });
+    return onAlert(
+      deps,
+      ctx,
+      p.alertId,
+      (state) => alertDecider.decide({ type: 'SetAlert', data: p, metadata }, state),
+      { expectNew: true },
+    );
   },
-  DeleteAlert: (p, deps, ctx) => onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'DeleteAlert', data: p }, state)),
+  DeleteAlert: (p, deps, ctx) =>
+    onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'DeleteAlert', data: p }, state)),
 };

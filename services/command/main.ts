@@ -5,7 +5,10 @@ import { serveCommands } from './commandServer.ts';
 import type { HandlerDeps } from './handlers.ts';
 
 /** The command service: answer cra.cmd.* until stopped, finishing the requests in flight. */
-export function startCommandService(nc: NatsConnection, deps: HandlerDeps & { logger: Logger; onReply?: (name: string, reply: CommandReply) => void }) {
+export function startCommandService(
+  nc: NatsConnection,
+  deps: HandlerDeps & { logger: Logger; onReply?: (name: string, reply: CommandReply) => void },
+) {
   const subscription = serveCommands(nc, deps);
   return { stop: async () => subscription.drain() };
 }

@@ -33,7 +33,12 @@ export function crossing(current: Rates, previous: Rates | undefined, alert: Pai
 export type Run = { seq: number; rates: Rates };
 
 /** An alert as the read model knows it: set at `setSeq`, deleted at `deletedSeq` (log sequences). */
-export type AlertRecord = PairThreshold & { alertId: string; userId: string; setSeq: number; deletedSeq: number | null };
+export type AlertRecord = PairThreshold & {
+  alertId: string;
+  userId: string;
+  setSeq: number;
+  deletedSeq: number | null;
+};
 
 /** An alert a run triggered, with the pair's ratio before and now. */
 export type CrossedAlert = PairThreshold & Crossing & { alertId: string; userId: string };
@@ -44,7 +49,12 @@ export function isActiveAt(alert: Pick<AlertRecord, 'setSeq' | 'deletedSeq'>, ru
 }
 
 /** The most recent run before `runSeq` in which both currencies had rates. `runs` are in log order. */
-export function previousRunWithPair(runs: readonly Run[], runSeq: number, base: string, quote: string): Run | undefined {
+export function previousRunWithPair(
+  runs: readonly Run[],
+  runSeq: number,
+  base: string,
+  quote: string,
+): Run | undefined {
   for (let i = runs.length - 1; i >= 0; i--) {
     const run = runs[i]!;
     if (run.seq < runSeq && hasPair(run.rates, base, quote)) return run;
@@ -53,7 +63,10 @@ export function previousRunWithPair(runs: readonly Run[], runSeq: number, base: 
 }
 
 /** Digest order: by user, then alert (plain code-unit order, as SQL's COLLATE "C"). */
-export function byUserThenAlert(a: { userId: string; alertId: string }, b: { userId: string; alertId: string }): number {
+export function byUserThenAlert(
+  a: { userId: string; alertId: string },
+  b: { userId: string; alertId: string },
+): number {
   if (a.userId !== b.userId) return a.userId < b.userId ? -1 : 1;
   if (a.alertId !== b.alertId) return a.alertId < b.alertId ? -1 : 1;
   return 0;

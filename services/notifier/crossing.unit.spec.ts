@@ -202,7 +202,16 @@ describe('crossedAlerts, the in-memory oracle over a log', () => {
   it('compares an alert set between two runs with the earlier run', () => {
     const runs = [run(1, { USD: '1.07' }), run(3, { USD: '1.09' })];
     expect(crossedAlerts(runs, [alert('a', { setSeq: 2 })])).toEqual([
-      { alertId: 'a', userId: 'u1', base: 'EUR', quote: 'USD', threshold: '1.08', direction: 'up', previousRatio: '1.07', currentRatio: '1.09' },
+      {
+        alertId: 'a',
+        userId: 'u1',
+        base: 'EUR',
+        quote: 'USD',
+        threshold: '1.08',
+        direction: 'up',
+        previousRatio: '1.07',
+        currentRatio: '1.09',
+      },
     ]);
   });
 
@@ -219,12 +228,16 @@ describe('crossedAlerts, the in-memory oracle over a log', () => {
   it('compares with the last run that had both currencies when one is missing in between', () => {
     const runs = [run(1, { USD: '1.07', GBP: '0.85' }), run(2, { GBP: '0.86' }), run(3, { USD: '1.09', GBP: '0.86' })];
     expect(crossedAlerts(runs.slice(0, 2), [alert('a')])).toEqual([]);
-    expect(crossedAlerts(runs, [alert('a')])).toMatchObject([{ alertId: 'a', previousRatio: '1.07', currentRatio: '1.09' }]);
+    expect(crossedAlerts(runs, [alert('a')])).toMatchObject([
+      { alertId: 'a', previousRatio: '1.07', currentRatio: '1.09' },
+    ]);
   });
 
   it('compares with the last run after a missed day', () => {
     const runs = [run(1, { USD: '1.06' }), run(2, { USD: '1.075' }), run(9, { USD: '1.09' })];
-    expect(crossedAlerts(runs, [alert('a')])).toMatchObject([{ direction: 'up', previousRatio: '1.075', currentRatio: '1.09' }]);
+    expect(crossedAlerts(runs, [alert('a')])).toMatchObject([
+      { direction: 'up', previousRatio: '1.075', currentRatio: '1.09' },
+    ]);
   });
 
   it('triggers nothing on a duplicate run with the same rates', () => {

@@ -23,10 +23,22 @@ export type ParkedDigest = { userId: string; triggers: number; reason: string };
  * `waiting`: digests another instance is sending right now; the run is looked at again after `retryAfter`.
  * `parked`: digests that can never be stored; the other users' digests of the run go on without them.
  */
-export type RunOutcome = { triggered: number; users: number; emailed: number; skipped: number; waiting: number; parked: ParkedDigest[]; retryAfter?: string };
+export type RunOutcome = {
+  triggered: number;
+  users: number;
+  emailed: number;
+  skipped: number;
+  waiting: number;
+  parked: ParkedDigest[];
+  retryAfter?: string;
+};
 type DigestResult = 'emailed' | 'skipped' | { until: string } | { parked: string };
 
-const meta = (deps: DigestDeps, id: string) => ({ occurredAt: deps.now().toISOString(), correlationId: id, causationId: id });
+const meta = (deps: DigestDeps, id: string) => ({
+  occurredAt: deps.now().toISOString(),
+  correlationId: id,
+  causationId: id,
+});
 
 type Recipient = { username: string; email: string; status: string; alert_emails_paused: boolean };
 
@@ -39,7 +51,14 @@ export async function notifyRun(deps: DigestDeps, run: { seq: number; asOf: stri
   const crossed = await findCrossedAlerts(deps.pool, tablesIn(deps.schema), run.seq);
   const byUser = new Map<string, CrossedAlert[]>();
   for (const c of crossed) byUser.set(c.userId, [...(byUser.get(c.userId) ?? []), c]);
-  const outcome: RunOutcome = { triggered: crossed.length, users: byUser.size, emailed: 0, skipped: 0, waiting: 0, parked: [] };
+  const outcome: RunOutcome = {
+    triggered: crossed.length,
+    users: byUser.size,
+    emailed: 0,
+    skipped: 0,
+    waiting: 0,
+    parked: [],
+  };
   // Every recipient of the run in one query, not one per user.
   const found = await deps.pool.query<Recipient & { user_id: string }>(
     `SELECT user_id, username, email, status, alert_emails_paused FROM ${tablesIn(deps.schema)('users')} WHERE user_id = ANY($1::text[])`,
@@ -72,32 +91,73 @@ export async function notifyRun(deps: DigestDeps, run: { seq: number; asOf: stri
  * on a new subject), send, record EmailSent. A retry or a racing instance finds the triggers recorded and sends only
  * if the claim is its own or has lapsed (see emailClaims.ts).
  */
-async function digestForUser(deps: DigestDeps, run: { seq: number; asOf: string }, userId: string, alerts: CrossedAlert[], recipient: Recipient | undefined): Promise<DigestResult> {
+async function digestForUser(
+  deps: DigestDeps,
+  run: { seq: number; asOf: string },
+  userId: string,
+  alerts: CrossedAlert[],
+  recipient: Recipient | undefined,
+): Promise<DigestResult> {
   const subject = subjects.digest(deps.ns, run.seq, userId);
   const reference = `${run.seq}.${userId}`;
   const first = alerts.map((a) =>
-    event('AlertTriggered', { alertId: a.alertId, userId, runSeq: run.seq, base: a.base, quote: a.quote, threshold: a.threshold, previousRatio: a.previousRatio, currentRatio: a.currentRatio, direction: a.direction }),
+    event('AlertTriggered', {
+      alertId: a.alertId,
+      userId,
+      runSeq: run.seq,
+      base: a.base,
+      quote: a.quote,
+      threshold: a.threshold,
+      previousRatio: a.previousRatio,
+      currentRatio: a.currentRatio,
+      direction: a.direction,
+    }),
   );
-  const claim = await claimEmail(deps, subject, { userId, kind: 'alert-digest', reference }, { msgId: `triggers-${run.seq}-${userId}`, meta: meta(deps, `run-${run.seq}`), first });
+  const claim = await claimEmail(
+    deps,
+    subject,
+    { userId, kind: 'alert-digest', reference },
+    { msgId: `triggers-${run.seq}-${userId}`, meta: meta(deps, `run-${run.seq}`), first },
+  );
   if (claim.outcome === 'sent') return 'skipped';
   if (claim.outcome === 'busy') return { until: claim.until };
   if (!recipient || recipient.status !== 'registered' || recipient.alert_emails_paused) return 'skipped';
 
   // What the log recorded for this run is what the digest tells, even if this instance found other crossings.
-  const triggers = claim.events.filter((e): e is EventOf<'AlertTriggered'> => e.type === 'AlertTriggered').map((e) => e.data);
+  const triggers = claim.events
+    .filter((e): e is EventOf<'AlertTriggered'> => e.type === 'AlertTriggered')
+    .map((e) => e.data);
   const email = alertDigestEmail({
     username: recipient.username,
     alertsUrl: `${deps.publicUrl}/alerts`,
     unsubscribeUrl: `${deps.publicUrl}/unsubscribe?token=${encodeURIComponent(unsubscribeToken(deps.linkSecret, userId))}`,
     asOf: run.asOf,
-    triggers: triggers.map((t) => ({ pair: `${t.base}/${t.quote}`, threshold: t.threshold, previousRatio: t.previousRatio, currentRatio: t.currentRatio, direction: t.direction })),
+    triggers: triggers.map((t) => ({
+      pair: `${t.base}/${t.quote}`,
+      threshold: t.threshold,
+      previousRatio: t.previousRatio,
+      currentRatio: t.currentRatio,
+      direction: t.direction,
+    })),
   });
   const messageId = messageIdFor('alert-digest', reference, deps.mailDomain);
-  await deps.mailer.send({ to: recipient.email, subject: email.subject, text: email.text, html: email.html, headers: email.headers, messageId });
-  await recordSent(deps, subject, { type: 'EmailSent', data: { userId, kind: 'alert-digest', messageId, reference } }, {
-    after: claim,
-    msgId: `digest-sent-${run.seq}-${userId}`,
-    meta: meta(deps, `run-${run.seq}`),
+  await deps.mailer.send({
+    to: recipient.email,
+    subject: email.subject,
+    text: email.text,
+    html: email.html,
+    headers: email.headers,
+    messageId,
   });
+  await recordSent(
+    deps,
+    subject,
+    { type: 'EmailSent', data: { userId, kind: 'alert-digest', messageId, reference } },
+    {
+      after: claim,
+      msgId: `digest-sent-${run.seq}-${userId}`,
+      meta: meta(deps, `run-${run.seq}`),
+    },
+  );
   return 'emailed';
 }

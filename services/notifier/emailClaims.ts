@@ -1,4 +1,11 @@
-import { event, isNotificationEvent, type EnvelopeMeta, type EventData, type EventOf, type NotificationEvent } from '../../events/index.ts';
+import {
+  event,
+  isNotificationEvent,
+  type EnvelopeMeta,
+  type EventData,
+  type EventOf,
+  type NotificationEvent,
+} from '../../events/index.ts';
 import { decideAndAppend, DECIDE_AGAIN, type EventStore } from '../../platform/eventStore/index.ts';
 
 /**
@@ -49,7 +56,11 @@ export type Claim =
   | { outcome: 'busy'; until: string; events: NotificationEvent[] };
 
 const claimEvent = (deps: ClaimDeps, email: EmailRef): EventOf<'EmailClaimed'> =>
-  event('EmailClaimed', { ...email, claimedBy: deps.instanceId, until: new Date(deps.now().getTime() + deps.claimMs).toISOString() });
+  event('EmailClaimed', {
+    ...email,
+    claimedBy: deps.instanceId,
+    until: new Date(deps.now().getTime() + deps.claimMs).toISOString(),
+  });
 
 /**
  * Claim one email for this instance. Usually its subject is new, and one append records the claim together with
@@ -76,7 +87,12 @@ export async function claimEmail(
       if (lastSeq === 0) {
         // The opening message, under the email's own id: a duplicate is one recorded already, by us earlier or another instance.
         const opening = [...(options.first ?? []), claim];
-        return { append: opening, msgId: options.msgId, appended: ({ seq, duplicate }) => (duplicate ? DECIDE_AGAIN : { outcome: 'send', lastSeq: seq, events: opening }) };
+        return {
+          append: opening,
+          msgId: options.msgId,
+          appended: ({ seq, duplicate }) =>
+            duplicate ? DECIDE_AGAIN : { outcome: 'send', lastSeq: seq, events: opening },
+        };
       }
       return {
         append: [claim],
@@ -103,7 +119,8 @@ export async function recordSent(
     meta: options.meta,
     attempts: 3,
     assumed: { events: options.after.events, lastSeq: options.after.lastSeq },
-    decide: ({ events }) => (viewOf(events).sent ? { answer: undefined } : { append: [sent], msgId: options.msgId, appended: () => undefined }),
+    decide: ({ events }) =>
+      viewOf(events).sent ? { answer: undefined } : { append: [sent], msgId: options.msgId, appended: () => undefined },
     exhausted: () => undefined,
   });
 }

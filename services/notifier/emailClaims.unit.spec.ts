@@ -4,13 +4,26 @@ import { decideClaim, viewOf } from './emailClaims.ts';
 
 const userId = 'u0123456789abcdef0123456789abcdef';
 const now = new Date('2026-11-27T12:00:00.000Z');
-const claimed = (claimedBy: string, until: string) => event('EmailClaimed', { userId, kind: 'alert-digest', reference: '7.u', claimedBy, until });
-const trigger = event('AlertTriggered', { alertId: 'a1', userId, runSeq: 7, base: 'EUR', quote: 'USD', threshold: '1.08', previousRatio: '1.07', currentRatio: '1.09', direction: 'up' });
+const claimed = (claimedBy: string, until: string) =>
+  event('EmailClaimed', { userId, kind: 'alert-digest', reference: '7.u', claimedBy, until });
+const trigger = event('AlertTriggered', {
+  alertId: 'a1',
+  userId,
+  runSeq: 7,
+  base: 'EUR',
+  quote: 'USD',
+  threshold: '1.08',
+  previousRatio: '1.07',
+  currentRatio: '1.09',
+  direction: 'up',
+});
 const sent = event('EmailSent', { userId, kind: 'alert-digest', messageId: '<d@x>', reference: '7.u' });
 
 describe('who may send an email, from what its subject records', () => {
   it('an email recorded as sent is never sent again, whoever claimed it', () => {
-    expect(decideClaim(viewOf([trigger, claimed('me', '2026-11-27T12:01:00.000Z'), sent]), 'me', now)).toEqual({ do: 'nothing' });
+    expect(decideClaim(viewOf([trigger, claimed('me', '2026-11-27T12:01:00.000Z'), sent]), 'me', now)).toEqual({
+      do: 'nothing',
+    });
     expect(decideClaim(viewOf([sent]), 'me', now)).toEqual({ do: 'nothing' });
   });
 
@@ -32,7 +45,11 @@ describe('who may send an email, from what its subject records', () => {
   });
 
   it('the latest claim is the one that counts', () => {
-    const view = viewOf([trigger, claimed('first', '2026-11-27T11:59:00.000Z'), claimed('second', '2026-11-27T12:02:00.000Z')]);
+    const view = viewOf([
+      trigger,
+      claimed('first', '2026-11-27T11:59:00.000Z'),
+      claimed('second', '2026-11-27T12:02:00.000Z'),
+    ]);
     expect(decideClaim(view, 'first', now)).toEqual({ do: 'wait', until: '2026-11-27T12:02:00.000Z' });
     expect(decideClaim(view, 'second', now)).toEqual({ do: 'send' });
   });

@@ -33,7 +33,14 @@ async function sendDigest(reference: string, triggers: DigestTrigger[]) {
     asOf: 'x'.repeat(40),
   });
   const messageId = messageIdFor('alert-digest', reference, 'cra.example');
-  await mailer.send({ to, subject: email.subject, text: email.text, html: email.html, headers: email.headers, messageId });
+  await mailer.send({
+    to,
+    subject: email.subject,
+    text: email.text,
+    html: email.html,
+    headers: email.headers,
+    messageId,
+  });
   const received = await sink.waitFor((all) => all.some((m) => m.messageId === messageId));
   return { email, received: received.find((m) => m.messageId === messageId)! };
 }
@@ -48,7 +55,13 @@ describe('a digest on the wire', () => {
     expect(longestThreshold).toHaveLength(MAX_THRESHOLD_LENGTH);
     expect(Email.parse(to)).toHaveLength(253);
     expect(Username.parse(username)).toBe(username);
-    const trigger: DigestTrigger = { pair: 'EUR/USD', threshold, previousRatio: '0.5', currentRatio: '1.5', direction: 'up' };
+    const trigger: DigestTrigger = {
+      pair: 'EUR/USD',
+      threshold,
+      previousRatio: '0.5',
+      currentRatio: '1.5',
+      direction: 'up',
+    };
     for (const [i, triggers] of [[trigger], Array.from({ length: 50 }, () => trigger)].entries()) {
       const { email, received } = await sendDigest(`${threshold.length}.${i}`, triggers);
       const tooLong = headerLines(received.raw).filter((line) => line.length > 998);

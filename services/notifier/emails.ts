@@ -26,7 +26,8 @@ ${body}
 /** Links in emails are http(s) only, normalised by the URL parser (no quotes, spaces or angle brackets left). */
 function safeUrl(url: string): string {
   const parsed = new URL(url);
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error(`refusing a ${parsed.protocol} link in an email`);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new Error(`refusing a ${parsed.protocol} link in an email`);
   return parsed.href;
 }
 
@@ -78,7 +79,13 @@ export function passwordResetEmail({ username, link }: { username: string; link:
 }
 
 /** One triggered alert in a digest; ratios are QUOTE per 1 BASE as recorded in AlertTriggered. */
-export type DigestTrigger = { pair: string; threshold: string; previousRatio: string; currentRatio: string; direction: Direction };
+export type DigestTrigger = {
+  pair: string;
+  threshold: string;
+  previousRatio: string;
+  currentRatio: string;
+  direction: Direction;
+};
 
 const going: Record<Direction, string> = { up: 'going up', down: 'going down' };
 const arrow: Record<Direction, string> = { up: '↑', down: '↓' };
@@ -98,7 +105,9 @@ export const MAX_SUBJECT_LENGTH = 78;
 function digestSubject(first: DigestTrigger, count: number): string {
   if (count > 1) return `${count} of your currency alerts triggered`;
   const detailed = oneLine(`${first.pair} crossed ${first.threshold} ${going[first.direction]}`);
-  return detailed.length <= MAX_SUBJECT_LENGTH ? detailed : oneLine(`${first.pair} crossed your threshold ${going[first.direction]}`).slice(0, MAX_SUBJECT_LENGTH);
+  return detailed.length <= MAX_SUBJECT_LENGTH
+    ? detailed
+    : oneLine(`${first.pair} crossed your threshold ${going[first.direction]}`).slice(0, MAX_SUBJECT_LENGTH);
 }
 
 /** The one email per user per run listing every alert of theirs the run triggered (docs/design.md §4). */
@@ -163,7 +172,11 @@ ${rows}</tbody>
 
 // ---- Message-ID ----
 
-const kindToken: Record<EmailKind, string> = { verification: 'verify', 'password-reset': 'reset', 'alert-digest': 'digest' };
+const kindToken: Record<EmailKind, string> = {
+  verification: 'verify',
+  'password-reset': 'reset',
+  'alert-digest': 'digest',
+};
 const utf8 = new TextEncoder();
 const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { escapeHtml } from '../../platform/html.ts';
-import { alertDigestEmail, mailDomainOf, MAX_SUBJECT_LENGTH, messageIdFor, passwordResetEmail, verificationEmail, type DigestTrigger } from './emails.ts';
+import {
+  alertDigestEmail,
+  mailDomainOf,
+  MAX_SUBJECT_LENGTH,
+  messageIdFor,
+  passwordResetEmail,
+  verificationEmail,
+  type DigestTrigger,
+} from './emails.ts';
 
 const hostile = '<script>alert("x")</script>&\'';
 
@@ -39,8 +47,20 @@ describe.each([
 });
 
 describe('alertDigestEmail', () => {
-  const up: DigestTrigger = { pair: 'EUR/USD', threshold: '1.08', previousRatio: '1.0799999999', currentRatio: '1.0825391', direction: 'up' };
-  const down: DigestTrigger = { pair: 'USD/JPY', threshold: '150', previousRatio: '151.234567', currentRatio: '149.5', direction: 'down' };
+  const up: DigestTrigger = {
+    pair: 'EUR/USD',
+    threshold: '1.08',
+    previousRatio: '1.0799999999',
+    currentRatio: '1.0825391',
+    direction: 'up',
+  };
+  const down: DigestTrigger = {
+    pair: 'USD/JPY',
+    threshold: '150',
+    previousRatio: '151.234567',
+    currentRatio: '149.5',
+    direction: 'down',
+  };
   const digest = (triggers: DigestTrigger[], username = 'alice') =>
     alertDigestEmail({
       username,
@@ -56,8 +76,12 @@ describe('alertDigestEmail', () => {
     expect(email.text).toContain('The rates of 2026-11-02 moved these alerts of yours across their thresholds:');
     expect(email.text).toContain('- EUR/USD crossed 1.08 going up: was 1.0799999999, now 1.08254');
     expect(email.text).toContain('- USD/JPY crossed 150 going down: was 151.235, now 149.5');
-    expect(email.html).toContain('<tr><td>EUR/USD</td><td>1.08</td><td>↑ going up</td><td>1.0799999999</td><td>1.08254</td></tr>');
-    expect(email.html).toContain('<tr><td>USD/JPY</td><td>150</td><td>↓ going down</td><td>151.235</td><td>149.5</td></tr>');
+    expect(email.html).toContain(
+      '<tr><td>EUR/USD</td><td>1.08</td><td>↑ going up</td><td>1.0799999999</td><td>1.08254</td></tr>',
+    );
+    expect(email.html).toContain(
+      '<tr><td>USD/JPY</td><td>150</td><td>↓ going down</td><td>151.235</td><td>149.5</td></tr>',
+    );
     expect(email.html).toContain('<a href="https://cra.example/alerts">See your alerts</a>');
     expect(email.text).toContain('Your alerts: https://cra.example/alerts');
   });
@@ -109,7 +133,9 @@ describe('messageIdFor', () => {
 
   it('is deterministic, so a resend after a crash is the same mail', () => {
     expect(messageIdFor('alert-digest', '123.u1', 'example.com')).toBe('<digest.123.u1@example.com>');
-    expect(messageIdFor('alert-digest', '123.u1', 'example.com')).toBe(messageIdFor('alert-digest', '123.u1', 'example.com'));
+    expect(messageIdFor('alert-digest', '123.u1', 'example.com')).toBe(
+      messageIdFor('alert-digest', '123.u1', 'example.com'),
+    );
     expect(messageIdFor('verification', 'u-42', 'localhost')).toBe('<verify.u-42@localhost>');
     expect(messageIdFor('password-reset', 'u-42', 'localhost')).toBe('<reset.u-42@localhost>');
   });

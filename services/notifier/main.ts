@@ -19,7 +19,11 @@ export type NotifierDeps = Omit<DigestDeps, 'mailDomain' | 'now' | 'concurrency'
   now?: () => Date;
   /** How long a run waits for the projector before it is retried later. */
   projectionWaitMs?: number;
-  hooks?: { onParked?: (seq: number, reason: string) => void; onEmailFailed?: (error: unknown) => void; onRun?: (seq: number, outcome: RunOutcome) => void };
+  hooks?: {
+    onParked?: (seq: number, reason: string) => void;
+    onEmailFailed?: (error: unknown) => void;
+    onRun?: (seq: number, outcome: RunOutcome) => void;
+  };
 };
 
 /** The durable consumer's ack wait (platform/eventStore/durableConsumption.ts), and so how long a claim on an email holds. */
@@ -28,42 +32,84 @@ export const CLAIM_MS = 120_000;
 /** What one log message means to the notifier; exported so it is tested without a consumer. */
 export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promise<'ack' | { retryInMs: number }> {
   const now = deps.now ?? (() => new Date());
-  const base = { ...deps, now, mailDomain: mailDomainOf(deps.mailFrom), instanceId: deps.instanceId ?? randomUUID(), claimMs: deps.claimMs ?? CLAIM_MS };
-  const later = (until: string) => ({ retryInMs: Math.min(60_000, Math.max(1_000, Date.parse(until) - now().getTime() + 100)) });
+  const base = {
+    ...deps,
+    now,
+    mailDomain: mailDomainOf(deps.mailFrom),
+    instanceId: deps.instanceId ?? randomUUID(),
+    claimMs: deps.claimMs ?? CLAIM_MS,
+  };
+  const later = (until: string) => ({
+    retryInMs: Math.min(60_000, Math.max(1_000, Date.parse(until) - now().getTime() + 100)),
+  });
   let decoded;
   try {
     decoded = decodeEvents(raw.headers, raw.body);
   } catch (error) {
     if (!(error instanceof EventDecodeError)) throw error;
-    deps.logger.warn({ seq: raw.seq, subject: raw.subject, reason: error.message }, 'notifier skipped an event it cannot read (parked by the projector)');
+    deps.logger.warn(
+      { seq: raw.seq, subject: raw.subject, reason: error.message },
+      'notifier skipped an event it cannot read (parked by the projector)',
+    );
     deps.hooks?.onParked?.(raw.seq, error.message);
     return 'ack';
   }
   for (const event of decoded.events) {
     const outcome = await match(event)
-      .with({ type: 'RegistrationRequested' }, { type: 'VerificationReissued' }, { type: 'PasswordResetRequested' }, async (e) => {
-        const result = await sendLinkEmail(base, e);
-        deps.logger.info({ seq: raw.seq, type: e.type, userId: e.data.userId, correlationId: decoded.meta.correlationId, result }, 'link email');
-        return typeof result === 'object' ? later(result.busyUntil) : ('done' as const);
-      })
+      .with(
+        { type: 'RegistrationRequested' },
+        { type: 'VerificationReissued' },
+        { type: 'PasswordResetRequested' },
+        async (e) => {
+          const result = await sendLinkEmail(base, e);
+          deps.logger.info(
+            { seq: raw.seq, type: e.type, userId: e.data.userId, correlationId: decoded.meta.correlationId, result },
+            'link email',
+          );
+          return typeof result === 'object' ? later(result.busyUntil) : ('done' as const);
+        },
+      )
       .with({ type: 'RatesFetched' }, async (e) => {
         // The crossing query reads alerts and rates up to this run: the projector must have applied them.
-        if (!(await waitForProjection(deps.pool, deps.schema, raw.seq, deps.projectionWaitMs ?? 10_000))) return 'wait' as const;
+        if (!(await waitForProjection(deps.pool, deps.schema, raw.seq, deps.projectionWaitMs ?? 10_000)))
+          return 'wait' as const;
         const result = await notifyRun(base, { seq: raw.seq, asOf: e.data.asOf });
         for (const parked of result.parked) {
-          deps.logger.error({ seq: raw.seq, asOf: e.data.asOf, ...parked }, 'parked a digest that can never be stored; the run goes on without it');
+          deps.logger.error(
+            { seq: raw.seq, asOf: e.data.asOf, ...parked },
+            'parked a digest that can never be stored; the run goes on without it',
+          );
           deps.hooks?.onParked?.(raw.seq, parked.reason);
         }
         const { parked, ...counts } = result;
-        deps.logger.info({ seq: raw.seq, provider: e.data.provider, asOf: e.data.asOf, correlationId: decoded.meta.correlationId, ...counts, parked: parked.length }, 'run notified');
+        deps.logger.info(
+          {
+            seq: raw.seq,
+            provider: e.data.provider,
+            asOf: e.data.asOf,
+            correlationId: decoded.meta.correlationId,
+            ...counts,
+            parked: parked.length,
+          },
+          'run notified',
+        );
         deps.hooks?.onRun?.(raw.seq, result);
         // Some digests are another instance's right now: look again once its claim has lapsed or it has recorded them.
         return result.retryAfter ? later(result.retryAfter) : ('done' as const);
       })
       .with(
-        { type: 'UserRegistered' }, { type: 'RegistrationExpired' }, { type: 'UserLoggedIn' }, { type: 'UserLoggedOut' },
-        { type: 'PasswordChanged' }, { type: 'AlertEmailsPaused' }, { type: 'AlertEmailsResumed' }, { type: 'AlertSet' },
-        { type: 'AlertDeleted' }, { type: 'AlertTriggered' }, { type: 'EmailClaimed' }, { type: 'EmailSent' },
+        { type: 'UserRegistered' },
+        { type: 'RegistrationExpired' },
+        { type: 'UserLoggedIn' },
+        { type: 'UserLoggedOut' },
+        { type: 'PasswordChanged' },
+        { type: 'AlertEmailsPaused' },
+        { type: 'AlertEmailsResumed' },
+        { type: 'AlertSet' },
+        { type: 'AlertDeleted' },
+        { type: 'AlertTriggered' },
+        { type: 'EmailClaimed' },
+        { type: 'EmailSent' },
         async () => 'done' as const,
       )
       .exhaustive();
@@ -87,7 +133,8 @@ export function startNotifier(deps: NotifierDeps) {
             deps.hooks?.onEmailFailed?.(error);
             logger.warn({ err: error, seq: raw.seq, subject: raw.subject }, 'notifier will retry this event');
           },
-          onSilence: (missedHeartbeats) => logger.warn({ missedHeartbeats }, 'notifier consumer went silent (its leader moved?): pulling again'),
+          onSilence: (missedHeartbeats) =>
+            logger.warn({ missedHeartbeats }, 'notifier consumer went silent (its leader moved?): pulling again'),
         });
       } catch (error) {
         if (controller.signal.aborted) break;

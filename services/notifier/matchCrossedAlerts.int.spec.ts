@@ -61,11 +61,18 @@ async function insertAlerts(alerts: AlertRecord[]): Promise<void> {
 
 /** The pure oracle's view of the log up to and including run `runSeq`. */
 function oracle(runs: StoredRun[], alerts: AlertRecord[], runSeq: number) {
-  const upTo: Run[] = runs.filter((r) => r.seq <= runSeq).map((r) => ({ seq: r.seq, rates: withProviderBase(r.base, r.rates) }));
+  const upTo: Run[] = runs
+    .filter((r) => r.seq <= runSeq)
+    .map((r) => ({ seq: r.seq, rates: withProviderBase(r.base, r.rates) }));
   return crossedAlerts(upTo, alerts);
 }
 
-const frankfurter = (seq: number, rates: Record<string, string>): StoredRun => ({ seq, provider: 'frankfurter', base: 'EUR', rates });
+const frankfurter = (seq: number, rates: Record<string, string>): StoredRun => ({
+  seq,
+  provider: 'frankfurter',
+  base: 'EUR',
+  rates,
+});
 const alert = (alertId: string, overrides: Partial<AlertRecord> = {}): AlertRecord => ({
   alertId,
   userId: 'u1',
@@ -94,8 +101,26 @@ describe('findCrossedAlerts on the read model (hand-written cases)', () => {
     await insertAlerts(alerts);
     const found = await findCrossedAlerts(world.pool, t, 20);
     expect(found).toEqual([
-      { alertId: 'before-runs', userId: 'u1', base: 'EUR', quote: 'USD', threshold: '1.08', direction: 'up', previousRatio: '1.07', currentRatio: '1.08' },
-      { alertId: 'deleted-after-run', userId: 'u1', base: 'EUR', quote: 'USD', threshold: '1.08', direction: 'up', previousRatio: '1.07', currentRatio: '1.08' },
+      {
+        alertId: 'before-runs',
+        userId: 'u1',
+        base: 'EUR',
+        quote: 'USD',
+        threshold: '1.08',
+        direction: 'up',
+        previousRatio: '1.07',
+        currentRatio: '1.08',
+      },
+      {
+        alertId: 'deleted-after-run',
+        userId: 'u1',
+        base: 'EUR',
+        quote: 'USD',
+        threshold: '1.08',
+        direction: 'up',
+        previousRatio: '1.07',
+        currentRatio: '1.08',
+      },
       {
         alertId: 'inverse',
         userId: 'u1',
@@ -106,25 +131,52 @@ describe('findCrossedAlerts on the read model (hand-written cases)', () => {
         previousRatio: '0.9345794392523364486',
         currentRatio: '0.92592592592592592593',
       },
-      { alertId: 'between-runs', userId: 'u2', base: 'EUR', quote: 'USD', threshold: '1.08', direction: 'up', previousRatio: '1.07', currentRatio: '1.08' },
+      {
+        alertId: 'between-runs',
+        userId: 'u2',
+        base: 'EUR',
+        quote: 'USD',
+        threshold: '1.08',
+        direction: 'up',
+        previousRatio: '1.07',
+        currentRatio: '1.08',
+      },
     ]);
     expect(found).toEqual(oracle(runs, alerts, 20));
     expect(await findCrossedAlerts(world.pool, t, 10)).toEqual([]);
   });
 
   it('skips a run missing a currency and compares the next run with the last one that had both', async () => {
-    const runs = [frankfurter(1, { USD: '1.07', GBP: '0.85' }), frankfurter(3, { GBP: '0.86' }), frankfurter(5, { USD: '1.09', GBP: '0.86' })];
+    const runs = [
+      frankfurter(1, { USD: '1.07', GBP: '0.85' }),
+      frankfurter(3, { GBP: '0.86' }),
+      frankfurter(5, { USD: '1.09', GBP: '0.86' }),
+    ];
     const alerts = [alert('a', { setSeq: 2 }), alert('g', { base: 'GBP', quote: 'EUR', threshold: '1.17' })];
     await insertRuns(runs);
     await insertAlerts(alerts);
     expect(await findCrossedAlerts(world.pool, t, 3)).toEqual([
-      { alertId: 'g', userId: 'u1', base: 'GBP', quote: 'EUR', threshold: '1.17', direction: 'down', previousRatio: '1.1764705882352941176', currentRatio: '1.1627906976744186047' },
+      {
+        alertId: 'g',
+        userId: 'u1',
+        base: 'GBP',
+        quote: 'EUR',
+        threshold: '1.17',
+        direction: 'down',
+        previousRatio: '1.1764705882352941176',
+        currentRatio: '1.1627906976744186047',
+      },
     ]);
-    expect(await findCrossedAlerts(world.pool, t, 5)).toMatchObject([{ alertId: 'a', previousRatio: '1.07', currentRatio: '1.09', direction: 'up' }]);
+    expect(await findCrossedAlerts(world.pool, t, 5)).toMatchObject([
+      { alertId: 'a', previousRatio: '1.07', currentRatio: '1.09', direction: 'up' },
+    ]);
   });
 
   it('compares a EUR-based run with a following USD-based run that lists USD at 1', async () => {
-    const runs = [frankfurter(1, { USD: '1.07' }), { seq: 2, provider: 'open-er-api', base: 'USD', rates: { USD: '1', EUR: '0.92' } }];
+    const runs = [
+      frankfurter(1, { USD: '1.07' }),
+      { seq: 2, provider: 'open-er-api', base: 'USD', rates: { USD: '1', EUR: '0.92' } },
+    ];
     await insertRuns(runs);
     await insertAlerts([alert('a')]);
     expect(await findCrossedAlerts(world.pool, t, 2)).toMatchObject([
@@ -133,7 +185,11 @@ describe('findCrossedAlerts on the read model (hand-written cases)', () => {
   });
 
   it('triggers nothing on a run with unchanged rates, on the first run, or on an unknown run', async () => {
-    await insertRuns([frankfurter(1, { USD: '1.07' }), frankfurter(2, { USD: '1.08' }), frankfurter(3, { USD: '1.080' })]);
+    await insertRuns([
+      frankfurter(1, { USD: '1.07' }),
+      frankfurter(2, { USD: '1.08' }),
+      frankfurter(3, { USD: '1.080' }),
+    ]);
     await insertAlerts([alert('a', { setSeq: 0 })]);
     expect(await findCrossedAlerts(world.pool, t, 1)).toEqual([]);
     expect(await findCrossedAlerts(world.pool, t, 2)).toHaveLength(1);
@@ -144,7 +200,13 @@ describe('findCrossedAlerts on the read model (hand-written cases)', () => {
   it('compares 18-significant-digit thresholds exactly, and widens the rounded division bounds enough', async () => {
     const runs = [
       frankfurter(1, { USD: '1.07', BTC: '0.0000161', JPY: '162.35', CHF: '100', SEK: '107' }),
-      frankfurter(2, { USD: '1.08', BTC: '0.0000161', JPY: '162.35000000000000107', CHF: '100', SEK: '108.000000000000001' }),
+      frankfurter(2, {
+        USD: '1.08',
+        BTC: '0.0000161',
+        JPY: '162.35000000000000107',
+        CHF: '100',
+        SEK: '108.000000000000001',
+      }),
     ];
     const alerts = [
       alert('just-above', { threshold: '1.08000000000000001' }),
@@ -175,18 +237,26 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-const startRates: Record<string, string> = { USD: '1.08', GBP: '0.85', JPY: '162.35', CHF: '0.95', BTC: '0.0000161', SEK: '11.2' };
+const startRates: Record<string, string> = {
+  USD: '1.08',
+  GBP: '0.85',
+  JPY: '162.35',
+  CHF: '0.95',
+  BTC: '0.0000161',
+  SEK: '11.2',
+};
 const currencies = ['EUR', ...Object.keys(startRates)];
 
 function scenario(seed: number): { runs: StoredRun[]; alerts: AlertRecord[] } {
   const random = mulberry32(seed);
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const runs: StoredRun[] = [];
   const alerts: AlertRecord[] = [];
   let perEur: Record<string, string> = { ...startRates };
   let seq = 0;
   /** 1 ± up to `percent` %, in steps of 0.001 %. */
-  const factor = (percent: number) => new BigDecimal(1).plus(new BigDecimal(Math.floor(random() * (2000 * percent + 1)) - 1000 * percent).div(100000));
+  const factor = (percent: number) =>
+    new BigDecimal(1).plus(new BigDecimal(Math.floor(random() * (2000 * percent + 1)) - 1000 * percent).div(100000));
   const ratioNow = (base: string, quote: string) => {
     const of = (c: string) => new BigDecimal(c === 'EUR' ? '1' : perEur[c]!);
     return of(quote).div(of(base));
@@ -197,7 +267,9 @@ function scenario(seed: number): { runs: StoredRun[]; alerts: AlertRecord[] } {
     if (action < 0.06) {
       // A run: usually a small random walk, sometimes the very same rates, sometimes a USD-based provider.
       if (random() > 0.15) {
-        perEur = Object.fromEntries(Object.entries(perEur).map(([c, r]) => [c, new BigDecimal(r).times(factor(2)).prec(7).toFixed()]));
+        perEur = Object.fromEntries(
+          Object.entries(perEur).map(([c, r]) => [c, new BigDecimal(r).times(factor(2)).prec(7).toFixed()]),
+        );
         // Sometimes move a quote rate so an active alert's ratio lands exactly on its threshold.
         const active = alerts.filter((a) => isActiveAt(a, seq + 1) && a.quote !== 'EUR');
         if (active.length > 0 && random() < 0.5) {
@@ -210,7 +282,12 @@ function scenario(seed: number): { runs: StoredRun[]; alerts: AlertRecord[] } {
       if (random() < 0.25) {
         const usd = new BigDecimal(perEur.USD!);
         const perUsd = present.map(([c, r]) => [c, new BigDecimal(r).div(usd).toFixed()]);
-        runs.push({ seq, provider: 'open-er-api', base: 'USD', rates: { ...Object.fromEntries(perUsd), EUR: new BigDecimal(1).div(usd).toFixed(), USD: '1' } });
+        runs.push({
+          seq,
+          provider: 'open-er-api',
+          base: 'USD',
+          rates: { ...Object.fromEntries(perUsd), EUR: new BigDecimal(1).div(usd).toFixed(), USD: '1' },
+        });
       } else {
         runs.push({ seq, provider: 'frankfurter', base: 'EUR', rates: Object.fromEntries(present) });
       }
@@ -220,7 +297,15 @@ function scenario(seed: number): { runs: StoredRun[]; alerts: AlertRecord[] } {
       // Thresholds near the current ratio with 1–18 significant digits, so runs cross some of them.
       const near = ratioNow(base, quote).times(factor(3));
       const threshold = near.prec(1 + Math.floor(random() * 18)).toFixed();
-      alerts.push({ alertId: `a${String(alerts.length).padStart(4, '0')}`, userId: `u${Math.floor(random() * 25)}`, base, quote, threshold, setSeq: seq, deletedSeq: null });
+      alerts.push({
+        alertId: `a${String(alerts.length).padStart(4, '0')}`,
+        userId: `u${Math.floor(random() * 25)}`,
+        base,
+        quote,
+        threshold,
+        setSeq: seq,
+        deletedSeq: null,
+      });
     } else {
       const active = alerts.filter((a) => a.deletedSeq === null);
       if (active.length > 0) pick(active).deletedSeq = seq;
@@ -270,7 +355,10 @@ describe('findCrossedAlerts plan', () => {
     await world.pool.query(`ANALYZE ${t('alerts')}`);
     const client = await world.pool.connect();
     try {
-      const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${crossedAlertsSql(t)}`, [3]);
+      const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(
+        `EXPLAIN (FORMAT JSON) ${crossedAlertsSql(t)}`,
+        [3],
+      );
       const nodes: Record<string, unknown>[] = [];
       const walk = (node: Record<string, unknown>) => {
         nodes.push(node);
@@ -281,7 +369,9 @@ describe('findCrossedAlerts plan', () => {
       expect(onAlerts.length).toBeGreaterThan(0);
       expect(onAlerts.map((n) => n['Node Type'])).not.toContain('Seq Scan');
       // An index scan or a bitmap heap scan, as long as the threshold range is an index condition.
-      const rangeScans = onAlerts.filter((n) => /threshold >= .*threshold <= /.test(String(n['Index Cond'] ?? n['Recheck Cond'] ?? '')));
+      const rangeScans = onAlerts.filter((n) =>
+        /threshold >= .*threshold <= /.test(String(n['Index Cond'] ?? n['Recheck Cond'] ?? '')),
+      );
       expect(rangeScans).toHaveLength(1);
     } finally {
       client.release();
@@ -289,10 +379,23 @@ describe('findCrossedAlerts plan', () => {
     const found = await findCrossedAlerts(world.pool, t, 3);
     expect(found.length).toBeGreaterThan(10);
     expect(found.every((f) => f.base === 'USD' || f.quote === 'USD')).toBe(true);
-    const { rows } = await world.pool.query<{ alertId: string; userId: string; base: string; quote: string; threshold: string; setSeq: number }>(
+    const { rows } = await world.pool.query<{
+      alertId: string;
+      userId: string;
+      base: string;
+      quote: string;
+      threshold: string;
+      setSeq: number;
+    }>(
       `SELECT alert_id AS "alertId", user_id AS "userId", base, quote, threshold_text AS threshold, set_seq AS "setSeq" FROM ${t('alerts')}`,
     );
     const runs = [frankfurter(1, startRates), frankfurter(3, { ...startRates, USD: '1.09' })];
-    expect(found).toEqual(oracle(runs, rows.map((r) => ({ ...r, deletedSeq: null })), 3));
+    expect(found).toEqual(
+      oracle(
+        runs,
+        rows.map((r) => ({ ...r, deletedSeq: null })),
+        3,
+      ),
+    );
   });
 });

@@ -98,7 +98,12 @@ export function crossedAlertsSql(t: TableNamer): string {
 }
 
 /** The statement's one row. */
-export type CrossedAlertsText = { pairs: string | null; pair_count: number; alerts: string | null; alert_count: number };
+export type CrossedAlertsText = {
+  pairs: string | null;
+  pair_count: number;
+  alerts: string | null;
+  alert_count: number;
+};
 
 const PAIR_TOKENS = 8;
 const ALERT_TOKENS = 4;
@@ -106,7 +111,8 @@ const ALERT_TOKENS = 4;
 function tokens(text: string | null, count: number, perItem: number, what: string): string[] {
   const found = text === null || text === '' ? [] : text.split(' ');
   // Ids, currency codes and decimals hold no spaces (events/ids.ts); should one ever, fail rather than shift fields.
-  if (found.length !== count * perItem) throw new Error(`${what}: ${found.length} tokens for ${count} items of ${perItem}`);
+  if (found.length !== count * perItem)
+    throw new Error(`${what}: ${found.length} tokens for ${count} items of ${perItem}`);
   return found;
 }
 
@@ -126,7 +132,15 @@ export function readCrossedAlerts(row: CrossedAlertsText): CrossedAlert[] {
     if (!found) {
       const i = pairAt.get(key);
       if (i === undefined) throw new Error(`crossed alerts: no moved pair ${key}`);
-      const [base, quote, pb, pq, cb, cq, direction] = p.slice(i + 1, i + PAIR_TOKENS) as [string, string, string, string, string, string, Direction];
+      const [base, quote, pb, pq, cb, cq, direction] = p.slice(i + 1, i + PAIR_TOKENS) as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        Direction,
+      ];
       found = { base, quote, direction, previousRatio: ratioOf(pb, pq), currentRatio: ratioOf(cb, cq) };
       pairs.set(key, found);
     }
@@ -136,7 +150,16 @@ export function readCrossedAlerts(row: CrossedAlertsText): CrossedAlert[] {
   for (let i = 0; i < a.length; i += ALERT_TOKENS) {
     const { base, quote, direction, previousRatio, currentRatio } = pairOf(a[i]!);
     // A read model built before thresholds were canonical (until its next replay) may hold "001.5": triggers carry "1.5".
-    crossed.push({ alertId: a[i + 1]!, userId: a[i + 2]!, base, quote, threshold: canonicalDecimal(a[i + 3]!), direction, previousRatio, currentRatio });
+    crossed.push({
+      alertId: a[i + 1]!,
+      userId: a[i + 2]!,
+      base,
+      quote,
+      threshold: canonicalDecimal(a[i + 3]!),
+      direction,
+      previousRatio,
+      currentRatio,
+    });
   }
   return crossed;
 }

@@ -12,7 +12,16 @@ const row = {
 describe('readCrossedAlerts', () => {
   it('gives each alert its pair, direction and exact ratios, in the statement order', () => {
     expect(readCrossedAlerts(row)).toEqual([
-      { alertId: 'a1', userId: 'u1', base: 'EUR', quote: 'USD', threshold: '1.08', direction: 'up', previousRatio: '1.07', currentRatio: '1.09' },
+      {
+        alertId: 'a1',
+        userId: 'u1',
+        base: 'EUR',
+        quote: 'USD',
+        threshold: '1.08',
+        direction: 'up',
+        previousRatio: '1.07',
+        currentRatio: '1.09',
+      },
       {
         alertId: 'a3',
         userId: 'u1',
@@ -23,12 +32,23 @@ describe('readCrossedAlerts', () => {
         previousRatio: '0.9345794392523364486',
         currentRatio: '0.91743119266055045872',
       },
-      { alertId: 'a2', userId: 'u2', base: 'EUR', quote: 'USD', threshold: '1.0825', direction: 'up', previousRatio: '1.07', currentRatio: '1.09' },
+      {
+        alertId: 'a2',
+        userId: 'u2',
+        base: 'EUR',
+        quote: 'USD',
+        threshold: '1.0825',
+        direction: 'up',
+        previousRatio: '1.07',
+        currentRatio: '1.09',
+      },
     ]);
   });
 
   it('gives thresholds in canonical form, also from a read model built before they were', () => {
-    expect(readCrossedAlerts({ ...row, alerts: '1 a1 u1 0001.080', alert_count: 1 }).map((a) => a.threshold)).toEqual(['1.080']);
+    expect(readCrossedAlerts({ ...row, alerts: '1 a1 u1 0001.080', alert_count: 1 }).map((a) => a.threshold)).toEqual([
+      '1.080',
+    ]);
   });
 
   it('reads a run that moved no pair, or crossed no alert, as nothing crossed', () => {
@@ -37,7 +57,9 @@ describe('readCrossedAlerts', () => {
   });
 
   it('fails rather than shift fields when a value holds a space or a pair is missing', () => {
-    expect(() => readCrossedAlerts({ ...row, alerts: '1 a1 u 1 1.08', alert_count: 1 })).toThrow(/5 tokens for 1 items/);
+    expect(() => readCrossedAlerts({ ...row, alerts: '1 a1 u 1 1.08', alert_count: 1 })).toThrow(
+      /5 tokens for 1 items/,
+    );
     expect(() => readCrossedAlerts({ ...row, pairs: row.pairs.replace('EUR USD', 'EUR  USD') })).toThrow(/moved pairs/);
     expect(() => readCrossedAlerts({ ...row, alerts: '3 a1 u1 1.08', alert_count: 1 })).toThrow(/no moved pair 3/);
   });

@@ -15,9 +15,15 @@ export type TransactionalDeps = ClaimDeps & {
 type LinkEvent = EventOf<'RegistrationRequested'> | EventOf<'VerificationReissued'> | EventOf<'PasswordResetRequested'>;
 
 /** Who the user is, from their own subject's history (the registration carries username and email). */
-async function recipientOf(deps: TransactionalDeps, userId: string): Promise<{ username: string; email: string } | undefined> {
+async function recipientOf(
+  deps: TransactionalDeps,
+  userId: string,
+): Promise<{ username: string; email: string } | undefined> {
   const { history } = await deps.store.load(subjects.user(deps.ns, userId));
-  const registration = history.flatMap((h) => h.events).filter((e): e is EventOf<'RegistrationRequested'> => e.type === 'RegistrationRequested').at(-1);
+  const registration = history
+    .flatMap((h) => h.events)
+    .filter((e): e is EventOf<'RegistrationRequested'> => e.type === 'RegistrationRequested')
+    .at(-1);
   return registration ? { username: registration.data.username, email: registration.data.email } : undefined;
 }
 
@@ -25,7 +31,10 @@ async function recipientOf(deps: TransactionalDeps, userId: string): Promise<{ u
  * Send the email a link event asks for, once: on the email's own subject this instance claims it, sends it and
  * records EmailSent (emailClaims.ts). A link past its expiry is not sent at all.
  */
-export async function sendLinkEmail(deps: TransactionalDeps, event: LinkEvent): Promise<'sent' | 'already-sent' | 'expired' | 'no-recipient' | { busyUntil: string }> {
+export async function sendLinkEmail(
+  deps: TransactionalDeps,
+  event: LinkEvent,
+): Promise<'sent' | 'already-sent' | 'expired' | 'no-recipient' | { busyUntil: string }> {
   const { userId, tokenNonce, expiresAt } = event.data;
   if (Date.parse(expiresAt) <= deps.now().getTime()) return 'expired';
   const purpose = event.type === 'PasswordResetRequested' ? 'reset' : 'verify';
@@ -34,16 +43,34 @@ export async function sendLinkEmail(deps: TransactionalDeps, event: LinkEvent): 
   const subject = subjects.email(deps.ns, reference);
   const meta = { occurredAt: deps.now().toISOString(), correlationId: reference, causationId: reference };
 
-  const recipient = event.type === 'RegistrationRequested' ? { username: event.data.username, email: event.data.email } : await recipientOf(deps, userId);
+  const recipient =
+    event.type === 'RegistrationRequested'
+      ? { username: event.data.username, email: event.data.email }
+      : await recipientOf(deps, userId);
   if (!recipient) return 'no-recipient';
   const claim = await claimEmail(deps, subject, { userId, kind, reference }, { msgId: `claim-${reference}`, meta });
   if (claim.outcome === 'sent') return 'already-sent';
   if (claim.outcome === 'busy') return { busyUntil: claim.until };
   const token = linkToken(deps.linkSecret, purpose, userId, tokenNonce);
   const link = `${deps.publicUrl}/${purpose === 'reset' ? 'password/reset' : 'verify'}?token=${encodeURIComponent(token)}`;
-  const email: Email = purpose === 'reset' ? passwordResetEmail({ username: recipient.username, link }) : verificationEmail({ username: recipient.username, link });
+  const email: Email =
+    purpose === 'reset'
+      ? passwordResetEmail({ username: recipient.username, link })
+      : verificationEmail({ username: recipient.username, link });
   const messageId = messageIdFor(kind, `${userId}.${tokenNonce}`, deps.mailDomain);
-  await deps.mailer.send({ to: recipient.email, subject: email.subject, text: email.text, html: email.html, headers: email.headers, messageId });
-  await recordSent(deps, subject, { type: 'EmailSent', data: { userId, kind, messageId, reference } }, { after: claim, msgId: `sent-${reference}`, meta });
+  await deps.mailer.send({
+    to: recipient.email,
+    subject: email.subject,
+    text: email.text,
+    html: email.html,
+    headers: email.headers,
+    messageId,
+  });
+  await recordSent(
+    deps,
+    subject,
+    { type: 'EmailSent', data: { userId, kind, messageId, reference } },
+    { after: claim, msgId: `sent-${reference}`, meta },
+  );
   return 'sent';
 }

@@ -3,7 +3,14 @@ import type { Logger } from '../../platform/logger.ts';
 import { tablesIn, type Pool, type PoolClient, type TableNamer } from '../../platform/postgres.ts';
 import { READ_MODELS_CHECKPOINT as CHECKPOINT } from '../../platform/projectionWait.ts';
 import { parkStatement, statementsFor, type Statement } from './reference/eventStatements.ts';
-import { packBatch, prepareBatch, unpackBatch, type PackedBatch, type PreparedBatch, type Unreadable } from './batch/preparedBatch.ts';
+import {
+  packBatch,
+  prepareBatch,
+  unpackBatch,
+  type PackedBatch,
+  type PreparedBatch,
+  type Unreadable,
+} from './batch/preparedBatch.ts';
 import { parkedRow, readStoredMessage, type StoredMessage } from './storedMessage.ts';
 
 export { CHECKPOINT };
@@ -38,13 +45,24 @@ async function run(client: PoolClient, statements: readonly Statement[]): Promis
 }
 
 /** The messages one by one, a savepoint each: a message whose SQL Postgres refuses on its data is parked. */
-async function applyOneByOne(client: PoolClient, t: TableNamer, messages: readonly StoredMessage[], hooks: ProjectorHooks, logger: Logger): Promise<void> {
+async function applyOneByOne(
+  client: PoolClient,
+  t: TableNamer,
+  messages: readonly StoredMessage[],
+  hooks: ProjectorHooks,
+  logger: Logger,
+): Promise<void> {
   for (const message of messages) {
     await client.query('SAVEPOINT one_event');
     try {
       await run(client, messageStatements(t, message));
       await client.query('RELEASE SAVEPOINT one_event');
-      if (message.unreadable !== undefined) reportUnreadable({ seq: message.raw.seq, subject: message.raw.subject, reason: message.unreadable }, hooks, logger);
+      if (message.unreadable !== undefined)
+        reportUnreadable(
+          { seq: message.raw.seq, subject: message.raw.subject, reason: message.unreadable },
+          hooks,
+          logger,
+        );
     } catch (error) {
       if (!isDataError(error)) throw error;
       await client.query('ROLLBACK TO SAVEPOINT one_event');
@@ -63,8 +81,23 @@ async function applyOneByOne(client: PoolClient, t: TableNamer, messages: readon
  * The batch goes in as a few set-based statements per table; if Postgres refuses them on their data, the
  * batch is applied again one message at a time, parking the messages it refuses.
  */
-export async function applyBatch(pool: Pool, schema: string, batch: RawMessage[], hooks: ProjectorHooks, logger: Logger, oneByOne = false): Promise<number> {
-  return applyPrepared(pool, schema, packBatch(batch), prepareBatch(batch.map(readStoredMessage), schema), hooks, logger, oneByOne);
+export async function applyBatch(
+  pool: Pool,
+  schema: string,
+  batch: RawMessage[],
+  hooks: ProjectorHooks,
+  logger: Logger,
+  oneByOne = false,
+): Promise<number> {
+  return applyPrepared(
+    pool,
+    schema,
+    packBatch(batch),
+    prepareBatch(batch.map(readStoredMessage), schema),
+    hooks,
+    logger,
+    oneByOne,
+  );
 }
 
 /** applyBatch for a batch already prepared (the projector prepares the next batch while this one is applied). */
@@ -82,8 +115,12 @@ export async function applyPrepared(
   try {
     // Not waiting for the commit's WAL flush is safe here: a crash loses the batch and its checkpoint together,
     // and the batch is simply applied again. The join settings are for setStatements (see there).
-    await client.query('BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
-    const row = await client.query<{ seq: number }>(`SELECT seq FROM ${t('checkpoints')} WHERE name = $1 FOR UPDATE`, [CHECKPOINT]);
+    await client.query(
+      'BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off',
+    );
+    const row = await client.query<{ seq: number }>(`SELECT seq FROM ${t('checkpoints')} WHERE name = $1 FOR UPDATE`, [
+      CHECKPOINT,
+    ]);
     const checkpoint = row.rows[0]?.seq ?? 0;
     const first = batch.seqs[0]!;
     if (checkpoint < first - 1) throw new CheckpointRewound(`checkpoint ${checkpoint} is behind batch start ${first}`);

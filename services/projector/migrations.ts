@@ -71,7 +71,11 @@ const migrations: Migration[] = [
  * Bring `schema` up to date; safe to run on every start and by several instances at once. With `deferIndexes`
  * (a replay into a schema nobody reads yet) the secondary indexes are left to `createDeferredIndexes`.
  */
-export async function migrate(client: PoolClient, schema: string, options: { deferIndexes?: boolean } = {}): Promise<void> {
+export async function migrate(
+  client: PoolClient,
+  schema: string,
+  options: { deferIndexes?: boolean } = {},
+): Promise<void> {
   const t = tablesIn(schema);
   await client.query('BEGIN');
   try {
@@ -79,7 +83,9 @@ export async function migrate(client: PoolClient, schema: string, options: { def
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`cra-migrate:${schema}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${t('schema_migrations')} (id int PRIMARY KEY)`);
-    const done = new Set((await client.query<{ id: number }>(`SELECT id FROM ${t('schema_migrations')}`)).rows.map((r) => r.id));
+    const done = new Set(
+      (await client.query<{ id: number }>(`SELECT id FROM ${t('schema_migrations')}`)).rows.map((r) => r.id),
+    );
     for (const m of migrations) {
       if (done.has(m.id)) continue;
       await client.query(m.sql(t));
@@ -100,4 +106,15 @@ export function deferredIndexes(schema: string): string[] {
 }
 
 /** Tables a rebuild must reproduce exactly (everything but bookkeeping). */
-export const readModelTables = ['users', 'sessions', 'alerts', 'rate_runs', 'rates', 'alert_triggers', 'emails_sent', 'activity', 'parked_events', 'checkpoints'] as const;
+export const readModelTables = [
+  'users',
+  'sessions',
+  'alerts',
+  'rate_runs',
+  'rates',
+  'alert_triggers',
+  'emails_sent',
+  'activity',
+  'parked_events',
+  'checkpoints',
+] as const;

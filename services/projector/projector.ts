@@ -10,11 +10,17 @@ import { BatchPacker, type PackedBatch, type PreparedBatch } from './batch/prepa
 export { applyBatch, CHECKPOINT, type ProjectorHooks } from './applyBatch.ts';
 
 export async function readCheckpoint(pool: Pool, schema: string): Promise<number> {
-  const r = await pool.query<{ seq: number }>(`SELECT seq FROM ${tablesIn(schema)('checkpoints')} WHERE name = $1`, [CHECKPOINT]);
+  const r = await pool.query<{ seq: number }>(`SELECT seq FROM ${tablesIn(schema)('checkpoints')} WHERE name = $1`, [
+    CHECKPOINT,
+  ]);
   return r.rows[0]?.seq ?? 0;
 }
 
-export async function migrateSchema(pool: Pool, schema: string, options: { deferIndexes?: boolean } = {}): Promise<void> {
+export async function migrateSchema(
+  pool: Pool,
+  schema: string,
+  options: { deferIndexes?: boolean } = {},
+): Promise<void> {
   const client = await pool.connect();
   try {
     await migrate(client, schema, options);
@@ -59,10 +65,12 @@ async function projectFrom(from: number, options: ProjectorOptions): Promise<voi
   signal?.addEventListener('abort', stopReading, { once: true });
   if (signal?.aborted) stopReading();
   const preparer = new BatchPreparer(schema, {
-    onWorkerFailure: (error) => logger.error({ err: error }, 'the batch-preparing thread failed; preparing batches on the main thread'),
+    onWorkerFailure: (error) =>
+      logger.error({ err: error }, 'the batch-preparing thread failed; preparing batches on the main thread'),
   });
   const writer = new BatchWriter(
-    async ({ packed, prepared }: { packed: PackedBatch; prepared: Promise<PreparedBatch> }) => applyPrepared(pool, schema, packed, await prepared, hooks, logger),
+    async ({ packed, prepared }: { packed: PackedBatch; prepared: Promise<PreparedBatch> }) =>
+      applyPrepared(pool, schema, packed, await prepared, hooks, logger),
     stopReading,
     WRITER_AHEAD,
   );
@@ -81,7 +89,11 @@ async function projectFrom(from: number, options: ProjectorOptions): Promise<voi
     if (heard === heardAtLastLook && batch.length > 0) flush().catch(() => {}); // a failure stops the reader; drain reports it
     heardAtLastLook = heard;
   }, IDLE_FLUSH_MS);
-  const reader = store.read({ fromSeq: from, ...(options.untilSeq !== undefined ? { untilSeq: options.untilSeq } : { follow: true }), signal: reading.signal });
+  const reader = store.read({
+    fromSeq: from,
+    ...(options.untilSeq !== undefined ? { untilSeq: options.untilSeq } : { follow: true }),
+    signal: reading.signal,
+  });
   const messages = reader[Symbol.asyncIterator]();
   try {
     try {

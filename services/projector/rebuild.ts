@@ -17,7 +17,15 @@ const INDEX_BUILDS_AT_ONCE = 2;
  * the tables are full: nobody reads the schema before then, and one sort per index is far cheaper than keeping it
  * up to date row by row.
  */
-export async function replayInto(options: { store: EventStore; pool: Pool; schema: string; untilSeq: number; logger: Logger; onProgress?: Progress; batchSize?: number }) {
+export async function replayInto(options: {
+  store: EventStore;
+  pool: Pool;
+  schema: string;
+  untilSeq: number;
+  logger: Logger;
+  onProgress?: Progress;
+  batchSize?: number;
+}) {
   await options.pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(options.schema)} CASCADE`);
   await migrateSchema(options.pool, options.schema, { deferIndexes: true });
   await runProjector({
@@ -41,17 +49,28 @@ export async function replayInto(options: { store: EventStore; pool: Pool; schem
  * Rebuild = new empty schema, replay from sequence 1, swap. The live projector notices its checkpoint
  * moved and catches up from the rebuilt one.
  */
-export async function rebuildReadModels(options: { store: EventStore; pool: Pool; schema: string; logger: Logger; onProgress?: Progress; batchSize?: number }): Promise<number> {
+export async function rebuildReadModels(options: {
+  store: EventStore;
+  pool: Pool;
+  schema: string;
+  logger: Logger;
+  onProgress?: Progress;
+  batchSize?: number;
+}): Promise<number> {
   const target = `${options.schema}_rebuild`;
   const untilSeq = await options.store.lastSeq();
   await replayInto({ ...options, schema: target, untilSeq });
   const client = await options.pool.connect();
   try {
     await client.query('BEGIN');
-    const live = await client.query(`SELECT 1 FROM information_schema.schemata WHERE schema_name = $1`, [options.schema]);
+    const live = await client.query(`SELECT 1 FROM information_schema.schemata WHERE schema_name = $1`, [
+      options.schema,
+    ]);
     if (live.rowCount) {
       // Hold the live checkpoint so no projector batch commits into the schema being swapped out.
-      await client.query(`SELECT seq FROM ${tablesIn(options.schema)('checkpoints')} WHERE name = $1 FOR UPDATE`, [CHECKPOINT]);
+      await client.query(`SELECT seq FROM ${tablesIn(options.schema)('checkpoints')} WHERE name = $1 FOR UPDATE`, [
+        CHECKPOINT,
+      ]);
       await client.query(`ALTER SCHEMA ${quoteIdent(options.schema)} RENAME TO ${quoteIdent(`${options.schema}_old`)}`);
     }
     await client.query(`ALTER SCHEMA ${quoteIdent(target)} RENAME TO ${quoteIdent(options.schema)}`);
@@ -77,7 +96,12 @@ export async function compareSchemas(pool: Pool, live: string, rebuilt: string):
     const onlyA = await pool.query(`SELECT * FROM ${a(table)} EXCEPT ALL SELECT * FROM ${b(table)}`);
     const onlyB = await pool.query(`SELECT * FROM ${b(table)} EXCEPT ALL SELECT * FROM ${a(table)}`);
     if (onlyA.rowCount || onlyB.rowCount) {
-      differences.push({ table, onlyInLive: onlyA.rowCount ?? 0, onlyInRebuilt: onlyB.rowCount ?? 0, sample: [...onlyA.rows, ...onlyB.rows].slice(0, 3) });
+      differences.push({
+        table,
+        onlyInLive: onlyA.rowCount ?? 0,
+        onlyInRebuilt: onlyB.rowCount ?? 0,
+        sample: [...onlyA.rows, ...onlyB.rows].slice(0, 3),
+      });
     }
   }
   return differences;
@@ -87,14 +111,26 @@ export async function compareSchemas(pool: Pool, live: string, rebuilt: string):
  * Rebuild beside the live schema up to the live checkpoint and compare row for row. If the live
  * projector moves meanwhile, the replica catches up and compares again.
  */
-export async function verifyReadModels(options: { store: EventStore; pool: Pool; schema: string; logger: Logger; onProgress?: Progress }): Promise<{ seq: number; differences: TableDifference[] }> {
+export async function verifyReadModels(options: {
+  store: EventStore;
+  pool: Pool;
+  schema: string;
+  logger: Logger;
+  onProgress?: Progress;
+}): Promise<{ seq: number; differences: TableDifference[] }> {
   const replica = `${options.schema}_verify`;
   let target = await readCheckpoint(options.pool, options.schema);
   await replayInto({ ...options, schema: replica, untilSeq: target });
   for (let attempt = 0; attempt < 10; attempt++) {
     const live = await readCheckpoint(options.pool, options.schema);
     if (live > target) {
-      await runProjector({ store: options.store, pool: options.pool, schema: replica, logger: options.logger, untilSeq: live });
+      await runProjector({
+        store: options.store,
+        pool: options.pool,
+        schema: replica,
+        logger: options.logger,
+        untilSeq: live,
+      });
       target = live;
       continue;
     }

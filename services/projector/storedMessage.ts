@@ -21,6 +21,8 @@ export type ParkedRow = { seq: number; subject: string; reason: string; headers:
 
 export function parkedRow(raw: RawMessage, reason: string): ParkedRow {
   // Postgres text holds no NUL character.
-  const body = Buffer.from(raw.body.buffer, raw.body.byteOffset, raw.body.byteLength).toString('utf8').replaceAll('\u0000', '\uFFFD');
+  const body = Buffer.from(raw.body.buffer, raw.body.byteOffset, raw.body.byteLength)
+    .toString('utf8')
+    .replaceAll('\u0000', '\uFFFD');
   return { seq: raw.seq, subject: raw.subject, reason, headers: JSON.stringify(raw.headers), body };
 }

@@ -5,7 +5,12 @@ import { meta, openTestWorld, type TestWorld } from '../../test/harness.ts';
 import { fetchAndAppendRates } from './fetchRates.ts';
 import { exchangerateHost } from './providers/exchangerateHost.ts';
 import { frankfurter } from './providers/frankfurter.ts';
-import { capturingLogger, quickHttp, startProviderServer, type ProviderServer } from './testSupport/localProviderServer.ts';
+import {
+  capturingLogger,
+  quickHttp,
+  startProviderServer,
+  type ProviderServer,
+} from './testSupport/localProviderServer.ts';
 import { RatesProviderError, type RatesProvider } from './providers/ratesProvider.ts';
 
 let world: TestWorld;
@@ -21,14 +26,21 @@ afterEach(async () => {
 });
 
 const clock = () => new Date('2026-11-02T17:00:00.000Z');
-const latest = (date: string) => `{"amount":1.0,"base":"EUR","date":"${date}","rates":{"USD":1.0825,"JPY":151.123456789012345,"GBP":0.1,"BTC":1e-7}}`;
+const latest = (date: string) =>
+  `{"amount":1.0,"base":"EUR","date":"${date}","rates":{"USD":1.0825,"JPY":151.123456789012345,"GBP":0.1,"BTC":1e-7}}`;
 
 async function serveFrankfurter(date: string) {
   server = await startProviderServer([{ body: latest(date) }]);
   return frankfurter({ baseUrl: server.url, http: quickHttp, logger: world.logger });
 }
 
-const deps = (provider: ReturnType<typeof frankfurter>) => ({ provider, store: world.store, ns: world.ns, logger: world.logger, now: clock });
+const deps = (provider: ReturnType<typeof frankfurter>) => ({
+  provider,
+  store: world.store,
+  ns: world.ns,
+  logger: world.logger,
+  now: clock,
+});
 
 describe('fetchAndAppendRates on real JetStream', () => {
   it('appends one RatesFetched whose payload keeps the exact decimal strings', async () => {
@@ -64,8 +76,18 @@ describe('fetchAndAppendRates on real JetStream', () => {
   it('treats a publication stored long ago (beyond the duplicate window) as already stored', async () => {
     const provider = await serveFrankfurter('2026-11-04');
     const subject = subjects.rates(world.ns, 'frankfurter', '2026-11-04');
-    const stored = event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf: '2026-11-04', fetchedAt: '2026-11-04T17:00:00Z', rates: { EUR: '1', USD: '1.08' } });
-    const { seq } = await world.store.append(subject, [stored], { expectedSeq: 0, msgId: 'an-expired-msg-id', meta: meta() });
+    const stored = event('RatesFetched', {
+      provider: 'frankfurter',
+      base: 'EUR',
+      asOf: '2026-11-04',
+      fetchedAt: '2026-11-04T17:00:00Z',
+      rates: { EUR: '1', USD: '1.08' },
+    });
+    const { seq } = await world.store.append(subject, [stored], {
+      expectedSeq: 0,
+      msgId: 'an-expired-msg-id',
+      meta: meta(),
+    });
     const result = await fetchAndAppendRates(deps(provider));
     expect(result).toEqual({ seq, duplicate: true, subject, asOf: '2026-11-04' });
     expect((await world.store.load(subject)).history).toHaveLength(1);
@@ -75,7 +97,9 @@ describe('fetchAndAppendRates on real JetStream', () => {
     server = await startProviderServer([{ body: latest('2026-11-05') }]);
     const url = server.url;
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => fetchAndAppendRates(deps(frankfurter({ baseUrl: url, http: quickHttp, logger: world.logger })))),
+      Array.from({ length: 5 }, () =>
+        fetchAndAppendRates(deps(frankfurter({ baseUrl: url, http: quickHttp, logger: world.logger }))),
+      ),
     );
     expect(server.requests).toHaveLength(5);
     expect(new Set(results.map((r) => r.seq)).size).toBe(1);
@@ -85,12 +109,16 @@ describe('fetchAndAppendRates on real JetStream', () => {
 
   it('appends nothing when the provider fails, logs why without the key, and throws a typed error', async () => {
     server = await startProviderServer([
-      { body: '{"success":false,"error":{"code":101,"type":"missing_access_key","info":"You have not supplied an API Access Key."}}' },
+      {
+        body: '{"success":false,"error":{"code":101,"type":"missing_access_key","info":"You have not supplied an API Access Key."}}',
+      },
     ]);
     const { logger, lines } = capturingLogger();
     const provider = exchangerateHost({ baseUrl: server.url, apiKey: 'k3y-123', http: quickHttp, logger });
     const before = await world.store.lastSeq();
-    const error = await fetchAndAppendRates({ provider, store: world.store, ns: world.ns, logger, now: clock }).catch((e: unknown) => e);
+    const error = await fetchAndAppendRates({ provider, store: world.store, ns: world.ns, logger, now: clock }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RatesProviderError);
     expect(await world.store.lastSeq()).toBe(before);
     const line = lines.find((l) => l.level === 50);
@@ -106,10 +134,20 @@ describe('fetchAndAppendRates on real JetStream', () => {
   it('gives up at once on a publication bigger than the server takes, rather than offering it again for 15 minutes', async () => {
     const { logger, lines } = capturingLogger();
     const rates = { USD: `1${'0'.repeat(world.nc.info!.max_payload)}` };
-    const provider: RatesProvider = { name: 'frankfurter', url: 'test://rates', fetchLatest: async () => ({ provider: 'frankfurter', base: 'EUR', asOf: '2026-11-09', rates }) };
+    const provider: RatesProvider = {
+      name: 'frankfurter',
+      url: 'test://rates',
+      fetchLatest: async () => ({ provider: 'frankfurter', base: 'EUR', asOf: '2026-11-09', rates }),
+    };
     const before = await world.store.lastSeq();
     const started = Date.now();
-    const error = await fetchAndAppendRates({ provider, store: world.store, ns: world.ns, logger, now: () => new Date() }).catch((e: unknown) => e);
+    const error = await fetchAndAppendRates({
+      provider,
+      store: world.store,
+      ns: world.ns,
+      logger,
+      now: () => new Date(),
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnstorableMessageError);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(lines.filter((l) => l.msg === 'storing rates failed; retrying')).toEqual([]);

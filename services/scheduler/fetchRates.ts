@@ -32,7 +32,15 @@ export type FetchRatesResult = {
  * publication and must be empty (expectedSeq 0), so racing schedulers and refetches store it exactly once.
  * A provider failure is logged and rethrown as RatesProviderError; nothing is appended.
  */
-export async function fetchAndAppendRates({ provider, store, ns, logger, now, signal, storeForMs = STORE_FOR_MS }: FetchRatesDeps): Promise<FetchRatesResult> {
+export async function fetchAndAppendRates({
+  provider,
+  store,
+  ns,
+  logger,
+  now,
+  signal,
+  storeForMs = STORE_FOR_MS,
+}: FetchRatesDeps): Promise<FetchRatesResult> {
   let publication: RatesPublication;
   try {
     publication = await provider.fetchLatest(signal);
@@ -40,9 +48,18 @@ export async function fetchAndAppendRates({ provider, store, ns, logger, now, si
     const failure =
       error instanceof RatesProviderError
         ? error
-        : new RatesProviderError(provider.name, provider.url, 'bad-response', error instanceof Error ? error.message : String(error), { cause: error });
+        : new RatesProviderError(
+            provider.name,
+            provider.url,
+            'bad-response',
+            error instanceof Error ? error.message : String(error),
+            { cause: error },
+          );
     const level = failure.kind === 'aborted' ? 'warn' : 'error';
-    logger[level]({ provider: failure.provider, url: failure.url, kind: failure.kind, reason: failure.reason }, `rates fetch from ${failure.provider} failed: ${failure.reason}`);
+    logger[level](
+      { provider: failure.provider, url: failure.url, kind: failure.kind, reason: failure.reason },
+      `rates fetch from ${failure.provider} failed: ${failure.reason}`,
+    );
     throw failure;
   }
 
@@ -58,13 +75,20 @@ export async function fetchAndAppendRates({ provider, store, ns, logger, now, si
   for (let attempt = 0; ; attempt++) {
     try {
       // The subject is new, or another scheduler (or an earlier run) stored this publication: the same run, so success.
-      const { seq, duplicate } = await decideAndAppend<{ seq: number; duplicate: boolean }, RatesEvent>(store, subject, {
-        accepts: isRatesEvent,
-        meta: { occurredAt: fetchedAt, correlationId: msgId, causationId: msgId },
-        attempts: 2,
-        assumed: { events: [], lastSeq: 0 },
-        decide: ({ lastSeq }) => (lastSeq > 0 ? { answer: { seq: lastSeq, duplicate: true } } : { append: [fetched], msgId, appended: (stored) => stored }),
-      });
+      const { seq, duplicate } = await decideAndAppend<{ seq: number; duplicate: boolean }, RatesEvent>(
+        store,
+        subject,
+        {
+          accepts: isRatesEvent,
+          meta: { occurredAt: fetchedAt, correlationId: msgId, causationId: msgId },
+          attempts: 2,
+          assumed: { events: [], lastSeq: 0 },
+          decide: ({ lastSeq }) =>
+            lastSeq > 0
+              ? { answer: { seq: lastSeq, duplicate: true } }
+              : { append: [fetched], msgId, appended: (stored) => stored },
+        },
+      );
       logger.info({ ...log, seq, duplicate }, duplicate ? 'rates already stored' : 'rates appended');
       return { seq, duplicate, subject, asOf };
     } catch (error) {

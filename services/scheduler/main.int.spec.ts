@@ -12,9 +12,16 @@ afterAll(async () => world?.close());
 
 describe('startScheduler', () => {
   it('fetches on its schedule and stores each publication once, however many ticks see it', async () => {
-    const server = await startProviderServer([{ body: '{"amount":1.0,"base":"EUR","date":"2026-11-06","rates":{"USD":1.0825}}' }]);
+    const server = await startProviderServer([
+      { body: '{"amount":1.0,"base":"EUR","date":"2026-11-06","rates":{"USD":1.0825}}' },
+    ]);
     const scheduler = startScheduler({
-      config: { RATES_PROVIDER: 'frankfurter', RATES_URL: server.url, RATES_API_KEY: undefined, RATES_SCHEDULE: '* * * * * *' },
+      config: {
+        RATES_PROVIDER: 'frankfurter',
+        RATES_URL: server.url,
+        RATES_API_KEY: undefined,
+        RATES_SCHEDULE: '* * * * * *',
+      },
       store: world.store,
       logger: world.logger,
     });

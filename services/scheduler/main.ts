@@ -18,7 +18,15 @@ export type SchedulerDeps = {
 };
 
 /** The scheduler service: on RATES_SCHEDULE, fetch the provider's rates and append them as one RatesFetched. */
-export function startScheduler({ config, store, logger: parent, now = () => new Date(), http, fetchOnStart = false, hooks }: SchedulerDeps): { stop: () => Promise<void> } {
+export function startScheduler({
+  config,
+  store,
+  logger: parent,
+  now = () => new Date(),
+  http,
+  fetchOnStart = false,
+  hooks,
+}: SchedulerDeps): { stop: () => Promise<void> } {
   const logger = parent.child({ service: 'scheduler' });
   const provider = createProvider(config, { logger, http });
   const stopping = new AbortController();
@@ -31,7 +39,9 @@ export function startScheduler({ config, store, logger: parent, now = () => new 
       },
     );
   const stopSchedule = startSchedule({ cron: config.RATES_SCHEDULE, logger, run });
-  const first = fetchOnStart ? run().catch((error: unknown) => logger.error({ err: error }, 'first rates fetch failed')) : Promise.resolve();
+  const first = fetchOnStart
+    ? run().catch((error: unknown) => logger.error({ err: error }, 'first rates fetch failed'))
+    : Promise.resolve();
   return {
     stop: async () => {
       stopping.abort();

@@ -18,13 +18,20 @@ export function startSchedule({ cron, run, logger }: ScheduleOptions): () => Pro
     try {
       await run();
     } catch (error) {
-      logger.error({ err: error, cron }, `scheduled rates run failed: ${error instanceof Error ? error.message : String(error)}`);
+      logger.error(
+        { err: error, cron },
+        `scheduled rates run failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   };
-  const job = new Cron(cron, { protect: () => logger.warn({ cron }, 'previous rates run still busy: skipping this tick') }, () => {
-    busy = runLogged();
-    return busy;
-  });
+  const job = new Cron(
+    cron,
+    { protect: () => logger.warn({ cron }, 'previous rates run still busy: skipping this tick') },
+    () => {
+      busy = runLogged();
+      return busy;
+    },
+  );
   logger.info({ cron, nextRun: job.nextRun()?.toISOString() }, 'rates schedule started');
   return async () => {
     job.stop();

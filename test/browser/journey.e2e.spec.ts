@@ -19,7 +19,15 @@ beforeAll(async () => {
   await projectedRun(system.world, '2026-11-02', { USD: '1.0825', JPY: '163.42', GBP: '0.8611' });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 60_000);
 afterAll(async () => {
@@ -28,7 +36,9 @@ afterAll(async () => {
 });
 
 async function verificationLink(email: string): Promise<string> {
-  const mail = (await system.smtp.waitFor((m) => m.some((e) => e.to.includes(email)))).find((e) => e.to.includes(email))!;
+  const mail = (await system.smtp.waitFor((m) => m.some((e) => e.to.includes(email)))).find((e) =>
+    e.to.includes(email),
+  )!;
   return new RegExp(`${base.replace(/[.:/]/g, '\\$&')}/verify\\?token=\\S+`).exec(mail.text)![0];
 }
 

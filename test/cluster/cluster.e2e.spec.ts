@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandReply } from '../../events/index.ts';
 import { browser } from '../faults/support/browser.ts';
-import { expectEachAcknowledgedCommandOnce, expectEveryDueEmailSentOnce, expectReadModelsEqualCleanRebuild, readLog } from '../faults/support/invariants.ts';
+import {
+  expectEachAcknowledgedCommandOnce,
+  expectEveryDueEmailSentOnce,
+  expectReadModelsEqualCleanRebuild,
+  readLog,
+} from '../faults/support/invariants.ts';
 import { sleep, waitUntil } from '../faults/support/lab.ts';
 import { newUser, randomAlert, registerUsers, RUN_RATES, type TestUser } from '../faults/support/traffic.ts';
 import { consumerNames, openClusterBed, streamLeader, type ClusterBed } from './support.ts';
@@ -10,7 +15,6 @@ import { consumerNames, openClusterBed, streamLeader, type ClusterBed } from './
 // the next; the invariants of the single-server fault suite are checked over the whole log at the end.
 let bed: ClusterBed;
 let users: TestUser[];
-
 
 /** Log in every `pauseMs` for `forMs`, one command at a time: when each was sent (ms after `since`) and whether it succeeded. */
 async function logInsFor(forMs: number, since: number, pauseMs = 200): Promise<{ at: number; reply: CommandReply }[]> {
@@ -24,7 +28,10 @@ async function logInsFor(forMs: number, since: number, pauseMs = 200): Promise<{
   return outcomes;
 }
 
-const failures = (outcomes: { at: number; reply: CommandReply }[]) => outcomes.filter((o) => !o.reply.ok).map((o) => `${o.at} ms: ${o.reply.ok ? '' : `${o.reply.error} ${o.reply.message}`}`);
+const failures = (outcomes: { at: number; reply: CommandReply }[]) =>
+  outcomes
+    .filter((o) => !o.reply.ok)
+    .map((o) => `${o.at} ms: ${o.reply.ok ? '' : `${o.reply.error} ${o.reply.message}`}`);
 
 // Opt-in (CRA_CLUSTER_TESTS=1): timing-bound availability checks need the machine to themselves, so .ci/run runs
 // this file on its own after the main suite rather than beside other files on two cores.
@@ -36,16 +43,29 @@ describe.skipIf(!process.env.CRA_CLUSTER_TESTS)('a JetStream cluster of three no
 
   afterAll(async () => bed?.close(), 60_000);
 
-  it('the notifier pulls again within seconds when its consumer\'s leader steps down, and says so', async () => {
-    const stepDown = await bed.lab.nc.request(`$JS.API.CONSUMER.LEADER.STEPDOWN.${bed.lab.ns.stream}.cra-notifier`, '', { timeout: 5_000 });
+  it("the notifier pulls again within seconds when its consumer's leader steps down, and says so", async () => {
+    const stepDown = await bed.lab.nc.request(
+      `$JS.API.CONSUMER.LEADER.STEPDOWN.${bed.lab.ns.stream}.cra-notifier`,
+      '',
+      { timeout: 5_000 },
+    );
     expect(stepDown.json<{ success?: boolean }>()).toMatchObject({ success: true });
     const user = newUser(bed.lab, 'after-stepdown');
     const sent = Date.now();
-    expect(await bed.ledger.send('RequestRegistration', { username: user.username, email: user.email, password: user.password })).toMatchObject({ ok: true });
+    expect(
+      await bed.ledger.send('RequestRegistration', {
+        username: user.username,
+        email: user.email,
+        password: user.password,
+      }),
+    ).toMatchObject({ ok: true });
     await bed.lab.mail.waitFor((m) => m.some((e) => e.to.includes(user.email)), 30_000, 'the verification email');
     const tookMs = bed.lab.mail.accepted.find((e) => e.to.includes(user.email))!.at - sent;
     expect(tookMs).toBeLessThan(5_000);
-    const silent = bed.fleet.of('notifier').flatMap((p) => p.logs()).filter((l) => l.msg?.includes('went silent'));
+    const silent = bed.fleet
+      .of('notifier')
+      .flatMap((p) => p.logs())
+      .filter((l) => l.msg?.includes('went silent'));
     expect(silent.length).toBeGreaterThan(0);
   }, 60_000);
 
@@ -66,11 +86,20 @@ describe.skipIf(!process.env.CRA_CLUSTER_TESTS)('a JetStream cluster of three no
     expect(first.status).toBe(503);
     expect(first.body).toMatch(/may have been saved/);
     expect(first.body).not.toMatch(/Nothing was changed/);
-    await waitUntil(async () => (await readLog(bed.lab.store)).some((m) => m.events.some((e) => e.type === 'RegistrationRequested' && e.data.username === user.username)), 20_000, 'the first registration to be stored');
+    await waitUntil(
+      async () =>
+        (await readLog(bed.lab.store)).some((m) =>
+          m.events.some((e) => e.type === 'RegistrationRequested' && e.data.username === user.username),
+        ),
+      20_000,
+      'the first registration to be stored',
+    );
     const again = await site.post('/register', form);
     expect(again.status, again.body).toBe(200);
     expect(again.body).toMatch(/We sent a verification link/);
-    const requests = (await readLog(bed.lab.store)).flatMap((m) => m.events).filter((e) => e.type === 'RegistrationRequested' && e.data.username === user.username);
+    const requests = (await readLog(bed.lab.store))
+      .flatMap((m) => m.events)
+      .filter((e) => e.type === 'RegistrationRequested' && e.data.username === user.username);
     expect(requests).toHaveLength(1);
   }, 60_000);
 

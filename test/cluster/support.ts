@@ -6,20 +6,34 @@ import { startServiceFleet, type ServiceFleet } from '../faults/support/services
 import { CommandLedger } from '../faults/support/traffic.ts';
 
 /** The cluster bed: a ClusterLab with two instances of every service, each its own `cra start <service>` process. */
-export type ClusterBed = { lab: ClusterLab; fleet: ServiceFleet; rates: RatesServer; ledger: CommandLedger; close: () => Promise<void> };
+export type ClusterBed = {
+  lab: ClusterLab;
+  fleet: ServiceFleet;
+  rates: RatesServer;
+  ledger: CommandLedger;
+  close: () => Promise<void>;
+};
 
 /**
  * `webPorts`: where the web instances listen (free ports by default); `env`: more environment for every service;
  * `realRates`: the schedulers ask the configured provider (a person's `npm run cluster`), not the tests' silent one.
  */
-export async function openClusterBed(options: { instances?: number; webPorts?: number[]; env?: Record<string, string>; realRates?: boolean } = {}): Promise<ClusterBed> {
+export async function openClusterBed(
+  options: { instances?: number; webPorts?: number[]; env?: Record<string, string>; realRates?: boolean } = {},
+): Promise<ClusterBed> {
   const lab = await openClusterLab();
   // The tests' schedulers get no usable rates: runs come from the test (lab.publishRun), at known moments.
   const rates = await startRatesServer({ answer: 'status', status: 503, body: '{}' });
   const instances = options.instances ?? 2;
   const webPorts = options.webPorts ?? (await Promise.all(Array.from({ length: instances }, () => freePort())));
-  const scheduler: Record<string, string> = options.realRates ? {} : { RATES_PROVIDER: 'exchangerate-host', RATES_URL: rates.url, RATES_API_KEY: 'cluster-bed' };
-  const fleet = await startServiceFleet((extra) => lab.env({ ...options.env, ...extra }), { instances, webPorts, extraEnv: { scheduler } });
+  const scheduler: Record<string, string> = options.realRates
+    ? {}
+    : { RATES_PROVIDER: 'exchangerate-host', RATES_URL: rates.url, RATES_API_KEY: 'cluster-bed' };
+  const fleet = await startServiceFleet((extra) => lab.env({ ...options.env, ...extra }), {
+    instances,
+    webPorts,
+    extraEnv: { scheduler },
+  });
   return {
     lab,
     fleet,

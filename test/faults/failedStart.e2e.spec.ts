@@ -34,7 +34,13 @@ function processesUsing(dir: string): string[] {
   });
 }
 
-const embeddedEnv = (dir: string, port: number) => ({ CRA_DATA_DIR: dir, PORT: String(port), LOG_LEVEL: 'warn', RATES_SCHEDULE: '0 0 1 1 *', RATES_URL: 'http://127.0.0.1:9/none' });
+const embeddedEnv = (dir: string, port: number) => ({
+  CRA_DATA_DIR: dir,
+  PORT: String(port),
+  LOG_LEVEL: 'warn',
+  RATES_SCHEDULE: '0 0 1 1 *',
+  RATES_URL: 'http://127.0.0.1:9/none',
+});
 
 describe('a start that fails', () => {
   it('whose web port is taken exits non-zero with one clear line and leaves no nats-server behind', async () => {
@@ -60,7 +66,9 @@ describe('a start that fails', () => {
     await first.waitForLog((l) => l.msg === 'started', 90_000, '"started"');
     const second = await runCra(['start'], embeddedEnv(dir, await freePort()), 60_000);
     expect(second.code).not.toBe(0);
-    expect(second.output.join('\n')).toMatch(new RegExp(`cra: cra start is already running on ${dir.replaceAll('/', '\\/')} \\(pid ${first.pid}\\)`));
+    expect(second.output.join('\n')).toMatch(
+      new RegExp(`cra: cra start is already running on ${dir.replaceAll('/', '\\/')} \\(pid ${first.pid}\\)`),
+    );
     expect(first.isAlive()).toBe(true);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
   }, 180_000);

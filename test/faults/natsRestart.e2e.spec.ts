@@ -4,7 +4,14 @@ import { Header } from '../../events/index.ts';
 import { freePort } from '../../platform/embedded.ts';
 import { readCheckpoint } from '../../services/projector/projector.ts';
 import { browser, type Browser } from './support/browser.ts';
-import { expectEachAcknowledgedCommandOnce, expectEveryDueEmailSentOnce, expectNoSecretsIn, expectReadModelsEqualCleanRebuild, logText, readLog } from './support/invariants.ts';
+import {
+  expectEachAcknowledgedCommandOnce,
+  expectEveryDueEmailSentOnce,
+  expectNoSecretsIn,
+  expectReadModelsEqualCleanRebuild,
+  logText,
+  readLog,
+} from './support/invariants.ts';
 import { openLab, sleep, waitUntil, type Lab } from './support/lab.ts';
 import { ProjectorProcess } from './support/projector.ts';
 import { startServices, type ServiceProcess } from './support/services.ts';
@@ -47,13 +54,18 @@ async function logIn(user: TestUser): Promise<Browser> {
 }
 
 /** The ids the web derives for an alert form (web/alerts/routes.ts): a double submit is one command. */
-const webAlertCommandId = (userId: string, formKey: string) => `set${createHash('sha256').update(`set-alert|${userId}|${formKey}`).digest('hex').slice(0, 32)}`;
+const webAlertCommandId = (userId: string, formKey: string) =>
+  `set${createHash('sha256').update(`set-alert|${userId}|${formKey}`).digest('hex').slice(0, 32)}`;
 
 describe('the NATS server restarted under command traffic', () => {
   it('clients reconnect, the web answers a clear 503 during the outage, and no acknowledged command is lost', async () => {
     await lab.publishRun('run-1', RUN_RATES[0]);
     const ann = await logIn(users[0]!);
-    await waitUntil(async () => (await ann.get('/alerts')).body.includes('run-1'), 10_000, 'the alerts page to show the first run');
+    await waitUntil(
+      async () => (await ann.get('/alerts')).body.includes('run-1'),
+      10_000,
+      'the alerts page to show the first run',
+    );
     const traffic = startTraffic(lab, ledger, users, { workers: 2, pauseMs: 30, registrations: true });
     await sleep(1_500);
 
@@ -61,7 +73,11 @@ describe('the NATS server restarted under command traffic', () => {
     const outageStarted = Date.now();
     const formKey = `outage${Date.now()}`;
     const [health, setAlert, readPage] = await Promise.all([
-      waitUntil(async () => (await fetch(`${site}/healthz`)).status === 503, 5_000, '/healthz to report the outage').then(() => fetch(`${site}/healthz`)),
+      waitUntil(
+        async () => (await fetch(`${site}/healthz`)).status === 503,
+        5_000,
+        '/healthz to report the outage',
+      ).then(() => fetch(`${site}/healthz`)),
       ann.post('/alerts', { commandId: formKey, base: 'EUR', quote: 'USD', threshold: '1.1111' }),
       ann.get('/alerts'),
     ]);
@@ -90,12 +106,18 @@ describe('the NATS server restarted under command traffic', () => {
     await sleep(1_000);
     await traffic.stop();
     const resent = await ledger.resendUnanswered();
-    expect(ledger.records.some((r) => r.replies.some((reply) => !reply.ok && (reply.error === 'UNAVAILABLE' || reply.error === 'UNCONFIRMED')))).toBe(true);
+    expect(
+      ledger.records.some((r) =>
+        r.replies.some((reply) => !reply.ok && (reply.error === 'UNAVAILABLE' || reply.error === 'UNCONFIRMED')),
+      ),
+    ).toBe(true);
     expect(resent).toBeGreaterThan(0);
 
     // The 503 page said nothing was changed, and nothing was: the request did not go through late, on reconnect.
     const beforeRetry = await readLog(lab.store);
-    expect(beforeRetry.filter((m) => m.headers[Header.causationId] === webAlertCommandId(users[0]!.userId, formKey))).toEqual([]);
+    expect(
+      beforeRetry.filter((m) => m.headers[Header.causationId] === webAlertCommandId(users[0]!.userId, formKey)),
+    ).toEqual([]);
     // The same user submits the same form again once the service is back: it is stored once.
     const again = await ann.post('/alerts', { commandId: formKey, base: 'EUR', quote: 'USD', threshold: '1.1111' });
     expect(again.status).toBe(303);
@@ -103,7 +125,9 @@ describe('the NATS server restarted under command traffic', () => {
 
     const log = await readLog(lab.store);
     expectEachAcknowledgedCommandOnce(log, ledger.records);
-    expect(log.filter((m) => m.headers[Header.causationId] === webAlertCommandId(users[0]!.userId, formKey))).toHaveLength(1);
+    expect(
+      log.filter((m) => m.headers[Header.causationId] === webAlertCommandId(users[0]!.userId, formKey)),
+    ).toHaveLength(1);
     await expectReadModelsEqualCleanRebuild(lab);
     expectEveryDueEmailSentOnce(log, lab.mail.accepted);
   }, 150_000);
@@ -114,12 +138,17 @@ describe('the NATS server restarted under command traffic', () => {
     await lab.nats.start();
     const back = Date.now();
     const { seq } = await lab.publishRun('run-after-restart', RUN_RATES[0]);
-    await waitUntil(async () => (await readCheckpoint(lab.pool, lab.schema)) >= seq, 30_000, 'the projector to apply the new run');
+    await waitUntil(
+      async () => (await readCheckpoint(lab.pool, lab.schema)) >= seq,
+      30_000,
+      'the projector to apply the new run',
+    );
     expect(Date.now() - back).toBeLessThan(10_000);
   }, 60_000);
 
-  it('leaves no password, token or secret in the log or in the services\' output', async () => {
+  it("leaves no password, token or secret in the log or in the services' output", async () => {
     expectNoSecretsIn(await logText(lab.store), lab.secrets, 'the log');
-    for (const p of [backend, web, ...projector.generations]) expectNoSecretsIn(p.output.join('\n'), lab.secrets, `the output of ${p.label}`);
+    for (const p of [backend, web, ...projector.generations])
+      expectNoSecretsIn(p.output.join('\n'), lab.secrets, `the output of ${p.label}`);
   });
 });

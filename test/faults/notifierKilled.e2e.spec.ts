@@ -1,10 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Header, type EventOf } from '../../events/index.ts';
-import { expectEachAcknowledgedCommandOnce, expectEveryDueEmailSentOnce, expectNoSecretsIn, expectReadModelsEqualCleanRebuild, logText, readLog } from './support/invariants.ts';
+import {
+  expectEachAcknowledgedCommandOnce,
+  expectEveryDueEmailSentOnce,
+  expectNoSecretsIn,
+  expectReadModelsEqualCleanRebuild,
+  logText,
+  readLog,
+} from './support/invariants.ts';
 import { openLab, sleep, type Lab } from './support/lab.ts';
 import { ProjectorProcess } from './support/projector.ts';
 import { spawnFixture, startServices, type ServiceProcess } from './support/services.ts';
-import { CommandLedger, newUser, randomAlert, registerUsers, RUN_RATES, startTraffic, type TestUser } from './support/traffic.ts';
+import {
+  CommandLedger,
+  newUser,
+  randomAlert,
+  registerUsers,
+  RUN_RATES,
+  startTraffic,
+  type TestUser,
+} from './support/traffic.ts';
 
 // Fault: the notifier killed (SIGKILL) between sending an email and recording it, and between recording it and
 // acknowledging the message that asked for it. The documented guarantee: the log records each EmailSent once; a crash
@@ -45,7 +60,11 @@ afterAll(async () => {
 }, 30_000);
 
 const emailsSentInLog = async () =>
-  new Set((await readLog(lab.store)).flatMap((m) => m.events.filter((e): e is EventOf<'EmailSent'> => e.type === 'EmailSent').map((e) => e.data.messageId)));
+  new Set(
+    (await readLog(lab.store)).flatMap((m) =>
+      m.events.filter((e): e is EventOf<'EmailSent'> => e.type === 'EmailSent').map((e) => e.data.messageId),
+    ),
+  );
 
 /** After a kill: what the mail server has that the log does not record was sent but not recorded. */
 async function afterKill(): Promise<{ unrecorded: string[]; recorded: Set<string> }> {
@@ -89,7 +108,15 @@ describe('the notifier killed with SIGKILL', () => {
       notifier.kill('SIGKILL');
     });
     const late = newUser(lab, 'late');
-    expect((await ledger.send('RequestRegistration', { username: late.username, email: late.email, password: late.password })).ok).toBe(true);
+    expect(
+      (
+        await ledger.send('RequestRegistration', {
+          username: late.username,
+          email: late.email,
+          password: late.password,
+        })
+      ).ok,
+    ).toBe(true);
     await lab.mail.waitFor(() => killedOn !== '', 20_000, 'a verification email');
     lab.mail.onAccepted(undefined);
     expect((await afterKill()).unrecorded).toContain(killedOn);
@@ -141,8 +168,9 @@ describe('the notifier killed with SIGKILL', () => {
     await expectReadModelsEqualCleanRebuild(lab);
   }, 30_000);
 
-  it('leaves no password, token or secret in the log or in the services\' output', async () => {
+  it("leaves no password, token or secret in the log or in the services' output", async () => {
     expectNoSecretsIn(await logText(lab.store), lab.secrets, 'the log');
-    for (const output of [...outputs, notifier.output.join('\n'), backend.output.join('\n'), projector.output()]) expectNoSecretsIn(output, lab.secrets, 'the output of a service');
+    for (const output of [...outputs, notifier.output.join('\n'), backend.output.join('\n'), projector.output()])
+      expectNoSecretsIn(output, lab.secrets, 'the output of a service');
   });
 });

@@ -3,11 +3,26 @@ import { Header } from '../../events/index.ts';
 import { freePort } from '../../platform/embedded.ts';
 import { tablesIn } from '../../platform/postgres.ts';
 import { readCheckpoint } from '../../services/projector/projector.ts';
-import { expectEachAcknowledgedCommandOnce, expectEveryDueEmailSentOnce, expectNoSecretsIn, expectReadModelsEqualCleanRebuild, logText, readLog } from './support/invariants.ts';
+import {
+  expectEachAcknowledgedCommandOnce,
+  expectEveryDueEmailSentOnce,
+  expectNoSecretsIn,
+  expectReadModelsEqualCleanRebuild,
+  logText,
+  readLog,
+} from './support/invariants.ts';
 import { openLab, sleep, waitUntil, type Lab } from './support/lab.ts';
 import { ProjectorProcess } from './support/projector.ts';
 import { runCra, startServices, type ServiceProcess } from './support/services.ts';
-import { CommandLedger, newUser, randomAlert, registerUsers, RUN_RATES, startTraffic, type TestUser } from './support/traffic.ts';
+import {
+  CommandLedger,
+  newUser,
+  randomAlert,
+  registerUsers,
+  RUN_RATES,
+  startTraffic,
+  type TestUser,
+} from './support/traffic.ts';
 
 // Fault: poison written straight into the stream (bad JSON, unknown type, schema break, a future version, …).
 let lab: Lab;
@@ -25,7 +40,10 @@ beforeAll(async () => {
   projectorSite = `http://127.0.0.1:${projectorPort}`;
   // Each consumer's metrics are served by a web beside it.
   projector = new ProjectorProcess(lab, ['web', 'projector'], { PORT: String(projectorPort) });
-  [system] = await Promise.all([startServices(['web', 'command', 'notifier'], lab.env({ PORT: String(port) }), 'web+command+notifier'), projector.start()]);
+  [system] = await Promise.all([
+    startServices(['web', 'command', 'notifier'], lab.env({ PORT: String(port) }), 'web+command+notifier'),
+    projector.start(),
+  ]);
   ledger = new CommandLedger(lab.send);
   users = await registerUsers(lab, ledger, 3);
   // Alerts are set on the currencies of the latest run that the read models know of: the first run comes first.
@@ -39,16 +57,34 @@ afterAll(async () => {
 }, 30_000);
 
 const encode = (text: string) => new TextEncoder().encode(text);
-const v1 = (type: string) => ({ [Header.type]: type, [Header.version]: '1', [Header.occurredAt]: new Date().toISOString() });
+const v1 = (type: string) => ({
+  [Header.type]: type,
+  [Header.version]: '1',
+  [Header.occurredAt]: new Date().toISOString(),
+});
 
 /** Each kind of poison, on a subject each consumer reads, and the reason it must be parked with. */
 const poisons = (lab: Lab) => [
-  { what: 'bad JSON', subject: `${lab.ns.events}.alert.poison1`, body: encode('{"alertId": "poison1", '), headers: v1('AlertSet'), reason: /body is not JSON/ },
-  { what: 'an unknown type', subject: `${lab.ns.events}.user.poison2`, body: encode('{"userId":"poison2"}'), headers: v1('UserTeleported'), reason: /unknown event type "UserTeleported"/ },
+  {
+    what: 'bad JSON',
+    subject: `${lab.ns.events}.alert.poison1`,
+    body: encode('{"alertId": "poison1", '),
+    headers: v1('AlertSet'),
+    reason: /body is not JSON/,
+  },
+  {
+    what: 'an unknown type',
+    subject: `${lab.ns.events}.user.poison2`,
+    body: encode('{"userId":"poison2"}'),
+    headers: v1('UserTeleported'),
+    reason: /unknown event type "UserTeleported"/,
+  },
   {
     what: 'a schema break (a run without rates)',
     subject: `${lab.ns.events}.rates.frankfurter.poison3`,
-    body: encode('{"provider":"frankfurter","base":"EUR","asOf":"poison3","fetchedAt":"2026-11-02T16:00:00Z","rates":{"USD":1.08}}'),
+    body: encode(
+      '{"provider":"frankfurter","base":"EUR","asOf":"poison3","fetchedAt":"2026-11-02T16:00:00Z","rates":{"USD":1.08}}',
+    ),
     headers: v1('RatesFetched'),
     reason: /RatesFetched v1 breaks its schema: rates\.USD/,
   },
@@ -59,11 +95,24 @@ const poisons = (lab: Lab) => [
     headers: { ...v1('RegistrationRequested'), [Header.version]: '2' },
     reason: /RegistrationRequested v2 is newer than this code reads \(v1\)/,
   },
-  { what: 'no envelope at all', subject: `${lab.ns.events}.alert.poison5`, body: encode('{}'), headers: {}, reason: /missing Cra-Event-Type header/ },
-  { what: 'bytes that are not UTF-8', subject: `${lab.ns.events}.alert.poison6`, body: new Uint8Array([0x7b, 0xff, 0xfe, 0x00, 0x7d]), headers: v1('AlertSet'), reason: /body is not JSON/ },
+  {
+    what: 'no envelope at all',
+    subject: `${lab.ns.events}.alert.poison5`,
+    body: encode('{}'),
+    headers: {},
+    reason: /missing Cra-Event-Type header/,
+  },
+  {
+    what: 'bytes that are not UTF-8',
+    subject: `${lab.ns.events}.alert.poison6`,
+    body: new Uint8Array([0x7b, 0xff, 0xfe, 0x00, 0x7d]),
+    headers: v1('AlertSet'),
+    reason: /body is not JSON/,
+  },
 ];
 
-const metric = (text: string, consumer: string) => Number(new RegExp(`^cra_parked_events_total\\{consumer="${consumer}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+const metric = (text: string, consumer: string) =>
+  Number(new RegExp(`^cra_parked_events_total\\{consumer="${consumer}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
 
 describe('poison written straight into the stream', () => {
   it('is parked with a reason, shown by `cra events` and counted in a metric, and every consumer goes on', async () => {
@@ -77,9 +126,21 @@ describe('poison written straight into the stream', () => {
 
     // After the poison: a registration (the notifier must still send its link) and a run (its digests).
     const late = newUser(lab, 'late');
-    expect((await ledger.send('RequestRegistration', { username: late.username, email: late.email, password: late.password })).ok).toBe(true);
+    expect(
+      (
+        await ledger.send('RequestRegistration', {
+          username: late.username,
+          email: late.email,
+          password: late.password,
+        })
+      ).ok,
+    ).toBe(true);
     const { seq: lastRun } = await lab.publishRun('run-2', RUN_RATES[1]);
-    await lab.mail.waitFor((m) => m.some((e) => e.to.includes(late.email)), 20_000, 'the verification email sent after the poison');
+    await lab.mail.waitFor(
+      (m) => m.some((e) => e.to.includes(late.email)),
+      20_000,
+      'the verification email sent after the poison',
+    );
     await lab.projectorReaches(lastRun);
     // Counted by the projector that parked them (read before anything could restart it).
     expect(metric(await (await fetch(`${projectorSite}/metrics`)).text(), 'projector')).toBe(written.length);
@@ -89,7 +150,9 @@ describe('poison written straight into the stream', () => {
     expect(await readCheckpoint(lab.pool, lab.schema)).toBeGreaterThan(lastRun);
 
     // Parked, with the reason, in the read model the operators look at.
-    const parked = await lab.pool.query<{ seq: number; subject: string; reason: string }>(`SELECT seq, subject, reason FROM ${tablesIn(lab.schema)('parked_events')} ORDER BY seq`);
+    const parked = await lab.pool.query<{ seq: number; subject: string; reason: string }>(
+      `SELECT seq, subject, reason FROM ${tablesIn(lab.schema)('parked_events')} ORDER BY seq`,
+    );
     expect(parked.rows.map((r) => r.seq)).toEqual(written.map((w) => w.seq));
     for (const [i, w] of written.entries()) expect(parked.rows[i]!.reason, w.what).toMatch(w.reason);
 
@@ -103,20 +166,26 @@ describe('poison written straight into the stream', () => {
 
     // Counted by the notifier too, which skipped each of them and went on.
     expect(metric(await (await fetch(`${site}/metrics`)).text(), 'notifier')).toBe(written.length);
-    expect(projector.generations[0]!.logs().filter((l) => l.msg === 'parked an event the projector cannot read')).toHaveLength(written.length);
-    expect(system.logs().filter((l) => l.msg === 'notifier skipped an event it cannot read (parked by the projector)')).toHaveLength(written.length);
+    expect(
+      projector.generations[0]!.logs().filter((l) => l.msg === 'parked an event the projector cannot read'),
+    ).toHaveLength(written.length);
+    expect(
+      system.logs().filter((l) => l.msg === 'notifier skipped an event it cannot read (parked by the projector)'),
+    ).toHaveLength(written.length);
 
     const log = await readLog(lab.store);
     expect(log.filter((m) => m.unreadable).map((m) => m.seq)).toEqual(written.map((w) => w.seq));
     expectEachAcknowledgedCommandOnce(log, ledger.records);
     await expectReadModelsEqualCleanRebuild(lab);
     const { due } = expectEveryDueEmailSentOnce(log, lab.mail.accepted);
-    expect(due.filter((d) => d.kind === 'alert-digest' && d.messageId.includes(`.${lastRun}.`))).toHaveLength(users.length);
+    expect(due.filter((d) => d.kind === 'alert-digest' && d.messageId.includes(`.${lastRun}.`))).toHaveLength(
+      users.length,
+    );
     // The web still answers.
     await waitUntil(async () => (await fetch(`${site}/healthz`)).status === 200, 5_000, 'the web to be healthy');
   }, 90_000);
 
-  it('leaves no password, token or secret in the log or in the services\' output', async () => {
+  it("leaves no password, token or secret in the log or in the services' output", async () => {
     expectNoSecretsIn(await logText(lab.store), lab.secrets, 'the log');
     expectNoSecretsIn(`${system.output.join('\n')}\n${projector.output()}`, lab.secrets, 'the output of the services');
   });

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../platform/embedded.ts';
 import { readCheckpoint } from '../../services/projector/projector.ts';
 import { browser, type Browser, type Page } from './support/browser.ts';
-import { expectEachAcknowledgedCommandOnce, expectEveryDueEmailSentOnce, expectNoSecretsIn, expectReadModelsEqualCleanRebuild, logText, readLog } from './support/invariants.ts';
+import {
+  expectEachAcknowledgedCommandOnce,
+  expectEveryDueEmailSentOnce,
+  expectNoSecretsIn,
+  expectReadModelsEqualCleanRebuild,
+  logText,
+  readLog,
+} from './support/invariants.ts';
 import { openLab, sleep, waitUntil, type Lab } from './support/lab.ts';
 import { ProjectorProcess } from './support/projector.ts';
 import { startServices, type ServiceProcess } from './support/services.ts';
@@ -57,7 +64,11 @@ describe('PostgreSQL stopped for 10 seconds', () => {
   it('the web shows a clear error page, the projector retries and catches up, nothing is lost', async () => {
     await lab.publishRun('run-1', RUN_RATES[0]);
     const ann = await logIn(users[0]!);
-    await waitUntil(async () => (await ann.get('/alerts')).body.includes('run-1'), 10_000, 'the alerts page to show the first run');
+    await waitUntil(
+      async () => (await ann.get('/alerts')).body.includes('run-1'),
+      10_000,
+      'the alerts page to show the first run',
+    );
     const traffic = startTraffic(lab, ledger, users, { workers: 2, pauseMs: 30, registrations: true });
     await sleep(1_500);
 
@@ -87,8 +98,12 @@ describe('PostgreSQL stopped for 10 seconds', () => {
     const restartedAt = Date.now();
     await lab.projectorReaches(runDuringOutage, { timeoutMs: 45_000 });
     const caughtUpInMs = Date.now() - restartedAt;
-        // It retried on its own, logging why, while the database was away.
-    expect(projector.generations[0]!.logs().some((l) => l.service === 'projector' && /^projector failed; retrying in 1000 ms$/.test(String(l.msg)))).toBe(true);
+    // It retried on its own, logging why, while the database was away.
+    expect(
+      projector.generations[0]!.logs().some(
+        (l) => l.service === 'projector' && /^projector failed; retrying in 1000 ms$/.test(String(l.msg)),
+      ),
+    ).toBe(true);
     expect(caughtUpInMs).toBeLessThan(10_000);
     expect((await ann.get('/alerts')).status).toBe(200);
     expect((await fetch(`${site}/healthz`)).status).toBe(200);
@@ -105,8 +120,9 @@ describe('PostgreSQL stopped for 10 seconds', () => {
     expect(due.filter((d) => d.kind === 'alert-digest').length).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
-  it('leaves no password, token or secret in the log or in the services\' output', async () => {
+  it("leaves no password, token or secret in the log or in the services' output", async () => {
     expectNoSecretsIn(await logText(lab.store), lab.secrets, 'the log');
-    for (const p of [backend, web, ...projector.generations]) expectNoSecretsIn(p.output.join('\n'), lab.secrets, `the output of ${p.label}`);
+    for (const p of [backend, web, ...projector.generations])
+      expectNoSecretsIn(p.output.join('\n'), lab.secrets, `the output of ${p.label}`);
   });
 });

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tablesIn } from '../../platform/postgres.ts';
 import { CHECKPOINT, readCheckpoint } from '../../services/projector/projector.ts';
 import { appendBacklog } from './support/backlog.ts';
-import { expectEachAcknowledgedCommandOnce, expectEveryDueEmailSentOnce, expectNoSecretsIn, expectReadModelsEqualCleanRebuild, logText, readLog } from './support/invariants.ts';
+import {
+  expectEachAcknowledgedCommandOnce,
+  expectEveryDueEmailSentOnce,
+  expectNoSecretsIn,
+  expectReadModelsEqualCleanRebuild,
+  logText,
+  readLog,
+} from './support/invariants.ts';
 import { openLab, sleep, waitUntil, type Lab } from './support/lab.ts';
 import { ProjectorProcess } from './support/projector.ts';
 import { runCra, spawnCra, startServices, type ServiceProcess } from './support/services.ts';
@@ -50,7 +57,11 @@ describe('the projector killed with SIGKILL in the middle of a large replay', ()
     for (const share of [0.2, 0.6]) {
       const projector = spawnCra(['start', 'projector'], lab.env(), 'projector');
       processes.push(projector);
-      await waitUntil(async () => (await checkpoint()) >= backlogEnd * share || !projector.isAlive(), 60_000, `the projector to pass ${share * 100}% of the backlog`);
+      await waitUntil(
+        async () => (await checkpoint()) >= backlogEnd * share || !projector.isAlive(),
+        60_000,
+        `the projector to pass ${share * 100}% of the backlog`,
+      );
       projector.kill('SIGKILL');
       await projector.exited;
       killedAt.push(await checkpoint());
@@ -80,14 +91,23 @@ describe('the projector killed with SIGKILL in the middle of a large replay', ()
     const replay = spawnCra(['replay'], lab.env(), 'cra replay');
     processes.push(replay);
     const rebuilding = `${lab.schema}_rebuild`;
-    await waitUntil(async () => (await readCheckpoint(lab.pool, rebuilding).catch(() => 0)) > 0, 60_000, 'the replay to get going');
+    await waitUntil(
+      async () => (await readCheckpoint(lab.pool, rebuilding).catch(() => 0)) > 0,
+      60_000,
+      'the replay to get going',
+    );
     // Hold the replay's checkpoint row: it applies each batch under that lock, so it stops at its next batch and
     // the kill lands while it is really halfway, however fast the replay has become.
     const hold = await lab.pool.connect();
     try {
       await hold.query('BEGIN');
-      const held = await hold.query<{ seq: number }>(`SELECT seq FROM ${tablesIn(rebuilding)('checkpoints')} WHERE name = $1 FOR UPDATE`, [CHECKPOINT]);
-      expect(held.rows[0]!.seq, 'the replay had not finished when it was stopped').toBeLessThan(await lab.store.lastSeq());
+      const held = await hold.query<{ seq: number }>(
+        `SELECT seq FROM ${tablesIn(rebuilding)('checkpoints')} WHERE name = $1 FOR UPDATE`,
+        [CHECKPOINT],
+      );
+      expect(held.rows[0]!.seq, 'the replay had not finished when it was stopped').toBeLessThan(
+        await lab.store.lastSeq(),
+      );
       replay.kill('SIGKILL');
       await replay.exited;
     } finally {
@@ -104,7 +124,7 @@ describe('the projector killed with SIGKILL in the middle of a large replay', ()
     await expectReadModelsEqualCleanRebuild(lab);
   }, 90_000);
 
-  it('leaves no password, token or secret in the log or in the services\' output', async () => {
+  it("leaves no password, token or secret in the log or in the services' output", async () => {
     expectNoSecretsIn(await logText(lab.store), lab.secrets, 'the log');
     for (const p of processes) expectNoSecretsIn(p.output.join('\n'), lab.secrets, `the output of ${p.label}`);
   });

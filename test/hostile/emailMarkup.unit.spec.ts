@@ -6,7 +6,9 @@ import { page } from '../../web/shared/layout.ts';
 import { expectMarkupEscaped, hostileText } from './hostileInput.ts';
 
 // Every email and every page shell escapes whatever text it is given; subjects stay one line.
-const link = fc.tuple(fc.constantFrom('http://localhost:7007', 'https://cra.example'), hostileText).map(([base, token]) => `${base}/verify?token=${encodeURIComponent(Buffer.from(token, 'utf8').toString('utf8'))}`);
+const link = fc
+  .tuple(fc.constantFrom('http://localhost:7007', 'https://cra.example'), hostileText)
+  .map(([base, token]) => `${base}/verify?token=${encodeURIComponent(Buffer.from(token, 'utf8').toString('utf8'))}`);
 
 function expectSafeEmail(email: Email) {
   expectMarkupEscaped(email.html, `email "${email.subject}"`);
@@ -36,11 +38,27 @@ describe('markup in emails and pages', () => {
       direction: fc.constantFrom('up', 'down') as fc.Arbitrary<'up' | 'down'>,
     });
     fc.assert(
-      fc.property(hostileText, hostileText, fc.array(trigger, { minLength: 1, maxLength: 3 }), (username, asOf, triggers) => {
-        // Thresholds are decimals by the time they reach an email; a hostile one is still only text.
-        const decimal = triggers.map((t) => ({ ...t, threshold: /^\d+(\.\d+)?$/.test(t.threshold) ? t.threshold : '1.08' }));
-        expectSafeEmail(alertDigestEmail({ username, asOf, alertsUrl: 'http://localhost:7007/alerts', unsubscribeUrl: 'http://localhost:7007/unsubscribe?token=u1.abc', triggers: decimal }));
-      }),
+      fc.property(
+        hostileText,
+        hostileText,
+        fc.array(trigger, { minLength: 1, maxLength: 3 }),
+        (username, asOf, triggers) => {
+          // Thresholds are decimals by the time they reach an email; a hostile one is still only text.
+          const decimal = triggers.map((t) => ({
+            ...t,
+            threshold: /^\d+(\.\d+)?$/.test(t.threshold) ? t.threshold : '1.08',
+          }));
+          expectSafeEmail(
+            alertDigestEmail({
+              username,
+              asOf,
+              alertsUrl: 'http://localhost:7007/alerts',
+              unsubscribeUrl: 'http://localhost:7007/unsubscribe?token=u1.abc',
+              triggers: decimal,
+            }),
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -48,7 +66,10 @@ describe('markup in emails and pages', () => {
   it('every page escapes its title, its user name and its body text', () => {
     fc.assert(
       fc.property(hostileText, hostileText, hostileText, (title, username, text) => {
-        expectMarkupEscaped(page(title, { csrfToken: text, user: { username } }, html`<p>${text}</p>`).value, 'the page shell');
+        expectMarkupEscaped(
+          page(title, { csrfToken: text, user: { username } }, html`<p>${text}</p>`).value,
+          'the page shell',
+        );
       }),
       { numRuns: 300 },
     );

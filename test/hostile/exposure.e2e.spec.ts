@@ -45,7 +45,8 @@ async function start(services: string[], settings: Record<string, string> = {}) 
     ...settings,
   });
   const cra = running;
-  for (let i = 0; i < 100 && !cra.output.some((l) => l.startsWith('CRA is running at')); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && !cra.output.some((l) => l.startsWith('CRA is running at')); i++)
+    await new Promise((r) => setTimeout(r, 20));
   return { base: `http://127.0.0.1:${port}`, printed: cra.output.find((l) => l.startsWith('CRA is running at')) ?? '' };
 }
 
@@ -68,12 +69,16 @@ describe('what a real `cra start` shows of its dev mailbox and metrics, and to w
     ['with SMTP_URL set', [], { SMTP_URL: 'smtp://127.0.0.1:9' }],
     ['for `cra start web` alone, as a deployment runs it', ['web'], {}],
     ['for `cra start web notifier` (not every service in this process)', ['web', 'notifier'], {}],
-  ])('no dev mailbox %s, not even for this machine', async (_case, services: string[], settings: Record<string, string>) => {
-    const { base, printed } = await start(services, settings);
-    expect(printed).toMatch(/^CRA is running at http:\/\/localhost:\d+$/);
-    expect(await status(`${base}/dev/mailbox`)).toBe(404);
-    expect(await status(`${base}/healthz`)).toBe(200);
-  }, 60_000);
+  ])(
+    'no dev mailbox %s, not even for this machine',
+    async (_case, services: string[], settings: Record<string, string>) => {
+      const { base, printed } = await start(services, settings);
+      expect(printed).toMatch(/^CRA is running at http:\/\/localhost:\d+$/);
+      expect(await status(`${base}/dev/mailbox`)).toBe(404);
+      expect(await status(`${base}/healthz`)).toBe(200);
+    },
+    60_000,
+  );
 
   it('with METRICS_TOKEN set, the metrics go to its bearer only, and not to this machine without it', async () => {
     const { base } = await start(['web'], { METRICS_TOKEN, TRUST_PROXY: 'loopback' });

@@ -23,11 +23,66 @@ export function expectMarkupEscaped(html: string, where: string): void {
 
 /** Strings that break naive code: encodings, invisible and combining characters, lookalikes, lone surrogates, numbers that are not. */
 export const UNICODE_EDGES = [
-  '', ' ', '\t', '\u0000', '\u0007', '\r\n', '\uD800', '\uDFFF', '\uFFFE', '\uFEFF', '\u202E', '\u200B', '\u200D', '\u2028',
-  'e\u0301', 'a\u0308\u0308\u0308\u0308', '𝒳', '👩‍👩‍👧‍👦', '🏳️‍⚧️', 'İ', 'ı', 'K', 'ß', 'ﬃ', 'Ω', 'ǅ', 'раураl', 'ｅｘａｍｐｌｅ',
-  '١٢٣', '１２３', '1e5', '-1', '0', '0.0', 'NaN', 'Infinity', '1,5', '1.5.5', '.5', '5.', '+1', '0x10', '١.٠٨',
-  '%00', '%', '%zz', '&amp;', '&#0;', '<!--', ']]>', '${7*7}', '{{7*7}}', "' OR '1'='1", '../../etc/passwd', 'null', 'undefined', '__proto__', 'constructor',
-  'a'.repeat(257), 'x'.repeat(10_000),
+  '',
+  ' ',
+  '\t',
+  '\u0000',
+  '\u0007',
+  '\r\n',
+  '\uD800',
+  '\uDFFF',
+  '\uFFFE',
+  '\uFEFF',
+  '\u202E',
+  '\u200B',
+  '\u200D',
+  '\u2028',
+  'e\u0301',
+  'a\u0308\u0308\u0308\u0308',
+  '𝒳',
+  '👩‍👩‍👧‍👦',
+  '🏳️‍⚧️',
+  'İ',
+  'ı',
+  'K',
+  'ß',
+  'ﬃ',
+  'Ω',
+  'ǅ',
+  'раураl',
+  'ｅｘａｍｐｌｅ',
+  '١٢٣',
+  '１２３',
+  '1e5',
+  '-1',
+  '0',
+  '0.0',
+  'NaN',
+  'Infinity',
+  '1,5',
+  '1.5.5',
+  '.5',
+  '5.',
+  '+1',
+  '0x10',
+  '١.٠٨',
+  '%00',
+  '%',
+  '%zz',
+  '&amp;',
+  '&#0;',
+  '<!--',
+  ']]>',
+  '${7*7}',
+  '{{7*7}}',
+  "' OR '1'='1",
+  '../../etc/passwd',
+  'null',
+  'undefined',
+  '__proto__',
+  'constructor',
+  'a'.repeat(257),
+  'x'.repeat(10_000),
 ];
 
 /** Anything a person or a script might type into a field. */
@@ -36,15 +91,24 @@ export const hostileText: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.constantFrom(...UNICODE_EDGES),
   fc.constantFrom(...MARKUP),
-  fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom(...MARKUP), fc.constantFrom(...UNICODE_EDGES)).map((parts) => parts.join('')),
+  fc
+    .tuple(fc.string({ maxLength: 10 }), fc.constantFrom(...MARKUP), fc.constantFrom(...UNICODE_EDGES))
+    .map((parts) => parts.join('')),
 );
 
 /** A form: its fields (some left out, some extra), each with hostile text. */
 export const hostileForm = (fields: readonly string[]): fc.Arbitrary<Record<string, string>> =>
   fc
     .tuple(
-      fc.record(Object.fromEntries(fields.map((f) => [f, hostileText])) as Record<string, fc.Arbitrary<string>>, { requiredKeys: [] }),
-      fc.dictionary(fc.constantFrom('extra', 'admin', 'userId', '__proto__', 'constructor', '_csrf2'), hostileText, { maxKeys: 2 }),
+      fc.record(Object.fromEntries(fields.map((f) => [f, hostileText])) as Record<string, fc.Arbitrary<string>>, {
+        requiredKeys: [],
+      }),
+      fc.dictionary(fc.constantFrom('extra', 'admin', 'userId', '__proto__', 'constructor', '_csrf2'), hostileText, {
+        maxKeys: 2,
+      }),
     )
-    .map(([form, extra]) => Object.fromEntries(Object.entries({ ...extra, ...form }).filter((e): e is [string, string] => e[1] !== undefined)));
-
+    .map(([form, extra]) =>
+      Object.fromEntries(
+        Object.entries({ ...extra, ...form }).filter((e): e is [string, string] => e[1] !== undefined),
+      ),
+    );

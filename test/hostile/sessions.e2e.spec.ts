@@ -25,21 +25,41 @@ beforeAll(async () => {
   ann = await registeredBrowser(system, 'ann-target', password('ann'), { ip: '10.1.0.1' });
   bob = await registeredBrowser(system, 'bob-attacker', password('bob'), { ip: '10.1.0.2' });
   await projectedRun(system.world, '2026-11-02', { USD: '1.08', JPY: '163.4' });
-  expect((await system.send('SetAlert', { userId: ann.userId, alertId: 'annsAlert', base: 'EUR', quote: 'USD', threshold: '1.2345' })).ok).toBe(true);
+  expect(
+    (
+      await system.send('SetAlert', {
+        userId: ann.userId,
+        alertId: 'annsAlert',
+        base: 'EUR',
+        quote: 'USD',
+        threshold: '1.2345',
+      })
+    ).ok,
+  ).toBe(true);
   secrets.add(ann.browser.cookie('cra_session')!);
   secrets.add(bob.browser.cookie('cra_session')!);
 }, 60_000);
 
 afterAll(async () => system?.close());
 
-const b64url = (value: object | string) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const b64url = (value: object | string) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 function jwt(claims: object, options: { secret?: string; alg?: string } = {}): string {
   const head = b64url({ alg: options.alg ?? 'HS256', typ: 'JWT' });
   const body = b64url(claims);
   if (options.alg === 'none') return `${head}.${body}.`;
-  return `${head}.${body}.${createHmac('sha256', options.secret ?? TEST_SECRET).update(`${head}.${body}`).digest('base64url')}`;
+  return `${head}.${body}.${createHmac('sha256', options.secret ?? TEST_SECRET)
+    .update(`${head}.${body}`)
+    .digest('base64url')}`;
 }
-const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string; sid: string; name: string; iat: number; exp: number };
+const claimsOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as {
+    sub: string;
+    sid: string;
+    name: string;
+    iat: number;
+    exp: number;
+  };
 
 /** A browser holding `cookie` as its session: it must be treated as a guest, and nothing it asks may write. */
 async function expectTreatedAsGuest(cookie: string, what: string) {
@@ -86,9 +106,15 @@ describe('session attacks', () => {
       ['a payload changed under the same signature', `${head}.${b64url({ ...claims, sub: bob.userId })}.${signature}`],
       ['a signature changed', `${real.slice(0, -4)}${real.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`],
       ['an expired token', jwt({ ...claims, iat: now - 8 * 86_400, exp: now - 86_400 })],
-      ['a token signed with another secret', jwt({ ...claims, iat: now }, { secret: 'another secret that is long enough!!' })],
+      [
+        'a token signed with another secret',
+        jwt({ ...claims, iat: now }, { secret: 'another secret that is long enough!!' }),
+      ],
       ['an unsigned token (alg none)', jwt({ ...claims, iat: now }, { alg: 'none' })],
-      ['a token naming another user\'s session', jwt({ sub: bob.userId, sid: claims.sid, name: 'bob-attacker', iat: now })],
+      [
+        "a token naming another user's session",
+        jwt({ sub: bob.userId, sid: claims.sid, name: 'bob-attacker', iat: now }),
+      ],
       ['a token for a session that never existed', jwt({ ...claims, sid: randomUUID(), iat: now })],
       ['garbage', 'not.a.jwt'],
       ['an empty cookie', ''],
@@ -112,9 +138,18 @@ describe('session attacks', () => {
     await ann.browser.get('/alerts');
     const attempts: [string, () => Promise<WebResponse>][] = [
       ['no token', () => ann.browser.postRaw('/alerts', { base: 'EUR', quote: 'USD', threshold: '1.5' })],
-      ['a made-up token', () => ann.browser.postRaw('/alerts', { _csrf: 'x'.repeat(52), base: 'EUR', quote: 'USD', threshold: '1.5' })],
-      ['another browser\'s token', () => ann.browser.postRaw('/alerts', { _csrf: other.csrf(), base: 'EUR', quote: 'USD', threshold: '1.5' })],
-      ['a wrong htmx header', () => ann.browser.delete('/alerts/annsAlert', { 'hx-request': 'true', 'x-csrf-token': other.csrf() })],
+      [
+        'a made-up token',
+        () => ann.browser.postRaw('/alerts', { _csrf: 'x'.repeat(52), base: 'EUR', quote: 'USD', threshold: '1.5' }),
+      ],
+      [
+        "another browser's token",
+        () => ann.browser.postRaw('/alerts', { _csrf: other.csrf(), base: 'EUR', quote: 'USD', threshold: '1.5' }),
+      ],
+      [
+        'a wrong htmx header',
+        () => ann.browser.delete('/alerts/annsAlert', { 'hx-request': 'true', 'x-csrf-token': other.csrf() }),
+      ],
       ['no token to log out', () => ann.browser.postRaw('/logout', {})],
       ['no token to pause emails', () => ann.browser.postRaw('/alerts/emails', { paused: 'yes' })],
     ];
@@ -129,7 +164,9 @@ describe('session attacks', () => {
     const token = ann.browser.csrf();
     const cookieless = webClient(system.app, { ip: '10.66.0.4' });
     cookieless.setCookie('cra_session', ann.browser.cookie('cra_session')!);
-    expect((await cookieless.postRaw('/alerts', { _csrf: token, base: 'EUR', quote: 'USD', threshold: '1.5' })).status).toBe(403);
+    expect(
+      (await cookieless.postRaw('/alerts', { _csrf: token, base: 'EUR', quote: 'USD', threshold: '1.5' })).status,
+    ).toBe(403);
     // Ann is still logged in: the refused logout did nothing.
     expect((await ann.browser.get('/alerts')).status).toBe(200);
   });
@@ -144,7 +181,10 @@ describe('session attacks', () => {
     expect(browser.cookie('_csrf'), 'the login drops the old CSRF secret').toBeUndefined();
     browser.setCookie('_csrf', planted.cookie);
     const before = await system.world.store.lastSeq();
-    for (const attempt of [() => browser.postRaw('/logout', { _csrf: planted.token }), () => browser.delete('/alerts/annsAlert', { 'x-csrf-token': planted.token })]) {
+    for (const attempt of [
+      () => browser.postRaw('/logout', { _csrf: planted.token }),
+      () => browser.delete('/alerts/annsAlert', { 'x-csrf-token': planted.token }),
+    ]) {
       const res = await attempt();
       expect(res.status).toBe(403);
       expect(res.body).toMatch(/Form expired/);
@@ -156,7 +196,15 @@ describe('session attacks', () => {
     expect((await browser.post('/logout')).status).toBe(303);
     expect(browser.cookie('_csrf'), 'the logout drops the CSRF secret').toBeUndefined();
     browser.setCookie('_csrf', sessionToken.cookie);
-    expect((await browser.postRaw('/login', { _csrf: sessionToken.token, username: 'pia-planted', password: password('pia') })).status).toBe(403);
+    expect(
+      (
+        await browser.postRaw('/login', {
+          _csrf: sessionToken.token,
+          username: 'pia-planted',
+          password: password('pia'),
+        })
+      ).status,
+    ).toBe(403);
   });
 
   it("a CSRF token and cookie from one user's session are refused in another's", async () => {
@@ -165,14 +213,16 @@ describe('session attacks', () => {
     rory.browser.setCookie('_csrf', quinn.browser.cookie('_csrf')!);
     const before = await system.world.store.lastSeq();
     expect((await rory.browser.postRaw('/logout', { _csrf: quinn.browser.csrf() })).status).toBe(403);
-    expect((await rory.browser.postRaw('/alerts/emails', { _csrf: quinn.browser.csrf(), paused: 'yes' })).status).toBe(403);
+    expect((await rory.browser.postRaw('/alerts/emails', { _csrf: quinn.browser.csrf(), paused: 'yes' })).status).toBe(
+      403,
+    );
     expect(await system.world.store.lastSeq()).toBe(before);
     expect((await rory.browser.get('/alerts')).status).toBe(200);
     // Quinn's pair still works for Quinn: it is the session that differs.
     expect((await quinn.browser.post('/logout')).status).toBe(303);
   });
 
-  it('another user\'s alert id: not found, not shown, not deleted', async () => {
+  it("another user's alert id: not found, not shown, not deleted", async () => {
     await bob.browser.get('/alerts');
     const before = await system.world.store.lastSeq();
     const answers = [
@@ -188,12 +238,38 @@ describe('session attacks', () => {
     expect(await system.world.store.lastSeq()).toBe(before);
     // A form key Ann used, sent by Bob, makes Bob's own alert: it can never touch Ann's.
     await ann.browser.get('/alerts');
-    expect((await ann.browser.post('/alerts', { commandId: 'shared-form-key-1', base: 'EUR', quote: 'JPY', threshold: '160' })).status).toBe(303);
+    expect(
+      (
+        await ann.browser.post('/alerts', {
+          commandId: 'shared-form-key-1',
+          base: 'EUR',
+          quote: 'JPY',
+          threshold: '160',
+        })
+      ).status,
+    ).toBe(303);
     await bob.browser.get('/alerts');
-    expect((await bob.browser.post('/alerts', { commandId: 'shared-form-key-1', base: 'EUR', quote: 'JPY', threshold: '170' })).status).toBe(303);
-    const sets = (await readLog(system.world.store)).flatMap((m) => m.events).filter((e) => e.type === 'AlertSet' && e.data.base === 'EUR' && e.data.quote === 'JPY');
-    expect(sets.map((e) => e.type === 'AlertSet' && `${e.data.userId === ann.userId ? 'ann' : 'bob'} ${e.data.threshold}`).sort()).toEqual(['ann 160', 'bob 170']);
-    const deleted = (await readLog(system.world.store)).flatMap((m) => m.events).filter((e) => e.type === 'AlertDeleted' && e.data.alertId === 'annsAlert');
+    expect(
+      (
+        await bob.browser.post('/alerts', {
+          commandId: 'shared-form-key-1',
+          base: 'EUR',
+          quote: 'JPY',
+          threshold: '170',
+        })
+      ).status,
+    ).toBe(303);
+    const sets = (await readLog(system.world.store))
+      .flatMap((m) => m.events)
+      .filter((e) => e.type === 'AlertSet' && e.data.base === 'EUR' && e.data.quote === 'JPY');
+    expect(
+      sets
+        .map((e) => e.type === 'AlertSet' && `${e.data.userId === ann.userId ? 'ann' : 'bob'} ${e.data.threshold}`)
+        .sort(),
+    ).toEqual(['ann 160', 'bob 170']);
+    const deleted = (await readLog(system.world.store))
+      .flatMap((m) => m.events)
+      .filter((e) => e.type === 'AlertDeleted' && e.data.alertId === 'annsAlert');
     expect(deleted).toEqual([]);
   });
 
@@ -203,7 +279,9 @@ describe('session attacks', () => {
     for (let i = 0; i < 7; i++) {
       const attacker = webClient(system.app, { ip: `10.77.${i}.1` }); // a new address every time
       await attacker.get('/login');
-      statuses.push((await attacker.post('/login', { username: 'dave-guessed', password: `guess number ${i}` })).status);
+      statuses.push(
+        (await attacker.post('/login', { username: 'dave-guessed', password: `guess number ${i}` })).status,
+      );
     }
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(statuses.slice(5)).toEqual([429, 429]);
@@ -219,7 +297,8 @@ describe('session attacks', () => {
     const sprayer = webClient(system.app, { ip: '10.88.0.1' });
     await sprayer.get('/login');
     const spray: number[] = [];
-    for (let i = 0; i < 21; i++) spray.push((await sprayer.post('/login', { username: `nobody-${i}`, password: 'password spray 1' })).status);
+    for (let i = 0; i < 21; i++)
+      spray.push((await sprayer.post('/login', { username: `nobody-${i}`, password: 'password spray 1' })).status);
     expect(spray.slice(0, 20).every((s) => s === 401)).toBe(true);
     expect(spray[20]).toBe(429);
   }, 60_000);
@@ -229,10 +308,19 @@ describe('session attacks', () => {
     for (let i = 0; i < 5; i++) {
       const guesser = webClient(system.app, { ip: `10.78.${i}.1` });
       await guesser.get('/login');
-      expect((await guesser.post('/login', { username: 'kate-locked', password: `guess number ${i}` })).status).toBe(401);
+      expect((await guesser.post('/login', { username: 'kate-locked', password: `guess number ${i}` })).status).toBe(
+        401,
+      );
     }
     // Each spelling logs in as kate-locked when she is not locked (the login trims and lowercases), so each must be locked too.
-    const spellings = [' '.repeat(200) + 'kate-locked', `kate-locked${' '.repeat(200)}`, 'KATE-LOCKED', '\t Kate-Locked \n', '\u212Aate-locked', '\u00A0kate-locked\u3000'];
+    const spellings = [
+      ' '.repeat(200) + 'kate-locked',
+      `kate-locked${' '.repeat(200)}`,
+      'KATE-LOCKED',
+      '\t Kate-Locked \n',
+      '\u212Aate-locked',
+      '\u00A0kate-locked\u3000',
+    ];
     for (const [i, username] of spellings.entries()) {
       const late = webClient(system.app, { ip: `10.78.${i}.2` });
       await late.get('/login');
@@ -244,7 +332,9 @@ describe('session attacks', () => {
     await registeredUser(system, 'lena-free', password('lena'));
     const free = webClient(system.app, { ip: '10.78.99.1' });
     await free.get('/login');
-    expect((await free.post('/login', { username: `${' '.repeat(200)}LENA-free`, password: password('lena') })).status).toBe(303);
+    expect(
+      (await free.post('/login', { username: `${' '.repeat(200)}LENA-free`, password: password('lena') })).status,
+    ).toBe(303);
   }, 60_000);
 
   it('following emailed links is limited per client: a burst of password resets hits 429, and so do verify and unsubscribe', async () => {
@@ -252,7 +342,10 @@ describe('session attacks', () => {
     const attacker = webClient(system.app, { ip: '10.79.0.1' });
     expect((await attacker.get(`/password/reset?token=${forged}`)).status).toBe(200);
     const statuses: number[] = [];
-    for (let i = 0; i < 60; i++) statuses.push((await attacker.post('/password/reset', { token: forged, password: `a new password ${i}` })).status);
+    for (let i = 0; i < 60; i++)
+      statuses.push(
+        (await attacker.post('/password/reset', { token: forged, password: `a new password ${i}` })).status,
+      );
     // The default budget is 60 a minute per client, the form's GET included.
     expect(statuses.slice(0, 59)).toEqual(Array(59).fill(400));
     expect(statuses[59]).toBe(429);
@@ -262,7 +355,10 @@ describe('session attacks', () => {
     expect(limited.body).toMatch(/Too many attempts/);
     expect((await attacker.get(`/verify?token=${forged}`)).status).toBe(429);
     expect((await attacker.get(`/unsubscribe?token=${forged}`)).status).toBe(429);
-    expect((await system.app.inject({ method: 'POST', url: `/unsubscribe?token=${forged}`, remoteAddress: '10.79.0.1' })).statusCode).toBe(429);
+    expect(
+      (await system.app.inject({ method: 'POST', url: `/unsubscribe?token=${forged}`, remoteAddress: '10.79.0.1' }))
+        .statusCode,
+    ).toBe(429);
     // Another client is not held back by this one.
     const bystander = webClient(system.app, { ip: '10.79.0.2' });
     expect((await bystander.get(`/verify?token=${forged}`)).status).toBe(400);
@@ -273,7 +369,15 @@ describe('session attacks', () => {
     await sprayer.get('/login');
     const spray: number[] = [];
     for (let i = 0; i < 21; i++) {
-      spray.push((await sprayer.post('/login', { username: `forger-${i}`, password: 'password spray 2' }, { 'x-forwarded-for': `192.0.2.${i + 1}` })).status);
+      spray.push(
+        (
+          await sprayer.post(
+            '/login',
+            { username: `forger-${i}`, password: 'password spray 2' },
+            { 'x-forwarded-for': `192.0.2.${i + 1}` },
+          )
+        ).status,
+      );
     }
     expect(spray.slice(0, 20).every((s) => s === 401)).toBe(true);
     expect(spray[20]).toBe(429);
@@ -282,7 +386,11 @@ describe('session attacks', () => {
 
 describe('account enumeration', () => {
   it('login: an unknown user, a wrong password and an unverified account get the same answer, in about the same time', async () => {
-    await system.send('RequestRegistration', { username: 'erin-pending', email: 'erin@example.test', password: password('erin') });
+    await system.send('RequestRegistration', {
+      username: 'erin-pending',
+      email: 'erin@example.test',
+      password: password('erin'),
+    });
     const tryLogin = async (username: string, pw: string, ip: string) => {
       const b = webClient(system.app, { ip });
       await b.get('/login');
@@ -348,15 +456,28 @@ describe('account enumeration', () => {
 
   it('one address is sent at most 5 link emails an hour, however many clients ask, and every one of them gets the same answer', async () => {
     await registeredUser(system, 'sam-flooded', password('sam'));
-    await system.send('RequestRegistration', { username: 'tia-pending', email: 'tia-pending@example.test', password: password('tia') });
+    await system.send('RequestRegistration', {
+      username: 'tia-pending',
+      email: 'tia-pending@example.test',
+      password: password('tia'),
+    });
     // A web instance of its own, so that closing it waits for the work it does after answering.
-    const flood = await buildWebApp({ send: system.send, pool: system.world.pool, schema: system.world.schema, secret: TEST_SECRET, publicUrl: 'http://localhost:7007', logger: system.world.logger });
+    const flood = await buildWebApp({
+      send: system.send,
+      pool: system.world.pool,
+      schema: system.world.schema,
+      secret: TEST_SECRET,
+      publicUrl: 'http://localhost:7007',
+      logger: system.world.logger,
+    });
     try {
       for (let i = 0; i < 12; i++) {
         const forgot = webClient(flood, { ip: `10.95.${i}.1` });
         await forgot.get('/password/forgot');
         // Past five requests naming the address, from whatever client, the web refuses: for any address alike.
-        expect((await forgot.post('/password/forgot', { email: 'sam-flooded@example.test' })).status).toBe(i < 5 ? 200 : 429);
+        expect((await forgot.post('/password/forgot', { email: 'sam-flooded@example.test' })).status).toBe(
+          i < 5 ? 200 : 429,
+        );
         const resend = webClient(flood, { ip: `10.96.${i}.1` });
         await resend.get('/register/resend');
         expect((await resend.post('/register/resend', { username: 'tia-pending' })).status).toBe(200);
@@ -365,7 +486,9 @@ describe('account enumeration', () => {
       await flood.close();
     }
     const issued = async (username: string, type: string) =>
-      (await system.world.store.load(subjects.user(system.world.ns, userIdFor(username)))).history.flatMap((h) => h.events).filter((e) => e.type === type);
+      (await system.world.store.load(subjects.user(system.world.ns, userIdFor(username)))).history
+        .flatMap((h) => h.events)
+        .filter((e) => e.type === type);
     // The verification email was the first of the hour: four resets more, and four resends after the registration's.
     expect(await issued('sam-flooded', 'PasswordResetRequested')).toHaveLength(4);
     expect(await issued('tia-pending', 'VerificationReissued')).toHaveLength(4);
@@ -380,7 +503,15 @@ describe('account enumeration', () => {
     for (let i = 0; i < 8; i++) {
       const b = webClient(system.app, { ip: `10.97.${i}.1` });
       await b.get('/register');
-      statuses.push((await b.post('/register', { username: `victim-spam-${i}`, email: 'Victim.Flooded@example.test', password: password(`spam${i}`) })).status);
+      statuses.push(
+        (
+          await b.post('/register', {
+            username: `victim-spam-${i}`,
+            email: 'Victim.Flooded@example.test',
+            password: password(`spam${i}`),
+          })
+        ).status,
+      );
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
     await system.smtp.waitFor((m) => m.filter((e) => e.to.toLowerCase().includes('victim.flooded@')).length >= 5);
@@ -400,7 +531,11 @@ describe('account enumeration', () => {
   it('an address with a quote in it comes back escaped on the page, and its email holds no unescaped markup', async () => {
     const b = webClient(system.app, { ip: '10.94.0.1' });
     await b.get('/register');
-    const res = await b.post('/register', { username: 'oh-hara', email: "o'hara+tag@example.test", password: password('oh-hara') });
+    const res = await b.post('/register', {
+      username: 'oh-hara',
+      email: "o'hara+tag@example.test",
+      password: password('oh-hara'),
+    });
     expect(res.status).toBe(200);
     expect(res.body).toContain('o&#39;hara+tag@example.test');
     expect(res.body).not.toContain("o'hara");

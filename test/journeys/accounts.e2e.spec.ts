@@ -31,7 +31,15 @@ describe('accounts journey through the real SMTP sink', () => {
   it('register → email → verify → log in → log out → old cookie refused', async () => {
     const browser = webClient(system.app);
     await browser.get('/register');
-    expect((await browser.post('/register', { username: 'Journey', email: 'journey@example.com', password: 'a long password 1' })).status).toBe(200);
+    expect(
+      (
+        await browser.post('/register', {
+          username: 'Journey',
+          email: 'journey@example.com',
+          password: 'a long password 1',
+        })
+      ).status,
+    ).toBe(200);
     const [mail] = await system.smtp.waitFor((m) => m.some((e) => e.to.includes('journey@example.com')));
     expect(mail!.subject).toMatch(/verify|confirm/i);
     expect(mail!.html).toContain('/verify?token=');
@@ -56,7 +64,11 @@ describe('accounts journey through the real SMTP sink', () => {
       Array.from({ length: 10 }, async (_, i) => {
         const browser = webClient(system.app, { ip: `10.9.0.${i}` });
         await browser.get('/register');
-        return browser.post('/register', { username: 'contested', email: `contested${i}@example.com`, password: 'a long password 2' });
+        return browser.post('/register', {
+          username: 'contested',
+          email: `contested${i}@example.com`,
+          password: 'a long password 2',
+        });
       }),
     );
     expect(attempts.filter((r) => r.status === 200)).toHaveLength(1);
@@ -69,7 +81,11 @@ describe('accounts journey through the real SMTP sink', () => {
   it('resends the link on request and the new link works once', async () => {
     const browser = webClient(system.app);
     await browser.get('/register');
-    await browser.post('/register', { username: 'resender', email: 'resender@example.com', password: 'a long password 3' });
+    await browser.post('/register', {
+      username: 'resender',
+      email: 'resender@example.com',
+      password: 'a long password 3',
+    });
     await system.smtp.waitFor((m) => m.some((e) => e.to.includes('resender@')));
     await browser.get('/register/resend');
     expect((await browser.post('/register/resend', { username: 'resender' })).status).toBe(200);
@@ -84,21 +100,37 @@ describe('accounts journey through the real SMTP sink', () => {
   it('leaves no plaintext password or token anywhere in the log', async () => {
     const browser = webClient(system.app);
     await browser.get('/register');
-    await browser.post('/register', { username: 'secretive', email: 'secretive@example.com', password: 'hunter2 but longer' });
-    const mail = (await system.smtp.waitFor((m) => m.some((e) => e.to.includes('secretive@')))).find((e) => e.to.includes('secretive@'))!;
+    await browser.post('/register', {
+      username: 'secretive',
+      email: 'secretive@example.com',
+      password: 'hunter2 but longer',
+    });
+    const mail = (await system.smtp.waitFor((m) => m.some((e) => e.to.includes('secretive@')))).find((e) =>
+      e.to.includes('secretive@'),
+    )!;
     const token = linkIn(mail.text, '/verify').split('token=')[1]!;
     await browser.get(`/verify?token=${token}`);
     await browser.get('/password/forgot');
     await browser.post('/password/forgot', { email: 'secretive@example.com' });
-    const reset = (await system.smtp.waitFor((m) => m.some((e) => e.to.includes('secretive@') && /reset/i.test(e.subject)))).find((e) => /reset/i.test(e.subject) && e.to.includes('secretive@'))!;
+    const reset = (
+      await system.smtp.waitFor((m) => m.some((e) => e.to.includes('secretive@') && /reset/i.test(e.subject)))
+    ).find((e) => /reset/i.test(e.subject) && e.to.includes('secretive@'))!;
     const resetToken = linkIn(reset.text, '/password/reset').split('token=')[1]!;
 
     // The reset link followed too, as a person does before typing a new password.
     expect((await browser.get(`/password/reset?token=${encodeURIComponent(resetToken)}`)).status).toBe(200);
 
-    const inLog = ['hunter2 but longer', 'a long password 1', token, resetToken, token.split('.')[1]!, resetToken.split('.')[1]!];
+    const inLog = [
+      'hunter2 but longer',
+      'a long password 1',
+      token,
+      resetToken,
+      token.split('.')[1]!,
+      resetToken.split('.')[1]!,
+    ];
     let log = '';
-    for await (const raw of system.world.store.read({ fromSeq: 1 })) log += `${JSON.stringify(raw.headers)}\n${new TextDecoder().decode(raw.body)}\n`;
+    for await (const raw of system.world.store.read({ fromSeq: 1 }))
+      log += `${JSON.stringify(raw.headers)}\n${new TextDecoder().decode(raw.body)}\n`;
     expect(log.length).toBeGreaterThan(1000);
     for (const secret of inLog) expect(log).not.toContain(secret);
     expect(log).toContain('$argon2id$');

@@ -49,7 +49,9 @@ async function account(username: string) {
   const browser = webClient(system.app);
   await browser.get('/register');
   await browser.post('/register', { username, email: `${username}@example.com`, password: 'a long password 9' });
-  const mail = (await system.smtp.waitFor((m) => m.some((e) => e.to.startsWith(`${username}@`)))).find((e) => e.to.startsWith(`${username}@`))!;
+  const mail = (await system.smtp.waitFor((m) => m.some((e) => e.to.startsWith(`${username}@`)))).find((e) =>
+    e.to.startsWith(`${username}@`),
+  )!;
   await browser.get(followable(mail.text, '/verify'));
   await browser.get('/login');
   await browser.post('/login', { username, password: 'a long password 9' });
@@ -62,19 +64,32 @@ async function setAlert(userId: string, alertId: string, base: string, quote: st
   expect(reply.ok).toBe(true);
 }
 
-const provider = () => createProvider({ RATES_PROVIDER: 'frankfurter', RATES_URL: providerUrl, RATES_API_KEY: undefined }, { logger: createLogger({ level: 'silent' }) });
+const provider = () =>
+  createProvider(
+    { RATES_PROVIDER: 'frankfurter', RATES_URL: providerUrl, RATES_API_KEY: undefined },
+    { logger: createLogger({ level: 'silent' }) },
+  );
 
 async function run(date: string, rates: Record<string, number>) {
   publication = { date, rates };
-  const result = await fetchAndAppendRates({ provider: provider(), store: system.world.store, ns: system.world.ns, logger: createLogger({ level: 'silent' }), now: () => new Date() });
+  const result = await fetchAndAppendRates({
+    provider: provider(),
+    store: system.world.store,
+    ns: system.world.ns,
+    logger: createLogger({ level: 'silent' }),
+    now: () => new Date(),
+  });
   await waitForProjection(system.world.pool, system.world.schema, result.seq, 5_000);
   return result;
 }
 
-const digestsFor = (to: string, since: number) => system.smtp.received.slice(since).filter((m) => m.to.startsWith(to) && !/registration|password/i.test(m.subject));
+const digestsFor = (to: string, since: number) =>
+  system.smtp.received.slice(since).filter((m) => m.to.startsWith(to) && !/registration|password/i.test(m.subject));
 /** Lines "PAIR threshold direction" of a digest's text, in a stable order. */
 const alertsIn = (mail: ReceivedEmail) =>
-  [...mail.text.matchAll(/([A-Z]{3}\/[A-Z]{3})\D+?([\d.]+)[^\n]*?(up|down)/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`).sort();
+  [...mail.text.matchAll(/([A-Z]{3}\/[A-Z]{3})\D+?([\d.]+)[^\n]*?(up|down)/g)]
+    .map((m) => `${m[1]} ${m[2]} ${m[3]}`)
+    .sort();
 
 async function settle() {
   // Let the notifier finish: every run's digests are recorded (EmailSent) or skipped within this time.
@@ -131,11 +146,19 @@ describe('rates, crossings and digest emails end to end', () => {
     expect(alertsIn(digestsFor('ann@', mark)[0]!)).toEqual(['EUR/USD 1.10 up']);
     expect(digestsFor('bob@', mark)).toHaveLength(0);
 
-    const triggers = await system.world.pool.query(`SELECT alert_id, run_seq, direction FROM "${system.world.schema}".alert_triggers ORDER BY run_seq, alert_id`);
+    const triggers = await system.world.pool.query(
+      `SELECT alert_id, run_seq, direction FROM "${system.world.schema}".alert_triggers ORDER BY run_seq, alert_id`,
+    );
     expect(triggers.rows.map((r) => `${r.alert_id} ${r.direction}`)).toEqual([
-      'annEURUSD up', 'annUSDJPY up', 'bobEURGBP down', 'bobEURUSD up',
-      'annEURUSD down', 'annUSDJPY down', 'bobEURUSD down',
-      'annEURUSD up', 'bobEURUSD up',
+      'annEURUSD up',
+      'annUSDJPY up',
+      'bobEURGBP down',
+      'bobEURUSD up',
+      'annEURUSD down',
+      'annUSDJPY down',
+      'bobEURUSD down',
+      'annEURUSD up',
+      'bobEURUSD up',
     ]);
   }, 90_000);
 });

@@ -24,14 +24,25 @@ const secrets = new Set<string>(['my first password']);
 
 function environment() {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !['NATS_URL', 'DATABASE_URL', 'SMTP_URL', 'JWT_SECRET'].includes(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !['NATS_URL', 'DATABASE_URL', 'SMTP_URL', 'JWT_SECRET'].includes(k)) env[k] = v;
   const providerPort = (provider.address() as { port: number }).port;
-  return { ...env, CRA_DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://localhost:${port}`, RATES_URL: `http://127.0.0.1:${providerPort}/v1`, LOG_LEVEL: 'info' };
+  return {
+    ...env,
+    CRA_DATA_DIR: dataDir,
+    PORT: String(port),
+    PUBLIC_URL: `http://localhost:${port}`,
+    RATES_URL: `http://127.0.0.1:${providerPort}/v1`,
+    LOG_LEVEL: 'info',
+  };
 }
 
 async function start(): Promise<void> {
   // At info the start logs where its servers listen: that line must not give away their password.
-  const child = spawn(process.execPath, ['bin/cra.mjs', 'start'], { env: { ...environment(), LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/cra.mjs', 'start'], {
+    env: { ...environment(), LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running = child;
   const index = printed.push('') - 1;
   await new Promise<void>((resolve, reject) => {
@@ -59,13 +70,21 @@ async function stop(): Promise<number | null> {
 
 /** Run a `cra` command (async: the fake provider lives in this process and must keep answering). */
 function cra(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/cra.mjs', ...args], { env: environment(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/cra.mjs', ...args], {
+    env: environment(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.once('close', (status) => (clearTimeout(timer), printed.push(stdout, stderr), resolve({ status, stdout, stderr }))));
+  return new Promise((resolve) =>
+    child.once(
+      'close',
+      (status) => (clearTimeout(timer), printed.push(stdout, stderr), resolve({ status, stdout, stderr })),
+    ),
+  );
 }
 
 const ownerOnly = (path: string) => (statSync(path).mode & 0o077) === 0;
@@ -73,14 +92,30 @@ const ownerOnly = (path: string) => (statSync(path).mode & 0o077) === 0;
 /** What in the data dir holds a secret or a live link (as far as it exists now): the owner's alone. */
 function privateEntries(): string[] {
   const mails = readdirSync(join(dataDir, 'mailbox')).map((name) => join('mailbox', name));
-  const entries = ['.', 'runtime.json', 'jwt-secret', 'nats-password', 'nats-server.conf', 'nats-server.pid', 'nats', 'pglite', 'mailbox', ...mails];
+  const entries = [
+    '.',
+    'runtime.json',
+    'jwt-secret',
+    'nats-password',
+    'nats-server.conf',
+    'nats-server.pid',
+    'nats',
+    'pglite',
+    'mailbox',
+    ...mails,
+  ];
   return entries.filter((entry) => existsSync(join(dataDir, entry)));
 }
 
 /** The addresses a TCP port listens on, as `ss -ltn` shows them (read from where ss reads them). */
 function listeningAddresses(port: number): string[] {
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  const v4 = (hex: string) => hex.match(/../g)!.reverse().map((b) => parseInt(b, 16)).join('.');
+  const v4 = (hex: string) =>
+    hex
+      .match(/../g)!
+      .reverse()
+      .map((b) => parseInt(b, 16))
+      .join('.');
   const v6 = (hex: string) => (/^0{32}$/.test(hex) ? '::' : /^0{24}01000000$/.test(hex) ? '::1' : `v6:${hex}`);
   return (['tcp', 'tcp6'] as const).flatMap((file) =>
     readFileSync(`/proc/net/${file}`, 'utf8')
@@ -94,7 +129,11 @@ function listeningAddresses(port: number): string[] {
 
 async function mailbox(client: ReturnType<typeof httpClient>) {
   const list = await client.get('/dev/mailbox');
-  return [...list.body.matchAll(/<tr><td>[^<]*<\/td><td>([^<]*)<\/td><td><a href="(\/dev\/mailbox\/[0-9a-f]{24})">([^<]*)<\/a>/g)].map((m) => ({ to: m[1]!, href: m[2]!, subject: m[3]! }));
+  return [
+    ...list.body.matchAll(
+      /<tr><td>[^<]*<\/td><td>([^<]*)<\/td><td><a href="(\/dev\/mailbox\/[0-9a-f]{24})">([^<]*)<\/a>/g,
+    ),
+  ].map((m) => ({ to: m[1]!, href: m[2]!, subject: m[3]! }));
 }
 
 beforeAll(async () => {
@@ -121,7 +160,15 @@ describe('a newcomer runs npm start', () => {
     expect(listeningAddresses(port)).toEqual(['127.0.0.1']);
 
     await browser.get('/register');
-    expect((await browser.post('/register', { username: 'newbie', email: 'newbie@example.com', password: 'my first password' })).status).toBe(200);
+    expect(
+      (
+        await browser.post('/register', {
+          username: 'newbie',
+          email: 'newbie@example.com',
+          password: 'my first password',
+        })
+      ).status,
+    ).toBe(200);
     let mails: Awaited<ReturnType<typeof mailbox>> = [];
     for (let i = 0; i < 100 && mails.length === 0; i++) {
       mails = await mailbox(browser);
@@ -136,11 +183,26 @@ describe('a newcomer runs npm start', () => {
     expect((await browser.post('/login', { username: 'newbie', password: 'my first password' })).status).toBe(303);
 
     // Another local user can neither read the data dir's secrets and links nor use its servers.
-    const expected = ['.', 'runtime.json', 'jwt-secret', 'nats-password', 'nats-server.conf', 'nats-server.pid', 'nats', 'pglite', 'mailbox'];
+    const expected = [
+      '.',
+      'runtime.json',
+      'jwt-secret',
+      'nats-password',
+      'nats-server.conf',
+      'nats-server.pid',
+      'nats',
+      'pglite',
+      'mailbox',
+    ];
     expect(privateEntries()).toEqual([...expected, expect.stringMatching(/^mailbox\/[0-9a-f]{24}\.json$/)]);
     expect(privateEntries().filter((entry) => !ownerOnly(join(dataDir, entry)))).toEqual([]);
-    const runtime = JSON.parse(readFileSync(join(dataDir, 'runtime.json'), 'utf8')) as { natsUrl: string; databaseUrl: string };
-    await expect(connectNats(`nats://127.0.0.1:${new URL(runtime.natsUrl).port}`, { name: 'another-local-user' })).rejects.toThrow(/Authorization Violation/);
+    const runtime = JSON.parse(readFileSync(join(dataDir, 'runtime.json'), 'utf8')) as {
+      natsUrl: string;
+      databaseUrl: string;
+    };
+    await expect(
+      connectNats(`nats://127.0.0.1:${new URL(runtime.natsUrl).port}`, { name: 'another-local-user' }),
+    ).rejects.toThrow(/Authorization Violation/);
     const owner = await connectNats(runtime.natsUrl, { name: 'the-owner' });
     await owner.flush();
     await owner.close();
@@ -163,7 +225,10 @@ describe('a newcomer runs npm start', () => {
       mails = await mailbox(browser);
       if (mails.length < 2) await new Promise((r) => setTimeout(r, 100));
     }
-    expect(mails.map((m) => m.subject)).toEqual([expect.stringMatching(/EUR\/USD/), expect.stringMatching(/registration/i)]);
+    expect(mails.map((m) => m.subject)).toEqual([
+      expect.stringMatching(/EUR\/USD/),
+      expect.stringMatching(/registration/i),
+    ]);
 
     const events = await cra('events', '--user', 'newbie');
     expect(events.status).toBe(0);
@@ -189,7 +254,8 @@ describe('a newcomer runs npm start', () => {
     const emailsBefore = mails.length;
 
     // A data dir of an older start is readable by everyone: the next start takes that back.
-    for (const entry of privateEntries()) chmodSync(join(dataDir, entry), statSync(join(dataDir, entry)).isDirectory() ? 0o755 : 0o644);
+    for (const entry of privateEntries())
+      chmodSync(join(dataDir, entry), statSync(join(dataDir, entry)).isDirectory() ? 0o755 : 0o644);
     await start();
     expect(privateEntries().filter((entry) => !ownerOnly(join(dataDir, entry)))).toEqual([]);
     const again = httpClient(base);

@@ -43,7 +43,11 @@ describe('accounts over HTTP', () => {
   it('registers, verifies, logs in and out, and refuses the old cookie afterwards', async () => {
     const browser = webClient(system.app);
     expect((await browser.get('/register')).body).toContain('name="_csrf"');
-    const registered = await browser.post('/register', { username: 'Ada', email: 'ada@example.com', password: 'correct horse battery' });
+    const registered = await browser.post('/register', {
+      username: 'Ada',
+      email: 'ada@example.com',
+      password: 'correct horse battery',
+    });
     expect(registered.status).toBe(200);
     expect(registered.body).toContain('Check your email');
 
@@ -79,7 +83,11 @@ describe('accounts over HTTP', () => {
   it('carries the request id as the correlation id of the events it causes', async () => {
     const browser = webClient(system.app);
     await browser.get('/register');
-    const res = await browser.post('/register', { username: 'traced', email: 'traced@example.com', password: 'correct horse battery' });
+    const res = await browser.post('/register', {
+      username: 'traced',
+      email: 'traced@example.com',
+      password: 'correct horse battery',
+    });
     const requestId = res.headers['x-request-id'];
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
     const { history } = await system.world.store.load(subjects.user(system.world.ns, userIdFor('traced')));
@@ -119,7 +127,11 @@ describe('accounts over HTTP', () => {
   it.each([
     [{ username: '', email: 'a@example.com', password: 'long enough pw' }, 'username', 'Use at least 3 characters'],
     [{ username: 'ab', email: 'a@example.com', password: 'long enough pw' }, 'username', 'Use at least 3 characters'],
-    [{ username: 'x'.repeat(33), email: 'a@example.com', password: 'long enough pw' }, 'username', 'Use at most 32 characters'],
+    [
+      { username: 'x'.repeat(33), email: 'a@example.com', password: 'long enough pw' },
+      'username',
+      'Use at most 32 characters',
+    ],
     [{ username: 'bad name!', email: 'a@example.com', password: 'long enough pw' }, 'username', 'Use only letters'],
     [{ username: '<b>mark</b>', email: 'a@example.com', password: 'long enough pw' }, 'username', 'Use only letters'],
     [{ username: 'okname', email: 'not-an-email', password: 'long enough pw' }, 'email', 'Enter a valid email address'],
@@ -139,8 +151,17 @@ describe('accounts over HTTP', () => {
     const before = await system.world.store.lastSeq();
     const browser = webClient(system.app);
     await browser.get('/register');
-    const missing = await browser.postRaw('/register', { username: 'csrfless', email: 'c@example.com', password: 'long enough pw' });
-    const wrong = await browser.postRaw('/register', { _csrf: 'forged', username: 'csrfless', email: 'c@example.com', password: 'long enough pw' });
+    const missing = await browser.postRaw('/register', {
+      username: 'csrfless',
+      email: 'c@example.com',
+      password: 'long enough pw',
+    });
+    const wrong = await browser.postRaw('/register', {
+      _csrf: 'forged',
+      username: 'csrfless',
+      email: 'c@example.com',
+      password: 'long enough pw',
+    });
     expect(missing.status).toBe(403);
     expect(wrong.status).toBe(403);
     expect(wrong.body).not.toMatch(/at .*\.ts:\d+/);
@@ -151,7 +172,11 @@ describe('accounts over HTTP', () => {
     await registerAndVerify('taken');
     const browser = webClient(system.app);
     await browser.get('/register');
-    const res = await browser.post('/register', { username: 'TAKEN', email: 'x@example.com', password: 'long enough pw' });
+    const res = await browser.post('/register', {
+      username: 'TAKEN',
+      email: 'x@example.com',
+      password: 'long enough pw',
+    });
     expect(res.status).toBe(422);
     expect(res.body).toContain('id="f-username-error">That username is taken');
   });
@@ -159,14 +184,17 @@ describe('accounts over HTTP', () => {
   it('resets a forgotten password with a single-use link and ends every session', async () => {
     const browser = await registerAndVerify('forgetful');
     await browser.get('/login');
-    expect((await browser.post('/login', { username: 'forgetful', password: 'correct horse battery' })).status).toBe(303);
+    expect((await browser.post('/login', { username: 'forgetful', password: 'correct horse battery' })).status).toBe(
+      303,
+    );
 
     const other = webClient(system.app);
     await other.get('/password/forgot');
     const asked = await other.post('/password/forgot', { email: 'forgetful@example.com' });
     const unknown = await other.post('/password/forgot', { email: 'nobody@example.com' });
     expect(asked.status).toBe(200);
-    const withoutTokens = (body: string) => body.replace(/value="[^"]*"/g, '').replace(/hx-headers:inherited='[^']*'/g, '');
+    const withoutTokens = (body: string) =>
+      body.replace(/value="[^"]*"/g, '').replace(/hx-headers:inherited='[^']*'/g, '');
     expect(withoutTokens(unknown.body)).toBe(withoutTokens(asked.body));
 
     const token = await linkFor('forgetful', 'reset');
@@ -182,7 +210,13 @@ describe('accounts over HTTP', () => {
 
   it('answers forgot-password and resend before their work is done, so the answer cannot wait on whether the account exists', async () => {
     await registerAndVerify('unhurried');
-    expect(await system.send('RequestRegistration', { username: 'unhurried-pending', email: 'pending@example.com', password: 'a long password 7' })).toMatchObject({ ok: true });
+    expect(
+      await system.send('RequestRegistration', {
+        username: 'unhurried-pending',
+        email: 'pending@example.com',
+        password: 'a long password 7',
+      }),
+    ).toMatchObject({ ok: true });
     // A web instance whose commands are held until released: an answer that waited for them would never come.
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -192,15 +226,29 @@ describe('accounts over HTTP', () => {
       await held;
       return system.send(name, payload, options);
     }) as SendCommand;
-    const app = await buildWebApp({ send: holdingSend, pool: system.world.pool, schema: system.world.schema, secret: TEST_SECRET, publicUrl: 'http://localhost:7007', logger: system.world.logger });
+    const app = await buildWebApp({
+      send: holdingSend,
+      pool: system.world.pool,
+      schema: system.world.schema,
+      secret: TEST_SECRET,
+      publicUrl: 'http://localhost:7007',
+      logger: system.world.logger,
+    });
     try {
       const browser = webClient(app, { ip: '10.3.0.1' });
-      const notWithin = (ms: number) => new Promise<'no answer'>((resolve) => setTimeout(() => resolve('no answer'), ms));
+      const notWithin = (ms: number) =>
+        new Promise<'no answer'>((resolve) => setTimeout(() => resolve('no answer'), ms));
       await browser.get('/password/forgot');
-      const asked = await Promise.race([browser.post('/password/forgot', { email: 'unhurried@example.com' }), notWithin(3_000)]);
+      const asked = await Promise.race([
+        browser.post('/password/forgot', { email: 'unhurried@example.com' }),
+        notWithin(3_000),
+      ]);
       expect(asked === 'no answer' ? asked : asked.status).toBe(200);
       await browser.get('/register/resend');
-      const resent = await Promise.race([browser.post('/register/resend', { username: 'unhurried-pending' }), notWithin(3_000)]);
+      const resent = await Promise.race([
+        browser.post('/register/resend', { username: 'unhurried-pending' }),
+        notWithin(3_000),
+      ]);
       expect(resent === 'no answer' ? resent : resent.status).toBe(200);
       // The work went on after the answers, and is done once released.
       // In either order: the reset first looks the address up, the resend does not.
@@ -216,9 +264,21 @@ describe('accounts over HTTP', () => {
   });
 
   it('says at once that nothing can be sent while NATS is down, for any address, rather than promise an email', async () => {
-    const app = await buildWebApp({ send: system.send, pool: system.world.pool, schema: system.world.schema, secret: TEST_SECRET, publicUrl: 'http://localhost:7007', logger: system.world.logger, natsIsConnected: () => false });
+    const app = await buildWebApp({
+      send: system.send,
+      pool: system.world.pool,
+      schema: system.world.schema,
+      secret: TEST_SECRET,
+      publicUrl: 'http://localhost:7007',
+      logger: system.world.logger,
+      natsIsConnected: () => false,
+    });
     try {
-      for (const [path, form] of [['/password/forgot', { email: 'forgetful@example.com' }], ['/password/forgot', { email: 'nobody@example.com' }], ['/register/resend', { username: 'nobody' }]] as const) {
+      for (const [path, form] of [
+        ['/password/forgot', { email: 'forgetful@example.com' }],
+        ['/password/forgot', { email: 'nobody@example.com' }],
+        ['/register/resend', { username: 'nobody' }],
+      ] as const) {
         const browser = webClient(app, { ip: '10.3.0.2' });
         await browser.get(path);
         const res = await browser.post(path, form);

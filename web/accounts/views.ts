@@ -2,7 +2,11 @@ import { html, type Html } from '../../platform/html.ts';
 import { field, form, type FieldErrors } from '../shared/forms.ts';
 import { notice } from '../shared/layout.ts';
 
-export function registerForm(csrf: string, values: { username?: string; email?: string }, errors: FieldErrors = {}): Html {
+export function registerForm(
+  csrf: string,
+  values: { username?: string; email?: string },
+  errors: FieldErrors = {},
+): Html {
   return form(
     '/register',
     csrf,
@@ -14,7 +18,11 @@ export function registerForm(csrf: string, values: { username?: string; email?: 
   );
 }
 
-export const registerPage = (csrf: string, values: { username?: string; email?: string } = {}, errors: FieldErrors = {}) =>
+export const registerPage = (
+  csrf: string,
+  values: { username?: string; email?: string } = {},
+  errors: FieldErrors = {},
+) =>
   html`<h1>Create an account</h1>${registerForm(csrf, values, errors)}
 <p class="muted">Already registered? <a href="/login">Log in</a>. Lost the verification email? <a href="/register/resend">Send it again</a>.</p>`;
 
@@ -37,13 +45,32 @@ export const loginPage = (csrf: string, values: { username?: string } = {}, erro
 <p class="muted"><a href="/password/forgot">Forgot your password?</a> · <a href="/register">Create an account</a></p>`;
 
 export const resendForm = (csrf: string, values: { username?: string }, errors: FieldErrors = {}) =>
-  form('/register/resend', csrf, errors, field({ name: 'username', label: 'Username', value: values.username ?? '', error: errors.username }), 'Send the link again');
+  form(
+    '/register/resend',
+    csrf,
+    errors,
+    field({ name: 'username', label: 'Username', value: values.username ?? '', error: errors.username }),
+    'Send the link again',
+  );
 
 export const resendPage = (csrf: string, values: { username?: string } = {}, errors: FieldErrors = {}) =>
   html`<h1>Send the verification link again</h1>${resendForm(csrf, values, errors)}`;
 
 export const forgotForm = (csrf: string, values: { email?: string }, errors: FieldErrors = {}) =>
-  form('/password/forgot', csrf, errors, field({ name: 'email', label: 'Email', type: 'email', value: values.email ?? '', error: errors.email, autocomplete: 'email' }), 'Email me a reset link');
+  form(
+    '/password/forgot',
+    csrf,
+    errors,
+    field({
+      name: 'email',
+      label: 'Email',
+      type: 'email',
+      value: values.email ?? '',
+      error: errors.email,
+      autocomplete: 'email',
+    }),
+    'Email me a reset link',
+  );
 
 export const forgotPage = (csrf: string, values: { email?: string } = {}, errors: FieldErrors = {}) =>
   html`<h1>Reset your password</h1>${forgotForm(csrf, values, errors)}`;
@@ -58,4 +85,5 @@ export const resetForm = (csrf: string, token: string, errors: FieldErrors = {})
     'Set the new password',
   );
 
-export const resetPage = (csrf: string, token: string, errors: FieldErrors = {}) => html`<h1>Choose a new password</h1>${resetForm(csrf, token, errors)}`;
+export const resetPage = (csrf: string, token: string, errors: FieldErrors = {}) =>
+  html`<h1>Choose a new password</h1>${resetForm(csrf, token, errors)}`;

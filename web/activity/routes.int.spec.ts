@@ -14,8 +14,14 @@ describe('the activity page', () => {
   it("shows a user their own activity from the log, and nobody else's", async () => {
     const browser = webClient(system.app);
     await browser.get('/register');
-    await browser.post('/register', { username: 'auditor', email: 'auditor@example.com', password: 'a long password 5' });
-    const mail = (await system.smtp.waitFor((m) => m.some((e) => e.to.startsWith('auditor@')))).find((e) => e.to.startsWith('auditor@'))!;
+    await browser.post('/register', {
+      username: 'auditor',
+      email: 'auditor@example.com',
+      password: 'a long password 5',
+    });
+    const mail = (await system.smtp.waitFor((m) => m.some((e) => e.to.startsWith('auditor@')))).find((e) =>
+      e.to.startsWith('auditor@'),
+    )!;
     await browser.get(/http:\/\/localhost:7007(\/verify\?token=\S+)/.exec(mail.text)![1]!);
     await browser.get('/login');
     await browser.post('/login', { username: 'auditor', password: 'a long password 5' });

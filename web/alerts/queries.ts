@@ -13,7 +13,14 @@ export const CHART_RUNS = 60;
 export const HISTORY_LIMIT = 20;
 
 export type Side = 'above' | 'below' | 'at';
-export type AlertTrigger = { runSeq: number; asOf: string | undefined; triggeredAt: Date; previousRatio: string; currentRatio: string; direction: 'up' | 'down' };
+export type AlertTrigger = {
+  runSeq: number;
+  asOf: string | undefined;
+  triggeredAt: Date;
+  previousRatio: string;
+  currentRatio: string;
+  direction: 'up' | 'down';
+};
 export type AlertSummary = {
   alertId: string;
   base: string;
@@ -28,9 +35,16 @@ export type AlertSummary = {
 };
 export type LatestRun = { runSeq: number; provider: string; base: string; asOf: string; currencies: string[] };
 
-
-
-type TriggerRow = { alert_id: string; run_seq: number; as_of: string | null; triggered_at: Date; previous_ratio: string; current_ratio: string; direction: 'up' | 'down'; total: number };
+type TriggerRow = {
+  alert_id: string;
+  run_seq: number;
+  as_of: string | null;
+  triggered_at: Date;
+  previous_ratio: string;
+  current_ratio: string;
+  direction: 'up' | 'down';
+  total: number;
+};
 
 type PlainAlertRow = { alert_id: string; base: string; quote: string; threshold_text: string };
 
@@ -106,22 +120,47 @@ export async function alertsOf(pool: Pool, schema: string, userId: string, runs:
  * What the alerts section shows: the user's alerts and the latest run (unless the caller read it already). Queries
  * one after another, never in parallel: embedded Postgres (PGlite) serves a single session.
  */
-export async function alertsSectionOf(pool: Pool, schema: string, userId: string, runs: RecentRuns, latestKnown?: LatestRun) {
+export async function alertsSectionOf(
+  pool: Pool,
+  schema: string,
+  userId: string,
+  runs: RecentRuns,
+  latestKnown?: LatestRun,
+) {
   const alerts = await alertsOf(pool, schema, userId, runs);
   const latest = latestKnown ?? (await latestRun(pool, schema));
   return { alerts, latest };
 }
 
 /** What the whole alerts page shows: the section's alerts and run, and whether the user paused alert emails. */
-export async function alertsPageOf(pool: Pool, schema: string, userId: string, runs: RecentRuns, latestKnown?: LatestRun) {
+export async function alertsPageOf(
+  pool: Pool,
+  schema: string,
+  userId: string,
+  runs: RecentRuns,
+  latestKnown?: LatestRun,
+) {
   const section = await alertsSectionOf(pool, schema, userId, runs, latestKnown);
   return { ...section, paused: await alertEmailsPaused(pool, schema, userId) };
 }
 
 /** The ratio rq/rb, shown with at least 6 significant digits on the right side of the threshold, and which side it is on (exact). */
-export function currentRatio(threshold: string, baseRate: string, quoteRate: string, asOf: string, runSeq: number, ratio = ratioOf(baseRate, quoteRate)): NonNullable<AlertSummary['current']> {
+export function currentRatio(
+  threshold: string,
+  baseRate: string,
+  quoteRate: string,
+  asOf: string,
+  runSeq: number,
+  ratio = ratioOf(baseRate, quoteRate),
+): NonNullable<AlertSummary['current']> {
   const sign = compareToRatio(threshold, baseRate, quoteRate);
-  return { ratio, shown: formatRatio(ratio, 6, threshold), side: sign < 0 ? 'above' : sign > 0 ? 'below' : 'at', asOf, runSeq };
+  return {
+    ratio,
+    shown: formatRatio(ratio, 6, threshold),
+    side: sign < 0 ? 'above' : sign > 0 ? 'below' : 'at',
+    asOf,
+    runSeq,
+  };
 }
 
 /** The most recent run and the currencies it has (its provider's base included): what the create form offers. */
@@ -140,7 +179,12 @@ export async function latestRun(pool: Pool, schema: string): Promise<LatestRun |
 }
 
 /** One alert of this user (deleted or not); undefined when it does not exist or is someone else's. */
-export async function alertOf(pool: Pool, schema: string, userId: string, alertId: string): Promise<{ base: string; quote: string; threshold: string; deleted: boolean } | undefined> {
+export async function alertOf(
+  pool: Pool,
+  schema: string,
+  userId: string,
+  alertId: string,
+): Promise<{ base: string; quote: string; threshold: string; deleted: boolean } | undefined> {
   const r = await pool.query<{ base: string; quote: string; threshold_text: string; deleted: boolean }>(
     `SELECT base, quote, threshold_text, deleted_seq IS NOT NULL AS deleted FROM ${tablesIn(schema)('alerts')} WHERE alert_id = $1 AND user_id = $2`,
     [alertId, userId],
@@ -150,12 +194,21 @@ export async function alertOf(pool: Pool, schema: string, userId: string, alertI
 }
 
 export async function alertEmailsPaused(pool: Pool, schema: string, userId: string): Promise<boolean> {
-  const r = await pool.query<{ paused: boolean }>(`SELECT alert_emails_paused AS paused FROM ${tablesIn(schema)('users')} WHERE user_id = $1`, [userId]);
+  const r = await pool.query<{ paused: boolean }>(
+    `SELECT alert_emails_paused AS paused FROM ${tablesIn(schema)('users')} WHERE user_id = $1`,
+    [userId],
+  );
   return r.rows[0]?.paused ?? false;
 }
 
 /** Wait (bounded) until an alert appears in the read model: for a repeated submission, whose first one may still be projecting. */
-export async function waitForAlert(pool: Pool, schema: string, userId: string, alertId: string, timeoutMs = 2_000): Promise<boolean> {
+export async function waitForAlert(
+  pool: Pool,
+  schema: string,
+  userId: string,
+  alertId: string,
+  timeoutMs = 2_000,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
     if (await alertOf(pool, schema, userId, alertId)) return true;

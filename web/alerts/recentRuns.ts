@@ -2,7 +2,14 @@ import { ratioOf } from '../../events/ratio.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
 
 /** One recorded run: its rates never change once projected, so a process may keep them. */
-export type CachedRun = { runSeq: number; provider: string; base: string; asOf: string; rates: Map<string, string>; ratios: Map<string, string> };
+export type CachedRun = {
+  runSeq: number;
+  provider: string;
+  base: string;
+  asOf: string;
+  rates: Map<string, string>;
+  ratios: Map<string, string>;
+};
 
 /**
  * The most recent runs with their rates, kept in memory: each page asks Postgres only which runs are the
@@ -28,7 +35,14 @@ export class RecentRuns {
       );
       for (const r of missing) {
         // The provider's own base is 1 though its response leaves it out (docs/design.md §4).
-        this.runs.set(r.run_seq, { runSeq: r.run_seq, provider: r.provider, base: r.base, asOf: r.as_of, rates: new Map([[r.base, '1']]), ratios: new Map() });
+        this.runs.set(r.run_seq, {
+          runSeq: r.run_seq,
+          provider: r.provider,
+          base: r.base,
+          asOf: r.as_of,
+          rates: new Map([[r.base, '1']]),
+          ratios: new Map(),
+        });
       }
       for (const row of rates.rows) this.runs.get(row.run_seq)!.rates.set(row.currency, row.rate);
     }
@@ -43,7 +57,11 @@ export class RecentRuns {
 }
 
 /** QUOTE per BASE in a run, exact, computed once per run and pair; undefined when the run lacks a currency. */
-export function ratioIn(run: CachedRun, base: string, quote: string): { ratio: string; rb: string; rq: string } | undefined {
+export function ratioIn(
+  run: CachedRun,
+  base: string,
+  quote: string,
+): { ratio: string; rb: string; rq: string } | undefined {
   const rb = run.rates.get(base);
   const rq = run.rates.get(quote);
   if (rb === undefined || rq === undefined) return undefined;

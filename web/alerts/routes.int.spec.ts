@@ -15,7 +15,10 @@ const plenty = { max: 10_000, timeWindowMs: 60_000 };
 let system: TestSystem;
 beforeAll(async () => {
   // No notifier: the triggers shown are the ones these tests append, and "nothing appended" checks are not racy.
-  system = await startTestSystem({ notifier: false, web: { rateLimits: { registerPerClient: plenty, loginPerClient: plenty, loginPerUsername: plenty } } });
+  system = await startTestSystem({
+    notifier: false,
+    web: { rateLimits: { registerPerClient: plenty, loginPerClient: plenty, loginPerUsername: plenty } },
+  });
 });
 afterAll(async () => system?.close());
 
@@ -23,7 +26,10 @@ afterAll(async () => system?.close());
 async function verifyLink(username: string) {
   const userId = userIdFor(username);
   const { history } = await system.world.store.load(subjects.user(system.world.ns, userId));
-  const last = history.flatMap((h) => h.events).filter((e) => e.type === 'RegistrationRequested' || e.type === 'VerificationReissued').at(-1) as { data: { tokenNonce: string } };
+  const last = history
+    .flatMap((h) => h.events)
+    .filter((e) => e.type === 'RegistrationRequested' || e.type === 'VerificationReissued')
+    .at(-1) as { data: { tokenNonce: string } };
   return linkToken(system.linkSecret, 'verify', userId, last.data.tokenNonce);
 }
 
@@ -31,7 +37,9 @@ async function verifyLink(username: string) {
 async function loggedIn(username: string): Promise<WebClient> {
   const browser = webClient(system.app);
   await browser.get('/register');
-  expect((await browser.post('/register', { username, email: `${username}@example.com`, password: PASSWORD })).status).toBe(200);
+  expect(
+    (await browser.post('/register', { username, email: `${username}@example.com`, password: PASSWORD })).status,
+  ).toBe(200);
   expect((await browser.get(`/verify?token=${await verifyLink(username)}`)).status).toBe(200);
   expect((await browser.post('/login', { username, password: PASSWORD })).status).toBe(303);
   expect((await browser.get('/alerts')).status).toBe(200);
@@ -45,7 +53,13 @@ const commandIdIn = (body: string) => /name="commandId" value="([^"]+)"/.exec(bo
 const alertIds = (body: string) => [...body.matchAll(/<tr id="alert-([A-Za-z0-9_-]+)">/g)].map((m) => m[1]!);
 /** The table row of one pair, from its opening tag to its end. */
 const rowOf = (body: string, pair: string, threshold?: string) =>
-  body.split('<tr id="alert-').find((row) => row.includes(`<strong class="pair">${pair}</strong>`) && (!threshold || row.includes(`<td class="num threshold">${threshold}</td>`)));
+  body
+    .split('<tr id="alert-')
+    .find(
+      (row) =>
+        row.includes(`<strong class="pair">${pair}</strong>`) &&
+        (!threshold || row.includes(`<td class="num threshold">${threshold}</td>`)),
+    );
 
 async function createAlert(browser: WebClient, form: { base: string; quote: string; threshold: string }) {
   const page = await browser.get('/alerts');
@@ -67,7 +81,12 @@ describe('the alerts page before any rates were fetched', () => {
     const page = await browser.get('/alerts');
     expect(page.body).toContain('No rates have been fetched yet');
     const before = await lastSeq();
-    const res = await browser.post('/alerts', { base: 'EUR', quote: 'USD', threshold: '1.08', commandId: commandIdIn(page.body)! });
+    const res = await browser.post('/alerts', {
+      base: 'EUR',
+      quote: 'USD',
+      threshold: '1.08',
+      commandId: commandIdIn(page.body)!,
+    });
     expect(res.status).toBe(422);
     expect(res.body).toMatch(/id="f-base-error">No rates have been fetched yet/);
     expect(await lastSeq()).toBe(before);
@@ -84,7 +103,12 @@ describe('alerts over HTTP', () => {
 
   it('offers the currencies of the latest run, named, with the provider base, and a fresh idempotency key', async () => {
     const page = await ada.get('/alerts');
-    for (const option of ['<option value="EUR">EUR — Euro</option>', '<option value="USD">USD — US Dollar</option>', '<option value="BTC">BTC</option>', '<option value="JPY">JPY — Japanese Yen</option>']) {
+    for (const option of [
+      '<option value="EUR">EUR — Euro</option>',
+      '<option value="USD">USD — US Dollar</option>',
+      '<option value="BTC">BTC</option>',
+      '<option value="JPY">JPY — Japanese Yen</option>',
+    ]) {
       expect(page.body).toContain(option);
     }
     expect(commandIdIn(page.body)).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
@@ -102,7 +126,9 @@ describe('alerts over HTTP', () => {
     expect(eurUsd).toContain('<td class="num threshold">1.08</td>');
     expect(eurUsd).toContain('<span class="ratio">1.0825</span> <span class="above">above</span> the threshold');
     expect(eurUsd).toContain('as of 2026-11-02');
-    expect(rowOf(page.body, 'EUR/USD', '1.082500')).toContain('<span class="ratio">1.0825</span> <span class="at">at</span> the threshold');
+    expect(rowOf(page.body, 'EUR/USD', '1.082500')).toContain(
+      '<span class="ratio">1.0825</span> <span class="at">at</span> the threshold',
+    );
 
     // 163.42 / 1.0825 = 150.96535796…: six significant digits.
     const usdJpy = rowOf(page.body, 'USD/JPY')!;
@@ -113,7 +139,9 @@ describe('alerts over HTTP', () => {
     expect(gbpEur).toContain('<span class="ratio">1.149425</span> <span class="below">below</span> the threshold');
 
     // The chart: both runs as a line, the threshold as a line.
-    expect(eurUsd).toMatch(/<svg class="chart" role="img" aria-label="EUR\/USD over 2 runs, from 1.079 on 2026-11-01 to 1.0825 on 2026-11-02; threshold 1.08"/);
+    expect(eurUsd).toMatch(
+      /<svg class="chart" role="img" aria-label="EUR\/USD over 2 runs, from 1.079 on 2026-11-01 to 1.0825 on 2026-11-02; threshold 1.08"/,
+    );
     expect(/<polyline points="([^"]+)"/.exec(eurUsd)![1]!.split(' ')).toHaveLength(2);
     expect(eurUsd).toContain('<line class="threshold"');
     expect(eurUsd).toContain('Never triggered');
@@ -122,7 +150,11 @@ describe('alerts over HTTP', () => {
   it('creates an alert with htmx: a fresh form and the updated section, no whole page', async () => {
     const page = await ada.get('/alerts');
     const commandId = commandIdIn(page.body)!;
-    const res = await ada.post('/alerts', { base: 'EUR', quote: 'JPY', threshold: '160', commandId }, { 'hx-request': 'true' });
+    const res = await ada.post(
+      '/alerts',
+      { base: 'EUR', quote: 'JPY', threshold: '160', commandId },
+      { 'hx-request': 'true' },
+    );
     expect(res.status).toBe(200);
     expect(res.body).not.toContain('<html');
     expect(res.body).toMatch(/^<form id="new-alert"/);
@@ -146,7 +178,13 @@ describe('alerts over HTTP', () => {
   ])('refuses %j with 422 and the message beside the field, writing nothing', async (change, field, message) => {
     const page = await ada.get('/alerts');
     const before = await lastSeq();
-    const res = await ada.post('/alerts', { base: 'EUR', quote: 'USD', threshold: '1.1', commandId: commandIdIn(page.body)!, ...change });
+    const res = await ada.post('/alerts', {
+      base: 'EUR',
+      quote: 'USD',
+      threshold: '1.1',
+      commandId: commandIdIn(page.body)!,
+      ...change,
+    });
     expect(res.status).toBe(422);
     expect(res.body).toContain(`id="f-${field}-error">${message}`);
     expect(res.body).toContain(`aria-describedby="f-${field}-error"`);
@@ -157,7 +195,12 @@ describe('alerts over HTTP', () => {
     const page = await ada.get('/alerts');
     const before = await lastSeq();
     for (const threshold of [`${'0'.repeat(60_000)}1.11`, `0.${'0'.repeat(60_000)}1`, `${'0'.repeat(40)}1`]) {
-      const res = await ada.post('/alerts', { base: 'EUR', quote: 'USD', threshold, commandId: commandIdIn(page.body)! });
+      const res = await ada.post('/alerts', {
+        base: 'EUR',
+        quote: 'USD',
+        threshold,
+        commandId: commandIdIn(page.body)!,
+      });
       expect(res.status).toBe(422);
       expect(res.body).toContain('id="f-threshold-error">Use at most 40 characters, like 1.0825');
       expect(res.body.length).toBeLessThan(page.body.length + 1_000);
@@ -186,7 +229,11 @@ describe('alerts over HTTP', () => {
 
   it('escapes markup typed into the fields', async () => {
     const before = await lastSeq();
-    const res = await ada.post('/alerts', { base: '<script>alert(1)</script>', quote: '"><b>q</b>', threshold: '<b>1</b>' });
+    const res = await ada.post('/alerts', {
+      base: '<script>alert(1)</script>',
+      quote: '"><b>q</b>',
+      threshold: '<b>1</b>',
+    });
     expect(res.status).toBe(422);
     expect(res.body).not.toContain('<b>');
     expect(res.body).not.toContain('<script>alert');
@@ -206,15 +253,20 @@ describe('alerts over HTTP', () => {
   });
 
   // Embedded PGlite interleaves the statements of parallel connections, so racing requests need real Postgres.
-  it.skipIf(Boolean(inject('embeddedPostgres')))('stores one alert for two submits of the same form racing each other', async () => {
-    const bob = await loggedIn('bob');
-    const commandId = commandIdIn((await bob.get('/alerts')).body)!;
-    const before = await lastSeq();
-    const both = await Promise.all([1, 2].map(() => bob.post('/alerts', { base: 'EUR', quote: 'GBP', threshold: '0.95', commandId })));
-    expect(both.map((r) => r.status)).toEqual([303, 303]);
-    expect(await lastSeq()).toBe(before + 1);
-    expect(alertIds((await bob.get('/alerts')).body)).toHaveLength(1);
-  });
+  it.skipIf(Boolean(inject('embeddedPostgres')))(
+    'stores one alert for two submits of the same form racing each other',
+    async () => {
+      const bob = await loggedIn('bob');
+      const commandId = commandIdIn((await bob.get('/alerts')).body)!;
+      const before = await lastSeq();
+      const both = await Promise.all(
+        [1, 2].map(() => bob.post('/alerts', { base: 'EUR', quote: 'GBP', threshold: '0.95', commandId })),
+      );
+      expect(both.map((r) => r.status)).toEqual([303, 303]);
+      expect(await lastSeq()).toBe(before + 1);
+      expect(alertIds((await bob.get('/alerts')).body)).toHaveLength(1);
+    },
+  );
 
   it('accepts the contract form without a commandId', async () => {
     const cyd = await loggedIn('cyd');
@@ -228,14 +280,23 @@ describe('alerts over HTTP', () => {
     const userId = userIdFor('dan');
     const appended = await Promise.all(
       Array.from({ length: MAX_ALERTS_PER_USER }, (_, i) =>
-        system.world.store.append(subjects.alert(system.world.ns, `dan${i}`), [event('AlertSet', { alertId: `dan${i}`, userId, base: 'EUR', quote: 'USD', threshold: `${i + 1}` })], { expectedSeq: 0, msgId: `dan${i}`, meta: meta() }),
+        system.world.store.append(
+          subjects.alert(system.world.ns, `dan${i}`),
+          [event('AlertSet', { alertId: `dan${i}`, userId, base: 'EUR', quote: 'USD', threshold: `${i + 1}` })],
+          { expectedSeq: 0, msgId: `dan${i}`, meta: meta() },
+        ),
       ),
     );
     await waitForProjection(system.world.pool, system.world.schema, Math.max(...appended.map((a) => a.seq)));
     const page = await dan.get('/alerts');
     expect(alertIds(page.body)).toHaveLength(MAX_ALERTS_PER_USER);
     const before = await lastSeq();
-    const res = await dan.post('/alerts', { base: 'EUR', quote: 'USD', threshold: '1.5', commandId: commandIdIn(page.body)! });
+    const res = await dan.post('/alerts', {
+      base: 'EUR',
+      quote: 'USD',
+      threshold: '1.5',
+      commandId: commandIdIn(page.body)!,
+    });
     expect(res.status).toBe(422);
     expect(res.body).toContain('the most allowed');
     expect(await lastSeq()).toBe(before);
@@ -265,7 +326,9 @@ describe('alerts over HTTP', () => {
     const fay = await loggedIn('fay');
     await createAlert(fay, { base: 'EUR', quote: 'USD', threshold: '1.08' });
     const { page, alertId } = await createAlert(fay, { base: 'USD', quote: 'JPY', threshold: '150' });
-    expect(page.body).toContain(`hx-delete="/alerts/${alertId}" hx-confirm="Delete alert USD/JPY at 150?" hx-target="#alerts" hx-swap="outerHTML"`);
+    expect(page.body).toContain(
+      `hx-delete="/alerts/${alertId}" hx-confirm="Delete alert USD/JPY at 150?" hx-target="#alerts" hx-swap="outerHTML"`,
+    );
     const res = await fay.delete(`/alerts/${alertId}`, { 'hx-request': 'true', 'x-csrf-token': fay.csrf() });
     expect(res.status).toBe(200);
     expect(res.body).toMatch(/^<section id="alerts"/);
@@ -293,7 +356,10 @@ describe('alerts over HTTP', () => {
       expect(confirm.status).toBe(404);
       expect(confirm.body).not.toContain('EUR/USD');
       expect((await intruder.post(`/alerts/${id}/delete`, { confirm: 'yes' })).status).toBe(404);
-      const viaDelete = await intruder.delete(`/alerts/${id}`, { 'hx-request': 'true', 'x-csrf-token': intruder.csrf() });
+      const viaDelete = await intruder.delete(`/alerts/${id}`, {
+        'hx-request': 'true',
+        'x-csrf-token': intruder.csrf(),
+      });
       expect(viaDelete.status).toBe(404);
       expect(viaDelete.body).not.toMatch(/at .*\.ts:\d+/);
     }
@@ -305,7 +371,9 @@ describe('alerts over HTTP', () => {
     const hal = await loggedIn('hal');
     await createAlert(hal, { base: 'EUR', quote: 'USD', threshold: '1.08' });
     const page = await hal.get('/alerts');
-    expect(page.body).toMatch(/<section id="alerts" hx-get="\/alerts\/section" hx-trigger="every 60s" hx-swap="outerHTML" hx-status:5xx="swap:none">/);
+    expect(page.body).toMatch(
+      /<section id="alerts" hx-get="\/alerts\/section" hx-trigger="every 60s" hx-swap="outerHTML" hx-status:5xx="swap:none">/,
+    );
 
     await projectedRun(system.world, '2026-11-03', { USD: '1.0775', JPY: '164.01', GBP: '0.8690' });
     const section = await hal.get('/alerts/section', { 'hx-request': 'true' });
@@ -331,7 +399,19 @@ describe('alerts over HTTP', () => {
     const userId = userIdFor('ivy');
     const { seq } = await system.world.store.append(
       subjects.digest(system.world.ns, runSeq, userId),
-      [event('AlertTriggered', { alertId, userId, runSeq, base: 'EUR', quote: 'USD', threshold: '1.08', previousRatio: '1.0775', currentRatio: '1.0812', direction: 'up' })],
+      [
+        event('AlertTriggered', {
+          alertId,
+          userId,
+          runSeq,
+          base: 'EUR',
+          quote: 'USD',
+          threshold: '1.08',
+          previousRatio: '1.0775',
+          currentRatio: '1.0812',
+          direction: 'up',
+        }),
+      ],
       { expectedSeq: 'any', msgId: `trigger-${alertId}`, meta: { ...meta(), occurredAt: '2026-11-04T16:06:00.000Z' } },
     );
     await waitForProjection(system.world.pool, system.world.schema, seq);
@@ -345,7 +425,13 @@ describe('alerts over HTTP', () => {
   it('pauses and resumes alert emails from the alerts page', async () => {
     const jo = await loggedIn('joe');
     const userId = userIdFor('joe');
-    const paused = async () => (await system.world.pool.query(`SELECT alert_emails_paused AS p FROM ${tablesIn(system.world.schema)('users')} WHERE user_id = $1`, [userId])).rows[0].p;
+    const paused = async () =>
+      (
+        await system.world.pool.query(
+          `SELECT alert_emails_paused AS p FROM ${tablesIn(system.world.schema)('users')} WHERE user_id = $1`,
+          [userId],
+        )
+      ).rows[0].p;
     expect((await jo.get('/alerts')).body).toContain('Alert emails are <strong>on</strong>');
 
     const res = await jo.post('/alerts/emails', { paused: 'yes' });
@@ -362,7 +448,10 @@ describe('alerts over HTTP', () => {
     expect(await paused()).toBe(false);
 
     const { history } = await system.world.store.load(subjects.user(system.world.ns, userId));
-    expect(history.flatMap((h) => h.events.map((e) => e.type)).filter((t) => t.startsWith('AlertEmails'))).toEqual(['AlertEmailsPaused', 'AlertEmailsResumed']);
+    expect(history.flatMap((h) => h.events.map((e) => e.type)).filter((t) => t.startsWith('AlertEmails'))).toEqual([
+      'AlertEmailsPaused',
+      'AlertEmailsResumed',
+    ]);
 
     const before = await lastSeq();
     expect((await jo.post('/alerts/emails', { paused: 'maybe' })).status).toBe(422);

@@ -11,7 +11,16 @@ import { sendRefusal } from '../shared/refusals.ts';
 import { isHtmx, parseForm, redirectAfterPost, sendMarkup, sendPage, typed } from '../shared/respond.ts';
 import { requireAccount, type Account } from '../shared/session.ts';
 import { keptAlertsMarkup } from './keptMarkup/keptAlertsMarkup.ts';
-import { alertEmailsPaused, alertOf, alertsPageOf, alertsSectionOf, CHART_RUNS, latestRun, waitForAlert, type LatestRun } from './queries.ts';
+import {
+  alertEmailsPaused,
+  alertOf,
+  alertsPageOf,
+  alertsSectionOf,
+  CHART_RUNS,
+  latestRun,
+  waitForAlert,
+  type LatestRun,
+} from './queries.ts';
 import { RecentRuns } from './recentRuns.ts';
 import * as views from './views.ts';
 
@@ -20,7 +29,8 @@ const AlertForm = z.object({ base: TypedCurrencyCode, quote: TypedCurrencyCode, 
 const newCommandId = () => randomUUID().replaceAll('-', '');
 
 /** 128 bits of SHA-256 over what an id is for, the user and the key chosen for it: no user can name another's. */
-const userScopedDigest = (purpose: string, userId: string, key: string) => createHash('sha256').update(`${purpose}|${userId}|${key}`).digest('hex').slice(0, 32);
+const userScopedDigest = (purpose: string, userId: string, key: string) =>
+  createHash('sha256').update(`${purpose}|${userId}|${key}`).digest('hex').slice(0, 32);
 
 /**
  * The form's idempotency key, scoped to the user: the SetAlert command id and the alert id both derive from it,
@@ -41,14 +51,21 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
   const waitFor = (seq: number) => waitForProjection(pool, schema, seq, deps.projectionWaitMs);
   const kept = keptAlertsMarkup(deps, runs);
 
-  const notFound = (request: FastifyRequest, reply: FastifyReply) => sendRefusal(request, reply, { ok: false, error: 'NOT_FOUND', message: 'No such alert' });
+  const notFound = (request: FastifyRequest, reply: FastifyReply) =>
+    sendRefusal(request, reply, { ok: false, error: 'NOT_FOUND', message: 'No such alert' });
 
   const section = async (userId: string, csrf: string, options: Parameters<typeof views.alertsSection>[3] = {}) => {
     const { alerts, latest } = await alertsSectionOf(pool, schema, userId, runs);
     return views.alertsSection(csrf, alerts, latest, options);
   };
 
-  const sendAlertsPage = async (request: FastifyRequest, reply: FastifyReply, form: views.AlertFormState, status = 200, latestKnown?: LatestRun) => {
+  const sendAlertsPage = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    form: views.AlertFormState,
+    status = 200,
+    latestKnown?: LatestRun,
+  ) => {
     const { userId } = accountOf(request);
     const csrf = reply.csrfToken();
     // A fixed number of queries whatever the number of alerts.
@@ -64,7 +81,11 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
   /** Pages send a guest to log in; htmx (the minute refresh after the session ended) is told to go there. */
   const guard = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!request.account && isHtmx(request)) {
-      await reply.code(401).header('HX-Redirect', '/login?next=%2Falerts').type('text/plain; charset=utf-8').send('Log in first.');
+      await reply
+        .code(401)
+        .header('HX-Redirect', '/login?next=%2Falerts')
+        .type('text/plain; charset=utf-8')
+        .send('Log in first.');
       return;
     }
     return requireAccount(request, reply);
@@ -73,7 +94,10 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
   app.get('/alerts', { onRequest: guard }, async (request, reply) => {
     // htmx asks for the form alone (sendPage's fragment): rare, rendered as it is asked.
     if (isHtmx(request)) return sendAlertsPage(request, reply, { commandId: newCommandId(), values: {}, errors: {} });
-    return sendMarkup(reply, await kept.page(accountOf(request), { csrf: reply.csrfToken(), commandId: newCommandId() }));
+    return sendMarkup(
+      reply,
+      await kept.page(accountOf(request), { csrf: reply.csrfToken(), commandId: newCommandId() }),
+    );
   });
 
   app.get('/alerts/section', { onRequest: guard }, async (request, reply) => {
@@ -84,8 +108,13 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
     const { userId } = accountOf(request);
     const typedKey = typed(request.body, 'commandId');
     const formKey = CommandId.safeParse(typedKey).success ? typedKey : newCommandId();
-    const values = { base: typed(request.body, 'base'), quote: typed(request.body, 'quote'), threshold: typed(request.body, 'threshold') };
-    const refuse = (errors: FieldErrors, latest: LatestRun | undefined, status = 422) => sendAlertsPage(request, reply, { commandId: formKey, values, errors }, status, latest);
+    const values = {
+      base: typed(request.body, 'base'),
+      quote: typed(request.body, 'quote'),
+      threshold: typed(request.body, 'threshold'),
+    };
+    const refuse = (errors: FieldErrors, latest: LatestRun | undefined, status = 422) =>
+      sendAlertsPage(request, reply, { commandId: formKey, values, errors }, status, latest);
 
     const latest = await latestRun(pool, schema);
     const form = parseForm(AlertForm, request.body);
@@ -96,7 +125,8 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
     const result = await request.sendCommand('SetAlert', { userId, alertId, ...form.data }, { commandId });
     if (result.ok) await waitFor(result.seq);
     // The same form submitted again: its alert is already set (or being projected), which is what the user asked for.
-    else if (result.error === 'ALREADY_EXISTS') await waitForAlert(pool, schema, userId, alertId, deps.projectionWaitMs);
+    else if (result.error === 'ALREADY_EXISTS')
+      await waitForAlert(pool, schema, userId, alertId, deps.projectionWaitMs);
     else return sendRefusal(request, reply, result, 'alertForm', (errors, status) => refuse(errors, latest, status));
 
     if (!isHtmx(request)) return reply.redirect('/alerts', 303);
@@ -131,7 +161,10 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
     if (typed(request.body, 'confirm') === 'yes') return deleteAlert(request, reply, alertId);
     const alert = await alertOf(pool, schema, accountOf(request).userId, alertId);
     if (!alert || alert.deleted) return notFound(request, reply);
-    return sendPage(request, reply, { title: 'Delete alert', body: views.deleteConfirmPage(reply.csrfToken(), alertId, alert) });
+    return sendPage(request, reply, {
+      title: 'Delete alert',
+      body: views.deleteConfirmPage(reply.csrfToken(), alertId, alert),
+    });
   });
 
   app.delete('/alerts/:id', { onRequest: guard }, async (request, reply) => {
@@ -146,7 +179,12 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
     if (paused !== 'yes' && paused !== 'no') {
       const current = await alertEmailsPaused(pool, schema, userId);
       const form = views.emailsForm(reply.csrfToken(), current, 'Choose whether to pause alert emails.');
-      return sendPage(request, reply, { status: 422, title: 'Alert emails', body: html`<h1>Alert emails</h1>${form}`, fragment: form });
+      return sendPage(request, reply, {
+        status: 422,
+        title: 'Alert emails',
+        body: html`<h1>Alert emails</h1>${form}`,
+        fragment: form,
+      });
     }
     const result = await request.sendCommand(paused === 'yes' ? 'PauseAlertEmails' : 'ResumeAlertEmails', { userId });
     if (!result.ok) return sendRefusal(request, reply, result);

@@ -21,9 +21,11 @@ export function currencyLabel(code: string): string {
 }
 
 const pairOf = (a: { base: string; quote: string }) => `${a.base}/${a.quote}`;
-export const deleteQuestion = (a: { base: string; quote: string; threshold: string }) => `Delete alert ${pairOf(a)} at ${a.threshold}?`;
+export const deleteQuestion = (a: { base: string; quote: string; threshold: string }) =>
+  `Delete alert ${pairOf(a)} at ${a.threshold}?`;
 
-const when = (at: Date) => html`<time datetime="${at.toISOString()}">${at.toISOString().slice(0, 16).replace('T', ' ')} UTC</time>`;
+const when = (at: Date) =>
+  html`<time datetime="${at.toISOString()}">${at.toISOString().slice(0, 16).replace('T', ' ')} UTC</time>`;
 
 function sideOf(current: NonNullable<AlertSummary['current']>): Html {
   if (current.side === 'at') return html`<span class="at">at</span> the threshold`;
@@ -39,7 +41,10 @@ function triggerLine(trigger: AlertTrigger, threshold: string): Html {
 function history(alert: AlertSummary): Html {
   const last = alert.triggers[0];
   if (!last) return html`<span class="muted">Never triggered</span>`;
-  const more = alert.triggerCount > alert.triggers.length ? html`<p class="muted">The ${alert.triggers.length} most recent of ${alert.triggerCount}.</p>` : '';
+  const more =
+    alert.triggerCount > alert.triggers.length
+      ? html`<p class="muted">The ${alert.triggers.length} most recent of ${alert.triggerCount}.</p>`
+      : '';
   return html`Last ${when(last.triggeredAt)}
   <details><summary>History (${alert.triggerCount})</summary><ol class="triggers">${alert.triggers.map((t) => triggerLine(t, alert.threshold))}</ol>${more}</details>`;
 }
@@ -63,7 +68,12 @@ function alertRow(csrf: string, alert: AlertSummary): Html {
 }
 
 /** The list of alerts; it refreshes itself every minute (htmx), so new runs show without a reload; a failed refresh keeps what is shown. */
-export function alertsSection(csrf: string, alerts: AlertSummary[], latest: LatestRun | undefined, options: { outOfBand?: boolean; notice?: Html } = {}): Html {
+export function alertsSection(
+  csrf: string,
+  alerts: AlertSummary[],
+  latest: LatestRun | undefined,
+  options: { outOfBand?: boolean; notice?: Html } = {},
+): Html {
   const runLine = latest
     ? html`<p class="muted">Latest rates: ${latest.asOf} (${latest.provider}). Ratios are QUOTE per 1 BASE.</p>`
     : html`<p class="muted">No rates have been fetched yet; ratios appear after the first fetch.</p>`;
@@ -82,7 +92,13 @@ ${list}
 </section>`;
 }
 
-function currencySelect(name: 'base' | 'quote', label: string, latest: LatestRun | undefined, value: string | undefined, error: string | undefined): Html {
+function currencySelect(
+  name: 'base' | 'quote',
+  label: string,
+  latest: LatestRun | undefined,
+  value: string | undefined,
+  error: string | undefined,
+): Html {
   const id = `f-${name}`;
   const currencies = latest?.currencies ?? [];
   return html`<label for="${id}">${label}
@@ -125,7 +141,10 @@ export function emailsForm(csrf: string, paused: boolean, error?: string): Html 
 </form>`;
 }
 
-export function alertsPage(csrf: string, parts: { alerts: AlertSummary[]; latest: LatestRun | undefined; paused: boolean; form: AlertFormState }): Html {
+export function alertsPage(
+  csrf: string,
+  parts: { alerts: AlertSummary[]; latest: LatestRun | undefined; paused: boolean; form: AlertFormState },
+): Html {
   return html`<h1>Your alerts</h1>
 ${emailsForm(csrf, parts.paused)}
 ${alertsSection(csrf, parts.alerts, parts.latest)}
@@ -133,7 +152,11 @@ ${alertForm(csrf, parts.latest, parts.form)}`;
 }
 
 /** The no-JavaScript confirmation before a delete; its form posts again with confirm=yes. */
-export function deleteConfirmPage(csrf: string, alertId: string, alert: { base: string; quote: string; threshold: string }): Html {
+export function deleteConfirmPage(
+  csrf: string,
+  alertId: string,
+  alert: { base: string; quote: string; threshold: string },
+): Html {
   return html`<h1>Delete alert</h1>
 <form class="stack" method="post" action="/alerts/${alertId}/delete">
   ${csrfField(csrf)}<input type="hidden" name="confirm" value="yes">

@@ -9,5 +9,8 @@ const FORWARDED_BY_A_PROXY = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'x-fo
  * which TRUST_PROXY may take from X-Forwarded-For) and no proxy says it forwarded the request for someone else.
  */
 export function fromThisMachine(request: Pick<FastifyRequest, 'socket' | 'headers'>): boolean {
-  return isLoopbackAddress(request.socket.remoteAddress) && FORWARDED_BY_A_PROXY.every((name) => request.headers[name] === undefined);
+  return (
+    isLoopbackAddress(request.socket.remoteAddress) &&
+    FORWARDED_BY_A_PROXY.every((name) => request.headers[name] === undefined)
+  );
 }

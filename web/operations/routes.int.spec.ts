@@ -17,7 +17,9 @@ let natsUp = true;
 
 beforeAll(async () => {
   // Behind a trusted proxy on this machine, as TRUST_PROXY=loopback says: its X-Forwarded-For gives request.ip.
-  system = await startTestSystem({ web: { metrics: createMetrics(), devMailbox: mailbox, natsIsConnected: () => natsUp, trustProxy: ['loopback'] } });
+  system = await startTestSystem({
+    web: { metrics: createMetrics(), devMailbox: mailbox, natsIsConnected: () => natsUp, trustProxy: ['loopback'] },
+  });
   deployed = await buildWebApp({
     send: system.send,
     pool: system.world.pool,
@@ -58,7 +60,9 @@ describe('operations pages', () => {
     const res = await system.app.inject({ url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/plain/);
-    expect(res.body).toMatch(/cra_http_request_duration_seconds_count\{method="GET",route="\/login",status="200"\} \d+/);
+    expect(res.body).toMatch(
+      /cra_http_request_duration_seconds_count\{method="GET",route="\/login",status="200"\} \d+/,
+    );
     expect(res.body).toContain('cra_projector_lag_events');
   });
 
@@ -73,26 +77,51 @@ describe('operations pages', () => {
 
   it('with METRICS_TOKEN shows metrics to its bearer only, wherever from, and to nobody else, this machine included', async () => {
     for (const from of [here, remote, forwarded]) {
-      const res = await deployed.inject({ url: '/metrics', ...from, headers: { ...from.headers, authorization: `Bearer ${METRICS_TOKEN}` } });
+      const res = await deployed.inject({
+        url: '/metrics',
+        ...from,
+        headers: { ...from.headers, authorization: `Bearer ${METRICS_TOKEN}` },
+      });
       expect(res.statusCode, JSON.stringify(from)).toBe(200);
       expect(res.body).toContain('cra_http_request_duration_seconds');
     }
-    for (const authorization of [undefined, `Bearer ${METRICS_TOKEN}x`, `Bearer ${METRICS_TOKEN.slice(0, -1)}`, `Basic ${METRICS_TOKEN}`, METRICS_TOKEN, 'Bearer ']) {
-      const res = await deployed.inject({ url: '/metrics', headers: authorization === undefined ? {} : { authorization } });
+    for (const authorization of [
+      undefined,
+      `Bearer ${METRICS_TOKEN}x`,
+      `Bearer ${METRICS_TOKEN.slice(0, -1)}`,
+      `Basic ${METRICS_TOKEN}`,
+      METRICS_TOKEN,
+      'Bearer ',
+    ]) {
+      const res = await deployed.inject({
+        url: '/metrics',
+        headers: authorization === undefined ? {} : { authorization },
+      });
       expect(res.statusCode, authorization).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Bearer realm="metrics"');
       expect(res.body).not.toContain('cra_');
     }
-    expect((await deployed.inject({ url: '/metrics', headers: { authorization: `bearer ${METRICS_TOKEN}` } })).statusCode).toBe(200);
+    expect(
+      (await deployed.inject({ url: '/metrics', headers: { authorization: `bearer ${METRICS_TOKEN}` } })).statusCode,
+    ).toBe(200);
   });
 
   it('sends HSTS when the site is https, and not on http', async () => {
-    expect((await deployed.inject({ url: '/login' })).headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    expect((await deployed.inject({ url: '/login' })).headers['strict-transport-security']).toBe(
+      'max-age=31536000; includeSubDomains',
+    );
     expect((await system.app.inject({ url: '/login' })).headers['strict-transport-security']).toBeUndefined();
   });
 
   it('shows the dev mailbox with escaped content and clickable links', async () => {
-    await mailbox.deliver({ from: 'CRA <a@b>', to: 'x@example.com', subject: 'Hello <b>you</b>', text: 'Open http://localhost:7007/verify?token=abc <script>', html: '<p>hi</p>', messageId: '<m1@b>' });
+    await mailbox.deliver({
+      from: 'CRA <a@b>',
+      to: 'x@example.com',
+      subject: 'Hello <b>you</b>',
+      text: 'Open http://localhost:7007/verify?token=abc <script>',
+      html: '<p>hi</p>',
+      messageId: '<m1@b>',
+    });
     const list = await system.app.inject({ url: '/dev/mailbox' });
     expect(list.body).toContain('Hello &lt;b&gt;you&lt;/b&gt;');
     const id = /href="\/dev\/mailbox\/([0-9a-f]{24})"/.exec(list.body)![1];
@@ -103,8 +132,17 @@ describe('operations pages', () => {
   });
 
   it('hides the dev mailbox from a client elsewhere and from one a trusted proxy forwards', async () => {
-    await mailbox.deliver({ from: 'CRA <a@b>', to: 'victim@example.com', subject: 'Reset your password', text: 'http://localhost:7007/password/reset?token=live', html: '', messageId: '<m2@b>' });
-    const id = /href="\/dev\/mailbox\/([0-9a-f]{24})"/.exec((await system.app.inject({ url: '/dev/mailbox' })).body)![1];
+    await mailbox.deliver({
+      from: 'CRA <a@b>',
+      to: 'victim@example.com',
+      subject: 'Reset your password',
+      text: 'http://localhost:7007/password/reset?token=live',
+      html: '',
+      messageId: '<m2@b>',
+    });
+    const id = /href="\/dev\/mailbox\/([0-9a-f]{24})"/.exec(
+      (await system.app.inject({ url: '/dev/mailbox' })).body,
+    )![1];
     for (const from of [remote, forwarded]) {
       for (const url of ['/dev/mailbox', `/dev/mailbox/${id}`]) {
         const res = await system.app.inject({ url, ...from });

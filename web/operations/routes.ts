@@ -9,7 +9,9 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest();
  * Who may read /metrics (its counters tell, for one, whether a reset request named a registered address): the
  * bearer of METRICS_TOKEN, compared in constant time over hashes of equal length; with no token set, this machine.
  */
-function metricsAccess(token: string | undefined): (request: Pick<FastifyRequest, 'socket' | 'headers'>) => 'allowed' | 'unauthorized' | 'hidden' {
+function metricsAccess(
+  token: string | undefined,
+): (request: Pick<FastifyRequest, 'socket' | 'headers'>) => 'allowed' | 'unauthorized' | 'hidden' {
   if (token === undefined) return (request) => (fromThisMachine(request) ? 'allowed' : 'hidden');
   const expected = sha256(token);
   return (request) => {
@@ -23,11 +25,17 @@ export async function operationsRoutes(app: FastifyInstance, deps: WebDeps) {
   app.get('/healthz', async (_request, reply) => {
     const nats = deps.natsIsConnected?.() ?? false;
     const postgres = await Promise.race([
-      deps.pool.query('SELECT 1').then(() => true, () => false),
+      deps.pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      ),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000).unref()),
     ]);
     const ok = nats && postgres;
-    return reply.code(ok ? 200 : 503).header('Cache-Control', 'no-store').send({ status: ok ? 'ok' : 'unavailable', nats: nats ? 'ok' : 'down', postgres: postgres ? 'ok' : 'down' });
+    return reply
+      .code(ok ? 200 : 503)
+      .header('Cache-Control', 'no-store')
+      .send({ status: ok ? 'ok' : 'unavailable', nats: nats ? 'ok' : 'down', postgres: postgres ? 'ok' : 'down' });
   });
 
   if (deps.metrics) {
@@ -38,8 +46,16 @@ export async function operationsRoutes(app: FastifyInstance, deps: WebDeps) {
       // With one, a 401 names the scheme so that a scraper with a wrong or missing token says what is wrong.
       const verdict = access(request);
       if (verdict === 'hidden') return reply.callNotFound();
-      if (verdict === 'unauthorized') return reply.code(401).header('WWW-Authenticate', 'Bearer realm="metrics"').type('text/plain; charset=utf-8').send('Unauthorized\n');
-      return reply.header('Cache-Control', 'no-store').type(register.contentType).send(await register.metrics());
+      if (verdict === 'unauthorized')
+        return reply
+          .code(401)
+          .header('WWW-Authenticate', 'Bearer realm="metrics"')
+          .type('text/plain; charset=utf-8')
+          .send('Unauthorized\n');
+      return reply
+        .header('Cache-Control', 'no-store')
+        .type(register.contentType)
+        .send(await register.metrics());
     });
   }
 }

@@ -8,6 +8,10 @@ const require = createRequire(import.meta.url);
 export async function assetRoutes(app: FastifyInstance) {
   const htmx = readFileSync(require.resolve('htmx.org/dist/htmx.min.js'));
   const css = readFileSync(new URL('./app.css', import.meta.url));
-  app.get('/assets/htmx.min.js', (_request, reply) => reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=86400').send(htmx));
-  app.get('/assets/app.css', (_request, reply) => reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(css));
+  app.get('/assets/htmx.min.js', (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=86400').send(htmx),
+  );
+  app.get('/assets/app.css', (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(css),
+  );
 }

@@ -6,13 +6,16 @@ export type FieldErrors = Partial<Record<string, string>> & { form?: string };
 export const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`;
 
 /** The message above a form's fields, read out at once by screen readers. */
-export const formError = (text: string | undefined) => (text ? html`<p class="form-error" role="alert">${text}</p>` : '');
+export const formError = (text: string | undefined) =>
+  text ? html`<p class="form-error" role="alert">${text}</p>` : '';
 
 /** The attributes that tie a field (`id`) to its error message below, when it has one. */
-export const invalidAttributes = (id: string, error: string | undefined) => (error ? html` aria-invalid="true" aria-describedby="${id}-error"` : '');
+export const invalidAttributes = (id: string, error: string | undefined) =>
+  error ? html` aria-invalid="true" aria-describedby="${id}-error"` : '';
 
 /** The error message beside the field `id`, when it has one. */
-export const fieldError = (id: string, error: string | undefined) => (error ? html`<span class="field-error" id="${id}-error">${error}</span>` : '');
+export const fieldError = (id: string, error: string | undefined) =>
+  error ? html`<span class="field-error" id="${id}-error">${error}</span>` : '';
 
 /** Forms post normally (no JavaScript needed); htmx swaps just the form on errors. */
 export function form(action: string, csrf: string, errors: FieldErrors, fields: Html, submit: string): Html {
@@ -23,7 +26,14 @@ export function form(action: string, csrf: string, errors: FieldErrors, fields: 
 }
 
 /** A labelled input with its error message right beside it. */
-export function field(options: { name: string; label: string; type?: string; value?: string; error?: string | undefined; autocomplete?: string }): Html {
+export function field(options: {
+  name: string;
+  label: string;
+  type?: string;
+  value?: string;
+  error?: string | undefined;
+  autocomplete?: string;
+}): Html {
   const id = `f-${options.name}`;
   return html`<label for="${id}">${options.label}
   <input id="${id}" name="${options.name}" type="${options.type ?? 'text'}" value="${options.value ?? ''}"${options.autocomplete ? html` autocomplete="${options.autocomplete}"` : ''}${invalidAttributes(id, options.error)}>

@@ -10,7 +10,12 @@ export const rateLimitsOf = (deps: WebDeps) => ({ ...rateLimitDefaults, ...deps.
  * shares. Returns the message to show when the limit is exceeded (and sets Retry-After), or undefined when the
  * request may go on; a request without a key (undefined) is not counted.
  */
-export function limiter(app: FastifyInstance, name: string, limit: RateLimit, key: (request: FastifyRequest) => string | undefined) {
+export function limiter(
+  app: FastifyInstance,
+  name: string,
+  limit: RateLimit,
+  key: (request: FastifyRequest) => string | undefined,
+) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<string | undefined> => {
     const k = key(request);
     if (k === undefined) return undefined;
@@ -22,4 +27,5 @@ export function limiter(app: FastifyInstance, name: string, limit: RateLimit, ke
 }
 
 /** Follows of an emailed link (verify, password reset, unsubscribe): every route that takes one shares this budget. */
-export const tokenLinksPerClient = (app: FastifyInstance, deps: WebDeps) => limiter(app, 'token-links', rateLimitsOf(deps).tokenLinksPerClient, (r) => r.ip);
+export const tokenLinksPerClient = (app: FastifyInstance, deps: WebDeps) =>
+  limiter(app, 'token-links', rateLimitsOf(deps).tokenLinksPerClient, (r) => r.ip);

@@ -70,7 +70,11 @@ describe('rate limits shared by every web instance', () => {
     const app = await webInstance({ rateLimits: { loginPerClient: { max: 7, timeWindowMs: 60_000 } } });
     const browser = webClient(app, { ip: '10.21.0.1' });
     await browser.get('/login');
-    const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => browser.post('/login', { username: `nobody-${i}`, password: 'a guess' }).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        browser.post('/login', { username: `nobody-${i}`, password: 'a guess' }).then((r) => r.status),
+      ),
+    );
     expect(statuses.filter((s) => s === 401)).toHaveLength(7);
     expect(statuses.filter((s) => s === 429)).toHaveLength(13);
   });
@@ -94,11 +98,17 @@ describe('rate limits shared by every web instance', () => {
     await registeredUser(system, 'rebuilt', PASSWORD);
     const app = await webInstance();
     for (let i = 0; i < 3; i++) await logInOn(app, 'rebuilt', `wrong guess ${i}`);
-    await rebuildReadModels({ store: system.world.store, pool: system.world.pool, schema: system.world.schema, logger: system.world.logger });
+    await rebuildReadModels({
+      store: system.world.store,
+      pool: system.world.pool,
+      schema: system.world.schema,
+      logger: system.world.logger,
+    });
     expect(await logInOn(app, 'rebuilt', PASSWORD)).toBe(429);
-    const tables = await system.world.pool.query<{ table_schema: string }>(`SELECT table_schema FROM information_schema.tables WHERE table_name = 'rate_limits' AND table_schema LIKE $1`, [
-      `${system.world.schema}%`,
-    ]);
+    const tables = await system.world.pool.query<{ table_schema: string }>(
+      `SELECT table_schema FROM information_schema.tables WHERE table_name = 'rate_limits' AND table_schema LIKE $1`,
+      [`${system.world.schema}%`],
+    );
     expect(tables.rows.map((r) => r.table_schema)).toEqual([webStateSchema(system.world.schema)]);
   });
 });

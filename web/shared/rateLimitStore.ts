@@ -29,13 +29,20 @@ export class SharedRateLimits {
   ) {}
 
   /** Create the table if it is missing (every instance may, at once) and count from it. */
-  static async open(options: { pool: Pool; schema: string; now?: () => Date; logger: WarningLog }): Promise<SharedRateLimits> {
+  static async open(options: {
+    pool: Pool;
+    schema: string;
+    now?: () => Date;
+    logger: WarningLog;
+  }): Promise<SharedRateLimits> {
     const schema = webStateSchema(options.schema);
     const table = tablesIn(schema)('rate_limits');
     await inTransaction(options.pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`cra-migrate:${schema}`]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-      await client.query(`CREATE TABLE IF NOT EXISTS ${table} (key text PRIMARY KEY, hits integer NOT NULL, resets_at timestamptz NOT NULL)`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${table} (key text PRIMARY KEY, hits integer NOT NULL, resets_at timestamptz NOT NULL)`,
+      );
     });
     return new SharedRateLimits(options.pool, table, options.now ?? (() => new Date()), options.logger);
   }
@@ -53,13 +60,18 @@ export class SharedRateLimits {
       [key, now, new Date(now.getTime() + limit.timeWindowMs)],
     );
     const row = r.rows[0]!;
-    return { exceeded: row.hits > limit.max, retryAfterSeconds: Math.max(1, Math.ceil((row.resets_at.getTime() - now.getTime()) / 1000)) };
+    return {
+      exceeded: row.hits > limit.max,
+      retryAfterSeconds: Math.max(1, Math.ceil((row.resets_at.getTime() - now.getTime()) / 1000)),
+    };
   }
 
   /** Forget windows that have ended, at most once a minute per instance, off the request's path. */
   private prune(now: Date) {
     this.nextPrune = now.getTime() + PRUNE_EVERY_MS;
-    this.pool.query(`DELETE FROM ${this.table} WHERE resets_at <= $1`, [now]).catch((error: unknown) => this.logger.warn({ err: error }, 'pruning rate limits failed'));
+    this.pool
+      .query(`DELETE FROM ${this.table} WHERE resets_at <= $1`, [now])
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'pruning rate limits failed'));
   }
 }
 

@@ -2,33 +2,60 @@ import { describe, expect, it } from 'vitest';
 import { DomainErrorCode } from '../../events/index.ts';
 import { refusalAnswer, type RefusedAt } from './refusals.ts';
 
-const PLACES: readonly RefusedAt[] = ['registerForm', 'loginForm', 'passwordResetForm', 'alertForm', 'verificationLink', 'elsewhere'];
+const PLACES: readonly RefusedAt[] = [
+  'registerForm',
+  'loginForm',
+  'passwordResetForm',
+  'alertForm',
+  'verificationLink',
+  'elsewhere',
+];
 const HOME = { href: '/', label: 'Go home' };
 const NEW_LINK = { href: '/register/resend', label: 'Send a new link' };
-const page = (status: number, title: string, text: string, onwards = HOME) => ({ shownIn: 'page', status, title, text, onwards });
+const page = (status: number, title: string, text: string, onwards = HOME) => ({
+  shownIn: 'page',
+  status,
+  title,
+  text,
+  onwards,
+});
 const inForm = (status: number, field: string, text: string) => ({ shownIn: 'form', status, field, text });
 const REFUSED = page(400, 'Request refused', 'That request was not valid. Go back and check the form.');
 const LINK_NOT_VALID = page(400, 'Link not valid', 'That link is not valid any more.');
-const UNAVAILABLE = page(503, 'Temporarily unavailable', 'The service is temporarily unavailable. Nothing was changed; try again in a moment.');
+const UNAVAILABLE = page(
+  503,
+  'Temporarily unavailable',
+  'The service is temporarily unavailable. Nothing was changed; try again in a moment.',
+);
 
 describe('refusalAnswer', () => {
   it('gives every refusal a page of its own, with a 4xx or 5xx status, where no form shows it', () => {
-    expect(Object.fromEntries(DomainErrorCode.options.map((code) => [code, refusalAnswer(code, 'elsewhere')]))).toEqual({
-      INVALID_COMMAND: REFUSED,
-      ALREADY_EXISTS: REFUSED,
-      USERNAME_TAKEN: page(422, 'Username taken', 'That username is taken.'),
-      TOKEN_INVALID: LINK_NOT_VALID,
-      TOKEN_EXPIRED: LINK_NOT_VALID,
-      TOKEN_USED: LINK_NOT_VALID,
-      INVALID_CREDENTIALS: page(401, 'Log in', 'Wrong username or password.'),
-      NOT_FOUND: page(404, 'Not found', 'There is nothing here (or it is not yours).'),
-      TOO_MANY_EMAILS: page(429, 'Too many emails', 'Too many emails were sent for this account recently. Try again in an hour.'),
-      TOO_MANY_ALERTS: REFUSED,
-      UNKNOWN_CURRENCY: REFUSED,
-      CONFLICT: UNAVAILABLE,
-      UNAVAILABLE,
-      UNCONFIRMED: page(503, 'Temporarily unavailable', 'The service did not confirm your change in time: it may have been saved. Sending it again is safe.'),
-    });
+    expect(Object.fromEntries(DomainErrorCode.options.map((code) => [code, refusalAnswer(code, 'elsewhere')]))).toEqual(
+      {
+        INVALID_COMMAND: REFUSED,
+        ALREADY_EXISTS: REFUSED,
+        USERNAME_TAKEN: page(422, 'Username taken', 'That username is taken.'),
+        TOKEN_INVALID: LINK_NOT_VALID,
+        TOKEN_EXPIRED: LINK_NOT_VALID,
+        TOKEN_USED: LINK_NOT_VALID,
+        INVALID_CREDENTIALS: page(401, 'Log in', 'Wrong username or password.'),
+        NOT_FOUND: page(404, 'Not found', 'There is nothing here (or it is not yours).'),
+        TOO_MANY_EMAILS: page(
+          429,
+          'Too many emails',
+          'Too many emails were sent for this account recently. Try again in an hour.',
+        ),
+        TOO_MANY_ALERTS: REFUSED,
+        UNKNOWN_CURRENCY: REFUSED,
+        CONFLICT: UNAVAILABLE,
+        UNAVAILABLE,
+        UNCONFIRMED: page(
+          503,
+          'Temporarily unavailable',
+          'The service did not confirm your change in time: it may have been saved. Sending it again is safe.',
+        ),
+      },
+    );
   });
 
   it('shows beside its fields what each form shows there, with the status of a refused form', () => {
@@ -36,24 +63,48 @@ describe('refusalAnswer', () => {
     for (const code of ['INVALID_CREDENTIALS', 'INVALID_COMMAND'] as const) {
       expect(refusalAnswer(code, 'loginForm'), code).toEqual(inForm(401, 'form', 'Wrong username or password'));
     }
-    expect(refusalAnswer('TOKEN_USED', 'passwordResetForm')).toEqual(inForm(410, 'form', 'This reset link was already used. Ask for a new one.'));
-    expect(refusalAnswer('TOKEN_EXPIRED', 'passwordResetForm')).toEqual(inForm(410, 'form', 'This reset link has expired. Ask for a new one.'));
+    expect(refusalAnswer('TOKEN_USED', 'passwordResetForm')).toEqual(
+      inForm(410, 'form', 'This reset link was already used. Ask for a new one.'),
+    );
+    expect(refusalAnswer('TOKEN_EXPIRED', 'passwordResetForm')).toEqual(
+      inForm(410, 'form', 'This reset link has expired. Ask for a new one.'),
+    );
     for (const code of ['TOKEN_INVALID', 'INVALID_COMMAND'] as const) {
-      expect(refusalAnswer(code, 'passwordResetForm'), code).toEqual(inForm(400, 'form', 'This reset link is not valid. Ask for a new one.'));
+      expect(refusalAnswer(code, 'passwordResetForm'), code).toEqual(
+        inForm(400, 'form', 'This reset link is not valid. Ask for a new one.'),
+      );
     }
     // The alert decider's refusals name their fields and are written for the person: the form shows them as they are.
     for (const code of ['INVALID_COMMAND', 'TOO_MANY_ALERTS', 'UNKNOWN_CURRENCY'] as const) {
-      expect(refusalAnswer(code, 'alertForm'), code).toEqual({ shownIn: 'form', status: 422, field: 'form', ownWords: true });
+      expect(refusalAnswer(code, 'alertForm'), code).toEqual({
+        shownIn: 'form',
+        status: 422,
+        field: 'form',
+        ownWords: true,
+      });
     }
   });
 
   it('answers a refused verification link with a page that says what to do next', () => {
-    const used = page(410, 'Link already used', 'This link was already used. Your account is registered: log in.', { href: '/login', label: 'Log in' });
+    const used = page(410, 'Link already used', 'This link was already used. Your account is registered: log in.', {
+      href: '/login',
+      label: 'Log in',
+    });
     expect(refusalAnswer('TOKEN_USED', 'verificationLink')).toEqual(used);
-    const expired = page(410, 'Link expired', 'This verification link has expired. Register again, or ask for a new link.', NEW_LINK);
+    const expired = page(
+      410,
+      'Link expired',
+      'This verification link has expired. Register again, or ask for a new link.',
+      NEW_LINK,
+    );
     expect(refusalAnswer('TOKEN_EXPIRED', 'verificationLink')).toEqual(expired);
     for (const code of ['TOKEN_INVALID', 'INVALID_COMMAND'] as const) {
-      const notValid = page(400, 'Link not valid', 'This verification link is not valid. Copy the whole link from the email.', NEW_LINK);
+      const notValid = page(
+        400,
+        'Link not valid',
+        'This verification link is not valid. Copy the whole link from the email.',
+        NEW_LINK,
+      );
       expect(refusalAnswer(code, 'verificationLink'), code).toEqual(notValid);
     }
   });
@@ -72,7 +123,8 @@ describe('refusalAnswer', () => {
     ]);
     for (const at of PLACES) {
       for (const code of DomainErrorCode.options) {
-        if (!particular.has(`${at} ${code}`)) expect(refusalAnswer(code, at), `${at} ${code}`).toEqual(refusalAnswer(code, 'elsewhere'));
+        if (!particular.has(`${at} ${code}`))
+          expect(refusalAnswer(code, at), `${at} ${code}`).toEqual(refusalAnswer(code, 'elsewhere'));
       }
     }
   });

@@ -7,13 +7,25 @@ export const isHtmx = (request: FastifyRequest) => request.headers['hx-request']
 
 /** Send markup made for this user: never stored by a cache. */
 export function sendMarkup(reply: FastifyReply, markup: Html | Buffer, status = 200) {
-  return reply.code(status).type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(markup instanceof Html ? markup.value : markup);
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('Cache-Control', 'no-store')
+    .send(markup instanceof Html ? markup.value : markup);
 }
 
 /** Send a whole page, or only `fragment` when htmx asked and one is given. */
-export function sendPage(request: FastifyRequest, reply: FastifyReply, options: { status?: number; title: string; body: Html; fragment?: Html }) {
+export function sendPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: { status?: number; title: string; body: Html; fragment?: Html },
+) {
   const fragment = isHtmx(request) ? options.fragment : undefined;
-  return sendMarkup(reply, fragment ?? page(options.title, { csrfToken: reply.csrfToken(), user: request.account ?? undefined }, options.body), options.status);
+  return sendMarkup(
+    reply,
+    fragment ?? page(options.title, { csrfToken: reply.csrfToken(), user: request.account ?? undefined }, options.body),
+    options.status,
+  );
 }
 
 /** After a successful form post: a 303 for plain forms, HX-Redirect for htmx. */
@@ -23,7 +35,10 @@ export function redirectAfterPost(request: FastifyRequest, reply: FastifyReply, 
 }
 
 /** Validate a form body with zod; errors come back keyed by field, one message each, for display beside it. */
-export function parseForm<S extends z.ZodType>(schema: S, body: unknown): { ok: true; data: z.infer<S> } | { ok: false; errors: Record<string, string> } {
+export function parseForm<S extends z.ZodType>(
+  schema: S,
+  body: unknown,
+): { ok: true; data: z.infer<S> } | { ok: false; errors: Record<string, string> } {
   const parsed = schema.safeParse(body ?? {});
   if (parsed.success) return { ok: true, data: parsed.data };
   const errors: Record<string, string> = {};

@@ -14,8 +14,12 @@ describe('securityHeaders', () => {
   });
 
   it('tells browsers to use https only for a site served over https, for a year and its subdomains', () => {
-    expect(securityHeaders(securityOptions('https://cra.example.com'))['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
-    expect(securityHeaders(securityOptions('https://cra.example.com:8443/base'))['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    expect(securityHeaders(securityOptions('https://cra.example.com'))['strict-transport-security']).toBe(
+      'max-age=31536000; includeSubDomains',
+    );
+    expect(securityHeaders(securityOptions('https://cra.example.com:8443/base'))['strict-transport-security']).toBe(
+      'max-age=31536000; includeSubDomains',
+    );
   });
 
   it('sends no HSTS for a site on plain http (a developer start, a test)', () => {
@@ -24,7 +28,9 @@ describe('securityHeaders', () => {
   });
 
   it('keeps the CSP whatever the scheme', () => {
-    expect(securityHeaders(securityOptions('https://cra.example.com'))['content-security-policy']).toBe(securityHeaders()['content-security-policy']);
+    expect(securityHeaders(securityOptions('https://cra.example.com'))['content-security-policy']).toBe(
+      securityHeaders()['content-security-policy'],
+    );
   });
 
   it('follows the options given', () => {

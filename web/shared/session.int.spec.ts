@@ -10,7 +10,13 @@ const plenty = { max: 10_000, timeWindowMs: 60_000 };
 
 let system: TestSystem;
 beforeAll(async () => {
-  system = await startTestSystem({ notifier: false, web: { publicUrl: 'https://cra.example.com', rateLimits: { registerPerClient: plenty, loginPerClient: plenty, loginPerUsername: plenty } } });
+  system = await startTestSystem({
+    notifier: false,
+    web: {
+      publicUrl: 'https://cra.example.com',
+      rateLimits: { registerPerClient: plenty, loginPerClient: plenty, loginPerUsername: plenty },
+    },
+  });
 });
 afterAll(async () => system?.close());
 
@@ -41,11 +47,17 @@ describe('the session check', () => {
     await registered('header-user');
     const cookieToken = (await logIn('cookie-user')).cookie('cra_session')!;
     const headerToken = (await logIn('header-user')).cookie('cra_session')!;
-    const both = await system.app.inject({ url: '/alerts', headers: { cookie: `cra_session=${cookieToken}`, authorization: `Bearer ${headerToken}` } });
+    const both = await system.app.inject({
+      url: '/alerts',
+      headers: { cookie: `cra_session=${cookieToken}`, authorization: `Bearer ${headerToken}` },
+    });
     expect(both.statusCode).toBe(200);
     expect(both.body).toContain('<span class="muted">cookie-user</span>');
     expect(both.body).not.toContain('header-user');
-    for (const headers of [{ authorization: `Bearer ${headerToken}` }, { cookie: 'cra_session=not-a-token', authorization: `Bearer ${headerToken}` }]) {
+    for (const headers of [
+      { authorization: `Bearer ${headerToken}` },
+      { cookie: 'cra_session=not-a-token', authorization: `Bearer ${headerToken}` },
+    ]) {
       const res = await system.app.inject({ url: '/alerts', headers });
       expect(res.statusCode).toBe(303);
       expect(res.headers.location).toBe('/login?next=%2Falerts');
@@ -58,7 +70,9 @@ describe('the session check', () => {
     expect((await browser.get('/alerts')).status).toBe(200);
     const token = browser.cookie('cra_session')!;
     const [header, payload, signature] = token.split('.');
-    const otherUser = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), sub: userIdFor('someone') })).toString('base64url');
+    const otherUser = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), sub: userIdFor('someone') }),
+    ).toString('base64url');
     for (const forged of [`${header}.${payload}.${signature!.slice(0, -2)}AA`, `${header}.${otherUser}.${signature}`]) {
       browser.setCookie('cra_session', forged);
       expect((await browser.get('/alerts')).status).toBe(303);
@@ -75,7 +89,9 @@ describe('the session check', () => {
     expect((await closed.post('/logout')).status).toBe(303);
     const replayed = webClient(system.app);
     replayed.setCookie('cra_session', stolen);
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? open : replayed).get('/alerts')));
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? open : replayed).get('/alerts')),
+    );
     answers.forEach((res, i) => expect(res.status).toBe(i % 2 === 0 ? 200 : 303));
   });
 
@@ -85,13 +101,17 @@ describe('the session check', () => {
     const [, payload] = browser.cookie('cra_session')!.split('.');
     const { sid } = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as { sid: string };
     const userId = userIdFor('batch');
-    const [mine, wrongUser, unknown, malformed, again] = await openSessionVersions(system.world.pool, system.world.schema, [
-      { sessionId: sid, userId },
-      { sessionId: sid, userId: userIdFor('someone') },
-      { sessionId: '00000000-0000-4000-8000-000000000000', userId },
-      { sessionId: 'not-a-uuid------------------------', userId },
-      { sessionId: sid, userId },
-    ]);
+    const [mine, wrongUser, unknown, malformed, again] = await openSessionVersions(
+      system.world.pool,
+      system.world.schema,
+      [
+        { sessionId: sid, userId },
+        { sessionId: sid, userId: userIdFor('someone') },
+        { sessionId: '00000000-0000-4000-8000-000000000000', userId },
+        { sessionId: 'not-a-uuid------------------------', userId },
+        { sessionId: sid, userId },
+      ],
+    );
     expect(mine).toEqual({ userSeq: expect.any(Number), runSeq: 0 });
     expect(mine!.userSeq).toBeGreaterThan(0);
     expect([wrongUser, unknown, malformed]).toEqual([undefined, undefined, undefined]);

@@ -67,7 +67,10 @@ export const sessionPlugin = fp(
       sessionPlugin: '@fastify/cookie',
       cookieKey: CSRF_COOKIE,
       cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', path: '/', secure },
-      csrfOpts: { userInfo: true, hmacKey: createHmac('sha256', deps.secret).update('cra-csrf-session-binding').digest() },
+      csrfOpts: {
+        userInfo: true,
+        hmacKey: createHmac('sha256', deps.secret).update('cra-csrf-session-binding').digest(),
+      },
       getUserInfo: csrfIdentity,
       getToken: (req: FastifyRequest) => {
         const body = req.body as Record<string, unknown> | undefined;
@@ -79,7 +82,9 @@ export const sessionPlugin = fp(
 
     // Every request with a session cookie asks whether it is still open, as of after it arrived (a logout or a change
     // shows at once, on every instance); concurrent requests share the round trip.
-    const openSessions = new BatchedLookup<SessionAsked, UserPagesVersion | undefined>((asked) => openSessionVersions(deps.pool, deps.schema, asked));
+    const openSessions = new BatchedLookup<SessionAsked, UserPagesVersion | undefined>((asked) =>
+      openSessionVersions(deps.pool, deps.schema, asked),
+    );
     const verified = new VerifiedTokens<SessionClaims>(VERIFIED_TOKENS_MAX);
     app.decorateRequest('account', null);
     app.addHook('onRequest', async (request) => {
@@ -95,7 +100,8 @@ export const sessionPlugin = fp(
         verified.set(token, claims);
       }
       const pagesVersion = await openSessions.lookup({ sessionId: claims.sid, userId: claims.sub });
-      if (pagesVersion) request.account = { userId: claims.sub, sessionId: claims.sid, username: claims.name, pagesVersion };
+      if (pagesVersion)
+        request.account = { userId: claims.sub, sessionId: claims.sid, username: claims.name, pagesVersion };
     });
 
     // Every state change carries the CSRF token: the hidden _csrf field, or the x-csrf-token header from htmx.
@@ -124,7 +130,13 @@ export const sessionPlugin = fp(
 
     app.decorateReply('startSession', async function (this: FastifyReply, account: Omit<Account, 'pagesVersion'>) {
       const token = await this.jwtSign({ sub: account.userId, sid: account.sessionId, name: account.username });
-      this.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: SESSION_DAYS * 86_400 });
+      this.setCookie(SESSION_COOKIE, token, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure,
+        path: '/',
+        maxAge: SESSION_DAYS * 86_400,
+      });
       renewCsrf(this, account.sessionId);
     });
     app.decorateReply('endSession', function (this: FastifyReply) {

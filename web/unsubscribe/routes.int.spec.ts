@@ -16,16 +16,29 @@ afterAll(async () => system?.close());
 async function registered(username: string): Promise<string> {
   const browser = webClient(system.app);
   await browser.get('/register');
-  expect((await browser.post('/register', { username, email: `${username}@example.com`, password: 'correct horse battery' })).status).toBe(200);
+  expect(
+    (await browser.post('/register', { username, email: `${username}@example.com`, password: 'correct horse battery' }))
+      .status,
+  ).toBe(200);
   const userId = userIdFor(username);
   const { history } = await system.world.store.load(subjects.user(system.world.ns, userId));
-  const requested = history.flatMap((h) => h.events).find((e) => e.type === 'RegistrationRequested') as { data: { tokenNonce: string } };
-  expect((await browser.get(`/verify?token=${linkToken(system.linkSecret, 'verify', userId, requested.data.tokenNonce)}`)).status).toBe(200);
+  const requested = history.flatMap((h) => h.events).find((e) => e.type === 'RegistrationRequested') as {
+    data: { tokenNonce: string };
+  };
+  expect(
+    (await browser.get(`/verify?token=${linkToken(system.linkSecret, 'verify', userId, requested.data.tokenNonce)}`))
+      .status,
+  ).toBe(200);
   return userId;
 }
 
 const paused = async (userId: string) =>
-  (await system.world.pool.query<{ p: boolean }>(`SELECT alert_emails_paused AS p FROM ${tablesIn(system.world.schema)('users')} WHERE user_id = $1`, [userId])).rows[0]!.p;
+  (
+    await system.world.pool.query<{ p: boolean }>(
+      `SELECT alert_emails_paused AS p FROM ${tablesIn(system.world.schema)('users')} WHERE user_id = $1`,
+      [userId],
+    )
+  ).rows[0]!.p;
 
 /** What a mail client sends for one-click unsubscribe (RFC 8058): no cookie, no CSRF token. */
 const oneClick = (url: string, contentType = 'application/x-www-form-urlencoded') =>
@@ -33,7 +46,9 @@ const oneClick = (url: string, contentType = 'application/x-www-form-urlencoded'
     method: 'POST',
     url,
     headers: { 'content-type': contentType },
-    payload: contentType.startsWith('multipart/') ? '--b\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--b--\r\n' : 'List-Unsubscribe=One-Click',
+    payload: contentType.startsWith('multipart/')
+      ? '--b\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--b--\r\n'
+      : 'List-Unsubscribe=One-Click',
   });
 
 describe('unsubscribe links', () => {
@@ -61,13 +76,19 @@ describe('unsubscribe links', () => {
 
     // A second click (or a client that posts twice) is fine and writes nothing more.
     const before = await system.world.store.lastSeq();
-    expect((await oneClick(`/unsubscribe?token=${encodeURIComponent(unsubscribeToken(system.linkSecret, userId))}`)).statusCode).toBe(200);
+    expect(
+      (await oneClick(`/unsubscribe?token=${encodeURIComponent(unsubscribeToken(system.linkSecret, userId))}`))
+        .statusCode,
+    ).toBe(200);
     expect(await system.world.store.lastSeq()).toBe(before);
   });
 
   it('accepts the one-click body sent as multipart/form-data too', async () => {
     const userId = await registered('multipart');
-    const res = await oneClick(`/unsubscribe?token=${encodeURIComponent(unsubscribeToken(system.linkSecret, userId))}`, 'multipart/form-data; boundary=b');
+    const res = await oneClick(
+      `/unsubscribe?token=${encodeURIComponent(unsubscribeToken(system.linkSecret, userId))}`,
+      'multipart/form-data; boundary=b',
+    );
     expect(res.statusCode).toBe(200);
     expect(await paused(userId)).toBe(true);
   });

@@ -18,7 +18,9 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: WebDeps) {
   const tokenLinks = tokenLinksPerClient(app, deps);
 
   // Mail clients post `List-Unsubscribe=One-Click` as a form or as multipart; the body says nothing we need.
-  app.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: 4096 }, (_request, _body, done) => done(null, {}));
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: 4096 }, (_request, _body, done) =>
+    done(null, {}),
+  );
 
   const userOf = (request: FastifyRequest) => {
     const token = LinkToken.safeParse((request.query as Record<string, unknown>).token).data;
@@ -26,7 +28,8 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: WebDeps) {
     const userId = unsubscribeUserId(secret, token);
     return userId ? { token, userId } : undefined;
   };
-  const invalid = (request: FastifyRequest, reply: FastifyReply) => sendPage(request, reply, { status: 400, title: 'Link not valid', body: views.unsubscribeInvalidPage() });
+  const invalid = (request: FastifyRequest, reply: FastifyReply) =>
+    sendPage(request, reply, { status: 400, title: 'Link not valid', body: views.unsubscribeInvalidPage() });
 
   app.get('/unsubscribe', async (request, reply) => {
     const limited = await tokenLinks(request, reply);

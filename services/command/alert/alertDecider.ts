@@ -2,7 +2,8 @@ import { match } from 'ts-pattern';
 import { event, type AlertEvent, type CommandPayload } from '../../../events/index.ts';
 import { accept, refuse, type Decider, type Decision } from '../decision.ts';
 
-export type AlertState = { status: 'none' } | { status: 'active'; userId: string } | { status: 'deleted'; userId: string };
+export type AlertState =
+  { status: 'none' } | { status: 'active'; userId: string } | { status: 'deleted'; userId: string };
 
 const initialState: AlertState = { status: 'none' };
 
@@ -39,17 +40,29 @@ function setAlert(command: Extract<AlertCommand, { type: 'SetAlert' }>, state: A
   const { data, metadata } = command;
   if (state.status !== 'none') return refuse('ALREADY_EXISTS', 'That alert already exists');
   const known = metadata.latestRunCurrencies;
-  if (!known) return refuse('UNKNOWN_CURRENCY', 'No rates have been fetched yet, so there are no currencies to choose from. Try again after the first fetch.', ['base']);
+  if (!known)
+    return refuse(
+      'UNKNOWN_CURRENCY',
+      'No rates have been fetched yet, so there are no currencies to choose from. Try again after the first fetch.',
+      ['base'],
+    );
   const unknown = (['base', 'quote'] as const).filter((field) => !known.includes(data[field]));
   if (unknown.length > 0) return refuse('UNKNOWN_CURRENCY', 'Choose a currency from the list', unknown);
-  if (data.base === data.quote) return refuse('INVALID_COMMAND', 'Choose a currency different from the base currency', ['quote']);
+  if (data.base === data.quote)
+    return refuse('INVALID_COMMAND', 'Choose a currency different from the base currency', ['quote']);
   if (metadata.activeAlerts >= MAX_ALERTS_PER_USER) {
-    return refuse('TOO_MANY_ALERTS', `You have ${metadata.activeAlerts} alerts, the most allowed. Delete one to set another.`);
+    return refuse(
+      'TOO_MANY_ALERTS',
+      `You have ${metadata.activeAlerts} alerts, the most allowed. Delete one to set another.`,
+    );
   }
   return accept([event('AlertSet', data)], { alertId: data.alertId });
 }
 
-function deleteAlert({ data }: Extract<AlertCommand, { type: 'DeleteAlert' }>, state: AlertState): Decision<AlertEvent> {
+function deleteAlert(
+  { data }: Extract<AlertCommand, { type: 'DeleteAlert' }>,
+  state: AlertState,
+): Decision<AlertEvent> {
   // Someone else's alert is as absent as a missing one: its existence is not revealed.
   if (state.status === 'none' || state.userId !== data.userId) return refuse('NOT_FOUND', 'No such alert');
   // Deleted already (a second click, a stale tab): done, as asked, with nothing new to record.

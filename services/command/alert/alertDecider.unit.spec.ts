@@ -6,7 +6,11 @@ import { alertDecider, MAX_ALERTS_PER_USER, type AlertCommand, type AlertPolicyF
 const { given } = deciderSpec(alertDecider);
 const alert = { alertId: 'a1', userId: 'owner', base: 'EUR', quote: 'USD', threshold: '1.0825' };
 const latestRun: AlertPolicyFacts = { activeAlerts: 0, latestRunCurrencies: ['EUR', 'GBP', 'JPY', 'USD'] };
-const setAlert = (data = alert, facts: Partial<AlertPolicyFacts> = {}): AlertCommand => ({ type: 'SetAlert', data, metadata: { ...latestRun, ...facts } });
+const setAlert = (data = alert, facts: Partial<AlertPolicyFacts> = {}): AlertCommand => ({
+  type: 'SetAlert',
+  data,
+  metadata: { ...latestRun, ...facts },
+});
 const deleteAlert = (userId: string): AlertCommand => ({ type: 'DeleteAlert', data: { alertId: 'a1', userId } });
 const set = event('AlertSet', alert);
 const deleted = event('AlertDeleted', { alertId: 'a1', userId: 'owner' });
@@ -15,7 +19,9 @@ describe('alert decisions', () => {
   it('sets a new alert once; the same id again is refused as existing', () => {
     given([]).when(setAlert()).then([set]);
     given([set]).when(setAlert()).thenRefuses('ALREADY_EXISTS');
-    given([]).when(setAlert({ ...alert, quote: 'EUR' })).thenRefuses('INVALID_COMMAND', ['quote']);
+    given([])
+      .when(setAlert({ ...alert, quote: 'EUR' }))
+      .thenRefuses('INVALID_COMMAND', ['quote']);
   });
 
   it("deletes its owner's alert; a second delete is done already and records nothing", () => {
@@ -32,18 +38,34 @@ describe('alert decisions', () => {
 
 describe('the alert policy: the latest run and the cap', () => {
   it('sets an alert only on currencies of the latest run, naming each one that is not', () => {
-    given([]).when(setAlert(alert, { latestRunCurrencies: undefined })).thenRefuses('UNKNOWN_CURRENCY', ['base']);
-    given([]).when(setAlert({ ...alert, base: 'CHF' })).thenRefuses('UNKNOWN_CURRENCY', ['base']);
-    given([]).when(setAlert({ ...alert, quote: 'CHF' })).thenRefuses('UNKNOWN_CURRENCY', ['quote']);
-    given([]).when(setAlert({ ...alert, base: 'CHF', quote: 'XYZ' })).thenRefuses('UNKNOWN_CURRENCY', ['base', 'quote']);
-    given([]).when(setAlert({ ...alert, base: 'GBP', quote: 'JPY' })).then([{ type: 'AlertSet', data: { base: 'GBP', quote: 'JPY' } }]);
+    given([])
+      .when(setAlert(alert, { latestRunCurrencies: undefined }))
+      .thenRefuses('UNKNOWN_CURRENCY', ['base']);
+    given([])
+      .when(setAlert({ ...alert, base: 'CHF' }))
+      .thenRefuses('UNKNOWN_CURRENCY', ['base']);
+    given([])
+      .when(setAlert({ ...alert, quote: 'CHF' }))
+      .thenRefuses('UNKNOWN_CURRENCY', ['quote']);
+    given([])
+      .when(setAlert({ ...alert, base: 'CHF', quote: 'XYZ' }))
+      .thenRefuses('UNKNOWN_CURRENCY', ['base', 'quote']);
+    given([])
+      .when(setAlert({ ...alert, base: 'GBP', quote: 'JPY' }))
+      .then([{ type: 'AlertSet', data: { base: 'GBP', quote: 'JPY' } }]);
   });
 
   it(`sets at most ${MAX_ALERTS_PER_USER} alerts per user`, () => {
-    given([]).when(setAlert(alert, { activeAlerts: MAX_ALERTS_PER_USER - 1 })).then([set]);
-    given([]).when(setAlert(alert, { activeAlerts: MAX_ALERTS_PER_USER })).thenRefuses('TOO_MANY_ALERTS');
+    given([])
+      .when(setAlert(alert, { activeAlerts: MAX_ALERTS_PER_USER - 1 }))
+      .then([set]);
+    given([])
+      .when(setAlert(alert, { activeAlerts: MAX_ALERTS_PER_USER }))
+      .thenRefuses('TOO_MANY_ALERTS');
   });
 
   it('at the cap, the same alert set again (a repeated submit) is the one that exists, not one too many', () =>
-    given([set]).when(setAlert(alert, { activeAlerts: MAX_ALERTS_PER_USER })).thenRefuses('ALREADY_EXISTS'));
+    given([set])
+      .when(setAlert(alert, { activeAlerts: MAX_ALERTS_PER_USER }))
+      .thenRefuses('ALREADY_EXISTS'));
 });

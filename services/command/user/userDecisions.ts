@@ -3,7 +3,14 @@ import { event, type UserEvent } from '../../../events/index.ts';
 import type { RateLimit } from '../../../platform/rateLimits.ts';
 import { sameHash } from '../../../platform/tokens.ts';
 import { accept, refuse, type Decider, type Decision, type DecisionContext, type Refusal } from '../decision.ts';
-import { evolveUser, initialUserState, RESET_TTL_MS, SESSION_TTL_MS, VERIFICATION_TTL_MS, type UserState } from './userState.ts';
+import {
+  evolveUser,
+  initialUserState,
+  RESET_TTL_MS,
+  SESSION_TTL_MS,
+  VERIFICATION_TTL_MS,
+  type UserState,
+} from './userState.ts';
 
 const isPast = (iso: string, now: Date) => Date.parse(iso) <= now.getTime();
 const plus = (now: Date, ms: number) => new Date(now.getTime() + ms).toISOString();
@@ -19,7 +26,11 @@ export type LinkEmailContext = DecisionContext & { linkEmailLimit: RateLimit };
  */
 export type UserCommand =
   // repeated: a pending registration of this username has this email and this password: the same person asking again.
-  | { type: 'RequestRegistration'; data: { userId: string; username: string; email: string; passwordHash: string; repeated?: boolean } & IssuedToken; metadata: DecisionContext }
+  | {
+      type: 'RequestRegistration';
+      data: { userId: string; username: string; email: string; passwordHash: string; repeated?: boolean } & IssuedToken;
+      metadata: DecisionContext;
+    }
   | { type: 'ResendVerification'; data: IssuedToken; metadata: LinkEmailContext }
   | { type: 'VerifyRegistration'; data: { tokenHash: string }; metadata: DecisionContext }
   | { type: 'LogIn'; data: { passwordMatches: boolean; sessionId: string }; metadata: DecisionContext }
@@ -40,7 +51,10 @@ function tooManyLinkEmails(state: UserState, { now, linkEmailLimit }: LinkEmailC
   return refuse('TOO_MANY_EMAILS', 'Too many emails were sent for this account recently; try again later');
 }
 
-function requestRegistration({ data: command, metadata: { now } }: CommandOf<'RequestRegistration'>, state: UserState): Decision<UserEvent> {
+function requestRegistration(
+  { data: command, metadata: { now } }: CommandOf<'RequestRegistration'>,
+  state: UserState,
+): Decision<UserEvent> {
   const requested = event('RegistrationRequested', {
     userId: command.userId,
     username: command.username,
@@ -56,38 +70,66 @@ function requestRegistration({ data: command, metadata: { now } }: CommandOf<'Re
     if (!isPast(state.verification.expiresAt, now) && command.repeated) return accept([], { userId: command.userId });
     if (!isPast(state.verification.expiresAt, now)) return refuse('USERNAME_TAKEN', 'That username is taken');
     // An expired pending registration frees the username: record that, then the new request, as one message.
-    return accept([event('RegistrationExpired', { userId: state.userId, username: state.username }), requested], { userId: command.userId });
+    return accept([event('RegistrationExpired', { userId: state.userId, username: state.username }), requested], {
+      userId: command.userId,
+    });
   }
   return accept([requested], { userId: command.userId });
 }
 
-function resendVerification({ data: command, metadata: context }: CommandOf<'ResendVerification'>, state: UserState): Decision<UserEvent> {
+function resendVerification(
+  { data: command, metadata: context }: CommandOf<'ResendVerification'>,
+  state: UserState,
+): Decision<UserEvent> {
   const { now } = context;
   if (state.status !== 'pending' || isPast(state.verification.expiresAt, now)) {
     return refuse('NOT_FOUND', 'No pending registration for that username');
   }
   const capped = tooManyLinkEmails(state, context);
   if (capped) return capped;
-  return accept([event('VerificationReissued', { userId: state.userId, tokenNonce: command.nonce, tokenHash: command.tokenHash, expiresAt: plus(now, VERIFICATION_TTL_MS) })]);
+  return accept([
+    event('VerificationReissued', {
+      userId: state.userId,
+      tokenNonce: command.nonce,
+      tokenHash: command.tokenHash,
+      expiresAt: plus(now, VERIFICATION_TTL_MS),
+    }),
+  ]);
 }
 
-function verifyRegistration({ data: command, metadata: { now } }: CommandOf<'VerifyRegistration'>, state: UserState): Decision<UserEvent> {
-  if (state.usedVerificationHashes.some((h) => sameHash(h, command.tokenHash))) return refuse('TOKEN_USED', 'This link was already used');
+function verifyRegistration(
+  { data: command, metadata: { now } }: CommandOf<'VerifyRegistration'>,
+  state: UserState,
+): Decision<UserEvent> {
+  if (state.usedVerificationHashes.some((h) => sameHash(h, command.tokenHash)))
+    return refuse('TOKEN_USED', 'This link was already used');
   if (state.status !== 'pending' || !sameHash(state.verification.hash, command.tokenHash)) {
     return refuse('TOKEN_INVALID', 'This link is not valid');
   }
   if (isPast(state.verification.expiresAt, now)) return refuse('TOKEN_EXPIRED', 'This link has expired');
-  return accept([event('UserRegistered', { userId: state.userId, username: state.username, email: state.email })], { userId: state.userId });
+  return accept([event('UserRegistered', { userId: state.userId, username: state.username, email: state.email })], {
+    userId: state.userId,
+  });
 }
 
 function logIn({ data: command, metadata: { now } }: CommandOf<'LogIn'>, state: UserState): Decision<UserEvent> {
   // One answer for an unknown user, an unverified one and a wrong password: no account enumeration.
-  if (state.status !== 'registered' || !command.passwordMatches) return refuse('INVALID_CREDENTIALS', 'Wrong username or password');
-  return accept([event('UserLoggedIn', { userId: state.userId, sessionId: command.sessionId, expiresAt: plus(now, SESSION_TTL_MS) })], {
-    userId: state.userId,
-    sessionId: command.sessionId,
-    username: state.username,
-  });
+  if (state.status !== 'registered' || !command.passwordMatches)
+    return refuse('INVALID_CREDENTIALS', 'Wrong username or password');
+  return accept(
+    [
+      event('UserLoggedIn', {
+        userId: state.userId,
+        sessionId: command.sessionId,
+        expiresAt: plus(now, SESSION_TTL_MS),
+      }),
+    ],
+    {
+      userId: state.userId,
+      sessionId: command.sessionId,
+      username: state.username,
+    },
+  );
 }
 
 function logOut({ data: command }: CommandOf<'LogOut'>, state: UserState): Decision<UserEvent> {
@@ -95,38 +137,70 @@ function logOut({ data: command }: CommandOf<'LogOut'>, state: UserState): Decis
   return accept([event('UserLoggedOut', { userId: state.userId, sessionId: command.sessionId })]);
 }
 
-function requestPasswordReset({ data: command, metadata: context }: CommandOf<'RequestPasswordReset'>, state: UserState): Decision<UserEvent> {
+function requestPasswordReset(
+  { data: command, metadata: context }: CommandOf<'RequestPasswordReset'>,
+  state: UserState,
+): Decision<UserEvent> {
   const { now } = context;
   if (state.status !== 'registered') return refuse('NOT_FOUND', 'No such account');
   const capped = tooManyLinkEmails(state, context);
   if (capped) return capped;
-  return accept([event('PasswordResetRequested', { userId: state.userId, tokenNonce: command.nonce, tokenHash: command.tokenHash, expiresAt: plus(now, RESET_TTL_MS) })]);
+  return accept([
+    event('PasswordResetRequested', {
+      userId: state.userId,
+      tokenNonce: command.nonce,
+      tokenHash: command.tokenHash,
+      expiresAt: plus(now, RESET_TTL_MS),
+    }),
+  ]);
 }
 
 /**
  * Why this reset link cannot be used, or undefined when it can. The handler asks before hashing the new password,
  * so a forged, used or expired link never costs an argon2id hash.
  */
-export function resetLinkRefusal(command: { tokenHash: string }, state: UserState, { now }: DecisionContext): Refusal | undefined {
+export function resetLinkRefusal(
+  command: { tokenHash: string },
+  state: UserState,
+  { now }: DecisionContext,
+): Refusal | undefined {
   if (state.status !== 'registered') return refuse('TOKEN_INVALID', 'This link is not valid');
-  if (state.usedResetHashes.some((h) => sameHash(h, command.tokenHash))) return refuse('TOKEN_USED', 'This link was already used');
-  if (!state.reset || !sameHash(state.reset.hash, command.tokenHash)) return refuse('TOKEN_INVALID', 'This link is not valid');
+  if (state.usedResetHashes.some((h) => sameHash(h, command.tokenHash)))
+    return refuse('TOKEN_USED', 'This link was already used');
+  if (!state.reset || !sameHash(state.reset.hash, command.tokenHash))
+    return refuse('TOKEN_INVALID', 'This link is not valid');
   if (isPast(state.reset.expiresAt, now)) return refuse('TOKEN_EXPIRED', 'This link has expired');
   return undefined;
 }
 
-function resetPassword({ data: command, metadata: context }: CommandOf<'ResetPassword'>, state: UserState): Decision<UserEvent> {
+function resetPassword(
+  { data: command, metadata: context }: CommandOf<'ResetPassword'>,
+  state: UserState,
+): Decision<UserEvent> {
   const refused = resetLinkRefusal(command, state, context);
   if (refused || state.status !== 'registered') return refused ?? refuse('TOKEN_INVALID', 'This link is not valid');
-  return accept([event('PasswordChanged', { userId: state.userId, passwordHash: command.passwordHash, endedSessionIds: state.openSessions })], {
-    userId: state.userId,
-  });
+  return accept(
+    [
+      event('PasswordChanged', {
+        userId: state.userId,
+        passwordHash: command.passwordHash,
+        endedSessionIds: state.openSessions,
+      }),
+    ],
+    {
+      userId: state.userId,
+    },
+  );
 }
 
 function setAlertEmails(paused: boolean, state: UserState): Decision<UserEvent> {
   if (state.status !== 'registered') return refuse('NOT_FOUND', 'No such account');
   if (state.alertEmailsPaused === paused) return accept([]);
-  return accept([paused ? event('AlertEmailsPaused', { userId: state.userId }) : event('AlertEmailsResumed', { userId: state.userId })]);
+  return accept([
+    paused
+      ? event('AlertEmailsPaused', { userId: state.userId })
+      : event('AlertEmailsResumed', { userId: state.userId }),
+  ]);
 }
 
 function decide(command: UserCommand, state: UserState): Decision<UserEvent> {
@@ -144,4 +218,8 @@ function decide(command: UserCommand, state: UserState): Decision<UserEvent> {
 }
 
 /** The user aggregate: one subject per normalised username (events/user.ts, userIdFor in events/subjects.ts). */
-export const userDecider: Decider<UserState, UserCommand, UserEvent> = { decide, evolve: evolveUser, initialState: initialUserState };
+export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
+  decide,
+  evolve: evolveUser,
+  initialState: initialUserState,
+};

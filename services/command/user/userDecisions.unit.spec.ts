@@ -13,16 +13,44 @@ const h = (c: string) => c.repeat(64);
 const nonce = 'n'.repeat(22);
 
 const requested = (expiresAt = later(VERIFICATION_TTL_MS).toISOString(), tokenHash = h('a')) =>
-  event('RegistrationRequested', { userId, username: 'ada', email: 'ada@example.com', passwordHash: argon, tokenNonce: nonce, tokenHash, expiresAt });
+  event('RegistrationRequested', {
+    userId,
+    username: 'ada',
+    email: 'ada@example.com',
+    passwordHash: argon,
+    tokenNonce: nonce,
+    tokenHash,
+    expiresAt,
+  });
 const registered = event('UserRegistered', { userId, username: 'ada', email: 'ada@example.com' });
 const register = (at = now, repeated?: boolean): UserCommand => ({
   type: 'RequestRegistration',
-  data: { userId, username: 'ada', email: 'ada@example.com', passwordHash: argon, nonce, tokenHash: h('b'), ...(repeated ? { repeated } : {}) },
+  data: {
+    userId,
+    username: 'ada',
+    email: 'ada@example.com',
+    passwordHash: argon,
+    nonce,
+    tokenHash: h('b'),
+    ...(repeated ? { repeated } : {}),
+  },
   metadata: { now: at },
 });
-const verify = (tokenHash: string, at = now): UserCommand => ({ type: 'VerifyRegistration', data: { tokenHash }, metadata: { now: at } });
-const logIn = (passwordMatches: boolean, sessionId: string): UserCommand => ({ type: 'LogIn', data: { passwordMatches, sessionId }, metadata: { now } });
-const resetPassword = (tokenHash: string, at = now): UserCommand => ({ type: 'ResetPassword', data: { tokenHash, passwordHash: argon }, metadata: { now: at } });
+const verify = (tokenHash: string, at = now): UserCommand => ({
+  type: 'VerifyRegistration',
+  data: { tokenHash },
+  metadata: { now: at },
+});
+const logIn = (passwordMatches: boolean, sessionId: string): UserCommand => ({
+  type: 'LogIn',
+  data: { passwordMatches, sessionId },
+  metadata: { now },
+});
+const resetPassword = (tokenHash: string, at = now): UserCommand => ({
+  type: 'ResetPassword',
+  data: { tokenHash, passwordHash: argon },
+  metadata: { now: at },
+});
 
 describe('registration', () => {
   it('derives one user id per username, whatever its case', () => {
@@ -30,11 +58,14 @@ describe('registration', () => {
     expect(userIdFor('ada')).not.toBe(userIdFor('ada2'));
   });
   it('requests a registration that expires in 24 hours', () =>
-    given([]).when(register()).then([{ type: 'RegistrationRequested', data: { expiresAt: later(VERIFICATION_TTL_MS).toISOString() } }]));
+    given([])
+      .when(register())
+      .then([{ type: 'RegistrationRequested', data: { expiresAt: later(VERIFICATION_TTL_MS).toISOString() } }]));
   it('refuses a username that is pending', () => given([requested()]).when(register()).thenRefuses('USERNAME_TAKEN'));
   it('accepts again, recording nothing, a pending registration asked for again by the same person (same email and password)', () =>
     given([requested()]).when(register(now, true)).then([]));
-  it('refuses a registered username', () => given([requested(), registered]).when(register()).thenRefuses('USERNAME_TAKEN'));
+  it('refuses a registered username', () =>
+    given([requested(), registered]).when(register()).thenRefuses('USERNAME_TAKEN'));
   it('frees a username whose pending registration expired, in one message', () =>
     given([requested(now.toISOString())])
       .when(register(later(1)))
@@ -42,63 +73,122 @@ describe('registration', () => {
 });
 
 describe('verification', () => {
-  it('registers on the right token', () => given([requested()]).when(verify(h('a'))).then([registered]));
-  it('refuses a forged token', () => given([requested()]).when(verify(h('c'))).thenRefuses('TOKEN_INVALID'));
-  it('refuses an expired token', () => given([requested()]).when(verify(h('a'), later(VERIFICATION_TTL_MS + 1))).thenRefuses('TOKEN_EXPIRED'));
-  it('refuses a used token', () => given([requested(), registered]).when(verify(h('a'))).thenRefuses('TOKEN_USED'));
+  it('registers on the right token', () =>
+    given([requested()])
+      .when(verify(h('a')))
+      .then([registered]));
+  it('refuses a forged token', () =>
+    given([requested()])
+      .when(verify(h('c')))
+      .thenRefuses('TOKEN_INVALID'));
+  it('refuses an expired token', () =>
+    given([requested()])
+      .when(verify(h('a'), later(VERIFICATION_TTL_MS + 1)))
+      .thenRefuses('TOKEN_EXPIRED'));
+  it('refuses a used token', () =>
+    given([requested(), registered])
+      .when(verify(h('a')))
+      .thenRefuses('TOKEN_USED'));
   it('honours only the latest link after a resend', () =>
-    given([requested(), event('VerificationReissued', { userId, tokenNonce: nonce, tokenHash: h('d'), expiresAt: later(1000).toISOString() })])
+    given([
+      requested(),
+      event('VerificationReissued', {
+        userId,
+        tokenNonce: nonce,
+        tokenHash: h('d'),
+        expiresAt: later(1000).toISOString(),
+      }),
+    ])
       .when(verify(h('a')))
       .thenRefuses('TOKEN_INVALID'));
 });
 
 describe('sessions and passwords', () => {
   const session = '6f1c1f0e-8d7a-4a43-9a52-1b2f0f6f3e11';
-  const loggedIn = event('UserLoggedIn', { userId, sessionId: session, expiresAt: later(SESSION_TTL_MS).toISOString() });
+  const loggedIn = event('UserLoggedIn', {
+    userId,
+    sessionId: session,
+    expiresAt: later(SESSION_TTL_MS).toISOString(),
+  });
   const loggedOut = event('UserLoggedOut', { userId, sessionId: session });
   const logOut: UserCommand = { type: 'LogOut', data: { sessionId: session } };
   it('gives one answer for an unverified account and a wrong password', () => {
     given([requested()]).when(logIn(true, session)).thenRefuses('INVALID_CREDENTIALS');
     given([requested(), registered]).when(logIn(false, session)).thenRefuses('INVALID_CREDENTIALS');
   });
-  it('opens a session on the right password', () => given([requested(), registered]).when(logIn(true, session)).then([loggedIn]));
+  it('opens a session on the right password', () =>
+    given([requested(), registered]).when(logIn(true, session)).then([loggedIn]));
   it('closes an open session, and does nothing for a closed one', () => {
     given([requested(), registered, loggedIn]).when(logOut).then([loggedOut]);
     given([requested(), registered, loggedIn, loggedOut]).when(logOut).then([]);
   });
-  const resetAsked = event('PasswordResetRequested', { userId, tokenNonce: nonce, tokenHash: h('e'), expiresAt: later(RESET_TTL_MS).toISOString() });
+  const resetAsked = event('PasswordResetRequested', {
+    userId,
+    tokenNonce: nonce,
+    tokenHash: h('e'),
+    expiresAt: later(RESET_TTL_MS).toISOString(),
+  });
   it('changes the password with a reset link and ends every session', () =>
     given([requested(), registered, loggedIn, resetAsked])
       .when(resetPassword(h('e')))
       .then([{ type: 'PasswordChanged', data: { userId, passwordHash: argon, endedSessionIds: [session] } }]));
   it('uses a reset link once, and only within the hour', () => {
     const changed = event('PasswordChanged', { userId, passwordHash: argon, endedSessionIds: [] });
-    given([requested(), registered, resetAsked, changed]).when(resetPassword(h('e'))).thenRefuses('TOKEN_USED');
-    given([requested(), registered, resetAsked]).when(resetPassword(h('e'), later(RESET_TTL_MS + 1))).thenRefuses('TOKEN_EXPIRED');
+    given([requested(), registered, resetAsked, changed])
+      .when(resetPassword(h('e')))
+      .thenRefuses('TOKEN_USED');
+    given([requested(), registered, resetAsked])
+      .when(resetPassword(h('e'), later(RESET_TTL_MS + 1)))
+      .thenRefuses('TOKEN_EXPIRED');
   });
 });
 
 describe('link emails per account', () => {
   const limit = { max: 3, timeWindowMs: RESET_TTL_MS };
   const issue: IssuedToken = { nonce, tokenHash: h('f') };
-  const resend = (ms: number): UserCommand => ({ type: 'ResendVerification', data: issue, metadata: { now: later(ms), linkEmailLimit: limit } });
-  const askReset = (ms: number): UserCommand => ({ type: 'RequestPasswordReset', data: issue, metadata: { now: later(ms), linkEmailLimit: limit } });
+  const resend = (ms: number): UserCommand => ({
+    type: 'ResendVerification',
+    data: issue,
+    metadata: { now: later(ms), linkEmailLimit: limit },
+  });
+  const askReset = (ms: number): UserCommand => ({
+    type: 'RequestPasswordReset',
+    data: issue,
+    metadata: { now: later(ms), linkEmailLimit: limit },
+  });
   const reissued = (ms: number, c: string) =>
-    event('VerificationReissued', { userId, tokenNonce: nonce, tokenHash: h(c), expiresAt: later(ms + VERIFICATION_TTL_MS).toISOString() });
+    event('VerificationReissued', {
+      userId,
+      tokenNonce: nonce,
+      tokenHash: h(c),
+      expiresAt: later(ms + VERIFICATION_TTL_MS).toISOString(),
+    });
   const resetAsked = (ms: number, c: string) =>
-    event('PasswordResetRequested', { userId, tokenNonce: nonce, tokenHash: h(c), expiresAt: later(ms + RESET_TTL_MS).toISOString() });
+    event('PasswordResetRequested', {
+      userId,
+      tokenNonce: nonce,
+      tokenHash: h(c),
+      expiresAt: later(ms + RESET_TTL_MS).toISOString(),
+    });
 
   it('resends a verification link until the account was sent its limit of link emails in the window', () => {
-    given([requested(), reissued(60_000, 'b')]).when(resend(120_000)).then([{ type: 'VerificationReissued' }]);
-    given([requested(), reissued(60_000, 'b'), reissued(120_000, 'c')]).when(resend(180_000)).thenRefuses('TOO_MANY_EMAILS');
+    given([requested(), reissued(60_000, 'b')])
+      .when(resend(120_000))
+      .then([{ type: 'VerificationReissued' }]);
+    given([requested(), reissued(60_000, 'b'), reissued(120_000, 'c')])
+      .when(resend(180_000))
+      .thenRefuses('TOO_MANY_EMAILS');
   });
 
   it('counts verification and reset links together, and only those of the last window', () => {
     const history = [requested(), registered, resetAsked(1_000, 'e'), resetAsked(2_000, 'f')];
     given(history).when(askReset(3_000)).thenRefuses('TOO_MANY_EMAILS');
     // The registration's email is older than the window now: one more link may go.
-    given(history).when(askReset(RESET_TTL_MS + 1)).then([{ type: 'PasswordResetRequested' }]);
+    given(history)
+      .when(askReset(RESET_TTL_MS + 1))
+      .then([{ type: 'PasswordResetRequested' }]);
   });
 
-  it('still answers an unknown account as unknown, whatever the count', () => given([]).when(askReset(0)).thenRefuses('NOT_FOUND'));
+  it('still answers an unknown account as unknown, whatever the count', () =>
+    given([]).when(askReset(0)).thenRefuses('NOT_FOUND'));
 });

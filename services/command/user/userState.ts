@@ -55,10 +55,18 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
     }))
     .with({ type: 'VerificationReissued' }, ({ data }): UserState =>
       state.status === 'pending'
-        ? { ...state, verification: { hash: data.tokenHash, expiresAt: data.expiresAt }, linkEmailsAt: [...state.linkEmailsAt, issuedAt(data.expiresAt, VERIFICATION_TTL_MS)] }
+        ? {
+            ...state,
+            verification: { hash: data.tokenHash, expiresAt: data.expiresAt },
+            linkEmailsAt: [...state.linkEmailsAt, issuedAt(data.expiresAt, VERIFICATION_TTL_MS)],
+          }
         : state,
     )
-    .with({ type: 'RegistrationExpired' }, (): UserState => ({ status: 'none', usedVerificationHashes: state.usedVerificationHashes, linkEmailsAt: state.linkEmailsAt }))
+    .with({ type: 'RegistrationExpired' }, (): UserState => ({
+      status: 'none',
+      usedVerificationHashes: state.usedVerificationHashes,
+      linkEmailsAt: state.linkEmailsAt,
+    }))
     .with({ type: 'UserRegistered' }, (): UserState =>
       state.status === 'pending'
         ? {
@@ -76,13 +84,21 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
           }
         : state,
     )
-    .with({ type: 'UserLoggedIn' }, ({ data }) => (state.status === 'registered' ? { ...state, openSessions: [...state.openSessions, data.sessionId] } : state))
+    .with({ type: 'UserLoggedIn' }, ({ data }) =>
+      state.status === 'registered' ? { ...state, openSessions: [...state.openSessions, data.sessionId] } : state,
+    )
     .with({ type: 'UserLoggedOut' }, ({ data }) =>
-      state.status === 'registered' ? { ...state, openSessions: state.openSessions.filter((s) => s !== data.sessionId) } : state,
+      state.status === 'registered'
+        ? { ...state, openSessions: state.openSessions.filter((s) => s !== data.sessionId) }
+        : state,
     )
     .with({ type: 'PasswordResetRequested' }, ({ data }) =>
       state.status === 'registered'
-        ? { ...state, reset: { hash: data.tokenHash, expiresAt: data.expiresAt }, linkEmailsAt: [...state.linkEmailsAt, issuedAt(data.expiresAt, RESET_TTL_MS)] }
+        ? {
+            ...state,
+            reset: { hash: data.tokenHash, expiresAt: data.expiresAt },
+            linkEmailsAt: [...state.linkEmailsAt, issuedAt(data.expiresAt, RESET_TTL_MS)],
+          }
         : state,
     )
     .with({ type: 'PasswordChanged' }, ({ data }) =>
@@ -96,7 +112,11 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
           }
         : state,
     )
-    .with({ type: 'AlertEmailsPaused' }, () => (state.status === 'registered' ? { ...state, alertEmailsPaused: true } : state))
-    .with({ type: 'AlertEmailsResumed' }, () => (state.status === 'registered' ? { ...state, alertEmailsPaused: false } : state))
+    .with({ type: 'AlertEmailsPaused' }, () =>
+      state.status === 'registered' ? { ...state, alertEmailsPaused: true } : state,
+    )
+    .with({ type: 'AlertEmailsResumed' }, () =>
+      state.status === 'registered' ? { ...state, alertEmailsPaused: false } : state,
+    )
     .exhaustive();
 }

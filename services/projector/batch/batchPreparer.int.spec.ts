@@ -13,7 +13,13 @@ function messages(count: number, from = 1): RawMessage[] {
   return Array.from({ length: count }, (_, i) => {
     const seq = from + i;
     const userId = `u${String(seq).padStart(32, '0')}`;
-    const events = [event('UserLoggedIn', { userId, sessionId: '6f1c1f0e-8d7a-4a43-9a52-1b2f0f6f3e11', expiresAt: '2026-11-09T00:00:00.000Z' })];
+    const events = [
+      event('UserLoggedIn', {
+        userId,
+        sessionId: '6f1c1f0e-8d7a-4a43-9a52-1b2f0f6f3e11',
+        expiresAt: '2026-11-09T00:00:00.000Z',
+      }),
+    ];
     return { seq, subject: `s.${seq}`, ...encodeEvents(events, meta), pending: 0 };
   });
 }
@@ -47,7 +53,11 @@ describe('preparing batches', () => {
     const broken = join(dir, 'broken.mjs');
     await writeFile(broken, "throw new Error('cannot start');\n");
     const failures: Error[] = [];
-    preparer = new BatchPreparer('read_models', { minBatch: 1, workerUrl: pathToFileURL(broken), onWorkerFailure: (e) => failures.push(e) });
+    preparer = new BatchPreparer('read_models', {
+      minBatch: 1,
+      workerUrl: pathToFileURL(broken),
+      onWorkerFailure: (e) => failures.push(e),
+    });
     const batches = [packBatch(messages(5)), packBatch(messages(5, 100))];
     const prepared = await Promise.all(batches.map((b) => preparer!.prepare(b)));
     expect(prepared).toEqual(batches.map((b) => preparePacked(b, 'read_models')));

@@ -38,7 +38,8 @@ export class BatchPreparer {
    * worker gets a copy of the batch: the caller keeps it, to prepare it again should part of it be applied already.
    */
   prepare(batch: PackedBatch): Promise<PreparedBatch> {
-    if (batch.seqs.length < (this.options.minBatch ?? WORKER_MIN_BATCH) || this.workerFailed) return this.prepareHere(batch);
+    if (batch.seqs.length < (this.options.minBatch ?? WORKER_MIN_BATCH) || this.workerFailed)
+      return this.prepareHere(batch);
     const worker = (this.worker ??= this.start());
     const id = ++this.nextId;
     const request: PrepareRequest = { id, packed: batch, schema: this.schema };

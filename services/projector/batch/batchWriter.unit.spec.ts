@@ -10,7 +10,12 @@ function controlledApply() {
       started.push(batch);
       finish.set(batch, { resolve, reject });
     });
-  return { apply, started, finish: (batch: string) => finish.get(batch)!, tick: () => new Promise((r) => setImmediate(r)) };
+  return {
+    apply,
+    started,
+    finish: (batch: string) => finish.get(batch)!,
+    tick: () => new Promise((r) => setImmediate(r)),
+  };
 }
 
 describe('BatchWriter', () => {

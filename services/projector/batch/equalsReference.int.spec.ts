@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeEvents, event, eventTypes, type DomainEvent, type EventOf, type EventType } from '../../../events/index.ts';
+import {
+  encodeEvents,
+  event,
+  eventTypes,
+  type DomainEvent,
+  type EventOf,
+  type EventType,
+} from '../../../events/index.ts';
 import type { RawMessage } from '../../../platform/eventStore/index.ts';
 import { inTransaction, tablesIn, type Pool } from '../../../platform/postgres.ts';
 import { openTestWorld, type TestWorld } from '../../../test/harness.ts';
@@ -19,45 +26,102 @@ afterAll(async () => world?.close());
 const hash = 'ab'.repeat(32);
 const nonce = 'n'.repeat(22);
 const argon = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA';
-const userIds = ['u0000000000000000000000000000000a', 'u0000000000000000000000000000000b', 'u0000000000000000000000000000000c'];
+const userIds = [
+  'u0000000000000000000000000000000a',
+  'u0000000000000000000000000000000b',
+  'u0000000000000000000000000000000c',
+];
 // The first two are one session: Postgres reads a uuid whatever the case of its digits.
-const sessionIds = ['6f1c1f0e-8d7a-4a43-9a52-1b2f0f6f3e11', '6F1C1F0E-8D7A-4A43-9A52-1B2F0F6F3E11', '00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003'];
+const sessionIds = [
+  '6f1c1f0e-8d7a-4a43-9a52-1b2f0f6f3e11',
+  '6F1C1F0E-8D7A-4A43-9A52-1B2F0F6F3E11',
+  '00000000-0000-4000-8000-000000000002',
+  '00000000-0000-4000-8000-000000000003',
+];
 
 /** Deterministic pseudo-random numbers, so a failure can be replayed. */
 function seeded(seed: number) {
   let s = seed;
-  return () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  return () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 }
 
 /** What one event of the tangled log is drawn from: a few shared ids, its sequence, and the log's own dice. */
 type Draws = {
-  seq: number; userId: string; username: string; sessionId: string; alertId: string; runSeq: number;
-  pick: <T>(items: readonly T[]) => T; time: (seq: number, minutes?: number) => string;
+  seq: number;
+  userId: string;
+  username: string;
+  sessionId: string;
+  alertId: string;
+  runSeq: number;
+  pick: <T>(items: readonly T[]) => T;
+  time: (seq: number, minutes?: number) => string;
 };
 
 /** How the tangled log makes each event type: keyed by type, so a new event type does not compile until this test covers it. */
 const tangledEvents: { [T in EventType]: (d: Draws) => EventOf<T> } = {
   RegistrationRequested: ({ userId, username, seq, time }) =>
-    event('RegistrationRequested', { userId, username, email: `${seq}@example.com`, passwordHash: argon, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 60) }),
-  VerificationReissued: ({ userId, seq, time }) => event('VerificationReissued', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 90) }),
-  UserRegistered: ({ userId, username, seq }) => event('UserRegistered', { userId, username, email: `${seq}@example.com` }),
+    event('RegistrationRequested', {
+      userId,
+      username,
+      email: `${seq}@example.com`,
+      passwordHash: argon,
+      tokenNonce: nonce,
+      tokenHash: hash,
+      expiresAt: time(seq, 60),
+    }),
+  VerificationReissued: ({ userId, seq, time }) =>
+    event('VerificationReissued', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 90) }),
+  UserRegistered: ({ userId, username, seq }) =>
+    event('UserRegistered', { userId, username, email: `${seq}@example.com` }),
   RegistrationExpired: ({ userId, username }) => event('RegistrationExpired', { userId, username }),
-  UserLoggedIn: ({ userId, sessionId, seq, time }) => event('UserLoggedIn', { userId, sessionId, expiresAt: time(seq, 600) }),
+  UserLoggedIn: ({ userId, sessionId, seq, time }) =>
+    event('UserLoggedIn', { userId, sessionId, expiresAt: time(seq, 600) }),
   UserLoggedOut: ({ userId, sessionId }) => event('UserLoggedOut', { userId, sessionId }),
-  PasswordChanged: ({ userId, pick }) => event('PasswordChanged', { userId, passwordHash: argon, endedSessionIds: [pick(sessionIds), pick(sessionIds)] }),
-  PasswordResetRequested: ({ userId, seq, time }) => event('PasswordResetRequested', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 30) }),
+  PasswordChanged: ({ userId, pick }) =>
+    event('PasswordChanged', { userId, passwordHash: argon, endedSessionIds: [pick(sessionIds), pick(sessionIds)] }),
+  PasswordResetRequested: ({ userId, seq, time }) =>
+    event('PasswordResetRequested', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 30) }),
   AlertEmailsPaused: ({ userId }) => event('AlertEmailsPaused', { userId }),
   AlertEmailsResumed: ({ userId }) => event('AlertEmailsResumed', { userId }),
-  AlertSet: ({ alertId, userId, seq }) => event('AlertSet', { alertId, userId, base: 'EUR', quote: 'USD', threshold: `1.${seq}` }),
+  AlertSet: ({ alertId, userId, seq }) =>
+    event('AlertSet', { alertId, userId, base: 'EUR', quote: 'USD', threshold: `1.${seq}` }),
   AlertDeleted: ({ alertId, userId }) => event('AlertDeleted', { alertId, userId }),
   RatesFetched: ({ seq, pick, time }) =>
-    event('RatesFetched', { provider: 'frankfurter', base: 'EUR', asOf: pick(['2026-11-01', '2026-11-02']), fetchedAt: time(seq), rates: { USD: `1.${seq}`, JPY: '163.4' } }),
+    event('RatesFetched', {
+      provider: 'frankfurter',
+      base: 'EUR',
+      asOf: pick(['2026-11-01', '2026-11-02']),
+      fetchedAt: time(seq),
+      rates: { USD: `1.${seq}`, JPY: '163.4' },
+    }),
   AlertTriggered: ({ alertId, userId, runSeq, seq }) =>
-    event('AlertTriggered', { alertId, userId, runSeq, base: 'EUR', quote: 'USD', threshold: '1.1', previousRatio: `1.0${seq}`, currentRatio: '1.2', direction: 'up' }),
-  EmailClaimed: ({ userId, runSeq, seq, time }) => event('EmailClaimed', { userId, kind: 'alert-digest', reference: `${runSeq}`, claimedBy: 'n1', until: time(seq, 2) }),
+    event('AlertTriggered', {
+      alertId,
+      userId,
+      runSeq,
+      base: 'EUR',
+      quote: 'USD',
+      threshold: '1.1',
+      previousRatio: `1.0${seq}`,
+      currentRatio: '1.2',
+      direction: 'up',
+    }),
+  EmailClaimed: ({ userId, runSeq, seq, time }) =>
+    event('EmailClaimed', {
+      userId,
+      kind: 'alert-digest',
+      reference: `${runSeq}`,
+      claimedBy: 'n1',
+      until: time(seq, 2),
+    }),
   // References are free text: what the array encoding must quote and escape.
   EmailSent: ({ userId, runSeq, seq, pick }) =>
-    event('EmailSent', { userId, kind: 'alert-digest', messageId: `<m${runSeq}@x>`, reference: pick([`${runSeq}.${seq}`, 'say "hi"', 'back\\slash', '{a,b}', 'NULL', ' ']) }),
+    event('EmailSent', {
+      userId,
+      kind: 'alert-digest',
+      messageId: `<m${runSeq}@x>`,
+      reference: pick([`${runSeq}.${seq}`, 'say "hi"', 'back\\slash', '{a,b}', 'NULL', ' ']),
+    }),
 };
 
 /**
@@ -66,8 +130,9 @@ const tangledEvents: { [T in EventType]: (d: Draws) => EventOf<T> } = {
  */
 function tangledLog(length: number, seed: number): StoredMessage[] {
   const random = seeded(seed);
-  const pick = <T,>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
-  const time = (seq: number, minutes = 0) => new Date(Date.UTC(2026, 10, 2) + seq * 1_000 + minutes * 60_000).toISOString();
+  const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+  const time = (seq: number, minutes = 0) =>
+    new Date(Date.UTC(2026, 10, 2) + seq * 1_000 + minutes * 60_000).toISOString();
   const makers = Object.values(tangledEvents) as ((d: Draws) => DomainEvent)[];
   const eventAt = (seq: number): DomainEvent => {
     const userId = pick(userIds);
@@ -79,7 +144,13 @@ function tangledLog(length: number, seed: number): StoredMessage[] {
   };
   return Array.from({ length: length }, (_, i): StoredMessage => {
     const seq = i + 1;
-    const raw: RawMessage = { seq, subject: `s.${seq}`, headers: { h: `${seq}` }, body: new TextEncoder().encode(`{"seq":${seq}}`), pending: 0 };
+    const raw: RawMessage = {
+      seq,
+      subject: `s.${seq}`,
+      headers: { h: `${seq}` },
+      body: new TextEncoder().encode(`{"seq":${seq}}`),
+      pending: 0,
+    };
     if (random() < 0.03) return { raw, unreadable: `unreadable ${seq}` };
     const events = Array.from({ length: random() < 0.2 ? 2 : 1 }, () => eventAt(seq));
     return { raw, events, occurredAt: time(seq) };
@@ -93,7 +164,8 @@ function recording(pool: Pool, texts: string[]): Pool {
       const client = await pool.connect();
       return new Proxy(client, {
         get: (target, key) => {
-          if (key === 'query') return (text: string, values?: unknown[]) => (texts.push(text), target.query(text, values));
+          if (key === 'query')
+            return (text: string, values?: unknown[]) => (texts.push(text), target.query(text, values));
           const value = Reflect.get(target, key) as unknown;
           return typeof value === 'function' ? value.bind(target) : value;
         },
@@ -120,14 +192,18 @@ async function oneAtATime(messages: readonly StoredMessage[], name: string): Pro
   const t = tablesIn(schema);
   for (const m of messages) {
     if (m.unreadable !== undefined) await runAll([parkStatement(parkedRow(m.raw, m.unreadable), t)]);
-    else await runAll(m.events.flatMap((e, position) => statementsFor(e, { seq: m.raw.seq, position, occurredAt: m.occurredAt }, t)));
+    else
+      await runAll(
+        m.events.flatMap((e, position) => statementsFor(e, { seq: m.raw.seq, position, occurredAt: m.occurredAt }, t)),
+      );
   }
   return schema;
 }
 
 async function setBased(messages: readonly StoredMessage[], batchSize: number, name: string): Promise<string> {
   const schema = await freshSchema(name);
-  for (let i = 0; i < messages.length; i += batchSize) await runAll(setStatements(tableChanges(messages.slice(i, i + batchSize)), tablesIn(schema)));
+  for (let i = 0; i < messages.length; i += batchSize)
+    await runAll(setStatements(tableChanges(messages.slice(i, i + batchSize)), tablesIn(schema)));
   return schema;
 }
 
@@ -150,25 +226,47 @@ describe('set-based batches', () => {
           (SELECT count(*) FROM ${t('alerts')} WHERE deleted_seq IS NOT NULL)::int AS deleted,
           (SELECT count(*) FROM ${t('rate_runs')})::int AS runs,
           (SELECT count(*) FROM ${t('parked_events')})::int AS parked`);
-      expect(Object.values(rows[0]).every((n) => (n as number) > 0), JSON.stringify(rows[0])).toBe(true);
+      expect(
+        Object.values(rows[0]).every((n) => (n as number) > 0),
+        JSON.stringify(rows[0]),
+      ).toBe(true);
     }
   });
 
-  it.each([1, 2, 3, 7, 40, 1_000])('leave the read models exactly as one event at a time does (batches of %i)', async (batchSize) => {
-    for (const [i, messages] of logs.entries()) {
-      const candidate = await setBased(messages, batchSize, `set${seeds[i]}_${batchSize}`);
-      expect(await compareSchemas(world.pool, references[i]!, candidate)).toEqual([]);
-    }
-  }, 60_000);
+  it.each([1, 2, 3, 7, 40, 1_000])(
+    'leave the read models exactly as one event at a time does (batches of %i)',
+    async (batchSize) => {
+      for (const [i, messages] of logs.entries()) {
+        const candidate = await setBased(messages, batchSize, `set${seeds[i]}_${batchSize}`);
+        expect(await compareSchemas(world.pool, references[i]!, candidate)).toEqual([]);
+      }
+    },
+    60_000,
+  );
 });
 
 describe('a batch Postgres refuses on its data', () => {
   const meta = (occurredAt: string) => ({ occurredAt, correlationId: 'c', causationId: 'c' });
-  const raw = (seq: number, events: DomainEvent[], occurredAt = `2026-11-02T10:00:${String(seq).padStart(2, '0')}.000Z`): RawMessage => ({
-    seq, subject: `s.${seq}`, ...encodeEvents(events, meta(occurredAt)), pending: 0,
+  const raw = (
+    seq: number,
+    events: DomainEvent[],
+    occurredAt = `2026-11-02T10:00:${String(seq).padStart(2, '0')}.000Z`,
+  ): RawMessage => ({
+    seq,
+    subject: `s.${seq}`,
+    ...encodeEvents(events, meta(occurredAt)),
+    pending: 0,
   });
   const requested = (userId: string, username: string, expiresAt: string) =>
-    event('RegistrationRequested', { userId, username, email: `${username}@example.com`, passwordHash: argon, tokenNonce: nonce, tokenHash: hash, expiresAt });
+    event('RegistrationRequested', {
+      userId,
+      username,
+      email: `${username}@example.com`,
+      passwordHash: argon,
+      tokenNonce: nonce,
+      tokenHash: hash,
+      expiresAt,
+    });
   const [ada, bob, cy] = userIds as [string, string, string];
 
   it('parks exactly the messages one at a time would park, even where a later event overwrote the bad value', async () => {
@@ -177,7 +275,11 @@ describe('a batch Postgres refuses on its data', () => {
       raw(2, [requested(bob, 'bob', '0000-01-01T00:00:00Z')]), // a valid ISO time Postgres cannot hold…
       raw(3, [event('UserRegistered', { userId: bob, username: 'bob', email: 'bob@example.com' })]), // …overwritten here
       raw(4, [requested(cy, 'ada', '2026-11-03T00:00:00.000Z')]), // a username already taken
-      raw(5, [event('UserLoggedIn', { userId: ada, sessionId: sessionIds[0]!, expiresAt: '2026-11-09T00:00:00.000Z' })], 'not a time'),
+      raw(
+        5,
+        [event('UserLoggedIn', { userId: ada, sessionId: sessionIds[0]!, expiresAt: '2026-11-09T00:00:00.000Z' })],
+        'not a time',
+      ),
       raw(6, [event('AlertSet', { alertId: 'a1', userId: ada, base: 'EUR', quote: 'USD', threshold: '1.08' })]),
     ];
     const batched = await freshSchema('refused_batch');
@@ -203,7 +305,10 @@ describe('a batch Postgres refuses on its data', () => {
     const alone = await freshSchema('clean_alone');
     for (const m of batch) await applyBatch(world.pool, alone, [m], {}, world.logger, true);
     expect(await compareSchemas(world.pool, batched, alone)).toEqual([]);
-    const runs = batch.map(readStoredMessage).flatMap((m) => (m.unreadable === undefined ? m.events : [])).filter((e) => e.type === 'RatesFetched').length;
+    const runs = batch
+      .map(readStoredMessage)
+      .flatMap((m) => (m.unreadable === undefined ? m.events : []))
+      .filter((e) => e.type === 'RatesFetched').length;
     // BEGIN with its settings, the checkpoint's lock, the changes, the checkpoint, COMMIT.
     expect(statements.filter((s) => !s.includes('rate_runs'))).toHaveLength(5);
     expect(statements.filter((s) => s.includes('rate_runs'))).toHaveLength(runs);

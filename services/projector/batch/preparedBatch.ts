@@ -15,7 +15,8 @@ export type PreparedBatch = { statements: Statement[]; unreadable: Unreadable[] 
 /** Pure: decode a batch and fold it into its statements (the work a rebuild spends its CPU on). */
 export function prepareBatch(messages: readonly StoredMessage[], schema: string): PreparedBatch {
   const unreadable: Unreadable[] = [];
-  for (const m of messages) if (m.unreadable !== undefined) unreadable.push({ seq: m.raw.seq, subject: m.raw.subject, reason: m.unreadable });
+  for (const m of messages)
+    if (m.unreadable !== undefined) unreadable.push({ seq: m.raw.seq, subject: m.raw.subject, reason: m.unreadable });
   return { statements: setStatements(tableChanges(messages), tablesIn(schema)), unreadable };
 }
 
@@ -102,10 +103,21 @@ const utf8 = new TextDecoder();
 export function unpackBatch(packed: PackedBatch): RawMessage[] {
   const { seqs, jsonHeaders, bounds, bytes } = packed;
   return Array.from(seqs, (seq, i): RawMessage => {
-    const [subjectAt, headAt, bodyAt, end] = [bounds[4 * i]!, bounds[4 * i + 1]!, bounds[4 * i + 2]!, bounds[4 * i + 3]!];
+    const [subjectAt, headAt, bodyAt, end] = [
+      bounds[4 * i]!,
+      bounds[4 * i + 1]!,
+      bounds[4 * i + 2]!,
+      bounds[4 * i + 3]!,
+    ];
     const head = bytes.subarray(headAt, bodyAt);
     const headers = jsonHeaders[i] ? (JSON.parse(utf8.decode(head)) as Record<string, string>) : parseHeaderBlock(head);
-    return { seq, subject: utf8.decode(bytes.subarray(subjectAt, headAt)), headers, body: bytes.subarray(bodyAt, end), pending: 0 };
+    return {
+      seq,
+      subject: utf8.decode(bytes.subarray(subjectAt, headAt)),
+      headers,
+      body: bytes.subarray(bodyAt, end),
+      pending: 0,
+    };
   });
 }
 

@@ -22,7 +22,14 @@ export function setStatements(changes: TableChanges, t: TableNamer): Statement[]
     return `$${values.length}::${type}[]`;
   };
   const parts: string[] = [];
-  const { userChanges: uc, newUsers: nu, sessionCloses: sc, newSessions: ns, alertDeletions: ad, newAlerts: na } = changes;
+  const {
+    userChanges: uc,
+    newUsers: nu,
+    sessionCloses: sc,
+    newSessions: ns,
+    alertDeletions: ad,
+    newAlerts: na,
+  } = changes;
   if (uc.length > 0) {
     parts.push(`UPDATE ${t('users')} AS u SET
                email = coalesce(x.email, u.email),
@@ -111,11 +118,18 @@ export function setStatements(changes: TableChanges, t: TableNamer): Statement[]
   }
   // Timestamps a later event overwrote: nothing stores them, but Postgres still reads each (binding the parameter
   // parses it), as it would have one event at a time.
-  const overwritten = changes.overwrittenTimestamps.length > 0 ? `cardinality(${col(changes.overwrittenTimestamps, (ts) => ts, 'timestamptz')})` : '0';
+  const overwritten =
+    changes.overwrittenTimestamps.length > 0
+      ? `cardinality(${col(changes.overwrittenTimestamps, (ts) => ts, 'timestamptz')})`
+      : '0';
   const out: Statement[] = [];
   if (parts.length > 0 || changes.overwrittenTimestamps.length > 0) {
     const select = `SELECT ${overwritten}`;
-    out.push({ text: parts.length > 0 ? `WITH ${parts.map((sql, i) => `change${i} AS (${sql})`).join(',\n')}\n${select}` : select, values });
+    out.push({
+      text:
+        parts.length > 0 ? `WITH ${parts.map((sql, i) => `change${i} AS (${sql})`).join(',\n')}\n${select}` : select,
+      values,
+    });
   }
   for (const run of changes.rateRuns) out.push(rateRunStatement(run.event, run.seq, t));
   return out;

@@ -5,21 +5,64 @@ import { parkedRow, type ParkedRow, type StoredMessage } from '../storedMessage.
 
 type UserStatus = 'pending' | 'registered' | 'expired';
 export type UserRow = {
-  userId: string; username: string; email: string; status: UserStatus;
-  pendingExpiresAt: string | null; registeredAt: string | null; alertEmailsPaused: boolean; updatedSeq: number;
+  userId: string;
+  username: string;
+  email: string;
+  status: UserStatus;
+  pendingExpiresAt: string | null;
+  registeredAt: string | null;
+  alertEmailsPaused: boolean;
+  updatedSeq: number;
 };
 /** What a batch does to a users row that already exists: set the fields named here, leave the others. */
-export type UserChange = Partial<Pick<UserRow, 'email' | 'status' | 'pendingExpiresAt' | 'registeredAt' | 'alertEmailsPaused'>> & { userId: string; updatedSeq: number };
-export type SessionRow = { sessionId: string; userId: string; openedAt: string; expiresAt: string; closedAt: string | null };
+export type UserChange = Partial<
+  Pick<UserRow, 'email' | 'status' | 'pendingExpiresAt' | 'registeredAt' | 'alertEmailsPaused'>
+> & { userId: string; updatedSeq: number };
+export type SessionRow = {
+  sessionId: string;
+  userId: string;
+  openedAt: string;
+  expiresAt: string;
+  closedAt: string | null;
+};
 export type SessionClose = { sessionId: string; closedAt: string };
 export type AlertRow = {
-  alertId: string; userId: string; base: string; quote: string; threshold: string;
-  setSeq: number; setAt: string; deletedSeq: number | null; deletedAt: string | null;
+  alertId: string;
+  userId: string;
+  base: string;
+  quote: string;
+  threshold: string;
+  setSeq: number;
+  setAt: string;
+  deletedSeq: number | null;
+  deletedAt: string | null;
 };
 export type AlertDeletion = { alertId: string; deletedSeq: number; deletedAt: string };
-export type TriggerRow = { alertId: string; runSeq: number; userId: string; previousRatio: string; currentRatio: string; direction: string; triggeredAt: string };
-export type EmailRow = { messageId: string; userId: string; kind: string; reference: string; sentAt: string; seq: number };
-export type ActivityRow = { seq: number; position: number; userId: string; type: string; summary: string; occurredAt: string };
+export type TriggerRow = {
+  alertId: string;
+  runSeq: number;
+  userId: string;
+  previousRatio: string;
+  currentRatio: string;
+  direction: string;
+  triggeredAt: string;
+};
+export type EmailRow = {
+  messageId: string;
+  userId: string;
+  kind: string;
+  reference: string;
+  sentAt: string;
+  seq: number;
+};
+export type ActivityRow = {
+  seq: number;
+  position: number;
+  userId: string;
+  type: string;
+  summary: string;
+  occurredAt: string;
+};
 export type RateRun = { event: EventOf<'RatesFetched'>; seq: number };
 
 /**
@@ -79,8 +122,18 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
     row.deletedAt = deletion.deletedAt;
   });
   const out: TableChanges = {
-    userChanges: [], newUsers: [], sessionCloses: [], newSessions: [], alertDeletions: [], newAlerts: [],
-    rateRuns: [], triggers: [], emails: [], activity: [], parked: [], overwrittenTimestamps: [],
+    userChanges: [],
+    newUsers: [],
+    sessionCloses: [],
+    newSessions: [],
+    alertDeletions: [],
+    newAlerts: [],
+    rateRuns: [],
+    triggers: [],
+    emails: [],
+    activity: [],
+    parked: [],
+    overwrittenTimestamps: [],
   };
   const userTimestamps: string[] = [];
 
@@ -95,7 +148,8 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
     if (entry.created) Object.assign(entry.created, fields);
   };
   // Session ids are uuids: Postgres equates them whatever the case of their hex digits.
-  const closeSession = (sessionId: string, closedAt: string) => sessions.closed(sessionId.toLowerCase(), { sessionId, closedAt });
+  const closeSession = (sessionId: string, closedAt: string) =>
+    sessions.closed(sessionId.toLowerCase(), { sessionId, closedAt });
 
   for (const message of messages) {
     if (message.unreadable !== undefined) {
@@ -112,10 +166,22 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
           const { data } = event;
           const entry = userEntry(data.userId, seq);
           entry.created ??= {
-            userId: data.userId, username: data.username, email: data.email, status: 'pending',
-            pendingExpiresAt: data.expiresAt, registeredAt: null, alertEmailsPaused: false, updatedSeq: seq,
+            userId: data.userId,
+            username: data.username,
+            email: data.email,
+            status: 'pending',
+            pendingExpiresAt: data.expiresAt,
+            registeredAt: null,
+            alertEmailsPaused: false,
+            updatedSeq: seq,
           };
-          changeUser(data.userId, { email: data.email, status: 'pending', pendingExpiresAt: data.expiresAt, registeredAt: null, updatedSeq: seq });
+          changeUser(data.userId, {
+            email: data.email,
+            status: 'pending',
+            pendingExpiresAt: data.expiresAt,
+            registeredAt: null,
+            updatedSeq: seq,
+          });
           userTimestamps.push(data.expiresAt);
           break;
         }
@@ -124,7 +190,12 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
           userTimestamps.push(event.data.expiresAt);
           break;
         case 'UserRegistered':
-          changeUser(event.data.userId, { status: 'registered', registeredAt: at, pendingExpiresAt: null, updatedSeq: seq });
+          changeUser(event.data.userId, {
+            status: 'registered',
+            registeredAt: at,
+            pendingExpiresAt: null,
+            updatedSeq: seq,
+          });
           break;
         case 'RegistrationExpired':
           changeUser(event.data.userId, { status: 'expired', updatedSeq: seq });
@@ -135,7 +206,13 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
           break;
         case 'UserLoggedIn': {
           const { data } = event;
-          const row: SessionRow = { sessionId: data.sessionId, userId: data.userId, openedAt: at, expiresAt: data.expiresAt, closedAt: null };
+          const row: SessionRow = {
+            sessionId: data.sessionId,
+            userId: data.userId,
+            openedAt: at,
+            expiresAt: data.expiresAt,
+            closedAt: null,
+          };
           out.newSessions.push(row);
           sessions.created(data.sessionId.toLowerCase(), row);
           break;
@@ -152,8 +229,15 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
         case 'AlertSet': {
           const { data } = event;
           const row: AlertRow = {
-            alertId: data.alertId, userId: data.userId, base: data.base, quote: data.quote, threshold: data.threshold,
-            setSeq: seq, setAt: at, deletedSeq: null, deletedAt: null,
+            alertId: data.alertId,
+            userId: data.userId,
+            base: data.base,
+            quote: data.quote,
+            threshold: data.threshold,
+            setSeq: seq,
+            setAt: at,
+            deletedSeq: null,
+            deletedAt: null,
           };
           out.newAlerts.push(row);
           alerts.created(data.alertId, row);
@@ -168,21 +252,41 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
         case 'AlertTriggered': {
           const { data } = event;
           out.triggers.push({
-            alertId: data.alertId, runSeq: data.runSeq, userId: data.userId, previousRatio: data.previousRatio,
-            currentRatio: data.currentRatio, direction: data.direction, triggeredAt: at,
+            alertId: data.alertId,
+            runSeq: data.runSeq,
+            userId: data.userId,
+            previousRatio: data.previousRatio,
+            currentRatio: data.currentRatio,
+            direction: data.direction,
+            triggeredAt: at,
           });
           break;
         }
         case 'EmailSent': {
           const { data } = event;
-          out.emails.push({ messageId: data.messageId, userId: data.userId, kind: data.kind, reference: data.reference, sentAt: at, seq });
+          out.emails.push({
+            messageId: data.messageId,
+            userId: data.userId,
+            kind: data.kind,
+            reference: data.reference,
+            sentAt: at,
+            seq,
+          });
           break;
         }
         default:
           unhandled(event);
       }
       const line = activityLine(event);
-      if (line) out.activity.push({ seq, position, userId: line.userId, type: event.type, summary: line.summary, occurredAt: at });
+      if (line)
+        out.activity.push({
+          seq,
+          position,
+          userId: line.userId,
+          type: event.type,
+          summary: line.summary,
+          occurredAt: at,
+        });
     }
   }
 

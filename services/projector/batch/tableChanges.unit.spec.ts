@@ -12,14 +12,28 @@ const session = '6f1c1f0e-8d7a-4a43-9a52-1b2f0f6f3e11';
 const at = (seq: number) => `2026-11-02T10:00:${String(seq).padStart(2, '0')}.000Z`;
 
 const requested = (userId: string, email: string, expiresAt: string, username = 'ada') =>
-  event('RegistrationRequested', { userId, username, email, passwordHash: argon, tokenNonce: nonce, tokenHash: hash, expiresAt });
-const reissued = (userId: string, expiresAt: string) => event('VerificationReissued', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt });
-const loggedIn = (sessionId: string, expiresAt = '2026-11-09T00:00:00.000Z') => event('UserLoggedIn', { userId: ada, sessionId, expiresAt });
+  event('RegistrationRequested', {
+    userId,
+    username,
+    email,
+    passwordHash: argon,
+    tokenNonce: nonce,
+    tokenHash: hash,
+    expiresAt,
+  });
+const reissued = (userId: string, expiresAt: string) =>
+  event('VerificationReissued', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt });
+const loggedIn = (sessionId: string, expiresAt = '2026-11-09T00:00:00.000Z') =>
+  event('UserLoggedIn', { userId: ada, sessionId, expiresAt });
 const loggedOut = (sessionId: string) => event('UserLoggedOut', { userId: ada, sessionId });
 
 /** One message per event, at sequences 1, 2, 3… */
 function log(...events: DomainEvent[]): StoredMessage[] {
-  return events.map((e, i) => ({ raw: { seq: i + 1, subject: `s.${i + 1}`, headers: {}, body: new Uint8Array(), pending: 0 }, events: [e], occurredAt: at(i + 1) }));
+  return events.map((e, i) => ({
+    raw: { seq: i + 1, subject: `s.${i + 1}`, headers: {}, body: new Uint8Array(), pending: 0 },
+    events: [e],
+    occurredAt: at(i + 1),
+  }));
 }
 
 describe('tableChanges: users', () => {
@@ -33,10 +47,27 @@ describe('tableChanges: users', () => {
       ),
     );
     expect(changes.newUsers).toEqual([
-      { userId: ada, username: 'ada', email: 'ada@old.example', status: 'registered', pendingExpiresAt: null, registeredAt: at(4), alertEmailsPaused: false, updatedSeq: 4 },
+      {
+        userId: ada,
+        username: 'ada',
+        email: 'ada@old.example',
+        status: 'registered',
+        pendingExpiresAt: null,
+        registeredAt: at(4),
+        alertEmailsPaused: false,
+        updatedSeq: 4,
+      },
     ]);
     expect(changes.userChanges).toEqual([
-      { userId: ada, email: 'ada@old.example', status: 'registered', pendingExpiresAt: null, registeredAt: at(4), alertEmailsPaused: true, updatedSeq: 4 },
+      {
+        userId: ada,
+        email: 'ada@old.example',
+        status: 'registered',
+        pendingExpiresAt: null,
+        registeredAt: at(4),
+        alertEmailsPaused: true,
+        updatedSeq: 4,
+      },
     ]);
     // Both expiry times were overwritten, yet one at a time Postgres would have read them.
     expect(changes.overwrittenTimestamps).toEqual(['2026-11-03T00:00:00.000Z', '2026-11-04T00:00:00.000Z']);
@@ -52,13 +83,24 @@ describe('tableChanges: users', () => {
       ),
     );
     expect(changes.newUsers).toEqual([
-      { userId: ada, username: 'ada', email: 'second@example.com', status: 'pending', pendingExpiresAt: '2026-11-05T00:00:00.000Z', registeredAt: null, alertEmailsPaused: true, updatedSeq: 4 },
+      {
+        userId: ada,
+        username: 'ada',
+        email: 'second@example.com',
+        status: 'pending',
+        pendingExpiresAt: '2026-11-05T00:00:00.000Z',
+        registeredAt: null,
+        alertEmailsPaused: true,
+        updatedSeq: 4,
+      },
     ]);
     expect(changes.overwrittenTimestamps).toEqual(['2026-11-03T00:00:00.000Z']);
   });
 
   it('updates alone change only the fields they set, and create nothing', () => {
-    const changes = tableChanges(log(event('AlertEmailsPaused', { userId: bob }), event('RegistrationExpired', { userId: bob, username: 'bob' })));
+    const changes = tableChanges(
+      log(event('AlertEmailsPaused', { userId: bob }), event('RegistrationExpired', { userId: bob, username: 'bob' })),
+    );
     expect(changes.newUsers).toEqual([]);
     expect(changes.userChanges).toEqual([{ userId: bob, alertEmailsPaused: true, status: 'expired', updatedSeq: 2 }]);
     expect(changes.overwrittenTimestamps).toEqual([]);
@@ -88,9 +130,20 @@ describe('tableChanges: sessions and alerts', () => {
   });
 
   it('keeps every insert of a repeated key in log order, each closed by the first close after it', () => {
-    const set = (threshold: string) => event('AlertSet', { alertId: 'a1', userId: ada, base: 'EUR', quote: 'USD', threshold });
-    const changes = tableChanges(log(set('1.1'), event('AlertDeleted', { alertId: 'a1', userId: ada }), set('1.2'), event('AlertDeleted', { alertId: 'a1', userId: ada })));
-    expect(changes.newAlerts.map((a) => [a.threshold, a.setSeq, a.deletedSeq])).toEqual([['1.1', 1, 2], ['1.2', 3, 4]]);
+    const set = (threshold: string) =>
+      event('AlertSet', { alertId: 'a1', userId: ada, base: 'EUR', quote: 'USD', threshold });
+    const changes = tableChanges(
+      log(
+        set('1.1'),
+        event('AlertDeleted', { alertId: 'a1', userId: ada }),
+        set('1.2'),
+        event('AlertDeleted', { alertId: 'a1', userId: ada }),
+      ),
+    );
+    expect(changes.newAlerts.map((a) => [a.threshold, a.setSeq, a.deletedSeq])).toEqual([
+      ['1.1', 1, 2],
+      ['1.2', 3, 4],
+    ]);
     expect(changes.alertDeletions).toEqual([{ alertId: 'a1', deletedSeq: 2, deletedAt: at(2) }]);
   });
 });
@@ -98,13 +151,27 @@ describe('tableChanges: sessions and alerts', () => {
 describe('tableChanges: append-only tables', () => {
   it('writes a history line per event at its position, and parks a message it cannot read', () => {
     const messages: StoredMessage[] = [
-      { raw: { seq: 7, subject: 's.7', headers: { a: 'b' }, body: new TextEncoder().encode('{x\u0000'), pending: 0 }, unreadable: 'body is not JSON' },
-      { raw: { seq: 8, subject: 's.8', headers: {}, body: new Uint8Array(), pending: 0 }, events: [loggedIn(session), loggedOut(session)], occurredAt: at(8) },
-      ...log(event('EmailClaimed', { userId: ada, kind: 'alert-digest', reference: 'r', claimedBy: 'n1', until: at(9) })),
+      {
+        raw: { seq: 7, subject: 's.7', headers: { a: 'b' }, body: new TextEncoder().encode('{x\u0000'), pending: 0 },
+        unreadable: 'body is not JSON',
+      },
+      {
+        raw: { seq: 8, subject: 's.8', headers: {}, body: new Uint8Array(), pending: 0 },
+        events: [loggedIn(session), loggedOut(session)],
+        occurredAt: at(8),
+      },
+      ...log(
+        event('EmailClaimed', { userId: ada, kind: 'alert-digest', reference: 'r', claimedBy: 'n1', until: at(9) }),
+      ),
     ];
     const changes = tableChanges(messages);
-    expect(changes.parked).toEqual([{ seq: 7, subject: 's.7', reason: 'body is not JSON', headers: '{"a":"b"}', body: '{x\uFFFD' }]);
-    expect(changes.activity.map((a) => [a.seq, a.position, a.type, a.summary])).toEqual([[8, 0, 'UserLoggedIn', 'Logged in'], [8, 1, 'UserLoggedOut', 'Logged out']]);
+    expect(changes.parked).toEqual([
+      { seq: 7, subject: 's.7', reason: 'body is not JSON', headers: '{"a":"b"}', body: '{x\uFFFD' },
+    ]);
+    expect(changes.activity.map((a) => [a.seq, a.position, a.type, a.summary])).toEqual([
+      [8, 0, 'UserLoggedIn', 'Logged in'],
+      [8, 1, 'UserLoggedOut', 'Logged out'],
+    ]);
     expect(changes.newSessions[0]!.closedAt).toBe(at(8));
   });
 });

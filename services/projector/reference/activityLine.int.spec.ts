@@ -18,7 +18,9 @@ afterAll(async () => world?.close());
  * must leave an activity row. Keyed by event type: a new type does not compile until it is classified here.
  */
 const seenByItsUser: { [T in EventType]: { visible: string } | { invisible: string } } = {
-  RegistrationRequested: { invisible: 'the account is pending: no session, so no page of its user is rendered or kept' },
+  RegistrationRequested: {
+    invisible: 'the account is pending: no session, so no page of its user is rendered or kept',
+  },
   VerificationReissued: { invisible: 'the account is pending: no session, so no page of its user is rendered or kept' },
   RegistrationExpired: { invisible: 'the account was never verified, so it never had a session' },
   UserRegistered: { visible: 'the Activity page' },
@@ -51,10 +53,19 @@ describe('every event that changes what its user sees leaves an activity row for
   ])('through %s', async (name, oneByOne) => {
     const schema = `${world.schema}_${oneByOne ? 'reference' : 'batch'}`;
     await migrateSchema(world.pool, schema);
-    await applyBatch(world.pool, schema, samples.map((s) => s.raw), {}, world.logger, oneByOne);
+    await applyBatch(
+      world.pool,
+      schema,
+      samples.map((s) => s.raw),
+      {},
+      world.logger,
+      oneByOne,
+    );
     const t = tablesIn(schema);
     expect((await world.pool.query(`SELECT seq, reason FROM ${t('parked_events')}`)).rows, name).toEqual([]);
-    const { rows } = await world.pool.query<{ seq: string; user_id: string; type: string }>(`SELECT seq, user_id, type FROM ${t('activity')}`);
+    const { rows } = await world.pool.query<{ seq: string; user_id: string; type: string }>(
+      `SELECT seq, user_id, type FROM ${t('activity')}`,
+    );
     for (const { type, event, raw } of samples) {
       const left = rows.filter((r) => Number(r.seq) === raw.seq).map((r) => ({ user: r.user_id, type: r.type }));
       const expected = 'visible' in seenByItsUser[type] ? [{ user: userOf(event), type }] : [];

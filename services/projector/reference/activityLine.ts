@@ -35,12 +35,18 @@ export function activityLine(event: DomainEvent): { userId: string; summary: str
     case 'AlertEmailsResumed':
       return line(event.data.userId, 'Turned alert emails back on');
     case 'AlertSet':
-      return line(event.data.userId, `Set an alert on ${pair(event.data.base, event.data.quote)} at ${event.data.threshold}`);
+      return line(
+        event.data.userId,
+        `Set an alert on ${pair(event.data.base, event.data.quote)} at ${event.data.threshold}`,
+      );
     case 'AlertDeleted':
       return line(event.data.userId, 'Deleted an alert');
     case 'AlertTriggered': {
       const { data } = event;
-      return line(data.userId, `Alert ${pair(data.base, data.quote)} at ${data.threshold} triggered: ${data.previousRatio} → ${data.currentRatio} (${data.direction})`);
+      return line(
+        data.userId,
+        `Alert ${pair(data.base, data.quote)} at ${data.threshold} triggered: ${data.previousRatio} → ${data.currentRatio} (${data.direction})`,
+      );
     }
     case 'EmailSent':
       return line(event.data.userId, `Email sent: ${event.data.kind.replace('-', ' ')}`);

@@ -8,7 +8,11 @@ export type Statement = { text: string; values: unknown[] };
 export type EventContext = { seq: number; position: number; occurredAt: string };
 
 /** A run's one statement: the rates go in only with a new run, so a duplicate publication adds nothing. */
-export function rateRunStatement(event: Extract<DomainEvent, { type: 'RatesFetched' }>, seq: number, t: TableNamer): Statement {
+export function rateRunStatement(
+  event: Extract<DomainEvent, { type: 'RatesFetched' }>,
+  seq: number,
+  t: TableNamer,
+): Statement {
   const { data } = event;
   const currencies = Object.keys(data.rates);
   return {
@@ -17,7 +21,15 @@ export function rateRunStatement(event: Extract<DomainEvent, { type: 'RatesFetch
              ON CONFLICT DO NOTHING RETURNING run_seq)
            INSERT INTO ${t('rates')} (run_seq, currency, rate)
            SELECT run.run_seq, c, r::numeric FROM run, unnest($6::text[], $7::text[]) AS x(c, r)`,
-    values: [seq, data.provider, data.base, data.asOf, data.fetchedAt, currencies, currencies.map((c) => data.rates[c])],
+    values: [
+      seq,
+      data.provider,
+      data.base,
+      data.asOf,
+      data.fetchedAt,
+      currencies,
+      currencies.map((c) => data.rates[c]),
+    ],
   };
 }
 
@@ -38,7 +50,10 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
       },
     ])
     .with({ type: 'VerificationReissued' }, ({ data }) => [
-      { text: `UPDATE ${t('users')} SET pending_expires_at = $2, updated_seq = $3 WHERE user_id = $1`, values: [data.userId, data.expiresAt, ctx.seq] },
+      {
+        text: `UPDATE ${t('users')} SET pending_expires_at = $2, updated_seq = $3 WHERE user_id = $1`,
+        values: [data.userId, data.expiresAt, ctx.seq],
+      },
     ])
     .with({ type: 'UserRegistered' }, ({ data }) => [
       {
@@ -47,7 +62,10 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
       },
     ])
     .with({ type: 'RegistrationExpired' }, ({ data }) => [
-      { text: `UPDATE ${t('users')} SET status = 'expired', updated_seq = $2 WHERE user_id = $1`, values: [data.userId, ctx.seq] },
+      {
+        text: `UPDATE ${t('users')} SET status = 'expired', updated_seq = $2 WHERE user_id = $1`,
+        values: [data.userId, ctx.seq],
+      },
     ])
     .with({ type: 'UserLoggedIn' }, ({ data }) => [
       {
@@ -56,17 +74,29 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
       },
     ])
     .with({ type: 'UserLoggedOut' }, ({ data }) => [
-      { text: `UPDATE ${t('sessions')} SET closed_at = $2 WHERE session_id = $1 AND closed_at IS NULL`, values: [data.sessionId, at] },
+      {
+        text: `UPDATE ${t('sessions')} SET closed_at = $2 WHERE session_id = $1 AND closed_at IS NULL`,
+        values: [data.sessionId, at],
+      },
     ])
     .with({ type: 'PasswordResetRequested' }, () => [])
     .with({ type: 'PasswordChanged' }, ({ data }) => [
-      { text: `UPDATE ${t('sessions')} SET closed_at = $2 WHERE session_id = ANY($1::uuid[]) AND closed_at IS NULL`, values: [data.endedSessionIds, at] },
+      {
+        text: `UPDATE ${t('sessions')} SET closed_at = $2 WHERE session_id = ANY($1::uuid[]) AND closed_at IS NULL`,
+        values: [data.endedSessionIds, at],
+      },
     ])
     .with({ type: 'AlertEmailsPaused' }, ({ data }) => [
-      { text: `UPDATE ${t('users')} SET alert_emails_paused = true, updated_seq = $2 WHERE user_id = $1`, values: [data.userId, ctx.seq] },
+      {
+        text: `UPDATE ${t('users')} SET alert_emails_paused = true, updated_seq = $2 WHERE user_id = $1`,
+        values: [data.userId, ctx.seq],
+      },
     ])
     .with({ type: 'AlertEmailsResumed' }, ({ data }) => [
-      { text: `UPDATE ${t('users')} SET alert_emails_paused = false, updated_seq = $2 WHERE user_id = $1`, values: [data.userId, ctx.seq] },
+      {
+        text: `UPDATE ${t('users')} SET alert_emails_paused = false, updated_seq = $2 WHERE user_id = $1`,
+        values: [data.userId, ctx.seq],
+      },
     ])
     .with({ type: 'AlertSet' }, ({ data }) => [
       {
@@ -76,7 +106,10 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
       },
     ])
     .with({ type: 'AlertDeleted' }, ({ data }) => [
-      { text: `UPDATE ${t('alerts')} SET deleted_seq = $2, deleted_at = $3 WHERE alert_id = $1 AND deleted_seq IS NULL`, values: [data.alertId, ctx.seq, at] },
+      {
+        text: `UPDATE ${t('alerts')} SET deleted_seq = $2, deleted_at = $3 WHERE alert_id = $1 AND deleted_seq IS NULL`,
+        values: [data.alertId, ctx.seq, at],
+      },
     ])
     .with({ type: 'RatesFetched' }, (e) => [rateRunStatement(e, ctx.seq, t)])
     .with({ type: 'AlertTriggered' }, ({ data }) => [

@@ -15,7 +15,9 @@ export function createProvider(config: ProviderConfig, options: Omit<AdapterOpti
     .with('open-er-api', () => openErApi(adapter))
     .with('exchangerate-host', () => {
       if (!config.RATES_API_KEY) {
-        throw new ConfigError('Invalid environment variable RATES_API_KEY: required when RATES_PROVIDER is exchangerate-host');
+        throw new ConfigError(
+          'Invalid environment variable RATES_API_KEY: required when RATES_PROVIDER is exchangerate-host',
+        );
       }
       return exchangerateHost({ ...adapter, apiKey: config.RATES_API_KEY });
     })

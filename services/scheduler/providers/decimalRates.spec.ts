@@ -42,7 +42,10 @@ describe('collectRates', () => {
   });
 
   it('drops non-positive, non-numeric and non-currency entries, saying why', () => {
-    const { rates: kept, dropped } = collectRates(rates('{"USD":1.08,"XXX":-1,"ZZZ":0,"ABC":"1.2","NUL":null,"usd":1.1,"HUGE":1,"TOO":1e999}'), 'EUR');
+    const { rates: kept, dropped } = collectRates(
+      rates('{"USD":1.08,"XXX":-1,"ZZZ":0,"ABC":"1.2","NUL":null,"usd":1.1,"HUGE":1,"TOO":1e999}'),
+      'EUR',
+    );
     expect(kept).toEqual({ USD: '1.08', EUR: '1' });
     expect(dropped).toEqual([
       { key: 'XXX', value: '-1', reason: 'not positive' },
@@ -59,9 +62,14 @@ describe('collectRates', () => {
     const longest = `0.${'0'.repeat(29)}12345678901234567`;
     expect(longest).toHaveLength(MAX_RATE_LENGTH);
     const huge = `1${'0'.repeat(60_000)}`;
-    const { rates: kept, dropped } = collectRates(rates(`{"USD":${longest},"JPY":1.2e-30,"AAA":${huge},"BBB":1e-60,"CCC":1e60,"DDD":0.${'0'.repeat(60_000)}1}`), 'EUR');
+    const { rates: kept, dropped } = collectRates(
+      rates(`{"USD":${longest},"JPY":1.2e-30,"AAA":${huge},"BBB":1e-60,"CCC":1e60,"DDD":0.${'0'.repeat(60_000)}1}`),
+      'EUR',
+    );
     expect(kept).toEqual({ USD: longest, JPY: '0.0000000000000000000000000000012', EUR: '1' });
-    expect(dropped.map((d) => [d.key, d.reason])).toEqual(['AAA', 'BBB', 'CCC', 'DDD'].map((k) => [k, 'more than 48 characters in plain digits']));
+    expect(dropped.map((d) => [d.key, d.reason])).toEqual(
+      ['AAA', 'BBB', 'CCC', 'DDD'].map((k) => [k, 'more than 48 characters in plain digits']),
+    );
     expect(dropped[0]!.value).toBe(`1${'0'.repeat(39)}…`);
   });
 
@@ -71,7 +79,9 @@ describe('collectRates', () => {
   });
 
   it('maps provider keys to currencies', () => {
-    const { rates: kept, dropped } = collectRates(rates('{"USDEUR":0.92,"EURUSD":1.08}'), 'USD', (k) => (k.startsWith('USD') ? k.slice(3) : undefined));
+    const { rates: kept, dropped } = collectRates(rates('{"USDEUR":0.92,"EURUSD":1.08}'), 'USD', (k) =>
+      k.startsWith('USD') ? k.slice(3) : undefined,
+    );
     expect(kept).toEqual({ EUR: '0.92', USD: '1' });
     expect(dropped.map((d) => d.key)).toEqual(['EURUSD']);
   });

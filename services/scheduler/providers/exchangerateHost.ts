@@ -54,6 +54,9 @@ export function exchangerateHost(options: AdapterOptions & { apiKey: string }): 
     name: 'exchangerate-host',
     url: safeUrl,
     fetchLatest: (signal) =>
-      fetchPublication({ provider: 'exchangerate-host', url, safeUrl, secret: options.apiKey }, readExchangerateHost, { ...options, signal }),
+      fetchPublication({ provider: 'exchangerate-host', url, safeUrl, secret: options.apiKey }, readExchangerateHost, {
+        ...options,
+        signal,
+      }),
   };
 }

@@ -30,6 +30,7 @@ export function frankfurter(options: AdapterOptions): RatesProvider {
   return {
     name: 'frankfurter',
     url,
-    fetchLatest: (signal) => fetchPublication({ provider: 'frankfurter', url, safeUrl: url }, readFrankfurter, { ...options, signal }),
+    fetchLatest: (signal) =>
+      fetchPublication({ provider: 'frankfurter', url, safeUrl: url }, readFrankfurter, { ...options, signal }),
   };
 }

@@ -28,7 +28,12 @@ export const readOpenErApi: ReadPublication = (status, text) => {
   });
   const { rates, dropped } = collectRates(latest.rates, latest.base_code);
   return {
-    publication: { provider: 'open-er-api', base: latest.base_code, asOf: asOfFromUnixSeconds(latest.time_last_update_unix), rates },
+    publication: {
+      provider: 'open-er-api',
+      base: latest.base_code,
+      asOf: asOfFromUnixSeconds(latest.time_last_update_unix),
+      rates,
+    },
     dropped,
   };
 };
@@ -38,6 +43,7 @@ export function openErApi(options: AdapterOptions): RatesProvider {
   return {
     name: 'open-er-api',
     url,
-    fetchLatest: (signal) => fetchPublication({ provider: 'open-er-api', url, safeUrl: url }, readOpenErApi, { ...options, signal }),
+    fetchLatest: (signal) =>
+      fetchPublication({ provider: 'open-er-api', url, safeUrl: url }, readOpenErApi, { ...options, signal }),
   };
 }

@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../../platform/logger.ts';
 import { snippet, UnusableResponse } from './providerResponse.ts';
-import { defaultHttpPolicy, RatesProviderError, type HttpPolicy, type ProviderName, type RatesPublication } from './ratesProvider.ts';
+import {
+  defaultHttpPolicy,
+  RatesProviderError,
+  type HttpPolicy,
+  type ProviderName,
+  type RatesPublication,
+} from './ratesProvider.ts';
 import type { CollectedRates } from './decimalRates.ts';
 
 /** One provider endpoint: the real URL (may hold the key), the one safe to log, and the secret to scrub. */
@@ -13,7 +19,10 @@ export type ProviderRequest = {
 };
 
 /** Read a provider answer into a publication; pure, throws UnusableResponse. */
-export type ReadPublication = (status: number, text: string) => { publication: RatesPublication } & Pick<CollectedRates, 'dropped'>;
+export type ReadPublication = (
+  status: number,
+  text: string,
+) => { publication: RatesPublication } & Pick<CollectedRates, 'dropped'>;
 
 /** A documented path appended to RATES_URL (or the provider's default base), whatever its trailing slashes. */
 export function endpoint(baseUrl: string, path: string): string {
@@ -26,42 +35,80 @@ export async function fetchPublication(
   read: ReadPublication,
   options: { http?: Partial<HttpPolicy> | undefined; logger: Logger; signal?: AbortSignal | undefined },
 ): Promise<RatesPublication> {
-  const response = await getWithRetry(request, { ...defaultHttpPolicy, ...options.http }, options.logger, options.signal);
+  const response = await getWithRetry(
+    request,
+    { ...defaultHttpPolicy, ...options.http },
+    options.logger,
+    options.signal,
+  );
   let result: ReturnType<ReadPublication>;
   try {
     result = read(response.status, response.text);
   } catch (error) {
     if (!(error instanceof UnusableResponse)) throw error;
     // Not retried: an error body (missing key, bad currency) or a malformed answer comes back the same way.
-    throw new RatesProviderError(request.provider, request.safeUrl, error.kind, scrub(error.reason, request), { cause: error });
+    throw new RatesProviderError(request.provider, request.safeUrl, error.kind, scrub(error.reason, request), {
+      cause: error,
+    });
   }
   for (const d of result.dropped) {
-    options.logger.warn({ provider: request.provider, url: request.safeUrl, key: d.key, value: d.value, reason: d.reason }, `dropped rate ${d.key}: ${d.reason}`);
+    options.logger.warn(
+      { provider: request.provider, url: request.safeUrl, key: d.key, value: d.value, reason: d.reason },
+      `dropped rate ${d.key}: ${d.reason}`,
+    );
   }
   // A run of the base currency alone would become the latest run and leave nothing to set alerts on.
   if (Object.keys(result.publication.rates).every((c) => c === result.publication.base)) {
-    throw new RatesProviderError(request.provider, request.safeUrl, 'bad-response', `no usable rate in the answer (${result.dropped.length} dropped)`);
+    throw new RatesProviderError(
+      request.provider,
+      request.safeUrl,
+      'bad-response',
+      `no usable rate in the answer (${result.dropped.length} dropped)`,
+    );
   }
   return result.publication;
 }
 
 type HttpAnswer = { status: number; text: string };
 
-export async function getWithRetry(request: ProviderRequest, policy: HttpPolicy, logger: Logger, signal?: AbortSignal): Promise<HttpAnswer> {
+export async function getWithRetry(
+  request: ProviderRequest,
+  policy: HttpPolicy,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<HttpAnswer> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await getOnce(request, policy.timeoutMs, signal);
     } catch (error) {
       if (!(error instanceof RatesProviderError) || !error.retryable) throw error;
       if (attempt >= policy.attempts) {
-        throw new RatesProviderError(request.provider, request.safeUrl, error.kind, `${error.reason} (after ${attempt} attempts)`, { cause: error });
+        throw new RatesProviderError(
+          request.provider,
+          request.safeUrl,
+          error.kind,
+          `${error.reason} (after ${attempt} attempts)`,
+          { cause: error },
+        );
       }
       const delayMs = policy.backoffMs * 2 ** (attempt - 1);
-      logger.warn({ provider: request.provider, url: request.safeUrl, attempt, attempts: policy.attempts, reason: error.reason, retryInMs: delayMs }, 'rates request failed, will retry');
+      logger.warn(
+        {
+          provider: request.provider,
+          url: request.safeUrl,
+          attempt,
+          attempts: policy.attempts,
+          reason: error.reason,
+          retryInMs: delayMs,
+        },
+        'rates request failed, will retry',
+      );
       try {
         await sleep(delayMs, undefined, signal ? { signal } : {});
       } catch (abort) {
-        throw new RatesProviderError(request.provider, request.safeUrl, 'aborted', 'stopped while waiting to retry', { cause: abort });
+        throw new RatesProviderError(request.provider, request.safeUrl, 'aborted', 'stopped while waiting to retry', {
+          cause: abort,
+        });
       }
     }
   }
@@ -69,8 +116,12 @@ export async function getWithRetry(request: ProviderRequest, policy: HttpPolicy,
 
 async function getOnce(request: ProviderRequest, timeoutMs: number, signal?: AbortSignal): Promise<HttpAnswer> {
   const timeout = AbortSignal.timeout(timeoutMs);
-  const fail = (kind: 'network' | 'timeout' | 'http-status' | 'aborted', reason: string, retryable: boolean, cause?: unknown) =>
-    new RatesProviderError(request.provider, request.safeUrl, kind, scrub(reason, request), { retryable, cause });
+  const fail = (
+    kind: 'network' | 'timeout' | 'http-status' | 'aborted',
+    reason: string,
+    retryable: boolean,
+    cause?: unknown,
+  ) => new RatesProviderError(request.provider, request.safeUrl, kind, scrub(reason, request), { retryable, cause });
   try {
     const response = await fetch(request.url, {
       headers: { accept: 'application/json' },

@@ -29,7 +29,9 @@ export const unixSeconds = jsonNumber
   .transform((n) => Number(n.value));
 
 /** A currency → number map; each entry is checked on its own later, so one bad entry drops only itself. */
-export const rateEntries = z.record(z.string(), z.unknown()).refine((r) => Object.keys(r).length > 0, 'must list at least one rate');
+export const rateEntries = z
+  .record(z.string(), z.unknown())
+  .refine((r) => Object.keys(r).length > 0, 'must list at least one rate');
 
 export const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter currency code');
 
@@ -52,7 +54,8 @@ export function readProviderBody<T>(status: number, text: string, reading: BodyR
     throw new UnusableResponse('bad-response', `the answer is not JSON: ${snippet(text)}`);
   }
   const providerError = reading.errorOf(json);
-  if (providerError !== undefined) throw new UnusableResponse('provider-error', `the provider refused: ${providerError}`);
+  if (providerError !== undefined)
+    throw new UnusableResponse('provider-error', `the provider refused: ${providerError}`);
   if (!isOk(status)) throw new UnusableResponse('http-status', `HTTP ${status}: ${snippet(text)}`);
   const parsed = reading.success.safeParse(json);
   if (!parsed.success) {

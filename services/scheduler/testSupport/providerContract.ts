@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../../../platform/logger.ts';
-import { capturingLogger, quickHttp, startProviderServer, type ProviderServer, type Reply } from './localProviderServer.ts';
+import {
+  capturingLogger,
+  quickHttp,
+  startProviderServer,
+  type ProviderServer,
+  type Reply,
+} from './localProviderServer.ts';
 import { RatesProviderError, type HttpPolicy, type RatesProvider } from '../providers/ratesProvider.ts';
 
 // Test support: what every adapter must do over HTTP, run by each provider's spec against a local server.
@@ -34,7 +40,9 @@ export function describeProviderTransport({ make, success }: ContractSubject): v
       const publication = await make(url, quickHttp, logger).fetchLatest();
       expect(Object.keys(publication.rates).length).toBeGreaterThan(1);
       expect(requests).toHaveLength(2);
-      expect(lines.some((l) => l.msg === 'rates request failed, will retry' && String(l.reason).includes('HTTP 500'))).toBe(true);
+      expect(
+        lines.some((l) => l.msg === 'rates request failed, will retry' && String(l.reason).includes('HTTP 500')),
+      ).toBe(true);
     });
 
     it('gives up after the configured attempts when the server keeps failing', async () => {
@@ -60,7 +68,9 @@ export function describeProviderTransport({ make, success }: ContractSubject): v
     });
 
     it('refuses an HTML page without retrying', async () => {
-      const { url, requests } = await serve([{ body: '<!DOCTYPE html><html><body>Gateway login</body></html>', contentType: 'text/html' }]);
+      const { url, requests } = await serve([
+        { body: '<!DOCTYPE html><html><body>Gateway login</body></html>', contentType: 'text/html' },
+      ]);
       const error = await failure(make(url, quickHttp, capturingLogger().logger));
       expect(error.kind).toBe('bad-response');
       expect(error.message).toMatch(/not JSON: <!DOCTYPE html>/);

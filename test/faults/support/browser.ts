@@ -4,7 +4,12 @@ export type Page = { status: number; body: string; location: string | undefined;
 export function browser(baseUrl: string, options: { headers?: Record<string, string> } = {}) {
   const jar = new Map<string, string>();
   let csrf = '';
-  async function request(method: string, path: string, form?: Record<string, string>, timeoutMs = 30_000): Promise<Page> {
+  async function request(
+    method: string,
+    path: string,
+    form?: Record<string, string>,
+    timeoutMs = 30_000,
+  ): Promise<Page> {
     const started = Date.now();
     const res = await fetch(new URL(path, baseUrl), {
       method,
@@ -26,12 +31,19 @@ export function browser(baseUrl: string, options: { headers?: Record<string, str
       else jar.set(pair!.slice(0, eq).trim(), value);
     }
     csrf = /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? csrf;
-    return { status: res.status, body, location: res.headers.get('location') ?? undefined, ms: Date.now() - started, headers: res.headers };
+    return {
+      status: res.status,
+      body,
+      location: res.headers.get('location') ?? undefined,
+      ms: Date.now() - started,
+      headers: res.headers,
+    };
   }
   return {
     get: (path: string, timeoutMs?: number) => request('GET', path, undefined, timeoutMs),
     /** Post a form as the page's submit button does (with the CSRF token of the last page seen). */
-    post: (path: string, form: Record<string, string> = {}, timeoutMs?: number) => request('POST', path, { _csrf: csrf, ...form }, timeoutMs),
+    post: (path: string, form: Record<string, string> = {}, timeoutMs?: number) =>
+      request('POST', path, { _csrf: csrf, ...form }, timeoutMs),
     cookie: (name: string) => jar.get(name),
   };
 }

@@ -13,7 +13,14 @@ import type { AcceptedEmail } from './mailServer.ts';
 import type { CommandRecord } from './traffic.ts';
 
 /** One stored message, decoded when it can be (poison keeps its reason). */
-export type LogEntry = { seq: number; subject: string; headers: Record<string, string>; body: string; events: DomainEvent[]; unreadable?: string };
+export type LogEntry = {
+  seq: number;
+  subject: string;
+  headers: Record<string, string>;
+  body: string;
+  events: DomainEvent[];
+  unreadable?: string;
+};
 
 export async function readLog(store: EventStore): Promise<LogEntry[]> {
   const entries: LogEntry[] = [];
@@ -21,16 +28,33 @@ export async function readLog(store: EventStore): Promise<LogEntry[]> {
   for await (const raw of store.read({ fromSeq: 1 })) {
     const body = new TextDecoder().decode(raw.body);
     try {
-      entries.push({ seq: raw.seq, subject: raw.subject, headers: raw.headers, body, events: decodeEvents(raw.headers, raw.body).events });
+      entries.push({
+        seq: raw.seq,
+        subject: raw.subject,
+        headers: raw.headers,
+        body,
+        events: decodeEvents(raw.headers, raw.body).events,
+      });
     } catch (error) {
-      entries.push({ seq: raw.seq, subject: raw.subject, headers: raw.headers, body, events: [], unreadable: (error as Error).message });
+      entries.push({
+        seq: raw.seq,
+        subject: raw.subject,
+        headers: raw.headers,
+        body,
+        events: [],
+        unreadable: (error as Error).message,
+      });
     }
   }
   return entries;
 }
 
 const eventsOf = <T extends DomainEvent['type']>(log: LogEntry[], type: T) =>
-  log.flatMap((m) => m.events.filter((e): e is EventOf<T> => e.type === type).map((event) => ({ seq: m.seq, subject: m.subject, event })));
+  log.flatMap((m) =>
+    m.events
+      .filter((e): e is EventOf<T> => e.type === type)
+      .map((event) => ({ seq: m.seq, subject: m.subject, event })),
+  );
 
 /**
  * Every acknowledged command's events are in the log exactly once, at the sequence it was answered with; a
@@ -46,17 +70,27 @@ export function expectEachAcknowledgedCommandOnce(log: LogEntry[], records: read
   for (const r of records) {
     const stored = byCommand.get(r.commandId) ?? [];
     const acks = r.replies.flatMap((reply) => (reply.ok ? [reply.seq] : []));
-    if (stored.length > 1) problems.push(`${r.name} ${r.commandId} stored ${stored.length} times (seqs ${stored.map((s) => s.seq).join(', ')})`);
-    if (acks.length > 0 && stored.length === 0) problems.push(`${r.name} ${r.commandId} was acknowledged (seq ${acks.join(', ')}) but is not in the log`);
+    if (stored.length > 1)
+      problems.push(
+        `${r.name} ${r.commandId} stored ${stored.length} times (seqs ${stored.map((s) => s.seq).join(', ')})`,
+      );
+    if (acks.length > 0 && stored.length === 0)
+      problems.push(`${r.name} ${r.commandId} was acknowledged (seq ${acks.join(', ')}) but is not in the log`);
     for (const seq of acks) {
-      if (stored.length === 1 && stored[0]!.seq !== seq) problems.push(`${r.name} ${r.commandId} acknowledged at ${seq} but stored at ${stored[0]!.seq}`);
+      if (stored.length === 1 && stored[0]!.seq !== seq)
+        problems.push(`${r.name} ${r.commandId} acknowledged at ${seq} but stored at ${stored[0]!.seq}`);
     }
   }
   expect(problems).toEqual([]);
 }
 
 /** Wait for the live read models to reach the end of the log, then replay the log into a fresh schema and compare them row for row. */
-export async function expectReadModelsEqualCleanRebuild(options: { store: EventStore; pool: Pool; schema: string; logger: Logger }): Promise<void> {
+export async function expectReadModelsEqualCleanRebuild(options: {
+  store: EventStore;
+  pool: Pool;
+  schema: string;
+  logger: Logger;
+}): Promise<void> {
   const last = await options.store.lastSeq();
   expect(await readCheckpoint(options.pool, options.schema)).toBe(last);
   const clean = `${options.schema}_clean`;
@@ -68,7 +102,12 @@ export async function expectReadModelsEqualCleanRebuild(options: { store: EventS
   }
 }
 
-export type DueEmail = { messageId: string; kind: 'verification' | 'password-reset' | 'alert-digest'; userId: string; lines?: string[] };
+export type DueEmail = {
+  messageId: string;
+  kind: 'verification' | 'password-reset' | 'alert-digest';
+  userId: string;
+  lines?: string[];
+};
 
 /**
  * The emails the log makes due, worked out independently of the notifier: a link email for every link event that has
@@ -80,20 +119,31 @@ export function dueEmails(log: LogEntry[], now = new Date()): { due: DueEmail[];
   const triggers = new Map<string, string[]>();
   const registeredAt = new Map<string, number>();
   const paused = new Set<string>();
-  for (const { seq, event } of eventsOf(log, 'UserRegistered')) if (!registeredAt.has(event.data.userId)) registeredAt.set(event.data.userId, seq);
+  for (const { seq, event } of eventsOf(log, 'UserRegistered'))
+    if (!registeredAt.has(event.data.userId)) registeredAt.set(event.data.userId, seq);
   for (const m of log) for (const e of m.events) if (e.type === 'AlertEmailsPaused') paused.add(e.data.userId);
 
   for (const m of log) {
     for (const e of m.events) {
-      if (e.type !== 'RegistrationRequested' && e.type !== 'VerificationReissued' && e.type !== 'PasswordResetRequested') continue;
+      if (
+        e.type !== 'RegistrationRequested' &&
+        e.type !== 'VerificationReissued' &&
+        e.type !== 'PasswordResetRequested'
+      )
+        continue;
       if (Date.parse(e.data.expiresAt) <= now.getTime()) continue;
       const kind = e.type === 'PasswordResetRequested' ? 'password-reset' : 'verification';
-      due.push({ kind, userId: e.data.userId, messageId: messageIdFor(kind, `${e.data.userId}.${e.data.tokenNonce}`, MAIL_DOMAIN) });
+      due.push({
+        kind,
+        userId: e.data.userId,
+        messageId: messageIdFor(kind, `${e.data.userId}.${e.data.tokenNonce}`, MAIL_DOMAIN),
+      });
     }
   }
 
   const alerts = new Map<string, AlertRecord>();
-  for (const { seq, event } of eventsOf(log, 'AlertSet')) alerts.set(event.data.alertId, { ...event.data, setSeq: seq, deletedSeq: null });
+  for (const { seq, event } of eventsOf(log, 'AlertSet'))
+    alerts.set(event.data.alertId, { ...event.data, setSeq: seq, deletedSeq: null });
   for (const { seq, event } of eventsOf(log, 'AlertDeleted')) {
     const alert = alerts.get(event.data.alertId);
     if (alert && alert.deletedSeq === null) alert.deletedSeq = seq;
@@ -109,7 +159,12 @@ export function dueEmails(log: LogEntry[], now = new Date()): { due: DueEmail[];
     for (const [userId, lines] of byUser) {
       const registered = registeredAt.get(userId);
       if (registered === undefined || registered > seq || paused.has(userId)) continue;
-      due.push({ kind: 'alert-digest', userId, lines: lines.sort(), messageId: messageIdFor('alert-digest', `${seq}.${userId}`, MAIL_DOMAIN) });
+      due.push({
+        kind: 'alert-digest',
+        userId,
+        lines: lines.sort(),
+        messageId: messageIdFor('alert-digest', `${seq}.${userId}`, MAIL_DOMAIN),
+      });
     }
   }
   return { due, triggers };
@@ -117,14 +172,20 @@ export function dueEmails(log: LogEntry[], now = new Date()): { due: DueEmail[];
 
 /** The "pair threshold direction" lines a digest email lists. */
 export const digestLines = (email: AcceptedEmail) =>
-  [...email.text.matchAll(/^- ([A-Z]{3}\/[A-Z]{3}) crossed (\S+) going (up|down):/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`).sort();
+  [...email.text.matchAll(/^- ([A-Z]{3}\/[A-Z]{3}) crossed (\S+) going (up|down):/gm)]
+    .map((m) => `${m[1]} ${m[2]} ${m[3]}`)
+    .sort();
 
 /**
  * Every due email arrived, none that was not due, each exactly once except those a test allows to be resent (a crash
  * between sending and recording): a resend carries the same Message-ID and content. The log records each EmailSent
  * once, records each run's triggers once per user, and exactly the alerts the crossing rule says.
  */
-export function expectEveryDueEmailSentOnce(log: LogEntry[], accepted: readonly AcceptedEmail[], options: { mayBeResent?: ReadonlySet<string> } = {}): { due: DueEmail[] } {
+export function expectEveryDueEmailSentOnce(
+  log: LogEntry[],
+  accepted: readonly AcceptedEmail[],
+  options: { mayBeResent?: ReadonlySet<string> } = {},
+): { due: DueEmail[] } {
   const { due, triggers } = dueEmails(log);
   const received = new Map<string, AcceptedEmail[]>();
   for (const e of accepted) received.set(e.messageId, [...(received.get(e.messageId) ?? []), e]);
@@ -132,10 +193,17 @@ export function expectEveryDueEmailSentOnce(log: LogEntry[], accepted: readonly 
 
   const missing = due.filter((d) => !received.has(d.messageId)).map((d) => `${d.kind} ${d.messageId}`);
   const unexpected = [...received.keys()].filter((id) => !dueIds.has(id));
-  const twice = [...received].filter(([id, copies]) => copies.length > 1 && !options.mayBeResent?.has(id)).map(([id, copies]) => `${id} ×${copies.length}`);
+  const twice = [...received]
+    .filter(([id, copies]) => copies.length > 1 && !options.mayBeResent?.has(id))
+    .map(([id, copies]) => `${id} ×${copies.length}`);
   expect({ missing, unexpected, twice }).toEqual({ missing: [], unexpected: [], twice: [] });
   for (const [, copies] of received) {
-    for (const copy of copies.slice(1)) expect({ to: copy.to, subject: copy.subject, text: copy.text }).toEqual({ to: copies[0]!.to, subject: copies[0]!.subject, text: copies[0]!.text });
+    for (const copy of copies.slice(1))
+      expect({ to: copy.to, subject: copy.subject, text: copy.text }).toEqual({
+        to: copies[0]!.to,
+        subject: copies[0]!.subject,
+        text: copies[0]!.text,
+      });
   }
   for (const d of due) if (d.lines) expect(digestLines(received.get(d.messageId)![0]!), d.messageId).toEqual(d.lines);
 
@@ -173,7 +241,8 @@ export function expectNoSecretsIn(text: string, secrets: Iterable<string>, where
     if (secret.length < 6) continue;
     if (text.includes(secret)) leaks.push(`${where} holds a secret: ${secret.slice(0, 6)}…`);
     // A URL-encoded secret is the same secret.
-    else if (text.includes(encodeURIComponent(secret))) leaks.push(`${where} holds a URL-encoded secret: ${secret.slice(0, 6)}…`);
+    else if (text.includes(encodeURIComponent(secret)))
+      leaks.push(`${where} holds a URL-encoded secret: ${secret.slice(0, 6)}…`);
   }
   for (const [name, shape] of SECRET_SHAPES) {
     const found = shape.exec(text);

@@ -72,7 +72,11 @@ export type AnyLab = Lab<LabNats, LabDatabase>;
 /** A lab on a three-node JetStream cluster (startPrivateNatsCluster), the stream at replicas 3. */
 export type ClusterLab = Lab<PrivateNatsCluster, LabDatabase>;
 
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let ok = false;
@@ -109,7 +113,11 @@ export async function openClusterLab(): Promise<ClusterLab> {
   return openLabOn(nats, postgres, { replicas: 3, sharedDatabase: shared !== undefined });
 }
 
-async function openLabOn<N extends LabNats, P extends LabDatabase>(nats: N, postgres: P, options: { replicas: number; sharedDatabase: boolean }): Promise<Lab<N, P>> {
+async function openLabOn<N extends LabNats, P extends LabDatabase>(
+  nats: N,
+  postgres: P,
+  options: { replicas: number; sharedDatabase: boolean },
+): Promise<Lab<N, P>> {
   const { replicas } = options;
   const tag = `f${randomBytes(4).toString('hex')}`;
   const ns = namespaceFor(tag);
@@ -125,7 +133,12 @@ async function openLabOn<N extends LabNats, P extends LabDatabase>(nats: N, post
   const jwtSecret = `jwt-secret-${randomBytes(24).toString('hex')}`;
   // A container's Postgres has a password too (a local cluster trusts loopback).
   const postgresPassword = decodeURIComponent(new URL(postgres.url).password);
-  const secrets = new Set<string>([jwtSecret, mail.password, nats.password, ...(postgresPassword ? [postgresPassword] : [])]);
+  const secrets = new Set<string>([
+    jwtSecret,
+    mail.password,
+    nats.password,
+    ...(postgresPassword ? [postgresPassword] : []),
+  ]);
 
   const env = (extra: Record<string, string> = {}) => ({
     NATS_URL: nats.url,
@@ -176,24 +189,55 @@ async function openLabOn<N extends LabNats, P extends LabDatabase>(nats: N, post
   };
 
   const projectorReaches = async (seq: number, { timeoutMs = 30_000 }: { timeoutMs?: number } = {}) => {
-    await waitUntil(async () => (await readCheckpoint(pool, schema)) >= seq, timeoutMs, `the projector to reach ${seq}`);
+    await waitUntil(
+      async () => (await readCheckpoint(pool, schema)) >= seq,
+      timeoutMs,
+      `the projector to reach ${seq}`,
+    );
   };
 
   const notifierCatchesUp = async ({ timeoutMs = 30_000 }: { timeoutMs?: number } = {}) => {
     const target = await store.lastSeq();
     await projectorReaches(target, { timeoutMs });
-    await waitUntil(async () => (await jsm.consumers.info(ns.stream, 'cra-notifier')).ack_floor.stream_seq >= target, timeoutMs, `the notifier to acknowledge the log up to ${target}`);
+    await waitUntil(
+      async () => (await jsm.consumers.info(ns.stream, 'cra-notifier')).ack_floor.stream_seq >= target,
+      timeoutMs,
+      `the notifier to acknowledge the log up to ${target}`,
+    );
   };
 
   return {
-    tag, ns, schema, nats, postgres, mail, nc, store, jsm, pool, logger, jwtSecret, secrets, env, publishRun, settle, projectorReaches, notifierCatchesUp,
+    tag,
+    ns,
+    schema,
+    nats,
+    postgres,
+    mail,
+    nc,
+    store,
+    jsm,
+    pool,
+    logger,
+    jwtSecret,
+    secrets,
+    env,
+    publishRun,
+    settle,
+    projectorReaches,
+    notifierCatchesUp,
     linkSecret: linkSecret(jwtSecret),
     send: commandClient(nc, ns),
     close: async () => {
       // The machine's Postgres outlives the lab: leave none of the lab's schemas in it.
       if (options.sharedDatabase) {
-        const mine = await pool.query<{ name: string }>(`SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE $1`, [`${schema}%`]).catch(() => ({ rows: [] }));
-        for (const { name } of mine.rows) await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`).catch(() => {});
+        const mine = await pool
+          .query<{ name: string }>(
+            `SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE $1`,
+            [`${schema}%`],
+          )
+          .catch(() => ({ rows: [] }));
+        for (const { name } of mine.rows)
+          await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`).catch(() => {});
       }
       await pool.end().catch(() => {});
       await store.destroy().catch(() => {});

@@ -9,7 +9,9 @@ import { startPostgresCluster, type PostgresCluster } from './postgresCluster.ts
  * are containers (a machine with Docker may have no nats-server or initdb), so that a stop is the engine stopping the
  * container and a start the engine starting it again; else a nats-server process and an initdb cluster.
  */
-export async function startLabServers(natsOptions: { maxPayload?: number }): Promise<{ nats: PrivateNats; postgres: PostgresCluster }> {
+export async function startLabServers(natsOptions: {
+  maxPayload?: number;
+}): Promise<{ nats: PrivateNats; postgres: PostgresCluster }> {
   const plan = inject('serverPlan');
   if (plan.nats !== 'containers' && plan.postgres !== 'containers') {
     const [nats, postgres] = await Promise.all([startPrivateNats(natsOptions), startPostgresCluster()]);
@@ -25,8 +27,12 @@ export async function startLabServers(natsOptions: { maxPayload?: number }): Pro
 }
 
 /** The container, removed also when the worker exits without its afterAll (best effort: the docker command may be missing). */
-function removedOnExit<C extends { id: string; remove: () => Promise<void> }>(container: C): C & { destroy: () => Promise<void> } {
-  const forget = onExit(() => void spawnSync('docker', ['rm', '--force', '--volumes', container.id], { stdio: 'ignore', timeout: 10_000 }));
+function removedOnExit<C extends { id: string; remove: () => Promise<void> }>(
+  container: C,
+): C & { destroy: () => Promise<void> } {
+  const forget = onExit(
+    () => void spawnSync('docker', ['rm', '--force', '--volumes', container.id], { stdio: 'ignore', timeout: 10_000 }),
+  );
   return {
     ...container,
     destroy: async () => {

@@ -2,7 +2,15 @@ import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { freePort } from '../../../platform/embedded.ts';
 
-export type AcceptedEmail = { messageId: string; to: string; subject: string; text: string; html: string; raw: string; at: number };
+export type AcceptedEmail = {
+  messageId: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  raw: string;
+  at: number;
+};
 
 /**
  * A real SMTP server on loopback that requires a login (so SMTP_URL carries a secret the log must never hold),
@@ -89,7 +97,10 @@ export async function startMailServer(options: { user?: string; password?: strin
     async waitFor(predicate: (emails: AcceptedEmail[]) => boolean, timeoutMs = 20_000, what = 'emails'): Promise<void> {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(accepted)) {
-        if (Date.now() > deadline) throw new Error(`mail server: ${what} not there after ${timeoutMs} ms; accepted ${accepted.length}: ${accepted.map((m) => m.messageId).join(' ')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `mail server: ${what} not there after ${timeoutMs} ms; accepted ${accepted.length}: ${accepted.map((m) => m.messageId).join(' ')}`,
+          );
         await new Promise((r) => setTimeout(r, 25));
       }
     },

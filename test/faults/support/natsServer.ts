@@ -78,7 +78,10 @@ export async function startPrivateNatsCluster(size = 3): Promise<PrivateNatsClus
   const routePorts = await Promise.all(dirs.map(() => freePort()));
   const started = await Promise.all(
     dirs.map((dir, i) =>
-      startNatsServer(dir, undefined, undefined, { password, cluster: { name: 'cra', serverName: `n${i + 1}`, routePort: routePorts[i]!, routePorts } }),
+      startNatsServer(dir, undefined, undefined, {
+        password,
+        cluster: { name: 'cra', serverName: `n${i + 1}`, routePort: routePorts[i]!, routePorts },
+      }),
     ),
   );
   await untilJetStreamAnswers(started.map((n) => n.url).join(','));
@@ -88,7 +91,13 @@ export async function startPrivateNatsCluster(size = 3): Promise<PrivateNatsClus
       const pid = pidOf(dir);
       if (pid !== undefined) process.kill(pid, s);
     };
-    return { ...nats, name: `n${i + 1}`, pid: () => pidOf(dir), freeze: () => signal('SIGSTOP'), thaw: () => signal('SIGCONT') };
+    return {
+      ...nats,
+      name: `n${i + 1}`,
+      pid: () => pidOf(dir),
+      freeze: () => signal('SIGSTOP'),
+      thaw: () => signal('SIGCONT'),
+    };
   });
   return {
     url: nodes.map((n) => n.url).join(','),
@@ -114,7 +123,10 @@ async function untilJetStreamAnswers(url: string, timeoutMs = 30_000): Promise<v
         await jsm.getAccountInfo();
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`the NATS cluster did not answer JetStream requests within ${timeoutMs} ms: ${(error as Error).message}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `the NATS cluster did not answer JetStream requests within ${timeoutMs} ms: ${(error as Error).message}`,
+          );
         await new Promise((r) => setTimeout(r, 250));
       }
     }

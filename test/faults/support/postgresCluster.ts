@@ -19,7 +19,9 @@ export type PostgresCluster = {
 function postgresBinaries(): { initdb: string; pgCtl: string } {
   const dirs = ['/usr/local/bin', '/usr/bin'];
   if (existsSync('/usr/lib/postgresql')) {
-    const versions = readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync('/usr/lib/postgresql')
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     dirs.push(...versions.map((v) => `/usr/lib/postgresql/${v}/bin`));
   }
   const dir = dirs.find((d) => existsSync(join(d, 'initdb')) && existsSync(join(d, 'pg_ctl')));
@@ -32,7 +34,8 @@ function run(binary: string, args: string[]): void {
   const asRoot = process.getuid?.() === 0;
   const [command, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', binary, ...args]] : [binary, args];
   const result = spawnSync(command, argv, { encoding: 'utf8', timeout: 60_000 });
-  if (result.status !== 0) throw new Error(`${binary} ${args[0]} failed (${result.status}): ${result.stderr || result.stdout}`);
+  if (result.status !== 0)
+    throw new Error(`${binary} ${args[0]} failed (${result.status}): ${result.stderr || result.stdout}`);
 }
 
 export async function startPostgresCluster(): Promise<PostgresCluster> {
@@ -73,7 +76,10 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   await start();
   // Async as a container's stop and removal are (test/faults/support/labServers.ts).
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, start, isRunning: () => running,
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    start,
+    isRunning: () => running,
     stop: async (mode) => stop(mode),
     destroy: async () => destroy(),
   };

@@ -46,6 +46,8 @@ function answer(behaviour: ProviderBehaviour, res: ServerResponse) {
       return;
     case 'publication':
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ success: true, timestamp: behaviour.timestamp, source: 'USD', quotes: behaviour.quotes }));
+      res.end(
+        JSON.stringify({ success: true, timestamp: behaviour.timestamp, source: 'USD', quotes: behaviour.quotes }),
+      );
   }
 }

@@ -79,7 +79,8 @@ function track(label: string, child: ChildProcess): ServiceProcess {
         const found = logs().find(predicate);
         if (found) return found;
         if (!isAlive()) throw new Error(`${label} exited before ${what}:\n${output.slice(-20).join('\n')}`);
-        if (Date.now() > deadline) throw new Error(`${label}: no ${what} within ${timeoutMs} ms:\n${output.slice(-20).join('\n')}`);
+        if (Date.now() > deadline)
+          throw new Error(`${label}: no ${what} within ${timeoutMs} ms:\n${output.slice(-20).join('\n')}`);
         await new Promise((r) => setTimeout(r, 25));
       }
     },
@@ -113,14 +114,22 @@ function spawnNode(args: string[], env: Record<string, string>, label: string): 
 }
 
 /** Start `cra start <services…>` and wait until it says it started. */
-export async function startServices(services: string[], env: Record<string, string>, label = services.join('+')): Promise<ServiceProcess> {
+export async function startServices(
+  services: string[],
+  env: Record<string, string>,
+  label = services.join('+'),
+): Promise<ServiceProcess> {
   const service = spawnCra(['start', ...services], env, label);
   await service.waitForLog((l) => l.msg === 'started', 30_000, '"started"');
   return service;
 }
 
 /** Run a one-shot `cra` command to its end; its stdout lines and exit code. */
-export async function runCra(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; stdout: string[]; output: string[] }> {
+export async function runCra(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; stdout: string[]; output: string[] }> {
   const child = spawn(process.execPath, ['--import', loopbackOnly, 'bin/cra.mjs', ...args], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
@@ -161,14 +170,23 @@ export type ServiceFleet = {
  */
 export async function startServiceFleet(
   env: (extra?: Record<string, string>) => Record<string, string>,
-  options: { instances?: number; webPorts: number[]; services?: readonly ServiceName[]; extraEnv?: Partial<Record<ServiceName, Record<string, string>>> },
+  options: {
+    instances?: number;
+    webPorts: number[];
+    services?: readonly ServiceName[];
+    extraEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  },
 ): Promise<ServiceFleet> {
   const instances = options.instances ?? 2;
   const services = options.services ?? SERVICES;
   const plan = services.flatMap((service) => Array.from({ length: instances }, (_, i) => ({ service, i })));
   const processes = await Promise.all(
     plan.map(({ service, i }) =>
-      startServices([service], env({ ...(service === 'web' ? { PORT: String(options.webPorts[i]) } : {}), ...options.extraEnv?.[service] }), `${service}-${i + 1}`),
+      startServices(
+        [service],
+        env({ ...(service === 'web' ? { PORT: String(options.webPorts[i]) } : {}), ...options.extraEnv?.[service] }),
+        `${service}-${i + 1}`,
+      ),
     ),
   );
   const byService = (service: ServiceName) => processes.filter((_, k) => plan[k]!.service === service);

@@ -5,17 +5,28 @@ import { userIdFor } from '../../../events/index.ts';
 import { PUBLIC_URL, sleep, type AnyLab } from './lab.ts';
 
 /** One command as a client sent it, with every reply it got (a retry keeps the command id). */
-export type CommandRecord = { name: CommandName; payload: unknown; commandId: string; replies: CommandReply[]; durationsMs: number[] };
+export type CommandRecord = {
+  name: CommandName;
+  payload: unknown;
+  commandId: string;
+  replies: CommandReply[];
+  durationsMs: number[];
+};
 
 export const isAcked = (r: CommandRecord) => r.replies.some((reply) => reply.ok);
-const unanswered = (r: CommandRecord) => r.replies.every((reply) => !reply.ok && (reply.error === 'UNAVAILABLE' || reply.error === 'UNCONFIRMED'));
+const unanswered = (r: CommandRecord) =>
+  r.replies.every((reply) => !reply.ok && (reply.error === 'UNAVAILABLE' || reply.error === 'UNCONFIRMED'));
 
 /** Sends commands and remembers what each one was answered, so a test can hold the log to every acknowledgement. */
 export class CommandLedger {
   readonly records: CommandRecord[] = [];
   constructor(private readonly sendCommand: SendCommand) {}
 
-  async send<N extends CommandName>(name: N, payload: CommandPayload<N>, commandId: string = randomUUID()): Promise<CommandReply> {
+  async send<N extends CommandName>(
+    name: N,
+    payload: CommandPayload<N>,
+    commandId: string = randomUUID(),
+  ): Promise<CommandReply> {
     const record: CommandRecord = { name, payload, commandId, replies: [], durationsMs: [] };
     this.records.push(record);
     return this.attempt(record);
@@ -23,7 +34,10 @@ export class CommandLedger {
 
   private async attempt(record: CommandRecord): Promise<CommandReply> {
     const started = Date.now();
-    const reply = await this.sendCommand(record.name, record.payload as never, { commandId: record.commandId, timeoutMs: 3_000 });
+    const reply = await this.sendCommand(record.name, record.payload as never, {
+      commandId: record.commandId,
+      timeoutMs: 3_000,
+    });
     record.replies.push(reply);
     record.durationsMs.push(Date.now() - started);
     return reply;
@@ -39,7 +53,8 @@ export class CommandLedger {
     let resent = 0;
     for (const record of this.records.filter(unanswered)) {
       while (unanswered(record)) {
-        if (Date.now() > deadline) throw new Error(`command ${record.name} ${record.commandId} still unanswered after the outage`);
+        if (Date.now() > deadline)
+          throw new Error(`command ${record.name} ${record.commandId} still unanswered after the outage`);
         await this.attempt(record);
         resent++;
       }
@@ -66,13 +81,26 @@ export function linkIn(text: string, path: '/verify' | '/password/reset'): strin
 }
 
 /** Register users the way people do: request, receive the email, follow its link. Needs a command service and a notifier. */
-export async function registerUsers(lab: AnyLab, ledger: CommandLedger, count: number, prefix = 'user'): Promise<TestUser[]> {
+export async function registerUsers(
+  lab: AnyLab,
+  ledger: CommandLedger,
+  count: number,
+  prefix = 'user',
+): Promise<TestUser[]> {
   const users = Array.from({ length: count }, () => newUser(lab, prefix));
   for (const u of users) {
-    const reply = await ledger.send('RequestRegistration', { username: u.username, email: u.email, password: u.password });
+    const reply = await ledger.send('RequestRegistration', {
+      username: u.username,
+      email: u.email,
+      password: u.password,
+    });
     if (!reply.ok) throw new Error(`registration of ${u.username} refused: ${reply.error} ${reply.message}`);
   }
-  await lab.mail.waitFor((m) => users.every((u) => m.some((e) => e.to.includes(u.email))), 30_000, 'verification emails');
+  await lab.mail.waitFor(
+    (m) => users.every((u) => m.some((e) => e.to.includes(u.email))),
+    30_000,
+    'verification emails',
+  );
   for (const u of users) {
     const email = lab.mail.accepted.find((e) => e.to.includes(u.email))!;
     const token = linkIn(email.text, '/verify');
@@ -104,7 +132,12 @@ export function randomAlert(userId: string) {
  * Command traffic in the background: alerts set and deleted by registered users, logins, and now and then a new
  * registration. It keeps going through outages (the ledger records what was answered) until stopped.
  */
-export function startTraffic(lab: AnyLab, ledger: CommandLedger, users: readonly TestUser[], options: { workers?: number; pauseMs?: number; registrations?: boolean } = {}) {
+export function startTraffic(
+  lab: AnyLab,
+  ledger: CommandLedger,
+  users: readonly TestUser[],
+  options: { workers?: number; pauseMs?: number; registrations?: boolean } = {},
+) {
   let running = true;
   let sent = 0;
   const alertsOf = new Map<string, string[]>();
@@ -125,7 +158,11 @@ export function startTraffic(lab: AnyLab, ledger: CommandLedger, users: readonly
     } else {
       const fresh = newUser(lab, 'late');
       newUsers.push(fresh);
-      await ledger.send('RequestRegistration', { username: fresh.username, email: fresh.email, password: fresh.password });
+      await ledger.send('RequestRegistration', {
+        username: fresh.username,
+        email: fresh.email,
+        password: fresh.password,
+      });
     }
     sent++;
   };

@@ -28,7 +28,11 @@ let otherQueries = 0;
 function counting(pool: Pool, count: () => void): Pool {
   return new Proxy(pool, {
     get(target, property) {
-      if (property === 'query') return (...args: Parameters<Pool['query']>) => (count(), (target.query as (...a: unknown[]) => unknown)(...args));
+      if (property === 'query')
+        return (...args: Parameters<Pool['query']>) => (
+          count(),
+          (target.query as (...a: unknown[]) => unknown)(...args)
+        );
       const value = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -55,7 +59,6 @@ afterAll(async () => {
   await system?.close();
 });
 
-
 const loggedIn = async (username: string) => (await registeredBrowser(system, username, PASSWORD)).browser;
 
 /** The same browser (its cookies) talking to the other web instance. */
@@ -69,7 +72,8 @@ const commandIdIn = (body: string) => /name="commandId" value="([^"]+)"/.exec(bo
 const csrfIn = (body: string) => /name="_csrf" value="([^"]+)"/.exec(body)?.[1];
 const alertIds = (body: string) => [...body.matchAll(/<tr id="alert-([A-Za-z0-9_-]+)">/g)].map((m) => m[1]!);
 /** The page without what differs on every request, to compare two views of it. */
-const withoutPerRequest = (body: string) => body.replace(/name="(_csrf|commandId)" value="[^"]+"/g, '').replace(/x-csrf-token&quot;:&quot;[^&]+&quot;/g, '');
+const withoutPerRequest = (body: string) =>
+  body.replace(/name="(_csrf|commandId)" value="[^"]+"/g, '').replace(/x-csrf-token&quot;:&quot;[^&]+&quot;/g, '');
 
 async function setAlert(browser: WebClient, form: { base: string; quote: string; threshold: string }) {
   const page = await browser.get('/alerts');
@@ -89,9 +93,14 @@ describe('the alerts page kept as rendered', () => {
     expect(commandIdIn(second.body)).not.toBe(commandIdIn(first.body));
     expect(csrfIn(second.body)).not.toBe(csrfIn(first.body));
     // Every CSRF field of the kept page carries this request's token, and it is accepted.
-    expect(new Set([...second.body.matchAll(/name="_csrf" value="([^"]+)"/g)].map((m) => m[1]))).toEqual(new Set([csrfIn(second.body)]));
+    expect(new Set([...second.body.matchAll(/name="_csrf" value="([^"]+)"/g)].map((m) => m[1]))).toEqual(
+      new Set([csrfIn(second.body)]),
+    );
     expect(second.body).toContain(`x-csrf-token&quot;:&quot;${csrfIn(second.body)}&quot;`);
-    expect((await ann.post('/alerts', { base: 'EUR', quote: 'GBP', threshold: '0.9', commandId: commandIdIn(second.body)! })).status).toBe(303);
+    expect(
+      (await ann.post('/alerts', { base: 'EUR', quote: 'GBP', threshold: '0.9', commandId: commandIdIn(second.body)! }))
+        .status,
+    ).toBe(303);
     expect(alertIds((await ann.get('/alerts')).body)).toHaveLength(2);
   });
 
@@ -120,10 +129,24 @@ describe('the alerts page kept as rendered', () => {
     expect((await cyril.get('/alerts/section')).body).toContain('Never triggered');
     const [alertId] = alertIds(page.body);
     const userId = userIdFor('cyril');
-    const runSeq = (await system.world.pool.query<{ s: number }>(`SELECT max(run_seq) AS s FROM "${system.world.schema}"."rate_runs"`)).rows[0]!.s;
+    const runSeq = (
+      await system.world.pool.query<{ s: number }>(`SELECT max(run_seq) AS s FROM "${system.world.schema}"."rate_runs"`)
+    ).rows[0]!.s;
     const { seq } = await system.world.store.append(
       subjects.digest(system.world.ns, runSeq, userId),
-      [event('AlertTriggered', { alertId: alertId!, userId, runSeq, base: 'EUR', quote: 'USD', threshold: '1.08', previousRatio: '1.07', currentRatio: '1.079', direction: 'up' })],
+      [
+        event('AlertTriggered', {
+          alertId: alertId!,
+          userId,
+          runSeq,
+          base: 'EUR',
+          quote: 'USD',
+          threshold: '1.08',
+          previousRatio: '1.07',
+          currentRatio: '1.079',
+          direction: 'up',
+        }),
+      ],
       { expectedSeq: 'any', msgId: `trigger-${alertId}`, meta: meta() },
     );
     await waitForProjection(system.world.pool, system.world.schema, seq);
@@ -164,13 +187,20 @@ describe('the alerts page kept as rendered', () => {
   it('keeps pages per user, even for two users whose pages are at the same version', async () => {
     const kept = keptAlertsMarkup({ pool: system.world.pool, schema: system.world.schema }, new RecentRuns(CHART_RUNS));
     const pagesVersion = { userSeq: 1, runSeq: 1 };
-    const account = (username: string) => ({ userId: userIdFor(username), sessionId: 'not-used', username, pagesVersion });
+    const account = (username: string) => ({
+      userId: userIdFor(username),
+      sessionId: 'not-used',
+      username,
+      pagesVersion,
+    });
     const perRequest = { csrf: 'token', commandId: 'key' };
     expect((await kept.page(account('eva'), perRequest)).toString()).toContain('<td class="num threshold">1.11</td>');
     const finPage = (await kept.page(account('fin'), perRequest)).toString();
     expect(finPage).toContain('<td class="num threshold">1.22</td>');
     expect(finPage).not.toContain('<td class="num threshold">1.11</td>');
-    expect((await kept.section(account('fin'), perRequest)).toString()).not.toContain('<td class="num threshold">1.11</td>');
+    expect((await kept.section(account('fin'), perRequest)).toString()).not.toContain(
+      '<td class="num threshold">1.11</td>',
+    );
   });
 
   it('refuses a logged-out session even though its page was kept', async () => {
@@ -191,7 +221,15 @@ describe('the alerts page kept as rendered', () => {
 describe('the bound on kept pages', () => {
   let tiny: FastifyInstance;
   beforeAll(async () => {
-    tiny = await buildWebApp({ send: system.send, pool: system.world.pool, schema: system.world.schema, secret: TEST_SECRET, publicUrl: 'http://localhost:7007', logger: system.world.logger, renderedPagesMaxBytes: 1 });
+    tiny = await buildWebApp({
+      send: system.send,
+      pool: system.world.pool,
+      schema: system.world.schema,
+      secret: TEST_SECRET,
+      publicUrl: 'http://localhost:7007',
+      logger: system.world.logger,
+      renderedPagesMaxBytes: 1,
+    });
   });
   afterAll(async () => tiny?.close());
 

@@ -22,7 +22,9 @@ type Kind = 'page' | 'section';
  */
 export function keptAlertsMarkup(deps: Pick<WebDeps, 'pool' | 'schema' | 'renderedPagesMaxBytes'>, runs: RecentRuns) {
   const { pool, schema } = deps;
-  const rendered = new RenderedPages<MarkupTemplate<PerRequest>>(deps.renderedPagesMaxBytes ?? RENDERED_PAGES_MAX_BYTES);
+  const rendered = new RenderedPages<MarkupTemplate<PerRequest>>(
+    deps.renderedPagesMaxBytes ?? RENDERED_PAGES_MAX_BYTES,
+  );
 
   const render = async (userId: string, kind: Kind) => {
     if (kind === 'section') {
@@ -31,7 +33,11 @@ export function keptAlertsMarkup(deps: Pick<WebDeps, 'pool' | 'schema' | 'render
     }
     const shown = await alertsPageOf(pool, schema, userId, runs);
     return MarkupTemplate.render(PER_REQUEST, (slot) =>
-      page('Your alerts', { csrfToken: slot.csrf, user: { username: slot.username } }, views.alertsPage(slot.csrf, { ...shown, form: { commandId: slot.commandId, values: {}, errors: {} } })),
+      page(
+        'Your alerts',
+        { csrfToken: slot.csrf, user: { username: slot.username } },
+        views.alertsPage(slot.csrf, { ...shown, form: { commandId: slot.commandId, values: {}, errors: {} } }),
+      ),
     );
   };
 
@@ -49,8 +55,10 @@ export function keptAlertsMarkup(deps: Pick<WebDeps, 'pool' | 'schema' | 'render
 
   return {
     /** The whole alerts page, encoded. */
-    page: async (account: Account, perRequest: { csrf: string; commandId: string }) => (await template(account, 'page')).fill({ ...perRequest, username: account.username }),
+    page: async (account: Account, perRequest: { csrf: string; commandId: string }) =>
+      (await template(account, 'page')).fill({ ...perRequest, username: account.username }),
     /** The alerts section alone, for htmx's refresh. */
-    section: async (account: Account, perRequest: { csrf: string }) => (await template(account, 'section')).fill({ ...perRequest, commandId: '', username: account.username }),
+    section: async (account: Account, perRequest: { csrf: string }) =>
+      (await template(account, 'section')).fill({ ...perRequest, commandId: '', username: account.username }),
   };
 }

@@ -27,7 +27,10 @@ export class MarkupTemplate<Slot extends string> {
   }
 
   /** Render once, `build` placing `slots[name]` wherever the value goes (text, attribute or a JSON string in one). */
-  static render<Slot extends string>(names: readonly Slot[], build: (slots: Record<Slot, string>) => Html): MarkupTemplate<Slot> {
+  static render<Slot extends string>(
+    names: readonly Slot[],
+    build: (slots: Record<Slot, string>) => Html,
+  ): MarkupTemplate<Slot> {
     const placeholders = Object.fromEntries(names.map((name, i) => [name, `${MARK}_${i}_`])) as Record<Slot, string>;
     // split() with a capturing group: markup at even indices, slot numbers at odd ones.
     const split = build(placeholders).value.split(SLOT);

@@ -31,7 +31,8 @@ describe('MarkupTemplate', () => {
 
   it('refuses a value that would need escaping somewhere, rather than fill it raw', () => {
     const template = MarkupTemplate.render(['csrf', 'key'], (slot) => form(slot, 'x'));
-    for (const bad of ['"><script>', "a'b", 'a b', 'a&b', 'é']) expect(() => template.fill({ csrf: bad, key: 'k' })).toThrow(/csrf is not a token/);
+    for (const bad of ['"><script>', "a'b", 'a b', 'a&b', 'é'])
+      expect(() => template.fill({ csrf: bad, key: 'k' })).toThrow(/csrf is not a token/);
     expect(() => template.fill({ csrf: 'Aa0._~-', key: '' })).not.toThrow();
   });
 

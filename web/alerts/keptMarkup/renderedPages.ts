@@ -17,7 +17,8 @@ export class RenderedPages<T extends { readonly length: number }> {
   /** The markup kept under `key` if it was rendered at exactly `version`. */
   get(key: string, version: UserPagesVersion): T | undefined {
     const entry = this.entries.get(key);
-    if (!entry || entry.version.userSeq !== version.userSeq || entry.version.runSeq !== version.runSeq) return undefined;
+    if (!entry || entry.version.userSeq !== version.userSeq || entry.version.runSeq !== version.runSeq)
+      return undefined;
     this.entries.delete(key);
     this.entries.set(key, entry);
     return entry.value;
