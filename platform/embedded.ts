@@ -43,8 +43,10 @@ export type Embedded = {
   stop: () => Promise<void>;
 };
 
-/** The nats-server binary: on PATH, or in Debian's /usr/sbin. */
+/** The nats-server binary: NATS_SERVER_BIN when set, else on PATH, or in Debian's /usr/sbin. */
 export function findNatsServer(): string | undefined {
+  const chosen = process.env.NATS_SERVER_BIN;
+  if (chosen) return spawnSync(chosen, ['--version'], { stdio: 'ignore' }).status === 0 ? chosen : undefined;
   for (const candidate of ['nats-server', '/usr/sbin/nats-server', '/usr/local/bin/nats-server']) {
     const probe = spawnSync(candidate, ['--version'], { stdio: 'ignore' });
     if (probe.status === 0) return candidate;
@@ -59,6 +61,8 @@ export function findNatsServer(): string | undefined {
 export function ensureNatsServer(log: (line: string) => void = () => {}): string {
   const found = findNatsServer();
   if (found) return found;
+  if (process.env.NATS_SERVER_BIN)
+    throw new Error(`NATS_SERVER_BIN=${process.env.NATS_SERVER_BIN} is not a nats-server that runs (--version failed)`);
   const canApt = process.getuid?.() === 0 && spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
   if (canApt) {
     log('nats-server is missing: installing it with apt-get (Debian package nats-server)');
@@ -72,6 +76,32 @@ export function ensureNatsServer(log: (line: string) => void = () => {}): string
   }
   throw new Error(
     'nats-server is not installed: run `sudo apt-get install nats-server` (Debian/Ubuntu) or get it from https://nats.io/download, or set NATS_URL',
+  );
+}
+
+/** The version a nats-server binary prints (`nats-server: v2.9.10` → [2, 9, 10]). */
+export function natsServerVersion(binary: string): [number, number, number] | undefined {
+  const printed = spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout ?? '';
+  const m = /v?(\d+)\.(\d+)\.(\d+)/.exec(printed);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+/**
+ * Up to 2.9.15 a cluster node keeps its route to a frozen peer (SIGSTOP, a hung VM) for as long as messages flow to
+ * it: they hold off the pings that would notice (nats-io/nats-server#4014), and requests to queue groups routed there
+ * are lost meanwhile. A cluster on such a server would lose commands under exactly the faults it is there for.
+ */
+export function noticesFrozenPeers([major, minor, patch]: [number, number, number]): boolean {
+  return major > 2 || (major === 2 && (minor > 9 || (minor === 9 && patch >= 16)));
+}
+
+function refuseStaleRoutes(binary: string): void {
+  const version = natsServerVersion(binary);
+  if (version && noticesFrozenPeers(version)) return;
+  throw new Error(
+    `${binary} is nats-server ${version ? version.join('.') : '(unknown version)'}: a cluster needs 2.9.16 or later ` +
+      '(earlier ones keep routing to a frozen node, nats-io/nats-server#4014). ' +
+      'Run `eval "$(bash test/cluster/newer-nats-server.sh)"` to fetch one and set NATS_SERVER_BIN.',
   );
 }
 
@@ -159,6 +189,7 @@ export async function startNatsServer(
   options: { maxPayload?: number; password?: string; cluster?: NatsClusterSettings } = {},
 ): Promise<EmbeddedNats> {
   const binary = ensureNatsServer(log);
+  if (options.cluster) refuseStaleRoutes(binary);
   ensurePrivateDir(dataDir);
   const storeDir = join(dataDir, 'nats');
   ensurePrivateDir(storeDir);

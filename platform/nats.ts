@@ -55,7 +55,7 @@ export async function connectNats(url: string, options: { name: string; logger?:
     void (async () => {
       for await (const status of nc.status()) {
         if (status.type === 'disconnect' || status.type === 'reconnect')
-          logger.warn({ nats: status.type }, `NATS ${status.type}`);
+          logger.warn({ nats: status.type, server: status.server }, `NATS ${status.type}`);
       }
     })();
   }

@@ -55,9 +55,32 @@ export async function streamLeader(lab: ClusterLab): Promise<ClusterNode> {
   return node;
 }
 
-/** The consumers on the stream now, by name. */
-export async function consumerNames(lab: ClusterLab): Promise<string[]> {
-  const names: string[] = [];
-  for await (const c of lab.jsm.consumers.list(lab.ns.stream)) names.push(c.name);
-  return names.sort();
+/** The subjects the stream's consumers filter on now, each consumer's own (one entry per filter). */
+export async function consumerFilters(lab: ClusterLab): Promise<string[]> {
+  const filters: string[] = [];
+  for await (const c of lab.jsm.consumers.list(lab.ns.stream))
+    filters.push(...(c.config.filter_subjects ?? (c.config.filter_subject ? [c.config.filter_subject] : [])));
+  return filters.sort();
+}
+
+/**
+ * Wait until the stream has a leader and every other replica is current: a node started again must catch up before
+ * the next fault, or freezing another node leaves the stream without a quorum and the next test measures the catch-up.
+ */
+export async function streamHealthy(lab: ClusterLab, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const { cluster } = await lab.jsm.streams.info(lab.ns.stream).catch(() => ({ cluster: undefined }));
+    last = JSON.stringify(cluster);
+    const replicas = cluster?.replicas ?? [];
+    if (
+      cluster?.leader &&
+      replicas.length === lab.nats.nodes.length - 1 &&
+      replicas.every((r) => r.current && !r.offline)
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the stream's replicas are not all current after ${timeoutMs} ms (cluster info: ${last})`);
 }
