@@ -17,8 +17,8 @@ import { decideAndAppend, type EventStore } from '../../platform/eventStore/inde
 import type { Pool } from '../../platform/postgres.ts';
 import { rateLimitDefaults, type RateLimit } from '../../platform/rateLimits.ts';
 import { linkToken, newNonce, tokenHash, tokenUserId } from '../../platform/tokens.ts';
-import { alertDecider, type AlertPolicyFacts, type AlertState } from './alert/alertDecider.ts';
-import { alertPolicyFactsReader } from './alert/alertPolicyFacts.ts';
+import { alertDecider, type AlertState } from './alert/alertDecider.ts';
+import { alertPolicyFacts, type AlertPolicyFactsSource } from './alert/alertPolicyFacts.ts';
 import type { Decider, Decision } from './decision.ts';
 import { hashPassword, passwordMatches } from './passwords.ts';
 import { resetLinkRefusal, userDecider } from './user/userDecisions.ts';
@@ -38,10 +38,10 @@ export type HandlerDeps = {
   linkEmailLimit?: RateLimit;
 };
 /** What the handlers run with: the deps, and what the service makes of them once (a batched reader of SetAlert's facts). */
-export type ServiceDeps = HandlerDeps & { alertPolicyFacts: (userId: string) => Promise<AlertPolicyFacts> };
+export type ServiceDeps = HandlerDeps & { alertPolicyFacts: AlertPolicyFactsSource };
 export const serviceDeps = <D extends HandlerDeps>(deps: D): D & ServiceDeps => ({
   ...deps,
-  alertPolicyFacts: alertPolicyFactsReader(deps.pool, deps.schema),
+  alertPolicyFacts: alertPolicyFacts(deps.pool, deps.schema, () => deps.now().getTime()),
 });
 
 export type CommandContext = { commandId: string; meta: EnvelopeMeta };
@@ -54,12 +54,13 @@ type Handler<N extends CommandName> = (
 const MAX_ATTEMPTS = 5;
 
 type Decide<S, E extends DomainEvent> = (state: S) => Decision<E> | Promise<Decision<E>>;
+type AggregateOptions = { expectNew?: boolean; stored?: (events: readonly DomainEvent[]) => void };
 
 /**
  * Fold the aggregate's own events into its state, decide, append with the expected sequence; a concurrent writer
  * makes it decide again (platform/eventStore/decideAndAppend.ts). The command id is the message id, so a retried
  * command is stored once. `expectNew`: the subject is almost surely new (a fresh id), so decide on the initial state
- * first and read it only on a conflict.
+ * first and read it only on a conflict. `stored`: told of each append that stored something new.
  */
 function onAggregate<S, E extends DomainEvent>(
   deps: HandlerDeps,
@@ -67,7 +68,7 @@ function onAggregate<S, E extends DomainEvent>(
   subject: string,
   aggregate: Pick<Decider<S, unknown, E>, 'evolve' | 'initialState'> & { accepts: (event: DomainEvent) => event is E },
   decide: Decide<S, E>,
-  options: { expectNew?: boolean } = {},
+  options: AggregateOptions = {},
 ): Promise<CommandReply> {
   return decideAndAppend<CommandReply, E>(deps.store, subject, {
     accepts: aggregate.accepts,
@@ -79,7 +80,14 @@ function onAggregate<S, E extends DomainEvent>(
       if (!decision.ok) return { answer: decision };
       const result = decision.result ?? {};
       if (decision.events.length === 0) return { answer: { ok: true, seq: lastSeq, result } };
-      return { append: decision.events, msgId: ctx.commandId, appended: ({ seq }) => ({ ok: true, seq, result }) };
+      return {
+        append: decision.events,
+        msgId: ctx.commandId,
+        appended: ({ seq, duplicate }) => {
+          if (!duplicate) options.stored?.(decision.events);
+          return { ok: true, seq, result };
+        },
+      };
     },
     exhausted: () => ({ ok: false, error: 'CONFLICT', message: 'Too many concurrent changes; try again' }),
   });
@@ -93,7 +101,7 @@ const onAlert = (
   ctx: CommandContext,
   alertId: string,
   decide: Decide<AlertState, AlertEvent>,
-  options: { expectNew?: boolean } = {},
+  options: AggregateOptions = {},
 ) =>
   onAggregate(deps, ctx, subjects.alert(deps.ns, alertId), { ...alertDecider, accepts: isAlertEvent }, decide, options);
 
@@ -106,6 +114,14 @@ const linkEmailContext = (deps: HandlerDeps) => ({
   now: deps.now(),
   linkEmailLimit: deps.linkEmailLimit ?? rateLimitDefaults.linkEmailsPerAccount,
 });
+
+/** The alerts a user has, as SetAlert's cap counts them: changed here at once (alert/alertPolicyFacts.ts). */
+function countAlerts(deps: ServiceDeps, userId: string, events: readonly DomainEvent[]): void {
+  for (const e of events) {
+    if (e.type === 'AlertSet') deps.alertPolicyFacts.counted(userId, 1);
+    if (e.type === 'AlertDeleted') deps.alertPolicyFacts.counted(userId, -1);
+  }
+}
 
 const invalidToken: CommandReply = { ok: false, error: 'TOKEN_INVALID', message: 'This link is not valid' };
 
@@ -190,15 +206,17 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
   ResumeAlertEmails: (p, deps, ctx) =>
     onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'ResumeAlertEmails' }, state)),
   SetAlert: async (p, deps, ctx) => {
-    const metadata = await deps.alertPolicyFacts(p.userId);
+    const metadata = await deps.alertPolicyFacts.facts(p.userId);
     return onAlert(
       deps,
       ctx,
       p.alertId,
       (state) => alertDecider.decide({ type: 'SetAlert', data: p, metadata }, state),
-      { expectNew: true },
+      { expectNew: true, stored: (events) => countAlerts(deps, p.userId, events) },
     );
   },
   DeleteAlert: (p, deps, ctx) =>
-    onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'DeleteAlert', data: p }, state)),
+    onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'DeleteAlert', data: p }, state), {
+      stored: (events) => countAlerts(deps, p.userId, events),
+    }),
 };
