@@ -1,6 +1,6 @@
 // web-alerts-page: requests/s of GET /alerts for a logged-in user with 20 alerts, against a bare fastify route
 // answering the same bytes.
-import { event, subjects, userIdFor } from '../events/index.ts';
+import { event, subjects } from '../events/index.ts';
 import { commandClient } from '../platform/commandClient.ts';
 import { waitForProjection } from '../platform/projectionWait.ts';
 import { linkSecret, linkToken } from '../platform/tokens.ts';
@@ -23,6 +23,7 @@ import {
   type Connected,
 } from './lib/world.ts';
 import type * as WebRole from './roles/webService.ts';
+import { testUserId } from '../test/personalKeys.ts';
 
 const CONNECTIONS = 32;
 const ALERTS = 20;
@@ -123,6 +124,7 @@ export async function webAlertsPage(ctx: BenchContext): Promise<void> {
     pool: c.pool,
     schema: place.schema,
     linkSecret: linkSecret(BENCH_SECRET),
+    personal: c.personal,
     now: () => new Date(),
     logger,
   });
@@ -135,7 +137,7 @@ export async function webAlertsPage(ctx: BenchContext): Promise<void> {
 
     // A real account, registered and logged in the way a person does it (the emailed link is made from the log).
     const username = 'benchuser';
-    const userId = userIdFor(username);
+    const userId = testUserId(username);
     const registered = await send('RequestRegistration', { username, email: 'bench@example.com', password: PASSWORD });
     if (!registered.ok) throw new Error(`registration failed: ${registered.message}`);
     const { history } = await c.store.load(subjects.user(c.ns, userId));

@@ -4,10 +4,14 @@ import { EventStore } from '../platform/eventStore/index.ts';
 import type { Logger } from '../platform/logger.ts';
 import { connectNats, type NatsConnection } from '../platform/nats.ts';
 import { createPool, type Pool } from '../platform/postgres.ts';
+import { PersonalData } from '../platform/personalData/index.ts';
+import { resolveMasterKey } from './runtime.ts';
 
 export type Connections = {
   nc: NatsConnection;
   store: EventStore;
+  /** Personal fields sealed under each person's key (platform/personalData). */
+  personal: PersonalData;
   pool: Pool;
   ns: Namespace;
   schema: string;
@@ -25,6 +29,7 @@ export async function openConnections(
   const ns = namespaceFor(config.CRA_NAMESPACE);
   const nc = await connectNats(urls.natsUrl, { name, logger });
   const store = await EventStore.open(nc, ns, { replicas: config.CRA_STREAM_REPLICAS });
+  const personal = await PersonalData.open(nc, ns, resolveMasterKey(config), { replicas: config.CRA_STREAM_REPLICAS });
   const pool = createPool(urls.databaseUrl, urls.embeddedPostgres ? { max: 1 } : {});
   let connected = true;
   void (async () => {
@@ -37,10 +42,12 @@ export async function openConnections(
     isConnected: () => connected,
     nc,
     store,
+    personal,
     pool,
     ns,
     schema: config.CRA_SCHEMA,
     close: async () => {
+      personal.close();
       await nc.drain().catch(() => nc.close());
       await pool.end();
     },

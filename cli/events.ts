@@ -1,12 +1,17 @@
 import { decodeEvents, EventDecodeError } from '../events/index.ts';
 import type { EventStore } from '../platform/eventStore/index.ts';
+import { revealedData, type PersonalData } from '../platform/personalData/index.ts';
 
 const userIdOf = (data: object): string | undefined =>
   'userId' in data && typeof data.userId === 'string' ? data.userId : undefined;
 
-/** `cra events`: the log, decoded, one line per event; parked (unreadable) messages are shown as such. */
+/**
+ * `cra events`: the log, decoded, one line per event, personal fields opened with their person's key (an erased
+ * person's read as erased); parked (unreadable) messages are shown as such.
+ */
 export async function printEvents(
   store: EventStore,
+  personal: PersonalData,
   options: { since: number; userId?: string; out: (line: string) => void },
 ): Promise<number> {
   let printed = 0;
@@ -21,7 +26,7 @@ export async function printEvents(
     }
     for (const e of decoded.events) {
       if (options.userId && userIdOf(e.data) !== options.userId) continue;
-      const { passwordHash: _p, tokenHash: _t, tokenNonce: _n, ...shown } = e.data as Record<string, unknown>;
+      const { passwordHash: _p, tokenHash: _t, tokenNonce: _n, ...shown } = await revealedData(personal, e);
       options.out(`${raw.seq}\t${decoded.meta.occurredAt}\t${e.type}\t${raw.subject}\t${JSON.stringify(shown)}`);
       printed++;
     }

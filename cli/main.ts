@@ -37,8 +37,8 @@ async function main(argv: string[]): Promise<number> {
       if (!Number.isInteger(since) || since < 1) throw new UsageError('--since takes a sequence number from 1');
       const conn = await openConnections(config, await findInfrastructure(config), logger, 'cra-events');
       try {
-        const userId = values.user ? userIdFor(values.user) : undefined;
-        await printEvents(conn.store, {
+        const userId = values.user ? userIdFor(values.user, conn.personal.userIdKey) : undefined;
+        await printEvents(conn.store, conn.personal, {
           since,
           ...(userId ? { userId } : {}),
           out: (line) => process.stdout.write(`${line}\n`),

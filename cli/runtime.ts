@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../platform/config.ts';
+import { parseMasterKey } from '../platform/personalData/masterKey.ts';
 import { startNatsServer, startPglite, type Embedded } from '../platform/embedded.ts';
 import type { Logger } from '../platform/logger.ts';
 import { ensurePrivateDir, tightenPrivateDir, writePrivateFile } from '../platform/privateFiles.ts';
@@ -13,11 +14,25 @@ const runtimePath = (config: Config) => join(resolve(config.CRA_DATA_DIR), 'runt
 
 /** The dev-only cookie secret: generated once and kept in the data dir (JWT_SECRET wins when set). */
 export function resolveSecret(config: Config): string {
-  if (config.JWT_SECRET) return config.JWT_SECRET;
+  return config.JWT_SECRET ?? generatedOnce(config, 'jwt-secret', () => randomBytes(48).toString('base64url'));
+}
+
+/**
+ * The master key of personal data (platform/personalData): CRA_MASTER_KEY, else generated once and kept in the data
+ * dir (owner only). Losing it loses every person's data in the log, as destroying each person's key would.
+ */
+export function resolveMasterKey(config: Config): Buffer {
+  const text = config.CRA_MASTER_KEY ?? generatedOnce(config, 'master-key', () => randomBytes(32).toString('hex'));
+  const key = parseMasterKey(text);
+  if (typeof key === 'string') throw new Error(`the master key in ${config.CRA_DATA_DIR} is not one: ${key}`);
+  return key;
+}
+
+function generatedOnce(config: Config, name: string, make: () => string): string {
   const dir = resolve(config.CRA_DATA_DIR);
   ensurePrivateDir(dir);
-  const file = join(dir, 'jwt-secret');
-  if (!existsSync(file)) writePrivateFile(file, randomBytes(48).toString('base64url'));
+  const file = join(dir, name);
+  if (!existsSync(file)) writePrivateFile(file, make());
   return readFileSync(file, 'utf8').trim();
 }
 

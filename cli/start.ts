@@ -55,6 +55,7 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
       pool: conn.pool,
       schema: conn.schema,
       linkSecret: linkSecret(secret),
+      personal: conn.personal,
       now: () => new Date(),
       linkEmailLimit: config.RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT,
       logger: logger.child({ service: 'command' }),
@@ -89,6 +90,7 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
     );
     const notifier = startNotifier({
       store: conn.store,
+      personal: conn.personal,
       ns: conn.ns,
       pool: conn.pool,
       schema: conn.schema,
@@ -115,6 +117,7 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
   web: async ({ config, conn, logger, secret, metrics, servedMailbox }) => {
     const app = await buildWebApp({
       send: commandClient(conn.nc, conn.ns),
+      personal: conn.personal,
       pool: conn.pool,
       schema: conn.schema,
       secret,

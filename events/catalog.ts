@@ -52,3 +52,10 @@ export function isEventType(value: string): value is EventType {
 export function event<T extends EventType>(type: T, data: EventData<T>): EventOf<T> {
   return { type, data } as EventOf<T>;
 }
+
+/** The personal fields of each event type (docs/design.md §9): sealed under the person's key (`data.userId`). */
+export const personalFields: { readonly [T in EventType]?: readonly (keyof EventData<T> & string)[] } = {
+  RegistrationRequested: ['username', 'email'],
+  UserRegistered: ['username', 'email'],
+  RegistrationExpired: ['username'],
+};

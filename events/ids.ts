@@ -14,5 +14,13 @@ export const Email = z
   .trim()
   .max(254, 'That email address is too long')
   .pipe(z.email('Enter a valid email address'));
+/**
+ * A personal field as the log holds it: sealed under its person's key (platform/personalData, docs/design.md §9), or,
+ * in events written before sealing existed, plain text of the field's own rule.
+ */
+export const SealedText = z.string().regex(/^sealed:v1:\d+:[A-Za-z0-9_-]+$/, 'must be a sealed personal field');
+export const Personal = <T extends z.ZodType<string>>(plain: T) => z.union([SealedText, plain]);
+/** A keyed hash a read model looks a person up by (platform/personalData lookup), in place of what it hashes. */
+export const LookupHash = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a lookup hash');
 export const IsoTimestamp = z.iso.datetime({ offset: true });
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 hex digest');

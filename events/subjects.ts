@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 // Subjects and the stream name, under a namespace so test files can share one NATS server without overlap.
 
@@ -32,7 +32,11 @@ export const subjects = {
   command: (ns: Namespace, name: string) => `${ns.commands}.${name}`,
 };
 
-/** The user id is derived from the normalised username, so the log's subject keeps usernames unique. */
-export function userIdFor(username: string): string {
-  return `u${createHash('sha256').update(username.trim().toLowerCase()).digest('hex').slice(0, 32)}`;
+/**
+ * The user id is derived from the normalised username, so the log's subject keeps usernames unique; keyed (HMAC with
+ * a key derived from CRA_MASTER_KEY, platform/personalData), so a subject does not tell whose it is to someone who
+ * guesses usernames.
+ */
+export function userIdFor(username: string, key: Uint8Array): string {
+  return `u${createHmac('sha256', key).update(username.trim().toLowerCase()).digest('hex').slice(0, 32)}`;
 }

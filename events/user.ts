@@ -1,15 +1,18 @@
 import { z } from 'zod';
-import { Email, IsoTimestamp, Sha256Hex, Username } from './ids.ts';
+import { Email, IsoTimestamp, LookupHash, Personal, Sha256Hex, Username } from './ids.ts';
 
-// The user aggregate: one subject per normalised username, so the log itself keeps usernames unique.
+// The user aggregate: one subject per normalised username, so the log itself keeps usernames unique. Usernames and
+// email addresses are personal: sealed under the person's key (Personal, personalFields in catalog.ts).
 const UserId = z.string().regex(/^u[0-9a-f]{32}$/);
 
 export const userEvents = {
   /** Someone asked to register; the account exists only once the emailed link is followed. */
   RegistrationRequested: z.object({
     userId: UserId,
-    username: Username,
-    email: Email,
+    username: Personal(Username),
+    email: Personal(Email),
+    /** The address's lookup hash, for the read model (absent in events written before sealing). */
+    emailLookup: LookupHash.optional(),
     passwordHash: z.string().startsWith('$argon2id$'),
     tokenNonce: z.string().min(22),
     tokenHash: Sha256Hex,
@@ -23,9 +26,9 @@ export const userEvents = {
     expiresAt: IsoTimestamp,
   }),
   /** The verification link was followed: the account now exists. */
-  UserRegistered: z.object({ userId: UserId, username: Username, email: Email }),
+  UserRegistered: z.object({ userId: UserId, username: Personal(Username), email: Personal(Email) }),
   /** A pending registration passed its deadline unverified; the username is free again. */
-  RegistrationExpired: z.object({ userId: UserId, username: Username }),
+  RegistrationExpired: z.object({ userId: UserId, username: Personal(Username) }),
   /** A session was opened by a successful login. */
   UserLoggedIn: z.object({ userId: UserId, sessionId: z.uuid(), expiresAt: IsoTimestamp }),
   /** A session was closed by logging out. */

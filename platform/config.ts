@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseMasterKey } from './personalData/masterKey.ts';
 import { Cron } from 'croner';
 import { RatesProvider } from '../events/index.ts';
 import { parseRateLimit, rateLimitDefaults } from './rateLimits.ts';
@@ -89,6 +90,11 @@ export const ConfigSchema = z.object({
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   MAIL_FROM: z.string().min(3).default('CRA <alerts@localhost>'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Wraps every person's key (platform/personalData): 32 random bytes, hex or base64.
+  CRA_MASTER_KEY: z
+    .string()
+    .refine((v) => typeof parseMasterKey(v) !== 'string', { error: (i) => String(parseMasterKey(String(i.input))) })
+    .optional(),
   RATES_PROVIDER: RatesProvider.default('frankfurter'),
   RATES_URL: url(['http:', 'https:']).optional(),
   RATES_API_KEY: z.string().min(1).optional(),
@@ -133,7 +139,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // An empty variable means unset, as shells and Nomad templates often leave them.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = ConfigSchema.safeParse(present);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    // Generated into the data dir for a developer's start; a production without it could not read its own log.
+    if (parsed.data.NODE_ENV === 'production' && !parsed.data.CRA_MASTER_KEY)
+      throw new ConfigError(
+        'Invalid environment variable CRA_MASTER_KEY: required in production (openssl rand -hex 32)',
+      );
+    return parsed.data;
+  }
   const issue = parsed.error.issues[0]!;
   const name = String(issue.path[0] ?? 'environment');
   throw new ConfigError(`Invalid environment variable ${name}: ${issue.message}`);

@@ -74,6 +74,8 @@ describe('config', () => {
     ['DATABASE_URL', 'mysql://x'],
     ['SMTP_URL', 'http://mail'],
     ['JWT_SECRET', 'short'],
+    ['CRA_MASTER_KEY', 'not 32 bytes'],
+    ['CRA_MASTER_KEY', '00'.repeat(32)],
     ['RATES_PROVIDER', 'ecb'],
     ['RATES_SCHEDULE', 'every day'],
     ['NATS_URL', 'not a url'],
@@ -82,6 +84,14 @@ describe('config', () => {
   ])('names %s when it is %j', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid environment variable ${name}: `));
+  });
+
+  it('requires CRA_MASTER_KEY in production, and takes 32 random bytes in hex', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /^Invalid environment variable CRA_MASTER_KEY: required in production/,
+    );
+    const key = 'ab'.repeat(16) + 'cd'.repeat(16);
+    expect(loadConfig({ NODE_ENV: 'production', CRA_MASTER_KEY: key }).CRA_MASTER_KEY).toBe(key);
   });
 
   it('treats an empty variable as unset', () => {

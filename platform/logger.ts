@@ -57,6 +57,7 @@ export function createLogger(options: { level?: string; name?: string; destinati
           'req.headers.authorization',
           'SMTP_URL',
           'JWT_SECRET',
+          'CRA_MASTER_KEY',
           'RATES_API_KEY',
           'METRICS_TOKEN',
         ],

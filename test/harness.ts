@@ -5,6 +5,8 @@ import { EventStore } from '../platform/eventStore/index.ts';
 import { createLogger, type Logger } from '../platform/logger.ts';
 import { connectNats, type NatsConnection } from '../platform/nats.ts';
 import { createPool, quoteIdent, type Pool } from '../platform/postgres.ts';
+import { PersonalData } from '../platform/personalData/index.ts';
+import { testMasterKey } from './personalKeys.ts';
 
 /** One test file's private world on the shared real servers: its own stream, subjects and schema. */
 export type TestWorld = {
@@ -15,6 +17,8 @@ export type TestWorld = {
   databaseUrl: string;
   nc: NatsConnection;
   store: EventStore;
+  /** Personal data under the test master key, in this world's own key bucket. */
+  personal: PersonalData;
   pool: Pool;
   logger: Logger;
   /** Every line the logger wrote, when opened with `captureLog` (else empty): what the services would print. */
@@ -31,6 +35,7 @@ export async function openTestWorld(options: { captureLog?: boolean } = {}): Pro
   const databaseUrl = inject('databaseUrl');
   const nc = await connectNats(natsUrl, { name: `test-${tag}` });
   const store = await EventStore.open(nc, ns);
+  const personal = await PersonalData.open(nc, ns, testMasterKey);
   // Embedded PGlite mixes up statements of concurrent connections: one connection per test file there.
   const pool = createPool(databaseUrl, { max: inject('embeddedPostgres') ? 1 : 4 });
   const lines: string[] = [];
@@ -45,11 +50,14 @@ export async function openTestWorld(options: { captureLog?: boolean } = {}): Pro
     databaseUrl,
     nc,
     store,
+    personal,
     pool,
     logger,
     logOutput: () => lines.join(''),
     close: async () => {
       await store.destroy();
+      personal.close();
+      await personal.keys.destroyBucket();
       await nc.close();
       const mine = await pool.query<{ name: string }>(
         `SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE $1`,

@@ -15,7 +15,12 @@ export const TEST_SECRET = 'a test secret that is certainly long enough';
 
 /** The whole system in one test process on the real servers: command service, projector, notifier (to a real SMTP sink) and web (inject only). */
 export async function startTestSystem(
-  options: { web?: Partial<WebDeps>; notifier?: boolean; publicUrl?: string; captureLog?: boolean } = {},
+  options: {
+    web?: Partial<Omit<WebDeps, 'personal'>>;
+    notifier?: boolean;
+    publicUrl?: string;
+    captureLog?: boolean;
+  } = {},
 ) {
   const publicUrl = options.publicUrl ?? 'http://localhost:7007';
   const world: TestWorld = await openTestWorld({ captureLog: options.captureLog ?? false });
@@ -28,6 +33,7 @@ export async function startTestSystem(
     pool: world.pool,
     schema: world.schema,
     linkSecret: secret,
+    personal: world.personal,
     now: () => new Date(),
     logger: world.logger,
   });
@@ -43,6 +49,7 @@ export async function startTestSystem(
       ? undefined
       : startNotifier({
           store: world.store,
+          personal: world.personal,
           ns: world.ns,
           pool: world.pool,
           schema: world.schema,
@@ -55,6 +62,7 @@ export async function startTestSystem(
   const send = commandClient(world.nc, world.ns);
   const app: FastifyInstance = await buildWebApp({
     send,
+    personal: world.personal,
     pool: world.pool,
     schema: world.schema,
     secret: TEST_SECRET,

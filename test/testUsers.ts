@@ -1,14 +1,15 @@
-import { subjects, userIdFor } from '../events/index.ts';
+import { subjects } from '../events/index.ts';
 import { waitForProjection } from '../platform/projectionWait.ts';
 import { linkToken } from '../platform/tokens.ts';
 import type { TestSystem } from './system.ts';
 import { webClient, type WebClient } from './webClient.ts';
+import { testUserId } from './personalKeys.ts';
 
 /** Register and verify (the token computed as the notifier would put it in the email), by commands. */
 export async function registeredUser(system: TestSystem, username: string, password: string): Promise<string> {
   const reply = await system.send('RequestRegistration', { username, email: `${username}@example.test`, password });
   if (!reply.ok) throw new Error(`could not register ${username}: ${reply.error}`);
-  const userId = userIdFor(username);
+  const userId = testUserId(username);
   const { history } = await system.world.store.load(subjects.user(system.world.ns, userId));
   const requested = history.flatMap((h) => h.events).find((e) => e.type === 'RegistrationRequested');
   if (requested?.type !== 'RegistrationRequested') throw new Error('no RegistrationRequested');

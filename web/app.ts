@@ -52,6 +52,7 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
       pool: deps.pool,
       schema: deps.schema,
       logger: app.log,
+      keySecret: deps.secret,
       ...(deps.now ? { now: deps.now } : {}),
     }),
   );

@@ -1,5 +1,6 @@
 import type { SendCommand } from '../platform/commandClient.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { PersonalData } from '../platform/personalData/index.ts';
 import type { Pool } from '../platform/postgres.ts';
 import type { DevMailbox } from '../platform/devMailbox.ts';
 import type { Metrics } from '../platform/metrics.ts';
@@ -16,6 +17,8 @@ export type WebDeps = {
   /** Signs session cookies and CSRF cookies. */
   secret: string;
   publicUrl: string;
+  /** Opens sealed personal fields and hashes addresses for lookups (platform/personalData). */
+  personal: PersonalData;
   logger: Logger;
   now?: () => Date;
   /** Bounded wait for the projector after a command, so users see their own change. */

@@ -1,10 +1,11 @@
 // Runs, pairs, users and alerts for the benchmarks that match alerts against a run (notifier-match, daily-run), and
 // their multi-row inserts straight into a fresh read model, as the projector would have left them.
-import { userIdFor, type RatesProvider } from '../../events/index.ts';
+import { type RatesProvider } from '../../events/index.ts';
 import { withProviderBase } from '../../events/ratio.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
 import type { AlertRecord } from '../../services/notifier/crossing.ts';
 import { CURRENCIES, plainDecimal, seeded } from './world.ts';
+import { testUserId } from '../../test/personalKeys.ts';
 
 export type StoredRun = {
   seq: number;
@@ -171,7 +172,7 @@ export async function insertAlerts(pool: Pool, schema: string, alerts: AlertReco
 }
 
 /** User number `n` as the system would have registered them: username `user<n>`, its id, `user<n>@example.com`. */
-export const registeredUserId = (n: number): string => userIdFor(`user${n}`);
+export const registeredUserId = (n: number): string => testUserId(`user${n}`);
 
 /** `count` registered users (numbers 0 to count - 1), 20,000 rows at a time, straight into the read model. */
 export async function insertUsers(pool: Pool, schema: string, count: number): Promise<void> {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { event, subjects, userIdFor, type DomainEvent, type Namespace } from '../../events/index.ts';
+import { event, subjects, type DomainEvent, type Namespace } from '../../events/index.ts';
 import { CURRENCIES, plainDecimal, seeded } from './world.ts';
+import { testUserId } from '../../test/personalKeys.ts';
 
 /** One message of the log: the events one append stores together. */
 export type LogMessage = { subject: string; events: DomainEvent[]; occurredAt: string };
@@ -63,7 +64,7 @@ export function* syntheticLog(ns: Namespace, targetEvents: number, seed = 7): Ge
 
   function newLife(): Life {
     const username = `user${nextUser++}`;
-    const userId = userIdFor(username);
+    const userId = testUserId(username);
     const email = `${username}@example.com`;
     const script: Life['script'] = [];
     script.push(() =>

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { namespaceFor, type Namespace } from '../../events/index.ts';
+import { PersonalData } from '../../platform/personalData/index.ts';
+import { testMasterKey } from '../../test/personalKeys.ts';
 import { EventStore } from '../../platform/eventStore/index.ts';
 import { createLogger, type Logger } from '../../platform/logger.ts';
 import { connectNats, type NatsConnection } from '../../platform/nats.ts';
@@ -21,6 +23,8 @@ export type Connected = {
   ns: Namespace;
   nc: NatsConnection;
   store: EventStore;
+  /** Personal data under the tests' master key (test/personalKeys.ts), in the benchmark's own key bucket. */
+  personal: PersonalData;
   pool: Pool;
   close: () => Promise<void>;
 };
@@ -30,13 +34,16 @@ export async function connect(place: Place, name: string, options: { pool?: bool
   const ns = namespaceFor(place.tag);
   const nc = await connectNats(place.natsUrl, { name });
   const store = await EventStore.open(nc, ns);
+  const personal = await PersonalData.open(nc, ns, testMasterKey);
   const pool = createPool(place.databaseUrl);
   return {
     ns,
     nc,
     store,
+    personal,
     pool,
     close: async () => {
+      personal.close();
       await nc.drain().catch(() => nc.close());
       if (options.pool !== false) await pool.end();
     },
@@ -54,6 +61,7 @@ export async function cleanUp(place: Place): Promise<void> {
   const c = await connect(place, `bench-cleanup-${place.tag}`);
   try {
     await c.store.destroy();
+    await c.personal.keys.destroyBucket();
     const mine = await c.pool.query<{ name: string }>(
       `SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE $1`,
       [`${place.schema}%`],

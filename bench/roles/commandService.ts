@@ -8,13 +8,14 @@ let service: { stop: () => Promise<void> } | undefined;
 
 export async function start(place: Place, secret: string): Promise<void> {
   connected = await connect(place, 'bench-command');
-  const { nc, store, ns, pool } = connected;
+  const { nc, store, ns, pool, personal } = connected;
   service = startCommandService(nc, {
     store,
     ns,
     pool,
     schema: place.schema,
     linkSecret: linkSecret(secret),
+    personal,
     now: () => new Date(),
     logger: benchLogger(),
   });

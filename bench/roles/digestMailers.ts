@@ -30,11 +30,12 @@ export async function notify(
   place: Place,
   run: { seq: number; asOf: string },
 ): Promise<{ ms: number; outcome: RunOutcome }> {
-  const { store, ns, pool } = connected!;
+  const { store, ns, pool, personal } = connected!;
   const started = performance.now();
   const outcome = await notifyRun(
     {
       store,
+      personal,
       ns,
       pool,
       schema: place.schema,

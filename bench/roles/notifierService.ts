@@ -14,10 +14,11 @@ let notified: { seq: number; outcome: Omit<RunOutcome, 'parked'> & { parked: num
 
 export async function start(place: Place, smtpUrl: string, rootSecret: string, instanceId: string): Promise<void> {
   connected = await connect(place, `bench-${instanceId}`);
-  const { store, ns, pool } = connected;
+  const { store, ns, pool, personal } = connected;
   mailer = createMailer({ smtpUrl, from: MAIL_FROM });
   notifier = startNotifier({
     store,
+    personal,
     ns,
     pool,
     schema: place.schema,

@@ -98,12 +98,14 @@ locals {
     {{ end -}}
   EOT
 
-  # The cookie and link-token secret; every service resolves it at start. A key missing from the variable
-  # renders as null, which the config refuses (too short), so the task stops instead of running with a
-  # per-process dev secret. Rotating it restarts the tasks (change_mode "restart") and logs everybody out.
+  # The cookie and link-token secret, and the master key of personal data; every service resolves them at start.
+  # A key missing from the variable renders as null, which the config refuses, so the task stops instead of
+  # running with a per-process dev secret. Rotating JWT_SECRET restarts the tasks (change_mode "restart") and
+  # logs everybody out; CRA_MASTER_KEY is never rotated by a put (docs/design.md §9: it wraps every person's key).
   jwt_env = <<-EOT
     {{ with nomadVar "nomad/jobs/cra" -}}
     JWT_SECRET={{ .JWT_SECRET | toJSON }}
+    CRA_MASTER_KEY={{ .CRA_MASTER_KEY | toJSON }}
     {{ end -}}
   EOT
 

@@ -19,14 +19,14 @@ const designServices = ['web', 'command', 'projector', 'notifier', 'scheduler'];
 const allServices = [...new Set([...designServices, ...serviceNames])];
 
 /** What each CRA service must get in production, besides what every one of them gets. */
-const requiredEverywhere = ['NATS_URL', 'DATABASE_URL', 'JWT_SECRET', 'PUBLIC_URL'];
+const requiredEverywhere = ['NATS_URL', 'DATABASE_URL', 'JWT_SECRET', 'CRA_MASTER_KEY', 'PUBLIC_URL'];
 const requiredFor: Record<string, string[]> = {
   web: ['PORT', 'HOST', 'METRICS_TOKEN'],
   notifier: ['SMTP_URL', 'MAIL_FROM'],
   scheduler: ['RATES_PROVIDER'],
 };
 /** Never in an `env` block: only from a Nomad Variable through a template. */
-const secretKeys = ['JWT_SECRET', 'DATABASE_URL', 'SMTP_URL', 'RATES_API_KEY', 'METRICS_TOKEN'];
+const secretKeys = ['JWT_SECRET', 'CRA_MASTER_KEY', 'DATABASE_URL', 'SMTP_URL', 'RATES_API_KEY', 'METRICS_TOKEN'];
 /** platform/shutdown.ts closes everything within 10 s of SIGTERM; Nomad must wait longer before SIGKILL. */
 const shutdownDeadlineMs = 10_000;
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { event, subjects, userIdFor } from '../../events/index.ts';
+import { event, subjects } from '../../events/index.ts';
 import { commandClient, type SendCommand } from '../../platform/commandClient.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import { linkSecret, linkToken } from '../../platform/tokens.ts';
@@ -11,6 +11,7 @@ import { FACTS_KEPT_MS } from './alert/alertPolicyFacts.ts';
 import { serveCommands } from './commandServer.ts';
 import { hashPassword } from './passwords.ts';
 import { RESET_TTL_MS } from './user/userState.ts';
+import { testUserId } from '../../test/personalKeys.ts';
 
 let world: TestWorld;
 let projector: { stop: () => Promise<void> };
@@ -38,6 +39,7 @@ beforeAll(async () => {
     pool: world.pool,
     schema: world.schema,
     linkSecret: secret,
+    personal: world.personal,
     now,
     hashPassword: countingHash,
     logger: world.logger,
@@ -76,7 +78,7 @@ describe('commands over NATS request/reply', () => {
     );
     expect(replies.filter((r) => r.ok)).toHaveLength(1);
     expect(replies.filter((r) => !r.ok).map((r) => !r.ok && r.error)).toEqual(Array(9).fill('USERNAME_TAKEN'));
-    const { history } = await world.store.load(subjects.user(world.ns, userIdFor('racer')));
+    const { history } = await world.store.load(subjects.user(world.ns, testUserId('racer')));
     expect(history.flatMap((h) => h.events.map((e) => e.type))).toEqual(['RegistrationRequested']);
   });
 
@@ -88,7 +90,7 @@ describe('commands over NATS request/reply', () => {
         password: 'a long enough password',
       }),
     ).toMatchObject({ ok: true });
-    const userId = userIdFor('grace');
+    const userId = testUserId('grace');
     const { history } = await world.store.load(subjects.user(world.ns, userId));
     const requested = history[0]!.events[0]!;
     if (requested.type !== 'RegistrationRequested') throw new Error('expected RegistrationRequested');
@@ -210,7 +212,7 @@ describe('commands over NATS request/reply', () => {
         password: 'a long enough password',
       }),
     ).toMatchObject({ ok: true });
-    const userId = userIdFor('resetter');
+    const userId = testUserId('resetter');
     const nonceOf = async (type: string) => {
       const { history } = await world.store.load(subjects.user(world.ns, userId));
       const found = history
@@ -239,7 +241,7 @@ describe('commands over NATS request/reply', () => {
       ),
     ).toMatchObject({ ok: false, error: 'TOKEN_INVALID' });
     expect(
-      await reset(linkToken(secret, 'reset', userIdFor('nobody-at-all'), 'n'.repeat(22)), 'no such user password'),
+      await reset(linkToken(secret, 'reset', testUserId('nobody-at-all'), 'n'.repeat(22)), 'no such user password'),
     ).toMatchObject({ ok: false, error: 'TOKEN_INVALID' });
     clockAhead += RESET_TTL_MS + 1_000;
     expect(await reset(token, 'too late password')).toMatchObject({ ok: false, error: 'TOKEN_EXPIRED' });

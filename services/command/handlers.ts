@@ -20,6 +20,7 @@ import { linkToken, newNonce, tokenHash, tokenUserId } from '../../platform/toke
 import { alertDecider, type AlertState } from './alert/alertDecider.ts';
 import { alertPolicyFacts, type AlertPolicyFactsSource } from './alert/alertPolicyFacts.ts';
 import type { Decider, Decision } from './decision.ts';
+import type { PersonalData } from '../../platform/personalData/index.ts';
 import { hashPassword, passwordMatches } from './passwords.ts';
 import { resetLinkRefusal, userDecider } from './user/userDecisions.ts';
 import type { UserState } from './user/userState.ts';
@@ -31,6 +32,8 @@ export type HandlerDeps = {
   pool: Pool;
   schema: string;
   linkSecret: Buffer;
+  /** Seals personal fields under each person's key; derives user ids (platform/personalData). */
+  personal: PersonalData;
   now: () => Date;
   /** argon2id by default; tests pass a counting one to see when a hash is paid for. */
   hashPassword?: (password: string) => Promise<string>;
@@ -128,17 +131,22 @@ const invalidToken: CommandReply = { ok: false, error: 'TOKEN_INVALID', message:
 /** One handler per command: prepare what needs I/O or secrets (hashes, tokens, read-model facts), then a pure decision. */
 export const handlers: { [N in CommandName]: Handler<N> } = {
   RequestRegistration: async (p, deps, ctx) => {
-    const userId = userIdFor(p.username);
+    const userId = userIdFor(p.username, deps.personal.userIdKey);
     const passwordHash = await (deps.hashPassword ?? hashPassword)(p.password);
+    const [username, email] = await Promise.all([
+      deps.personal.seal(userId, 'username', p.username),
+      deps.personal.seal(userId, 'email', p.email),
+    ]);
     return onUser(deps, ctx, userId, async (state) => {
       const repeated =
         state.status === 'pending' &&
-        state.email === p.email &&
+        (await deps.personal.reveal(userId, 'email', state.email)) === p.email &&
         (await passwordMatches(state.passwordHash, p.password));
       const data = {
         userId,
-        username: p.username,
-        email: p.email,
+        username,
+        email,
+        emailLookup: deps.personal.lookup('email', p.email),
         passwordHash,
         repeated,
         ...issue(deps, 'verify', userId),
@@ -147,7 +155,7 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
     });
   },
   ResendVerification: (p, deps, ctx) => {
-    const userId = userIdFor(p.username);
+    const userId = userIdFor(p.username, deps.personal.userIdKey);
     return onUser(deps, ctx, userId, (state) =>
       userDecider.decide(
         { type: 'ResendVerification', data: issue(deps, 'verify', userId), metadata: linkEmailContext(deps) },
@@ -166,7 +174,7 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
     );
   },
   LogIn: (p, deps, ctx) =>
-    onUser(deps, ctx, userIdFor(p.username), async (state) => {
+    onUser(deps, ctx, userIdFor(p.username, deps.personal.userIdKey), async (state) => {
       const matches = await passwordMatches(state.status === 'registered' ? state.passwordHash : undefined, p.password);
       return userDecider.decide(
         { type: 'LogIn', data: { passwordMatches: matches, sessionId: randomUUID() }, metadata: { now: deps.now() } },

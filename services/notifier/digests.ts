@@ -3,6 +3,7 @@ import { UnstorableMessageError } from '../../platform/eventStore/index.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
 import { unsubscribeToken } from '../../platform/tokens.ts';
 import type { CrossedAlert } from './crossing.ts';
+import { revealRecipient } from './transactionalEmails.ts';
 import { claimEmail, recordSent } from './emailClaims.ts';
 import { alertDigestEmail, messageIdFor } from './emails.ts';
 import { findCrossedAlerts } from './matchCrossedAlerts.ts';
@@ -122,13 +123,15 @@ async function digestForUser(
   if (claim.outcome === 'sent') return 'skipped';
   if (claim.outcome === 'busy') return { until: claim.until };
   if (!recipient || recipient.status !== 'registered' || recipient.alert_emails_paused) return 'skipped';
+  const to = await revealRecipient(deps.personal, userId, recipient);
+  if (!to) return 'skipped';
 
   // What the log recorded for this run is what the digest tells, even if this instance found other crossings.
   const triggers = claim.events
     .filter((e): e is EventOf<'AlertTriggered'> => e.type === 'AlertTriggered')
     .map((e) => e.data);
   const email = alertDigestEmail({
-    username: recipient.username,
+    username: to.username,
     alertsUrl: `${deps.publicUrl}/alerts`,
     unsubscribeUrl: `${deps.publicUrl}/unsubscribe?token=${encodeURIComponent(unsubscribeToken(deps.linkSecret, userId))}`,
     asOf: run.asOf,
@@ -142,7 +145,7 @@ async function digestForUser(
   });
   const messageId = messageIdFor('alert-digest', reference, deps.mailDomain);
   await deps.mailer.send({
-    to: recipient.email,
+    to: to.email,
     subject: email.subject,
     text: email.text,
     html: email.html,

@@ -1,5 +1,6 @@
 import { subjects, type EventOf, type Namespace } from '../../events/index.ts';
 import type { Mailer } from '../../platform/mailer.ts';
+import { ERASED, type PersonalData } from '../../platform/personalData/index.ts';
 import { linkToken } from '../../platform/tokens.ts';
 import { claimEmail, recordSent, type ClaimDeps } from './emailClaims.ts';
 import { messageIdFor, passwordResetEmail, verificationEmail, type Email, type EmailKind } from './emails.ts';
@@ -10,21 +11,35 @@ export type TransactionalDeps = ClaimDeps & {
   linkSecret: Buffer;
   publicUrl: string;
   mailDomain: string;
+  /** Opens the recipient's sealed username and address (platform/personalData). */
+  personal: PersonalData;
 };
 
 type LinkEvent = EventOf<'RegistrationRequested'> | EventOf<'VerificationReissued'> | EventOf<'PasswordResetRequested'>;
 
+type Recipient = { username: string; email: string };
+
 /** Who the user is, from their own subject's history (the registration carries username and email). */
-async function recipientOf(
-  deps: TransactionalDeps,
-  userId: string,
-): Promise<{ username: string; email: string } | undefined> {
+async function recipientOf(deps: TransactionalDeps, userId: string): Promise<Recipient | undefined> {
   const { history } = await deps.store.load(subjects.user(deps.ns, userId));
   const registration = history
     .flatMap((h) => h.events)
     .filter((e): e is EventOf<'RegistrationRequested'> => e.type === 'RegistrationRequested')
     .at(-1);
   return registration ? { username: registration.data.username, email: registration.data.email } : undefined;
+}
+
+/** The recipient in plain text; undefined once they were erased (their key is gone): nothing is sent to them. */
+export async function revealRecipient(
+  personal: PersonalData,
+  userId: string,
+  sealed: Recipient,
+): Promise<Recipient | undefined> {
+  const [username, email] = await Promise.all([
+    personal.reveal(userId, 'username', sealed.username),
+    personal.reveal(userId, 'email', sealed.email),
+  ]);
+  return email === ERASED || username === ERASED ? undefined : { username, email };
 }
 
 /**
@@ -43,10 +58,11 @@ export async function sendLinkEmail(
   const subject = subjects.email(deps.ns, reference);
   const meta = { occurredAt: deps.now().toISOString(), correlationId: reference, causationId: reference };
 
-  const recipient =
+  const sealed =
     event.type === 'RegistrationRequested'
       ? { username: event.data.username, email: event.data.email }
       : await recipientOf(deps, userId);
+  const recipient = sealed && (await revealRecipient(deps.personal, userId, sealed));
   if (!recipient) return 'no-recipient';
   const claim = await claimEmail(deps, subject, { userId, kind, reference }, { msgId: `claim-${reference}`, meta });
   if (claim.outcome === 'sent') return 'already-sent';

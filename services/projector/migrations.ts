@@ -65,6 +65,12 @@ const migrations: Migration[] = [
       `CREATE INDEX ON ${t('activity')} (user_id, seq)`,
     ],
   },
+  {
+    // Personal fields are sealed (platform/personalData): an address is looked up by its keyed hash.
+    id: 2,
+    sql: (t) => `ALTER TABLE ${t('users')} ADD COLUMN email_lookup text;`,
+    indexes: (t) => [`CREATE INDEX ON ${t('users')} (email_lookup)`],
+  },
 ];
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subjects, userIdFor, type CommandReply } from '../../events/index.ts';
+import { subjects, type CommandReply } from '../../events/index.ts';
 import { browser } from '../faults/support/browser.ts';
 import {
   expectEachAcknowledgedCommandOnce,
@@ -10,6 +10,7 @@ import {
 import { sleep, waitUntil } from '../faults/support/lab.ts';
 import { newUser, randomAlert, registerUsers, RUN_RATES, type TestUser } from '../faults/support/traffic.ts';
 import { consumerFilters, openClusterBed, streamHealthy, streamLeader, type ClusterBed } from './support.ts';
+import { testUserId } from '../personalKeys.ts';
 
 // The three-node cluster bed (replicas 3, two processes of every service), one fault at a time, each restored before
 // the next; the invariants of the single-server fault suite are checked over the whole log at the end.
@@ -115,7 +116,7 @@ describe.skipIf(!process.env.CRA_CLUSTER_TESTS)('a JetStream cluster of three no
       expect(outcomes.length).toBeGreaterThanOrEqual(20);
       // Readers following the log may renew their ordered consumers while a node is away; a load would have made
       // one filtered on the user's own subject.
-      const userSubjects = new Set(users.map((u) => subjects.user(bed.lab.ns, userIdFor(u.username))));
+      const userSubjects = new Set(users.map((u) => subjects.user(bed.lab.ns, testUserId(u.username))));
       expect((await consumerFilters(bed.lab)).filter((f) => userSubjects.has(f))).toEqual([]);
     } finally {
       await follower.start();

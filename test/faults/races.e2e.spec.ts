@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Header, subjects, userIdFor, type EventOf } from '../../events/index.ts';
+import { Header, subjects, type EventOf } from '../../events/index.ts';
 import { freePort } from '../../platform/embedded.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { createMailer } from '../../platform/mailer.ts';
@@ -19,6 +19,7 @@ import { startRatesServer, type RatesServer } from './support/ratesServer.ts';
 import { ProjectorProcess } from './support/projector.ts';
 import { startServices, type ServiceProcess } from './support/services.ts';
 import { CommandLedger, newUser, randomAlert, registerUsers, RUN_RATES, type TestUser } from './support/traffic.ts';
+import { testUserId } from '../personalKeys.ts';
 
 // Races: each must leave exactly the events and emails that one of the racers alone would have left.
 let lab: Lab;
@@ -93,7 +94,7 @@ describe('races', () => {
     const log = await readLog(lab.store);
     expect(
       log
-        .filter((m) => m.subject === subjects.user(lab.ns, userIdFor(username)))
+        .filter((m) => m.subject === subjects.user(lab.ns, testUserId(username)))
         .flatMap((m) => m.events.map((e) => e.type)),
     ).toEqual(['RegistrationRequested']);
     expect(lab.mail.accepted.filter((e) => e.to.includes(username))).toHaveLength(1);
@@ -231,6 +232,7 @@ describe('races', () => {
     for await (const raw of lab.store.read({ fromSeq: seq, untilSeq: seq })) run = raw;
     const instance = () => ({
       store: lab.store,
+      personal: lab.personal,
       ns: lab.ns,
       pool: lab.pool,
       schema: lab.schema,

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../platform/embedded.ts';
 import { startServices, type ServiceProcess } from '../faults/support/services.ts';
 import { openTestWorld, type TestWorld } from '../harness.ts';
+import { TEST_MASTER_KEY } from '../personalKeys.ts';
 
 // What a real `cra start` shows to whom: the dev mailbox (every verification and reset link: an account
 // takeover for whoever reads it) and /metrics (which tell whether an address has an account). Each start is a
@@ -39,6 +40,7 @@ async function start(services: string[], settings: Record<string, string> = {}) 
     CRA_DATA_DIR: dataDir,
     PORT: String(port),
     JWT_SECRET: 'a secret for this test only, long enough',
+    CRA_MASTER_KEY: TEST_MASTER_KEY,
     // Nothing answers here: the scheduler's fetch at start fails, which is all it does in this test.
     RATES_URL: 'http://127.0.0.1:9/v1',
     LOG_LEVEL: 'info',

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { subjects, userIdFor } from '../../events/index.ts';
+import { subjects } from '../../events/index.ts';
 import { linkToken } from '../../platform/tokens.ts';
 import type { SendCommand } from '../../platform/commandClient.ts';
 import { startTestSystem, TEST_SECRET, type TestSystem } from '../../test/system.ts';
 import { buildWebApp } from '../app.ts';
 import { webClient } from '../../test/webClient.ts';
+import { testUserId } from '../../test/personalKeys.ts';
 
 let system: TestSystem;
 beforeAll(async () => {
@@ -14,7 +15,7 @@ afterAll(async () => system?.close());
 
 /** The events of a user's stream that issued a link for `purpose`, in order. */
 async function linksIssued(username: string, purpose: 'verify' | 'reset') {
-  const { history } = await system.world.store.load(subjects.user(system.world.ns, userIdFor(username)));
+  const { history } = await system.world.store.load(subjects.user(system.world.ns, testUserId(username)));
   const wanted = purpose === 'verify' ? ['RegistrationRequested', 'VerificationReissued'] : ['PasswordResetRequested'];
   return history.flatMap((h) => h.events).filter((e) => wanted.includes(e.type)) as { data: { tokenNonce: string } }[];
 }
@@ -27,7 +28,7 @@ async function linkFor(username: string, purpose: 'verify' | 'reset') {
     expect(found.length).toBeGreaterThan(0);
     return found;
   });
-  return linkToken(system.linkSecret, purpose, userIdFor(username), issued.at(-1)!.data.tokenNonce);
+  return linkToken(system.linkSecret, purpose, testUserId(username), issued.at(-1)!.data.tokenNonce);
 }
 
 async function registerAndVerify(username: string, password = 'correct horse battery') {
@@ -90,7 +91,7 @@ describe('accounts over HTTP', () => {
     });
     const requestId = res.headers['x-request-id'];
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
-    const { history } = await system.world.store.load(subjects.user(system.world.ns, userIdFor('traced')));
+    const { history } = await system.world.store.load(subjects.user(system.world.ns, testUserId('traced')));
     expect(history[0]!.meta.correlationId).toBe(requestId);
   });
 
@@ -228,6 +229,7 @@ describe('accounts over HTTP', () => {
     }) as SendCommand;
     const app = await buildWebApp({
       send: holdingSend,
+      personal: system.world.personal,
       pool: system.world.pool,
       schema: system.world.schema,
       secret: TEST_SECRET,
@@ -266,6 +268,7 @@ describe('accounts over HTTP', () => {
   it('says at once that nothing can be sent while NATS is down, for any address, rather than promise an email', async () => {
     const app = await buildWebApp({
       send: system.send,
+      personal: system.world.personal,
       pool: system.world.pool,
       schema: system.world.schema,
       secret: TEST_SECRET,

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Email, LinkToken, LoginPassword, Password, Username } from '../../events/index.ts';
@@ -70,12 +69,10 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
   const registerPerClient = limiter(app, 'register-client', limits.registerPerClient, (r) => r.ip);
   const emailLinksPerClient = limiter(app, 'email-links', limits.emailLinksPerClient, (r) => r.ip);
   const tokenLinks = tokenLinksPerClient(app, deps);
-  // Keyed by a keyed hash of the address, so the shared counters never hold the address itself.
-  const addressKey = (email: string) =>
-    createHmac('sha256', deps.secret).update(`rate-limit:${email.toLowerCase()}`).digest('base64url');
+  // The shared counters keep keyed hashes of their keys (rateLimitStore.ts), never the address itself.
   const emailsPerAddress = limiter(app, 'emails-address', limits.emailsPerAddress, (r) => {
     const email = Email.safeParse(typed(r.body, 'email'));
-    return email.success ? addressKey(email.data) : undefined;
+    return email.success ? email.data.toLowerCase() : undefined;
   });
 
   app.get('/register', (request, reply) =>
@@ -217,7 +214,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     await reply.startSession({
       userId: result.result.userId!,
       sessionId: result.result.sessionId!,
-      username: result.result.username!,
+      username: username!, // a login is sent only for a username an account can have
     });
     return redirectAfterPost(request, reply, safeNext((request.query as Record<string, unknown>).next));
   });
@@ -243,7 +240,10 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     views: { page: views.forgotPage, form: views.forgotForm },
     answer: 'If an account uses that address, a password reset link is on its way. It is valid for one hour.',
     work: async (request, data) => {
-      for (const userId of await registeredUserIdsByEmail(deps.pool, deps.schema, data.email)) {
+      for (const userId of await registeredUserIdsByEmail(deps.pool, deps.schema, {
+        address: data.email,
+        lookup: deps.personal.lookup('email', data.email),
+      })) {
         const result = await request.sendCommand('RequestPasswordReset', { userId });
         if (!result.ok && result.error === 'UNAVAILABLE')
           request.log.warn({ reason: result.message }, 'requesting a password reset failed');

@@ -27,7 +27,7 @@ describe('the activity page', () => {
     await browser.post('/login', { username: 'auditor', password: 'a long password 5' });
     const page = await browser.get('/activity');
     expect(page.status).toBe(200);
-    expect(page.body).toContain('Registered as auditor');
+    expect(page.body).toContain('Registered your account');
     expect(page.body).toContain('Logged in');
     expect(page.body).toContain('Email sent: verification');
     expect(page.body).not.toContain('journey');

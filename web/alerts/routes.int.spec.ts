@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { event, subjects, userIdFor } from '../../events/index.ts';
+import { event, subjects } from '../../events/index.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import { tablesIn } from '../../platform/postgres.ts';
 import { linkToken } from '../../platform/tokens.ts';
@@ -8,6 +8,7 @@ import { startTestSystem, type TestSystem } from '../../test/system.ts';
 import { projectedRun } from '../../test/runs.ts';
 import { webClient, type WebClient } from '../../test/webClient.ts';
 import { MAX_ALERTS_PER_USER } from '../../services/command/alert/alertDecider.ts';
+import { testUserId } from '../../test/personalKeys.ts';
 
 const PASSWORD = 'correct horse battery';
 const plenty = { max: 10_000, timeWindowMs: 60_000 };
@@ -24,7 +25,7 @@ afterAll(async () => system?.close());
 
 /** The link the notifier would email, recomputed from the nonce in the log (as in accounts.int.spec.ts). */
 async function verifyLink(username: string) {
-  const userId = userIdFor(username);
+  const userId = testUserId(username);
   const { history } = await system.world.store.load(subjects.user(system.world.ns, userId));
   const last = history
     .flatMap((h) => h.events)
@@ -277,7 +278,7 @@ describe('alerts over HTTP', () => {
 
   it(`refuses more than ${MAX_ALERTS_PER_USER} alerts per user`, async () => {
     const dan = await loggedIn('dan');
-    const userId = userIdFor('dan');
+    const userId = testUserId('dan');
     const appended = await Promise.all(
       Array.from({ length: MAX_ALERTS_PER_USER }, (_, i) =>
         system.world.store.append(
@@ -396,7 +397,7 @@ describe('alerts over HTTP', () => {
     const ivy = await loggedIn('ivy');
     const { alertId } = await createAlert(ivy, { base: 'EUR', quote: 'USD', threshold: '1.08' });
     const runSeq = await projectedRun(system.world, '2026-11-04', { USD: '1.0812', JPY: '164.2', GBP: '0.87' });
-    const userId = userIdFor('ivy');
+    const userId = testUserId('ivy');
     const { seq } = await system.world.store.append(
       subjects.digest(system.world.ns, runSeq, userId),
       [
@@ -424,7 +425,7 @@ describe('alerts over HTTP', () => {
 
   it('pauses and resumes alert emails from the alerts page', async () => {
     const jo = await loggedIn('joe');
-    const userId = userIdFor('joe');
+    const userId = testUserId('joe');
     const paused = async () =>
       (
         await system.world.pool.query(

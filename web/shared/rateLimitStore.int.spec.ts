@@ -22,9 +22,10 @@ afterAll(async () => {
 });
 
 /** Another web instance on the same command service and database, as `cra start web` on a second machine. */
-async function webInstance(extra: Partial<WebDeps> = {}): Promise<FastifyInstance> {
+async function webInstance(extra: Partial<Omit<WebDeps, 'personal'>> = {}): Promise<FastifyInstance> {
   const app = await buildWebApp({
     send: system.send,
+    personal: system.world.personal,
     pool: system.world.pool,
     schema: system.world.schema,
     secret: TEST_SECRET,

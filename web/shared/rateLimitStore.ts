@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { inTransaction, quoteIdent, tablesIn, type Pool } from '../../platform/postgres.ts';
 import type { RateLimit } from '../../platform/rateLimits.ts';
 
@@ -26,6 +27,7 @@ export class SharedRateLimits {
     private readonly table: string,
     private readonly now: () => Date,
     private readonly logger: WarningLog,
+    private readonly keySecret: string,
   ) {}
 
   /** Create the table if it is missing (every instance may, at once) and count from it. */
@@ -34,6 +36,8 @@ export class SharedRateLimits {
     schema: string;
     now?: () => Date;
     logger: WarningLog;
+    /** Keys are stored as HMACs under it: a username or an address a limit counts is not written down. */
+    keySecret: string;
   }): Promise<SharedRateLimits> {
     const schema = webStateSchema(options.schema);
     const table = tablesIn(schema)('rate_limits');
@@ -44,7 +48,13 @@ export class SharedRateLimits {
         `CREATE TABLE IF NOT EXISTS ${table} (key text PRIMARY KEY, hits integer NOT NULL, resets_at timestamptz NOT NULL)`,
       );
     });
-    return new SharedRateLimits(options.pool, table, options.now ?? (() => new Date()), options.logger);
+    return new SharedRateLimits(
+      options.pool,
+      table,
+      options.now ?? (() => new Date()),
+      options.logger,
+      options.keySecret,
+    );
   }
 
   /** Count one use of `key` against `limit`; a window that has ended starts over. */
@@ -57,7 +67,11 @@ export class SharedRateLimits {
          hits = CASE WHEN r.resets_at <= $2 THEN 1 ELSE r.hits + 1 END,
          resets_at = CASE WHEN r.resets_at <= $2 THEN excluded.resets_at ELSE r.resets_at END
        RETURNING hits, resets_at`,
-      [key, now, new Date(now.getTime() + limit.timeWindowMs)],
+      [
+        createHmac('sha256', this.keySecret).update(`rate-limit:${key}`).digest('base64url'),
+        now,
+        new Date(now.getTime() + limit.timeWindowMs),
+      ],
     );
     const row = r.rows[0]!;
     return {

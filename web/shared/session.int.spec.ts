@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userIdFor } from '../../events/index.ts';
+
 import { startTestSystem, type TestSystem } from '../../test/system.ts';
 import { registeredUser } from '../../test/testUsers.ts';
 import { webClient, type WebClient } from '../../test/webClient.ts';
 import { openSessionVersions } from './openSessions.ts';
+import { testUserId } from '../../test/personalKeys.ts';
 
 const PASSWORD = 'correct horse battery';
 const plenty = { max: 10_000, timeWindowMs: 60_000 };
@@ -71,7 +72,7 @@ describe('the session check', () => {
     const token = browser.cookie('cra_session')!;
     const [header, payload, signature] = token.split('.');
     const otherUser = Buffer.from(
-      JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), sub: userIdFor('someone') }),
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), sub: testUserId('someone') }),
     ).toString('base64url');
     for (const forged of [`${header}.${payload}.${signature!.slice(0, -2)}AA`, `${header}.${otherUser}.${signature}`]) {
       browser.setCookie('cra_session', forged);
@@ -100,13 +101,13 @@ describe('the session check', () => {
     const browser = await logIn('batch');
     const [, payload] = browser.cookie('cra_session')!.split('.');
     const { sid } = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as { sid: string };
-    const userId = userIdFor('batch');
+    const userId = testUserId('batch');
     const [mine, wrongUser, unknown, malformed, again] = await openSessionVersions(
       system.world.pool,
       system.world.schema,
       [
         { sessionId: sid, userId },
-        { sessionId: sid, userId: userIdFor('someone') },
+        { sessionId: sid, userId: testUserId('someone') },
         { sessionId: '00000000-0000-4000-8000-000000000000', userId },
         { sessionId: 'not-a-uuid------------------------', userId },
         { sessionId: sid, userId },

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subjects, userIdFor } from '../../events/index.ts';
+import { subjects } from '../../events/index.ts';
 import { tablesIn } from '../../platform/postgres.ts';
 import { linkToken, unsubscribeToken } from '../../platform/tokens.ts';
 import { startTestSystem, type TestSystem } from '../../test/system.ts';
 import { webClient } from '../../test/webClient.ts';
+import { testUserId } from '../../test/personalKeys.ts';
 
 let system: TestSystem;
 beforeAll(async () => {
@@ -20,7 +21,7 @@ async function registered(username: string): Promise<string> {
     (await browser.post('/register', { username, email: `${username}@example.com`, password: 'correct horse battery' }))
       .status,
   ).toBe(200);
-  const userId = userIdFor(username);
+  const userId = testUserId(username);
   const { history } = await system.world.store.load(subjects.user(system.world.ns, userId));
   const requested = history.flatMap((h) => h.events).find((e) => e.type === 'RegistrationRequested') as {
     data: { tokenNonce: string };

@@ -28,7 +28,15 @@ export type UserCommand =
   // repeated: a pending registration of this username has this email and this password: the same person asking again.
   | {
       type: 'RequestRegistration';
-      data: { userId: string; username: string; email: string; passwordHash: string; repeated?: boolean } & IssuedToken;
+      // username and email sealed under the person's key, emailLookup its lookup hash (platform/personalData).
+      data: {
+        userId: string;
+        username: string;
+        email: string;
+        emailLookup: string;
+        passwordHash: string;
+        repeated?: boolean;
+      } & IssuedToken;
       metadata: DecisionContext;
     }
   | { type: 'ResendVerification'; data: IssuedToken; metadata: LinkEmailContext }
@@ -59,6 +67,7 @@ function requestRegistration(
     userId: command.userId,
     username: command.username,
     email: command.email,
+    emailLookup: command.emailLookup,
     passwordHash: command.passwordHash,
     tokenNonce: command.nonce,
     tokenHash: command.tokenHash,
@@ -127,7 +136,6 @@ function logIn({ data: command, metadata: { now } }: CommandOf<'LogIn'>, state: 
     {
       userId: state.userId,
       sessionId: command.sessionId,
-      username: state.username,
     },
   );
 }

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { event, userIdFor } from '../../../events/index.ts';
+import { event } from '../../../events/index.ts';
 import { deciderSpec } from '../../../test/deciderSpec.ts';
 import { userDecider, type IssuedToken, type UserCommand } from './userDecisions.ts';
 import { RESET_TTL_MS, SESSION_TTL_MS, VERIFICATION_TTL_MS } from './userState.ts';
+import { testUserId } from '../../../test/personalKeys.ts';
 
 const { given } = deciderSpec(userDecider);
 const now = new Date('2026-11-02T10:00:00.000Z');
 const later = (ms: number) => new Date(now.getTime() + ms);
-const userId = userIdFor('Ada');
+const userId = testUserId('Ada');
 const argon = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA';
 const h = (c: string) => c.repeat(64);
 const nonce = 'n'.repeat(22);
@@ -17,11 +18,13 @@ const requested = (expiresAt = later(VERIFICATION_TTL_MS).toISOString(), tokenHa
     userId,
     username: 'ada',
     email: 'ada@example.com',
+    emailLookup,
     passwordHash: argon,
     tokenNonce: nonce,
     tokenHash,
     expiresAt,
   });
+const emailLookup = 'L'.repeat(43);
 const registered = event('UserRegistered', { userId, username: 'ada', email: 'ada@example.com' });
 const register = (at = now, repeated?: boolean): UserCommand => ({
   type: 'RequestRegistration',
@@ -29,6 +32,7 @@ const register = (at = now, repeated?: boolean): UserCommand => ({
     userId,
     username: 'ada',
     email: 'ada@example.com',
+    emailLookup,
     passwordHash: argon,
     nonce,
     tokenHash: h('b'),
@@ -54,8 +58,8 @@ const resetPassword = (tokenHash: string, at = now): UserCommand => ({
 
 describe('registration', () => {
   it('derives one user id per username, whatever its case', () => {
-    expect(userIdFor('Ada')).toBe(userIdFor('ada'));
-    expect(userIdFor('ada')).not.toBe(userIdFor('ada2'));
+    expect(testUserId('Ada')).toBe(testUserId('ada'));
+    expect(testUserId('ada')).not.toBe(testUserId('ada2'));
   });
   it('requests a registration that expires in 24 hours', () =>
     given([])

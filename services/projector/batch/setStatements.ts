@@ -33,21 +33,22 @@ export function setStatements(changes: TableChanges, t: TableNamer): Statement[]
   if (uc.length > 0) {
     parts.push(`UPDATE ${t('users')} AS u SET
                email = coalesce(x.email, u.email),
+               email_lookup = coalesce(x.email_lookup, u.email_lookup),
                status = coalesce(x.status, u.status),
                pending_expires_at = CASE WHEN x.sets_pending_expires_at THEN x.pending_expires_at ELSE u.pending_expires_at END,
                registered_at = CASE WHEN x.sets_registered_at THEN x.registered_at ELSE u.registered_at END,
                alert_emails_paused = coalesce(x.alert_emails_paused, u.alert_emails_paused),
                updated_seq = x.updated_seq
-             FROM unnest(${col(uc, (c) => c.userId, 'text')}, ${col(uc, (c) => c.email ?? null, 'text')}, ${col(uc, (c) => c.status ?? null, 'text')},
+             FROM unnest(${col(uc, (c) => c.userId, 'text')}, ${col(uc, (c) => c.email ?? null, 'text')}, ${col(uc, (c) => c.emailLookup ?? null, 'text')}, ${col(uc, (c) => c.status ?? null, 'text')},
                   ${col(uc, (c) => c.pendingExpiresAt !== undefined, 'bool')}, ${col(uc, (c) => c.pendingExpiresAt ?? null, 'timestamptz')},
                   ${col(uc, (c) => c.registeredAt !== undefined, 'bool')}, ${col(uc, (c) => c.registeredAt ?? null, 'timestamptz')},
                   ${col(uc, (c) => c.alertEmailsPaused ?? null, 'bool')}, ${col(uc, (c) => c.updatedSeq, 'bigint')})
-               AS x(user_id, email, status, sets_pending_expires_at, pending_expires_at, sets_registered_at, registered_at, alert_emails_paused, updated_seq)
+               AS x(user_id, email, email_lookup, status, sets_pending_expires_at, pending_expires_at, sets_registered_at, registered_at, alert_emails_paused, updated_seq)
              WHERE u.user_id = x.user_id`);
   }
   if (nu.length > 0) {
-    parts.push(`INSERT INTO ${t('users')} (user_id, username, email, status, pending_expires_at, registered_at, alert_emails_paused, updated_seq)
-             SELECT * FROM unnest(${col(nu, (u) => u.userId, 'text')}, ${col(nu, (u) => u.username, 'text')}, ${col(nu, (u) => u.email, 'text')},
+    parts.push(`INSERT INTO ${t('users')} (user_id, username, email, email_lookup, status, pending_expires_at, registered_at, alert_emails_paused, updated_seq)
+             SELECT * FROM unnest(${col(nu, (u) => u.userId, 'text')}, ${col(nu, (u) => u.username, 'text')}, ${col(nu, (u) => u.email, 'text')}, ${col(nu, (u) => u.emailLookup, 'text')},
                ${col(nu, (u) => u.status, 'text')}, ${col(nu, (u) => u.pendingExpiresAt, 'timestamptz')}, ${col(nu, (u) => u.registeredAt, 'timestamptz')},
                ${col(nu, (u) => u.alertEmailsPaused, 'bool')}, ${col(nu, (u) => u.updatedSeq, 'bigint')})
              ON CONFLICT (user_id) DO NOTHING`);

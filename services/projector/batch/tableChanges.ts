@@ -8,6 +8,7 @@ export type UserRow = {
   userId: string;
   username: string;
   email: string;
+  emailLookup: string | null;
   status: UserStatus;
   pendingExpiresAt: string | null;
   registeredAt: string | null;
@@ -16,7 +17,7 @@ export type UserRow = {
 };
 /** What a batch does to a users row that already exists: set the fields named here, leave the others. */
 export type UserChange = Partial<
-  Pick<UserRow, 'email' | 'status' | 'pendingExpiresAt' | 'registeredAt' | 'alertEmailsPaused'>
+  Pick<UserRow, 'email' | 'emailLookup' | 'status' | 'pendingExpiresAt' | 'registeredAt' | 'alertEmailsPaused'>
 > & { userId: string; updatedSeq: number };
 export type SessionRow = {
   sessionId: string;
@@ -169,6 +170,7 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
             userId: data.userId,
             username: data.username,
             email: data.email,
+            emailLookup: data.emailLookup ?? null,
             status: 'pending',
             pendingExpiresAt: data.expiresAt,
             registeredAt: null,
@@ -177,6 +179,7 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
           };
           changeUser(data.userId, {
             email: data.email,
+            ...(data.emailLookup ? { emailLookup: data.emailLookup } : {}),
             status: 'pending',
             pendingExpiresAt: data.expiresAt,
             registeredAt: null,

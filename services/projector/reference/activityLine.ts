@@ -21,7 +21,7 @@ export function activityLine(event: DomainEvent): { userId: string; summary: str
     case 'EmailClaimed':
       return undefined;
     case 'UserRegistered':
-      return line(event.data.userId, `Registered as ${event.data.username}`);
+      return line(event.data.userId, 'Registered your account');
     case 'UserLoggedIn':
       return line(event.data.userId, 'Logged in');
     case 'UserLoggedOut':

@@ -43,10 +43,10 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
   const changes: Statement[] = match(event)
     .with({ type: 'RegistrationRequested' }, ({ data }) => [
       {
-        text: `INSERT INTO ${t('users')} (user_id, username, email, status, pending_expires_at, updated_seq)
-               VALUES ($1, $2, $3, 'pending', $4, $5)
-               ON CONFLICT (user_id) DO UPDATE SET email = $3, status = 'pending', pending_expires_at = $4, registered_at = NULL, updated_seq = $5`,
-        values: [data.userId, data.username, data.email, data.expiresAt, ctx.seq],
+        text: `INSERT INTO ${t('users')} (user_id, username, email, email_lookup, status, pending_expires_at, updated_seq)
+               VALUES ($1, $2, $3, $6, 'pending', $4, $5)
+               ON CONFLICT (user_id) DO UPDATE SET email = $3, email_lookup = coalesce($6, users.email_lookup), status = 'pending', pending_expires_at = $4, registered_at = NULL, updated_seq = $5`,
+        values: [data.userId, data.username, data.email, data.expiresAt, ctx.seq, data.emailLookup ?? null],
       },
     ])
     .with({ type: 'VerificationReissued' }, ({ data }) => [

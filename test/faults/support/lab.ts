@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { namespaceFor, type Namespace } from '../../../events/index.ts';
 import { commandClient, type SendCommand } from '../../../platform/commandClient.ts';
+import { PersonalData } from '../../../platform/personalData/index.ts';
+import { TEST_MASTER_KEY, testMasterKey } from '../../personalKeys.ts';
 import { EventStore } from '../../../platform/eventStore/index.ts';
 import { createLogger, type Logger } from '../../../platform/logger.ts';
 import { connectNats, type NatsConnection } from '../../../platform/nats.ts';
@@ -42,6 +44,8 @@ export type Lab<N extends LabNats = PrivateNats, P extends LabDatabase = Postgre
   mail: MailServer;
   nc: NatsConnection;
   store: EventStore;
+  /** Personal data under the test master key, which every process of the lab is given (CRA_MASTER_KEY). */
+  personal: PersonalData;
   jsm: JetStreamManager;
   pool: Pool;
   logger: Logger;
@@ -127,6 +131,7 @@ async function openLabOn<N extends LabNats, P extends LabDatabase>(
   const mail = await startMailServer();
   const nc = await connectNats(nats.url, { name: `fault-test-${tag}` });
   const store = await EventStore.open(nc, ns, { replicas });
+  const personal = await PersonalData.open(nc, ns, testMasterKey, { replicas });
   const jsm = await jetstreamManager(nc, { timeout: 5_000 });
   const pool = createPool(postgres.url, { max: 4 });
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -145,6 +150,7 @@ async function openLabOn<N extends LabNats, P extends LabDatabase>(
     DATABASE_URL: postgres.url,
     SMTP_URL: mail.url,
     JWT_SECRET: jwtSecret,
+    CRA_MASTER_KEY: TEST_MASTER_KEY,
     PUBLIC_URL,
     MAIL_FROM,
     CRA_NAMESPACE: tag,
@@ -215,6 +221,7 @@ async function openLabOn<N extends LabNats, P extends LabDatabase>(
     mail,
     nc,
     store,
+    personal,
     jsm,
     pool,
     logger,
@@ -241,6 +248,8 @@ async function openLabOn<N extends LabNats, P extends LabDatabase>(
       }
       await pool.end().catch(() => {});
       await store.destroy().catch(() => {});
+      personal.close();
+      await personal.keys.destroyBucket().catch(() => {});
       await nc.close().catch(() => {});
       await mail.close();
       await nats.destroy();

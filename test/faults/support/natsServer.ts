@@ -14,7 +14,7 @@ import { onExit } from './cleanup.ts';
 export type PrivateNats = EmbeddedNats & { destroy: () => Promise<void> };
 
 /** `maxPayload`: the largest message the server takes (bytes; its default is 1 MB). */
-export async function startPrivateNats(options: { maxPayload?: number } = {}): Promise<PrivateNats> {
+export async function startPrivateNats(options: { maxPayload?: number } = {}): Promise<PrivateNats & { dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'cra-fault-nats-'));
   const forget = onExit(() => {
     try {
@@ -27,6 +27,7 @@ export async function startPrivateNats(options: { maxPayload?: number } = {}): P
   const nats = await startNatsServer(dir, undefined, undefined, options);
   return {
     ...nats,
+    dir,
     destroy: async () => {
       forget();
       await nats.stop();

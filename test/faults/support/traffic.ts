@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CommandName, CommandPayload, CommandReply } from '../../../events/index.ts';
 import type { SendCommand } from '../../../platform/commandClient.ts';
-import { userIdFor } from '../../../events/index.ts';
+
 import { PUBLIC_URL, sleep, type AnyLab } from './lab.ts';
+import { testUserId } from '../../personalKeys.ts';
 
 /** One command as a client sent it, with every reply it got (a retry keeps the command id). */
 export type CommandRecord = {
@@ -70,7 +71,7 @@ export function newUser(lab: AnyLab, prefix = 'user'): TestUser {
   const username = `${prefix}-${randomBytes(4).toString('hex')}`;
   const password = `pw ${randomBytes(9).toString('base64url')} secret`;
   lab.secrets.add(password);
-  return { username, userId: userIdFor(username), email: `${username}@example.test`, password };
+  return { username, userId: testUserId(username), email: `${username}@example.test`, password };
 }
 
 /** The link an email carries (as the user clicks it): path and query, the token decoded. */

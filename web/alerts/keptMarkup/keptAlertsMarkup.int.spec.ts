@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { event, subjects, userIdFor } from '../../../events/index.ts';
+import { event, subjects } from '../../../events/index.ts';
 import type { Pool } from '../../../platform/postgres.ts';
 import { waitForProjection } from '../../../platform/projectionWait.ts';
 import { meta } from '../../../test/harness.ts';
@@ -12,6 +12,7 @@ import { buildWebApp } from '../../app.ts';
 import { CHART_RUNS } from '../queries.ts';
 import { RecentRuns } from '../recentRuns.ts';
 import { keptAlertsMarkup } from './keptAlertsMarkup.ts';
+import { testUserId } from '../../../test/personalKeys.ts';
 
 // The alerts page is kept as rendered per user (keptAlertsMarkup): these check that whatever changes shows at once,
 // through this web instance or another, and that a page view costs one round trip to Postgres when nothing changed.
@@ -45,6 +46,7 @@ beforeAll(async () => {
   const { world } = system;
   other = await buildWebApp({
     send: system.send,
+    personal: system.world.personal,
     pool: counting(world.pool, () => otherQueries++),
     schema: world.schema,
     secret: TEST_SECRET,
@@ -128,7 +130,7 @@ describe('the alerts page kept as rendered', () => {
     expect(page.body).toContain('Never triggered');
     expect((await cyril.get('/alerts/section')).body).toContain('Never triggered');
     const [alertId] = alertIds(page.body);
-    const userId = userIdFor('cyril');
+    const userId = testUserId('cyril');
     const runSeq = (
       await system.world.pool.query<{ s: number }>(`SELECT max(run_seq) AS s FROM "${system.world.schema}"."rate_runs"`)
     ).rows[0]!.s;
@@ -188,7 +190,7 @@ describe('the alerts page kept as rendered', () => {
     const kept = keptAlertsMarkup({ pool: system.world.pool, schema: system.world.schema }, new RecentRuns(CHART_RUNS));
     const pagesVersion = { userSeq: 1, runSeq: 1 };
     const account = (username: string) => ({
-      userId: userIdFor(username),
+      userId: testUserId(username),
       sessionId: 'not-used',
       username,
       pagesVersion,
@@ -223,6 +225,7 @@ describe('the bound on kept pages', () => {
   beforeAll(async () => {
     tiny = await buildWebApp({
       send: system.send,
+      personal: system.world.personal,
       pool: system.world.pool,
       schema: system.world.schema,
       secret: TEST_SECRET,
