@@ -21,7 +21,7 @@ import { alertDecider, type AlertState } from './alert/alertDecider.ts';
 import { alertPolicyFacts, type AlertPolicyFactsSource } from './alert/alertPolicyFacts.ts';
 import type { Decider, Decision } from './decision.ts';
 import { hashPassword, passwordMatches } from './passwords.ts';
-import { resetLinkRefusal, userDecider } from './user/userDecisions.ts';
+import { passwordChangeRefusal, resetLinkRefusal, sessionRefusal, userDecider } from './user/userDecisions.ts';
 import type { UserState } from './user/userState.ts';
 
 export type HandlerDeps = {
@@ -201,6 +201,31 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
       );
     });
   },
+  ChangePassword: (p, deps, ctx) => {
+    // Hashed only once the current password is proven, and once even if a concurrent change makes the decision run again.
+    let passwordHash: Promise<string> | undefined;
+    return onUser(deps, ctx, p.userId, async (state) => {
+      // An ended session is refused before anything costs an argon2id verification.
+      const ended = sessionRefusal(p.sessionId, state);
+      if (ended) return ended;
+      const check = {
+        sessionId: p.sessionId,
+        currentPasswordMatches:
+          state.status === 'registered' && (await passwordMatches(state.passwordHash, p.currentPassword)),
+      };
+      const refused = passwordChangeRefusal(check, state);
+      if (refused) return refused;
+      passwordHash ??= (deps.hashPassword ?? hashPassword)(p.newPassword);
+      return userDecider.decide(
+        { type: 'ChangePassword', data: { ...check, passwordHash: await passwordHash } },
+        state,
+      );
+    });
+  },
+  EndOtherSessions: (p, deps, ctx) =>
+    onUser(deps, ctx, p.userId, (state) =>
+      userDecider.decide({ type: 'EndOtherSessions', data: { sessionId: p.sessionId } }, state),
+    ),
   PauseAlertEmails: (p, deps, ctx) =>
     onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'PauseAlertEmails' }, state)),
   ResumeAlertEmails: (p, deps, ctx) =>
