@@ -115,6 +115,7 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
   web: async ({ config, conn, logger, secret, metrics, servedMailbox }) => {
     const app = await buildWebApp({
       send: commandClient(conn.nc, conn.ns),
+      log: conn.store,
       pool: conn.pool,
       schema: conn.schema,
       secret,

@@ -55,6 +55,7 @@ export async function startTestSystem(
   const send = commandClient(world.nc, world.ns);
   const app: FastifyInstance = await buildWebApp({
     send,
+    log: world.store,
     pool: world.pool,
     schema: world.schema,
     secret: TEST_SECRET,

@@ -18,9 +18,10 @@ async function listen(server: FastifyInstance): Promise<string> {
 
 export async function start(place: Place, secret: string): Promise<string> {
   connected = await connect(place, 'bench-web');
-  const { nc, ns, pool } = connected;
+  const { nc, ns, pool, store } = connected;
   app = await buildWebApp({
     send: commandClient(nc, ns),
+    log: store,
     pool,
     schema: place.schema,
     secret,

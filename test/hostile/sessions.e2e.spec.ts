@@ -464,6 +464,7 @@ describe('account enumeration', () => {
     // A web instance of its own, so that closing it waits for the work it does after answering.
     const flood = await buildWebApp({
       send: system.send,
+      log: system.world.store,
       pool: system.world.pool,
       schema: system.world.schema,
       secret: TEST_SECRET,

@@ -228,6 +228,7 @@ describe('accounts over HTTP', () => {
     }) as SendCommand;
     const app = await buildWebApp({
       send: holdingSend,
+      log: system.world.store,
       pool: system.world.pool,
       schema: system.world.schema,
       secret: TEST_SECRET,
@@ -266,6 +267,7 @@ describe('accounts over HTTP', () => {
   it('says at once that nothing can be sent while NATS is down, for any address, rather than promise an email', async () => {
     const app = await buildWebApp({
       send: system.send,
+      log: system.world.store,
       pool: system.world.pool,
       schema: system.world.schema,
       secret: TEST_SECRET,

@@ -22,6 +22,7 @@ beforeAll(async () => {
   });
   deployed = await buildWebApp({
     send: system.send,
+    log: system.world.store,
     pool: system.world.pool,
     schema: system.world.schema,
     secret: TEST_SECRET,

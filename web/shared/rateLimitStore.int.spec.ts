@@ -25,6 +25,7 @@ afterAll(async () => {
 async function webInstance(extra: Partial<WebDeps> = {}): Promise<FastifyInstance> {
   const app = await buildWebApp({
     send: system.send,
+    log: system.world.store,
     pool: system.world.pool,
     schema: system.world.schema,
     secret: TEST_SECRET,

@@ -45,6 +45,7 @@ beforeAll(async () => {
   const { world } = system;
   other = await buildWebApp({
     send: system.send,
+    log: system.world.store,
     pool: counting(world.pool, () => otherQueries++),
     schema: world.schema,
     secret: TEST_SECRET,
@@ -223,6 +224,7 @@ describe('the bound on kept pages', () => {
   beforeAll(async () => {
     tiny = await buildWebApp({
       send: system.send,
+      log: system.world.store,
       pool: system.world.pool,
       schema: system.world.schema,
       secret: TEST_SECRET,
