@@ -208,18 +208,17 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
       // An ended session is refused before anything costs an argon2id verification.
       const ended = sessionRefusal(p.sessionId, state);
       if (ended) return ended;
-      const check = {
-        sessionId: p.sessionId,
-        currentPasswordMatches:
-          state.status === 'registered' && (await passwordMatches(state.passwordHash, p.currentPassword)),
-      };
+      const hash = state.status === 'registered' ? state.passwordHash : undefined;
+      const currentPasswordMatches = await passwordMatches(hash, p.currentPassword);
+      // Only a wrong current password pays for a second check: was this very change made already (sent twice)?
+      const alreadyNew = !currentPasswordMatches && (await passwordMatches(hash, p.newPassword));
+      const check = { sessionId: p.sessionId, currentPasswordMatches, alreadyNew };
       const refused = passwordChangeRefusal(check, state);
       if (refused) return refused;
-      passwordHash ??= (deps.hashPassword ?? hashPassword)(p.newPassword);
-      return userDecider.decide(
-        { type: 'ChangePassword', data: { ...check, passwordHash: await passwordHash } },
-        state,
-      );
+      // Made already, the account's hash is the new password's: nothing to hash.
+      const newHash =
+        alreadyNew && hash ? hash : await (passwordHash ??= (deps.hashPassword ?? hashPassword)(p.newPassword));
+      return userDecider.decide({ type: 'ChangePassword', data: { ...check, passwordHash: newHash } }, state);
     });
   },
   EndOtherSessions: (p, deps, ctx) =>

@@ -196,8 +196,11 @@ function resetPassword(
   );
 }
 
-/** A password change as far as it can be decided before the new password is hashed. */
-export type PasswordCheck = { sessionId: string; currentPasswordMatches: boolean };
+/**
+ * A password change as far as it can be decided before the new password is hashed. alreadyNew: the current password
+ * did not match, but the new one does: the same change sent again (a double submit, a retry after no answer).
+ */
+export type PasswordCheck = { sessionId: string; currentPasswordMatches: boolean; alreadyNew?: boolean };
 
 /** Why the session `sessionId` may change nothing of the account, or undefined when it may: it must still be open. */
 export function sessionRefusal(sessionId: string, state: UserState): Refusal | undefined {
@@ -214,7 +217,7 @@ export function sessionRefusal(sessionId: string, state: UserState): Refusal | u
 export function passwordChangeRefusal(check: PasswordCheck, state: UserState): Refusal | undefined {
   const ended = sessionRefusal(check.sessionId, state);
   if (ended) return ended;
-  if (!check.currentPasswordMatches)
+  if (!check.currentPasswordMatches && !check.alreadyNew)
     return refuse('INVALID_CREDENTIALS', 'That is not your current password', ['currentPassword']);
   return undefined;
 }
@@ -223,6 +226,8 @@ export function passwordChangeRefusal(check: PasswordCheck, state: UserState): R
 function changePassword({ data: command }: CommandOf<'ChangePassword'>, state: UserState): Decision<UserEvent> {
   const refused = passwordChangeRefusal(command, state);
   if (refused || state.status !== 'registered') return refused ?? refuse('NOT_FOUND', 'No such account');
+  // Asked again once done: done, with nothing more to record (the sessions it ended are ended).
+  if (!command.currentPasswordMatches) return accept([]);
   return accept([
     event('PasswordChanged', {
       userId: state.userId,

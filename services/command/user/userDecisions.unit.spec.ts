@@ -151,9 +151,9 @@ describe('on the account page: changing the password and ending the other sessio
   const loggedIn = (sessionId: string) =>
     event('UserLoggedIn', { userId, sessionId, expiresAt: later(SESSION_TTL_MS).toISOString() });
   const account = [requested(), registered, loggedIn(here), loggedIn(phone), loggedIn(laptop)];
-  const change = (currentPasswordMatches: boolean, sessionId = here): UserCommand => ({
+  const change = (currentPasswordMatches: boolean, sessionId = here, alreadyNew = false): UserCommand => ({
     type: 'ChangePassword',
-    data: { sessionId, currentPasswordMatches, passwordHash: newHash },
+    data: { sessionId, currentPasswordMatches, alreadyNew, passwordHash: newHash },
   });
   const endOthers = (sessionId = here): UserCommand => ({ type: 'EndOtherSessions', data: { sessionId } });
   const logOut = (sessionId: string): UserCommand => ({ type: 'LogOut', data: { sessionId } });
@@ -169,6 +169,10 @@ describe('on the account page: changing the password and ending the other sessio
       ]));
   it('refuses a wrong current password beside its field, recording nothing', () =>
     given(account).when(change(false)).thenRefuses('INVALID_CREDENTIALS', ['currentPassword']));
+  it('answers the same change sent again (the current password is already the new one) as done, recording nothing', () =>
+    given(account)
+      .when(change(false, here, true))
+      .then([]));
   it('refuses a change from a session that has ended, even with the right password', () => {
     given([...account, event('UserLoggedOut', { userId, sessionId: here })])
       .when(change(true))
