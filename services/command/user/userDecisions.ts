@@ -37,7 +37,7 @@ export type UserCommand =
   | { type: 'LogOut'; data: { sessionId: string } }
   | { type: 'RequestPasswordReset'; data: IssuedToken; metadata: LinkEmailContext }
   | { type: 'ResetPassword'; data: { tokenHash: string; passwordHash: string }; metadata: DecisionContext }
-  // currentPasswordMatches: the handler checked the current password against the account's hash (argon2id).
+  // The handler checked the current password (and, when wrong, the new one) against the account's argon2id hash.
   | { type: 'ChangePassword'; data: PasswordCheck & { passwordHash: string } }
   | { type: 'EndOtherSessions'; data: { sessionId: string } }
   | { type: 'PauseAlertEmails' }
@@ -212,7 +212,7 @@ export function sessionRefusal(sessionId: string, state: UserState): Refusal | u
 
 /**
  * Why this password change cannot be made, or undefined when it can. The handler asks before hashing the new
- * password, so a wrong current password never costs a second argon2id hash.
+ * password, so a wrong current password never pays for that hash.
  */
 export function passwordChangeRefusal(check: PasswordCheck, state: UserState): Refusal | undefined {
   const ended = sessionRefusal(check.sessionId, state);
