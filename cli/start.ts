@@ -118,6 +118,7 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
     const app = await buildWebApp({
       send: commandClient(conn.nc, conn.ns),
       personal: conn.personal,
+      log: conn.store,
       pool: conn.pool,
       schema: conn.schema,
       secret,

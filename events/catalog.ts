@@ -38,6 +38,8 @@ export const eventTypes = Object.keys(eventSchemas) as EventType[];
 /**
  * The current schema version of each event type; bump it and add an upcaster when a payload changes shape or a rule
  * tightens. AlertSet and AlertTriggered v2: the threshold is canonical and at most 40 characters (events/decimal.ts).
+ * An added optional field is no new version (PasswordChanged's keptSessionId): every older payload is valid as it is,
+ * and older code reads a newer payload as before, since the schemas drop the keys they do not know.
  */
 export const currentVersion: Record<EventType, number> = {
   ...(Object.fromEntries(eventTypes.map((t) => [t, 1])) as Record<EventType, number>),

@@ -21,6 +21,15 @@ describe('event codec', () => {
     expect(decodeEvents(headers, body).events).toEqual(events);
   });
 
+  it('reads a PasswordChanged written before keptSessionId (a reset) as it was, still at version 1', () => {
+    const { keptSessionId: _kept, ...reset } = sampleEvents.PasswordChanged.data;
+    const headers = { [Header.type]: 'PasswordChanged', [Header.version]: '1' };
+    expect(currentVersion.PasswordChanged).toBe(1);
+    expect(decodeEvents(headers, bytes(JSON.stringify(reset))).events).toEqual([
+      { type: 'PasswordChanged', data: reset },
+    ]);
+  });
+
   it('refuses to encode a payload that breaks its schema', () => {
     const bad = { type: 'AlertSet', data: { ...sampleEvents.AlertSet.data, threshold: '1e5' } } as const;
     expect(() => encodeEvents([bad], meta)).toThrow(EventSchemaError);

@@ -4,7 +4,7 @@ import { CurrencyCode, Threshold } from './decimal.ts';
 
 // The rules of the fields people type or follow, each once with its message: the web's forms and pages use these too.
 const MAX_PASSWORD_LENGTH = 256;
-/** A new password (registration, reset). */
+/** A new password (registration, reset, change on the account page). */
 export const Password = z
   .string()
   .min(10, 'Use at least 10 characters')
@@ -35,6 +35,15 @@ export const commandSchemas = {
   RequestPasswordReset: z.object({ userId: AggregateId }),
   /** Follow a reset link with a new password; ends every session. */
   ResetPassword: z.object({ token: LinkToken, password: Password }),
+  /** Replace the password, proving the current one, from an open session: every other session ends, this one stays. */
+  ChangePassword: z.object({
+    userId: AggregateId,
+    sessionId: z.uuid(),
+    currentPassword: LoginPassword,
+    newPassword: Password,
+  }),
+  /** End every open session of the user but this one ("Log out everywhere else"). */
+  EndOtherSessions: z.object({ userId: AggregateId, sessionId: z.uuid() }),
   /** Create an alert on BASE/QUOTE. */
   SetAlert: z.object({
     userId: AggregateId,
@@ -69,6 +78,8 @@ export const DomainErrorCode = z.enum([
   'TOKEN_EXPIRED',
   'TOKEN_USED',
   'INVALID_CREDENTIALS',
+  // The session a command was sent from has ended (a logout, a password change elsewhere): log in again.
+  'SESSION_ENDED',
   'NOT_FOUND',
   'ALREADY_EXISTS',
   'TOO_MANY_EMAILS',

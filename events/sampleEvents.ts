@@ -41,6 +41,12 @@ export const sampleEvents: { [K in DomainEvent['type']]: Extract<DomainEvent, { 
     userId,
     passwordHash: argon,
     endedSessionIds: ['6f1c1f0e-8d7a-4a43-9a52-1b2f0f6f3e11'],
+    keptSessionId: '00000000-0000-4000-8000-000000000002',
+  }),
+  SessionsEnded: event('SessionsEnded', {
+    userId,
+    sessionIds: ['6f1c1f0e-8d7a-4a43-9a52-1b2f0f6f3e11'],
+    keptSessionId: '00000000-0000-4000-8000-000000000002',
   }),
   AlertEmailsPaused: event('AlertEmailsPaused', { userId }),
   AlertEmailsResumed: event('AlertEmailsResumed', { userId }),

@@ -26,7 +26,7 @@ export const subjects = {
   rates: (ns: Namespace, provider: string, asOf: string) => `${ns.events}.rates.${provider}.${asOf}`,
   /** The digest of one run for one user: its triggers, then the EmailSent that delivered them. */
   digest: (ns: Namespace, runSeq: number, userId: string) => `${ns.events}.digest.${runSeq}.${userId}`,
-  /** One transactional email (verification, password reset), keyed by what it is for. */
+  /** One transactional email (verification, password reset), keyed by what it is for (`linkEmailKey`). */
   email: (ns: Namespace, emailKey: string) => `${ns.events}.email.${emailKey}`,
   all: (ns: Namespace) => `${ns.events}.>`,
   command: (ns: Namespace, name: string) => `${ns.commands}.${name}`,
@@ -39,4 +39,13 @@ export const subjects = {
  */
 export function userIdFor(username: string, key: Uint8Array): string {
   return `u${createHmac('sha256', key).update(username.trim().toLowerCase()).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * The key of the email that carries one link (its subject's last token, and the reference its events record): what
+ * the link is for, whose it is and the nonce of its token, so each link has one email and a user's are found by
+ * their nonces.
+ */
+export function linkEmailKey(purpose: 'verify' | 'reset', userId: string, tokenNonce: string): string {
+  return `${purpose}-${userId}-${tokenNonce}`;
 }

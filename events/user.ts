@@ -40,12 +40,19 @@ export const userEvents = {
     tokenHash: Sha256Hex,
     expiresAt: IsoTimestamp,
   }),
-  /** The password was replaced through a reset link; every open session ended with it. */
+  /**
+   * The password was replaced: through a reset link, which ends every open session, or on the account page from the
+   * session `keptSessionId`, which stays open while every other one ends. (keptSessionId came later as an optional
+   * field: a payload without it is a reset, as every one written before it was.)
+   */
   PasswordChanged: z.object({
     userId: UserId,
     passwordHash: z.string().startsWith('$argon2id$'),
     endedSessionIds: z.array(z.uuid()),
+    keptSessionId: z.uuid().optional(),
   }),
+  /** The user ended these sessions of theirs from the session `keptSessionId`, which stays open ("Log out everywhere else"). */
+  SessionsEnded: z.object({ userId: UserId, sessionIds: z.array(z.uuid()).min(1), keptSessionId: z.uuid() }),
   /** The user turned alert emails off (one-click unsubscribe or the alerts page). */
   AlertEmailsPaused: z.object({ userId: UserId }),
   /** The user turned alert emails back on. */

@@ -63,6 +63,7 @@ export async function startTestSystem(
   const app: FastifyInstance = await buildWebApp({
     send,
     personal: world.personal,
+    log: world.store,
     pool: world.pool,
     schema: world.schema,
     secret: TEST_SECRET,

@@ -1,4 +1,5 @@
 import type { SendCommand } from '../platform/commandClient.ts';
+import type { EventStore } from '../platform/eventStore/index.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { PersonalData } from '../platform/personalData/index.ts';
 import type { Pool } from '../platform/postgres.ts';
@@ -12,6 +13,8 @@ export type WebRateLimits = Partial<Record<Exclude<keyof typeof rateLimitDefault
 /** Everything the web needs, passed in: the app itself opens no connection and reads no environment. */
 export type WebDeps = {
   send: SendCommand;
+  /** The log, read only by whole subjects of one user: their own events in their data export (web/account/). */
+  log: Pick<EventStore, 'ns' | 'load'>;
   pool: Pool;
   schema: string;
   /** Signs session cookies and CSRF cookies. */

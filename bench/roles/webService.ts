@@ -18,10 +18,11 @@ async function listen(server: FastifyInstance): Promise<string> {
 
 export async function start(place: Place, secret: string): Promise<string> {
   connected = await connect(place, 'bench-web');
-  const { nc, ns, pool, personal } = connected;
+  const { nc, ns, pool, personal, store } = connected;
   app = await buildWebApp({
     send: commandClient(nc, ns),
     personal,
+    log: store,
     pool,
     schema: place.schema,
     secret,

@@ -22,7 +22,7 @@ import { alertPolicyFacts, type AlertPolicyFactsSource } from './alert/alertPoli
 import type { Decider, Decision } from './decision.ts';
 import type { PersonalData } from '../../platform/personalData/index.ts';
 import { hashPassword, passwordMatches } from './passwords.ts';
-import { resetLinkRefusal, userDecider } from './user/userDecisions.ts';
+import { passwordChangeRefusal, resetLinkRefusal, sessionRefusal, userDecider } from './user/userDecisions.ts';
 import type { UserState } from './user/userState.ts';
 
 export type HandlerDeps = {
@@ -209,6 +209,30 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
       );
     });
   },
+  ChangePassword: (p, deps, ctx) => {
+    // Hashed only once the current password is proven, and once even if a concurrent change makes the decision run again.
+    let passwordHash: Promise<string> | undefined;
+    return onUser(deps, ctx, p.userId, async (state) => {
+      // An ended session is refused before anything costs an argon2id verification.
+      const ended = sessionRefusal(p.sessionId, state);
+      if (ended) return ended;
+      const hash = state.status === 'registered' ? state.passwordHash : undefined;
+      const currentPasswordMatches = await passwordMatches(hash, p.currentPassword);
+      // Only a wrong current password pays for a second check: was this very change made already (sent twice)?
+      const alreadyNew = !currentPasswordMatches && (await passwordMatches(hash, p.newPassword));
+      const check = { sessionId: p.sessionId, currentPasswordMatches, alreadyNew };
+      const refused = passwordChangeRefusal(check, state);
+      if (refused) return refused;
+      // Made already, the account's hash is the new password's: nothing to hash.
+      const newHash =
+        alreadyNew && hash ? hash : await (passwordHash ??= (deps.hashPassword ?? hashPassword)(p.newPassword));
+      return userDecider.decide({ type: 'ChangePassword', data: { ...check, passwordHash: newHash } }, state);
+    });
+  },
+  EndOtherSessions: (p, deps, ctx) =>
+    onUser(deps, ctx, p.userId, (state) =>
+      userDecider.decide({ type: 'EndOtherSessions', data: { sessionId: p.sessionId } }, state),
+    ),
   PauseAlertEmails: (p, deps, ctx) =>
     onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'PauseAlertEmails' }, state)),
   ResumeAlertEmails: (p, deps, ctx) =>

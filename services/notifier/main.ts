@@ -103,6 +103,7 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
         { type: 'UserLoggedIn' },
         { type: 'UserLoggedOut' },
         { type: 'PasswordChanged' },
+        { type: 'SessionsEnded' },
         { type: 'AlertEmailsPaused' },
         { type: 'AlertEmailsResumed' },
         { type: 'AlertSet' },

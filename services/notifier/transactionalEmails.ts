@@ -1,4 +1,4 @@
-import { subjects, type EventOf, type Namespace } from '../../events/index.ts';
+import { linkEmailKey, subjects, type EventOf, type Namespace } from '../../events/index.ts';
 import type { Mailer } from '../../platform/mailer.ts';
 import { ERASED, type PersonalData } from '../../platform/personalData/index.ts';
 import { linkToken } from '../../platform/tokens.ts';
@@ -54,7 +54,7 @@ export async function sendLinkEmail(
   if (Date.parse(expiresAt) <= deps.now().getTime()) return 'expired';
   const purpose = event.type === 'PasswordResetRequested' ? 'reset' : 'verify';
   const kind: EmailKind = purpose === 'reset' ? 'password-reset' : 'verification';
-  const reference = `${purpose}-${userId}-${tokenNonce}`;
+  const reference = linkEmailKey(purpose, userId, tokenNonce);
   const subject = subjects.email(deps.ns, reference);
   const meta = { occurredAt: deps.now().toISOString(), correlationId: reference, causationId: reference };
 

@@ -98,6 +98,8 @@ const FORMS = [
   { url: '/alerts/ownersAlert1/delete', fields: ['confirm'] },
   { url: '/alerts/emails', fields: ['paused'] },
   { url: '/unsubscribe', fields: [] },
+  { url: '/account/password', fields: ['currentPassword', 'newPassword'] },
+  { url: '/account/sessions/end-others', fields: [] },
 ] as const;
 
 describe('hostile input to every form and route', () => {
@@ -267,6 +269,8 @@ describe('hostile input to every form and route', () => {
       '/alerts',
       '/alerts/section',
       '/activity',
+      '/account',
+      '/account/export',
       '/healthz',
       '/assets/app.css',
     ];
@@ -370,6 +374,7 @@ describe('hostile input to every form and route', () => {
         ['/login', { username: value, password: '' }],
         ['/password/forgot', { email: value }],
         ['/alerts', { base: value, quote: value, threshold: value }],
+        ['/account/password', { currentPassword: value, newPassword: value }],
       ] as const) {
         const res = await attempt({
           method: 'POST',

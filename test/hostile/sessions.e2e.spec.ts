@@ -470,6 +470,7 @@ describe('account enumeration', () => {
     const flood = await buildWebApp({
       send: system.send,
       personal: system.world.personal,
+      log: system.world.store,
       pool: system.world.pool,
       schema: system.world.schema,
       secret: TEST_SECRET,

@@ -230,6 +230,7 @@ describe('accounts over HTTP', () => {
     const app = await buildWebApp({
       send: holdingSend,
       personal: system.world.personal,
+      log: system.world.store,
       pool: system.world.pool,
       schema: system.world.schema,
       secret: TEST_SECRET,
@@ -269,6 +270,7 @@ describe('accounts over HTTP', () => {
     const app = await buildWebApp({
       send: system.send,
       personal: system.world.personal,
+      log: system.world.store,
       pool: system.world.pool,
       schema: system.world.schema,
       secret: TEST_SECRET,

@@ -6,7 +6,7 @@ import { waitForProjection } from '../../platform/projectionWait.ts';
 import type { WebDeps } from '../deps.ts';
 import type { FieldErrors } from '../shared/forms.ts';
 import { messagePage, notice } from '../shared/layout.ts';
-import { limiter, rateLimitsOf, tokenLinksPerClient } from '../shared/limiter.ts';
+import { limiter, passwordGuesses, rateLimitsOf, tokenLinksPerClient } from '../shared/limiter.ts';
 import { sendRefusal, tooManyAttempts, type Refused } from '../shared/refusals.ts';
 import { parseForm, redirectAfterPost, sendPage, typed } from '../shared/respond.ts';
 import { workAfterAnswer } from './afterAnswer.ts';
@@ -64,8 +64,9 @@ const safeNext = (next: unknown) =>
 export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
   const limits = rateLimitsOf(deps);
   const afterAnswer = workAfterAnswer(app);
-  const loginPerClient = limiter(app, 'login-client', limits.loginPerClient, (r) => r.ip);
-  const loginPerUsername = limiter(app, 'login-user', limits.loginPerUsername, (r) => loginUsername(r.body));
+  const guesses = passwordGuesses(app, deps);
+  const loginPerClient = guesses.perClient;
+  const loginPerUsername = guesses.perUsername((r) => loginUsername(r.body));
   const registerPerClient = limiter(app, 'register-client', limits.registerPerClient, (r) => r.ip);
   const emailLinksPerClient = limiter(app, 'email-links', limits.emailLinksPerClient, (r) => r.ip);
   const tokenLinks = tokenLinksPerClient(app, deps);

@@ -23,6 +23,7 @@ beforeAll(async () => {
   deployed = await buildWebApp({
     send: system.send,
     personal: system.world.personal,
+    log: system.world.store,
     pool: system.world.pool,
     schema: system.world.schema,
     secret: TEST_SECRET,

@@ -20,7 +20,7 @@ export function page(title: string, ctx: PageContext, body: Html): Html {
   <a class="brand" href="/">Currency Ratio Alerter</a>
   <nav>${
     ctx.user
-      ? html`<a href="/alerts">Alerts</a><a href="/activity">Activity</a><span class="muted">${ctx.user.username}</span>
+      ? html`<a href="/alerts">Alerts</a><a href="/activity">Activity</a><a href="/account">Account</a><span class="muted">${ctx.user.username}</span>
     <form method="post" action="/logout">${csrfField(ctx.csrfToken)}<button class="link" type="submit">Log out</button></form>`
       : html`<a href="/login">Log in</a><a href="/register">Register</a>`
   }</nav>

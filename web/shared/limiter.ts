@@ -29,3 +29,17 @@ export function limiter(
 /** Follows of an emailed link (verify, password reset, unsubscribe): every route that takes one shares this budget. */
 export const tokenLinksPerClient = (app: FastifyInstance, deps: WebDeps) =>
   limiter(app, 'token-links', rateLimitsOf(deps).tokenLinksPerClient, (r) => r.ip);
+
+/**
+ * Guesses at an account's password: a login, and the current password a password change asks for. Both count
+ * against one budget per client address and one per username (as the login normalises it, which is how a session
+ * names its account too), so a stolen session guesses the password no faster than the login form lets anyone.
+ */
+export function passwordGuesses(app: FastifyInstance, deps: WebDeps) {
+  const limits = rateLimitsOf(deps);
+  return {
+    perClient: limiter(app, 'login-client', limits.loginPerClient, (r) => r.ip),
+    perUsername: (username: (request: FastifyRequest) => string | undefined) =>
+      limiter(app, 'login-user', limits.loginPerUsername, username),
+  };
+}

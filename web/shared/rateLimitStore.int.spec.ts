@@ -26,6 +26,7 @@ async function webInstance(extra: Partial<Omit<WebDeps, 'personal'>> = {}): Prom
   const app = await buildWebApp({
     send: system.send,
     personal: system.world.personal,
+    log: system.world.store,
     pool: system.world.pool,
     schema: system.world.schema,
     secret: TEST_SECRET,

@@ -9,7 +9,7 @@ import { isHtmx, sendPage } from './respond.ts';
 export type Refused = Extract<CommandReply, { ok: false }>;
 
 /** The forms that show some refusals beside their fields; any other refusal gets a page of its own. */
-export type RefusingForm = 'registerForm' | 'loginForm' | 'passwordResetForm' | 'alertForm';
+export type RefusingForm = 'registerForm' | 'loginForm' | 'passwordResetForm' | 'alertForm' | 'passwordChangeForm';
 /** Where a refused command was sent from: one of those forms, the followed verification link, or anywhere else. */
 export type RefusedAt = RefusingForm | 'verificationLink' | 'elsewhere';
 
@@ -81,8 +81,15 @@ export function refusalAnswer(error: DomainErrorCode, at: RefusedAt): RefusalAns
           : page(422, 'Username taken', 'That username is taken.'),
       )
       .with('INVALID_CREDENTIALS', () =>
-        at === 'loginForm' ? WRONG_CREDENTIALS : page(401, 'Log in', 'Wrong username or password.'),
+        match(at)
+          .returnType<RefusalAnswer>()
+          .with('loginForm', () => WRONG_CREDENTIALS)
+          // Logged in, so no enumeration to fear: say which field is wrong. 422: the form, not the session, is refused.
+          .with('passwordChangeForm', () => inForm(422, 'currentPassword', 'That is not your current password'))
+          .otherwise(() => page(401, 'Log in', 'Wrong username or password.')),
       )
+      // Ended by a logout or a change in another session, although the read model did not show it yet.
+      .with('SESSION_ENDED', () => page(401, 'Session ended', 'This session has ended. Log in again.', LOG_IN))
       .with('TOKEN_INVALID', () =>
         match(at)
           .returnType<RefusalAnswer>()

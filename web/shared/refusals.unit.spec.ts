@@ -7,6 +7,7 @@ const PLACES: readonly RefusedAt[] = [
   'loginForm',
   'passwordResetForm',
   'alertForm',
+  'passwordChangeForm',
   'verificationLink',
   'elsewhere',
 ];
@@ -39,6 +40,10 @@ describe('refusalAnswer', () => {
         TOKEN_EXPIRED: LINK_NOT_VALID,
         TOKEN_USED: LINK_NOT_VALID,
         INVALID_CREDENTIALS: page(401, 'Log in', 'Wrong username or password.'),
+        SESSION_ENDED: page(401, 'Session ended', 'This session has ended. Log in again.', {
+          href: '/login',
+          label: 'Log in',
+        }),
         NOT_FOUND: page(404, 'Not found', 'There is nothing here (or it is not yours).'),
         TOO_MANY_EMAILS: page(
           429,
@@ -63,6 +68,9 @@ describe('refusalAnswer', () => {
     for (const code of ['INVALID_CREDENTIALS', 'INVALID_COMMAND'] as const) {
       expect(refusalAnswer(code, 'loginForm'), code).toEqual(inForm(401, 'form', 'Wrong username or password'));
     }
+    expect(refusalAnswer('INVALID_CREDENTIALS', 'passwordChangeForm')).toEqual(
+      inForm(422, 'currentPassword', 'That is not your current password'),
+    );
     expect(refusalAnswer('TOKEN_USED', 'passwordResetForm')).toEqual(
       inForm(410, 'form', 'This reset link was already used. Ask for a new one.'),
     );
@@ -115,6 +123,7 @@ describe('refusalAnswer', () => {
       'registerForm USERNAME_TAKEN',
       'loginForm INVALID_CREDENTIALS',
       'loginForm INVALID_COMMAND',
+      'passwordChangeForm INVALID_CREDENTIALS',
       'alertForm INVALID_COMMAND',
       'alertForm TOO_MANY_ALERTS',
       'alertForm UNKNOWN_CURRENCY',

@@ -45,6 +45,9 @@ export type UserCommand =
   | { type: 'LogOut'; data: { sessionId: string } }
   | { type: 'RequestPasswordReset'; data: IssuedToken; metadata: LinkEmailContext }
   | { type: 'ResetPassword'; data: { tokenHash: string; passwordHash: string }; metadata: DecisionContext }
+  // The handler checked the current password (and, when wrong, the new one) against the account's argon2id hash.
+  | { type: 'ChangePassword'; data: PasswordCheck & { passwordHash: string } }
+  | { type: 'EndOtherSessions'; data: { sessionId: string } }
   | { type: 'PauseAlertEmails' }
   | { type: 'ResumeAlertEmails' };
 type CommandOf<T extends UserCommand['type']> = Extract<UserCommand, { type: T }>;
@@ -201,6 +204,59 @@ function resetPassword(
   );
 }
 
+/**
+ * A password change as far as it can be decided before the new password is hashed. alreadyNew: the current password
+ * did not match, but the new one does: the same change sent again (a double submit, a retry after no answer).
+ */
+export type PasswordCheck = { sessionId: string; currentPasswordMatches: boolean; alreadyNew?: boolean };
+
+/** Why the session `sessionId` may change nothing of the account, or undefined when it may: it must still be open. */
+export function sessionRefusal(sessionId: string, state: UserState): Refusal | undefined {
+  if (state.status !== 'registered') return refuse('NOT_FOUND', 'No such account');
+  // The web found the session open in the read model, which may not show yet an end the log already holds.
+  if (!state.openSessions.includes(sessionId)) return refuse('SESSION_ENDED', 'This session has ended');
+  return undefined;
+}
+
+/**
+ * Why this password change cannot be made, or undefined when it can. The handler asks before hashing the new
+ * password, so a wrong current password never pays for that hash.
+ */
+export function passwordChangeRefusal(check: PasswordCheck, state: UserState): Refusal | undefined {
+  const ended = sessionRefusal(check.sessionId, state);
+  if (ended) return ended;
+  if (!check.currentPasswordMatches && !check.alreadyNew)
+    return refuse('INVALID_CREDENTIALS', 'That is not your current password', ['currentPassword']);
+  return undefined;
+}
+
+/** The password replaced from a session, which stays open; every other session ends (and a reset link asked for before). */
+function changePassword({ data: command }: CommandOf<'ChangePassword'>, state: UserState): Decision<UserEvent> {
+  const refused = passwordChangeRefusal(command, state);
+  if (refused || state.status !== 'registered') return refused ?? refuse('NOT_FOUND', 'No such account');
+  // Asked again once done: done, with nothing more to record (the sessions it ended are ended).
+  if (!command.currentPasswordMatches) return accept([]);
+  return accept([
+    event('PasswordChanged', {
+      userId: state.userId,
+      passwordHash: command.passwordHash,
+      endedSessionIds: state.openSessions.filter((s) => s !== command.sessionId),
+      keptSessionId: command.sessionId,
+    }),
+  ]);
+}
+
+/** "Log out everywhere else": every open session but this one ends; with none other open, nothing is recorded. */
+function endOtherSessions({ data: command }: CommandOf<'EndOtherSessions'>, state: UserState): Decision<UserEvent> {
+  const refused = sessionRefusal(command.sessionId, state);
+  if (refused || state.status !== 'registered') return refused ?? refuse('NOT_FOUND', 'No such account');
+  const others = state.openSessions.filter((s) => s !== command.sessionId);
+  if (others.length === 0) return accept([]);
+  return accept([
+    event('SessionsEnded', { userId: state.userId, sessionIds: others, keptSessionId: command.sessionId }),
+  ]);
+}
+
 function setAlertEmails(paused: boolean, state: UserState): Decision<UserEvent> {
   if (state.status !== 'registered') return refuse('NOT_FOUND', 'No such account');
   if (state.alertEmailsPaused === paused) return accept([]);
@@ -220,6 +276,8 @@ function decide(command: UserCommand, state: UserState): Decision<UserEvent> {
     .with({ type: 'LogOut' }, (c) => logOut(c, state))
     .with({ type: 'RequestPasswordReset' }, (c) => requestPasswordReset(c, state))
     .with({ type: 'ResetPassword' }, (c) => resetPassword(c, state))
+    .with({ type: 'ChangePassword' }, (c) => changePassword(c, state))
+    .with({ type: 'EndOtherSessions' }, (c) => endOtherSessions(c, state))
     .with({ type: 'PauseAlertEmails' }, () => setAlertEmails(true, state))
     .with({ type: 'ResumeAlertEmails' }, () => setAlertEmails(false, state))
     .exhaustive();

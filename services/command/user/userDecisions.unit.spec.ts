@@ -147,6 +147,111 @@ describe('sessions and passwords', () => {
   });
 });
 
+describe('on the account page: changing the password and ending the other sessions', () => {
+  const here = '6f1c1f0e-8d7a-4a43-9a52-1b2f0f6f3e11';
+  const phone = '00000000-0000-4000-8000-000000000002';
+  const laptop = '00000000-0000-4000-8000-000000000003';
+  const newHash = '$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$bmV3aGFzaG5ld2hhc2g';
+  const loggedIn = (sessionId: string) =>
+    event('UserLoggedIn', { userId, sessionId, expiresAt: later(SESSION_TTL_MS).toISOString() });
+  const account = [requested(), registered, loggedIn(here), loggedIn(phone), loggedIn(laptop)];
+  const change = (currentPasswordMatches: boolean, sessionId = here, alreadyNew = false): UserCommand => ({
+    type: 'ChangePassword',
+    data: { sessionId, currentPasswordMatches, alreadyNew, passwordHash: newHash },
+  });
+  const endOthers = (sessionId = here): UserCommand => ({ type: 'EndOtherSessions', data: { sessionId } });
+  const logOut = (sessionId: string): UserCommand => ({ type: 'LogOut', data: { sessionId } });
+
+  it('changes the password with the right current one, ending every other session and keeping this one', () =>
+    given(account)
+      .when(change(true))
+      .then([
+        {
+          type: 'PasswordChanged',
+          data: { userId, passwordHash: newHash, endedSessionIds: [phone, laptop], keptSessionId: here },
+        },
+      ]));
+  it('refuses a wrong current password beside its field, recording nothing', () =>
+    given(account).when(change(false)).thenRefuses('INVALID_CREDENTIALS', ['currentPassword']));
+  it('answers the same change sent again (the current password is already the new one) as done, recording nothing', () =>
+    given(account)
+      .when(change(false, here, true))
+      .then([]));
+  it('refuses a change from a session that has ended, even with the right password', () => {
+    given([...account, event('UserLoggedOut', { userId, sessionId: here })])
+      .when(change(true))
+      .thenRefuses('SESSION_ENDED');
+    // Ended by a change made in another session: its old cookie changes nothing any more.
+    const changedOnPhone = event('PasswordChanged', {
+      userId,
+      passwordHash: newHash,
+      endedSessionIds: [here, laptop],
+      keptSessionId: phone,
+    });
+    given([...account, changedOnPhone])
+      .when(change(true))
+      .thenRefuses('SESSION_ENDED');
+    given([...account, changedOnPhone])
+      .when(endOthers())
+      .thenRefuses('SESSION_ENDED');
+  });
+  it('keeps the changing session open and the ended ones closed', () => {
+    const changed = event('PasswordChanged', {
+      userId,
+      passwordHash: newHash,
+      endedSessionIds: [phone, laptop],
+      keptSessionId: here,
+    });
+    given([...account, changed])
+      .when(logOut(here))
+      .then([{ type: 'UserLoggedOut', data: { sessionId: here } }]);
+    given([...account, changed])
+      .when(logOut(phone))
+      .then([]);
+    // The new password is the one a login checks from now on.
+    expect([...account, changed].reduce(userDecider.evolve, userDecider.initialState)).toMatchObject({
+      passwordHash: newHash,
+    });
+  });
+  it('uses up a reset link asked for before the change', () => {
+    const resetAsked = event('PasswordResetRequested', {
+      userId,
+      tokenNonce: nonce,
+      tokenHash: h('e'),
+      expiresAt: later(RESET_TTL_MS).toISOString(),
+    });
+    const changed = event('PasswordChanged', {
+      userId,
+      passwordHash: newHash,
+      endedSessionIds: [],
+      keptSessionId: here,
+    });
+    given([...account, resetAsked, changed])
+      .when(resetPassword(h('e')))
+      .thenRefuses('TOKEN_USED');
+  });
+  it('ends every other open session, and only those', () =>
+    given([...account, event('UserLoggedOut', { userId, sessionId: laptop })])
+      .when(endOthers())
+      .then([{ type: 'SessionsEnded', data: { userId, sessionIds: [phone], keptSessionId: here } }]));
+  it('records nothing when no other session is open', () => {
+    given([requested(), registered, loggedIn(here)])
+      .when(endOthers())
+      .then([]);
+    const ended = event('SessionsEnded', { userId, sessionIds: [phone, laptop], keptSessionId: here });
+    given([...account, ended])
+      .when(endOthers())
+      .then([]);
+    given([...account, ended])
+      .when(logOut(phone))
+      .then([]);
+  });
+  it('refuses both for an account that does not exist', () => {
+    given([]).when(change(true)).thenRefuses('NOT_FOUND');
+    given([requested()]).when(endOthers()).thenRefuses('NOT_FOUND');
+  });
+});
+
 describe('link emails per account', () => {
   const limit = { max: 3, timeWindowMs: RESET_TTL_MS };
   const issue: IssuedToken = { nonce, tokenHash: h('f') };

@@ -92,6 +92,11 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
         ? { ...state, openSessions: state.openSessions.filter((s) => s !== data.sessionId) }
         : state,
     )
+    .with({ type: 'SessionsEnded' }, ({ data }) =>
+      state.status === 'registered'
+        ? { ...state, openSessions: state.openSessions.filter((s) => !data.sessionIds.includes(s)) }
+        : state,
+    )
     .with({ type: 'PasswordResetRequested' }, ({ data }) =>
       state.status === 'registered'
         ? {

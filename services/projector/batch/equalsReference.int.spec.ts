@@ -81,7 +81,15 @@ const tangledEvents: { [T in EventType]: (d: Draws) => EventOf<T> } = {
     event('UserLoggedIn', { userId, sessionId, expiresAt: time(seq, 600) }),
   UserLoggedOut: ({ userId, sessionId }) => event('UserLoggedOut', { userId, sessionId }),
   PasswordChanged: ({ userId, pick }) =>
-    event('PasswordChanged', { userId, passwordHash: argon, endedSessionIds: [pick(sessionIds), pick(sessionIds)] }),
+    event('PasswordChanged', {
+      userId,
+      passwordHash: argon,
+      endedSessionIds: [pick(sessionIds), pick(sessionIds)],
+      // A reset (none kept) or a change on the account page: the activity line differs.
+      ...(pick([true, false]) ? { keptSessionId: pick(sessionIds) } : {}),
+    }),
+  SessionsEnded: ({ userId, sessionId, pick }) =>
+    event('SessionsEnded', { userId, sessionIds: [pick(sessionIds), pick(sessionIds)], keptSessionId: sessionId }),
   PasswordResetRequested: ({ userId, seq, time }) =>
     event('PasswordResetRequested', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 30) }),
   AlertEmailsPaused: ({ userId }) => event('AlertEmailsPaused', { userId }),

@@ -226,6 +226,9 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
         case 'PasswordChanged':
           for (const id of event.data.endedSessionIds) closeSession(id, at);
           break;
+        case 'SessionsEnded':
+          for (const id of event.data.sessionIds) closeSession(id, at);
+          break;
         case 'PasswordResetRequested':
         case 'EmailClaimed':
           break;

@@ -29,7 +29,15 @@ export function activityLine(event: DomainEvent): { userId: string; summary: str
     case 'PasswordResetRequested':
       return line(event.data.userId, 'Asked for a password reset link');
     case 'PasswordChanged':
-      return line(event.data.userId, 'Changed the password; every session was ended');
+      // A reset by link ends every session; a change on the account page keeps the session it was made from.
+      return line(
+        event.data.userId,
+        event.data.keptSessionId
+          ? 'Changed the password; every other session was ended'
+          : 'Changed the password; every session was ended',
+      );
+    case 'SessionsEnded':
+      return line(event.data.userId, 'Logged out everywhere else');
     case 'AlertEmailsPaused':
       return line(event.data.userId, 'Paused alert emails');
     case 'AlertEmailsResumed':

@@ -86,6 +86,12 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
         values: [data.endedSessionIds, at],
       },
     ])
+    .with({ type: 'SessionsEnded' }, ({ data }) => [
+      {
+        text: `UPDATE ${t('sessions')} SET closed_at = $2 WHERE session_id = ANY($1::uuid[]) AND closed_at IS NULL`,
+        values: [data.sessionIds, at],
+      },
+    ])
     .with({ type: 'AlertEmailsPaused' }, ({ data }) => [
       {
         text: `UPDATE ${t('users')} SET alert_emails_paused = true, updated_seq = $2 WHERE user_id = $1`,

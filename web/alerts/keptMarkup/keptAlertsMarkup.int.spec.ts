@@ -47,6 +47,7 @@ beforeAll(async () => {
   other = await buildWebApp({
     send: system.send,
     personal: system.world.personal,
+    log: system.world.store,
     pool: counting(world.pool, () => otherQueries++),
     schema: world.schema,
     secret: TEST_SECRET,
@@ -226,6 +227,7 @@ describe('the bound on kept pages', () => {
     tiny = await buildWebApp({
       send: system.send,
       personal: system.world.personal,
+      log: system.world.store,
       pool: system.world.pool,
       schema: system.world.schema,
       secret: TEST_SECRET,

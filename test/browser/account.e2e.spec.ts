@@ -1,0 +1,112 @@
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../platform/embedded.ts';
+import { startTestSystem, type TestSystem } from '../system.ts';
+import { registeredUser } from '../testUsers.ts';
+
+// The account page in real headless Chromium, at a desktop's width and a phone's, with htmx and without JavaScript.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Set to a directory to keep a screenshot of each width there (to look at the page, not needed by the test).
+const SCREENSHOTS = process.env.CRA_SCREENSHOTS;
+const PASSWORD = 'a browser password';
+
+let system: TestSystem;
+let browser: Browser;
+let base: string;
+
+beforeAll(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  system = await startTestSystem({ publicUrl: base, notifier: false });
+  await system.app.listen({ port, host: '127.0.0.1' });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+  });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await system?.close();
+});
+
+async function loggedInPage(username: string, width: number, javaScriptEnabled = true): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height: 900 }, javaScriptEnabled });
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.fill('#f-username', username);
+  await page.fill('#f-password', PASSWORD);
+  await page.click('form[action="/login"] button[type=submit]');
+  await page.waitForURL(`${base}/alerts`);
+  await page.click('header nav a[href="/account"]');
+  await page.waitForURL(`${base}/account`);
+  return page;
+}
+
+/** Nothing wider than the window: no sideways scrolling, on the page or in any of its sections. */
+const overflow = (page: Page) =>
+  page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const wide = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > width + 1);
+    return {
+      scrollWidth: document.documentElement.scrollWidth,
+      width,
+      wide: wide.map((e) => e.outerHTML.slice(0, 80)),
+    };
+  });
+
+describe('the account page in a browser', () => {
+  it.each([1280, 390])('fits a window %i px wide, its header included', async (width) => {
+    const username = `wide${width}`;
+    await registeredUser(system, username, PASSWORD);
+    await loggedInPage(username, width); // a second session, so the page lists two
+    const page = await loggedInPage(username, width);
+    const { scrollWidth, width: clientWidth, wide } = await overflow(page);
+    expect(wide).toEqual([]);
+    expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
+    expect(await page.locator('h2').allTextContents()).toEqual(['Password', 'Sessions', 'Your data']);
+    expect(await page.locator('header nav a[href="/account"]').isVisible()).toBe(true);
+    expect(await page.locator('button', { hasText: 'Log out everywhere else' }).isVisible()).toBe(true);
+    // Each field and button is big enough to hit with a finger on a phone.
+    for (const target of await page.locator('main input:not([type=hidden]), main button, main a.button').all()) {
+      const box = (await target.boundingBox())!;
+      expect(box.height).toBeGreaterThanOrEqual(width < 600 ? 40 : 30);
+    }
+    if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/account-${width}.png`, fullPage: true });
+  });
+
+  it('changes the password and logs out everywhere else in place with htmx', async () => {
+    await registeredUser(system, 'htmxer', PASSWORD);
+    const other = await loggedInPage('htmxer', 390);
+    const page = await loggedInPage('htmxer', 390);
+    await page.fill('#f-currentPassword', 'not my password');
+    await page.fill('#f-newPassword', 'a newer browser password');
+    await page.click('#password button[type=submit]');
+    await expect.poll(() => page.textContent('#f-currentPassword-error')).toBe('That is not your current password');
+    expect(page.url()).toBe(`${base}/account`);
+    if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/account-refused-390.png`, fullPage: true });
+
+    await page.fill('#f-currentPassword', PASSWORD);
+    await page.fill('#f-newPassword', 'a newer browser password');
+    await page.click('#password button[type=submit]');
+    await expect.poll(() => page.textContent('#password')).toContain('Your password was changed');
+    // The sessions section came along out of band: the other session is gone from it.
+    await expect.poll(() => page.locator('#sessions tbody tr').count()).toBe(1);
+    expect(await page.inputValue('#f-currentPassword')).toBe('');
+    if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/account-changed-390.png`, fullPage: true });
+
+    await other.reload();
+    expect(other.url()).toMatch(/\/login\?next=/);
+  });
+
+  it('works with JavaScript off', async () => {
+    await registeredUser(system, 'nojs', PASSWORD);
+    await loggedInPage('nojs', 1280, false);
+    const page = await loggedInPage('nojs', 1280, false);
+    await page.click('button:has-text("Log out everywhere else")');
+    await expect.poll(() => page.textContent('#sessions')).toContain('No other session is open.');
+    const download = page.waitForEvent('download');
+    await page.click('a:has-text("Download my data")');
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/^cra-data-nojs-\d{4}-\d{2}-\d{2}\.json$/);
+  });
+});
