@@ -42,6 +42,18 @@ export const sampleEvents: { [K in DomainEvent['type']]: Extract<DomainEvent, { 
     passwordHash: argon,
     endedSessionIds: ['6f1c1f0e-8d7a-4a43-9a52-1b2f0f6f3e11'],
   }),
+  EmailChangeRequested: event('EmailChangeRequested', {
+    userId,
+    email: 'ada.lovelace@example.org',
+    tokenNonce: nonce,
+    tokenHash: hash,
+    expiresAt: '2026-11-03T12:00:00.000Z',
+  }),
+  EmailChanged: event('EmailChanged', {
+    userId,
+    email: 'ada.lovelace@example.org',
+    previousEmail: 'ada@example.com',
+  }),
   AlertEmailsPaused: event('AlertEmailsPaused', { userId }),
   AlertEmailsResumed: event('AlertEmailsResumed', { userId }),
   AlertSet: event('AlertSet', { alertId: 'a1', userId, base: 'EUR', quote: 'USD', threshold: '1.0825' }),

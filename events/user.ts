@@ -43,6 +43,19 @@ export const userEvents = {
     passwordHash: z.string().startsWith('$argon2id$'),
     endedSessionIds: z.array(z.uuid()),
   }),
+  /**
+   * A signed-in user asked, with their password, to move the account to a new address: a link goes to that address,
+   * and the account keeps its current address until the link is followed.
+   */
+  EmailChangeRequested: z.object({
+    userId: UserId,
+    email: Email,
+    tokenNonce: z.string().min(22),
+    tokenHash: Sha256Hex,
+    expiresAt: IsoTimestamp,
+  }),
+  /** The link sent to the new address was followed: the account's address is `email` from now on. */
+  EmailChanged: z.object({ userId: UserId, email: Email, previousEmail: Email }),
   /** The user turned alert emails off (one-click unsubscribe or the alerts page). */
   AlertEmailsPaused: z.object({ userId: UserId }),
   /** The user turned alert emails back on. */

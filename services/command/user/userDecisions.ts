@@ -4,6 +4,7 @@ import type { RateLimit } from '../../../platform/rateLimits.ts';
 import { sameHash } from '../../../platform/tokens.ts';
 import { accept, refuse, type Decider, type Decision, type DecisionContext, type Refusal } from '../decision.ts';
 import {
+  EMAIL_CHANGE_TTL_MS,
   evolveUser,
   initialUserState,
   RESET_TTL_MS,
@@ -37,6 +38,12 @@ export type UserCommand =
   | { type: 'LogOut'; data: { sessionId: string } }
   | { type: 'RequestPasswordReset'; data: IssuedToken; metadata: LinkEmailContext }
   | { type: 'ResetPassword'; data: { tokenHash: string; passwordHash: string }; metadata: DecisionContext }
+  | {
+      type: 'RequestEmailChange';
+      data: { email: string; passwordMatches: boolean } & IssuedToken;
+      metadata: LinkEmailContext;
+    }
+  | { type: 'ConfirmEmailChange'; data: { tokenHash: string }; metadata: DecisionContext }
   | { type: 'PauseAlertEmails' }
   | { type: 'ResumeAlertEmails' };
 type CommandOf<T extends UserCommand['type']> = Extract<UserCommand, { type: T }>;
@@ -193,6 +200,47 @@ function resetPassword(
   );
 }
 
+/**
+ * A signed-in user asks to move the account to a new address, with their password. Nothing here depends on whether
+ * another account uses that address (addresses are not unique; the answer tells nobody about other accounts).
+ */
+function requestEmailChange(
+  { data: command, metadata: context }: CommandOf<'RequestEmailChange'>,
+  state: UserState,
+): Decision<UserEvent> {
+  if (state.status !== 'registered') return refuse('NOT_FOUND', 'No such account');
+  if (!command.passwordMatches) return refuse('INVALID_CREDENTIALS', 'Wrong password', ['password']);
+  if (state.email.toLowerCase() === command.email.toLowerCase())
+    return refuse('INVALID_COMMAND', 'That is already your address', ['email']);
+  const capped = tooManyLinkEmails(state, context);
+  if (capped) return capped;
+  return accept([
+    event('EmailChangeRequested', {
+      userId: state.userId,
+      email: command.email,
+      tokenNonce: command.nonce,
+      tokenHash: command.tokenHash,
+      expiresAt: plus(context.now, EMAIL_CHANGE_TTL_MS),
+    }),
+  ]);
+}
+
+/** The link sent to the new address, followed: the latest one, once, before it expires. */
+function confirmEmailChange(
+  { data: command, metadata: { now } }: CommandOf<'ConfirmEmailChange'>,
+  state: UserState,
+): Decision<UserEvent> {
+  if (state.status !== 'registered') return refuse('TOKEN_INVALID', 'This link is not valid');
+  if (state.usedEmailChangeHashes.some((h) => sameHash(h, command.tokenHash)))
+    return refuse('TOKEN_USED', 'This link was already used');
+  const change = state.emailChange;
+  if (!change || !sameHash(change.hash, command.tokenHash)) return refuse('TOKEN_INVALID', 'This link is not valid');
+  if (isPast(change.expiresAt, now)) return refuse('TOKEN_EXPIRED', 'This link has expired');
+  return accept([event('EmailChanged', { userId: state.userId, email: change.email, previousEmail: state.email })], {
+    userId: state.userId,
+  });
+}
+
 function setAlertEmails(paused: boolean, state: UserState): Decision<UserEvent> {
   if (state.status !== 'registered') return refuse('NOT_FOUND', 'No such account');
   if (state.alertEmailsPaused === paused) return accept([]);
@@ -212,6 +260,8 @@ function decide(command: UserCommand, state: UserState): Decision<UserEvent> {
     .with({ type: 'LogOut' }, (c) => logOut(c, state))
     .with({ type: 'RequestPasswordReset' }, (c) => requestPasswordReset(c, state))
     .with({ type: 'ResetPassword' }, (c) => resetPassword(c, state))
+    .with({ type: 'RequestEmailChange' }, (c) => requestEmailChange(c, state))
+    .with({ type: 'ConfirmEmailChange' }, (c) => confirmEmailChange(c, state))
     .with({ type: 'PauseAlertEmails' }, () => setAlertEmails(true, state))
     .with({ type: 'ResumeAlertEmails' }, () => setAlertEmails(false, state))
     .exhaustive();

@@ -223,7 +223,11 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
         case 'PasswordChanged':
           for (const id of event.data.endedSessionIds) closeSession(id, at);
           break;
+        case 'EmailChanged':
+          changeUser(event.data.userId, { email: event.data.email, updatedSeq: seq });
+          break;
         case 'PasswordResetRequested':
+        case 'EmailChangeRequested':
         case 'EmailClaimed':
           break;
         case 'AlertSet': {

@@ -28,6 +28,8 @@ const seenByItsUser: { [T in EventType]: { visible: string } | { invisible: stri
   UserLoggedOut: { visible: 'the Activity page' },
   PasswordResetRequested: { visible: 'the Activity page' },
   PasswordChanged: { visible: 'every session ends; the Activity page' },
+  EmailChangeRequested: { visible: 'the Activity page' },
+  EmailChanged: { visible: 'the account page shows the new address; the Activity page' },
   AlertEmailsPaused: { visible: 'the alerts page says alert emails are paused' },
   AlertEmailsResumed: { visible: 'the alerts page says alert emails are on' },
   AlertSet: { visible: 'the alerts page lists the alert' },
