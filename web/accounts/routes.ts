@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Email, LinkToken, LoginPassword, Password, Username } from '../../events/index.ts';
@@ -7,7 +6,13 @@ import { waitForProjection } from '../../platform/projectionWait.ts';
 import type { WebDeps } from '../deps.ts';
 import type { FieldErrors } from '../shared/forms.ts';
 import { messagePage, notice } from '../shared/layout.ts';
-import { limiter, rateLimitsOf, tokenLinksPerClient } from '../shared/limiter.ts';
+import {
+  emailLinksPerClient,
+  emailsPerAddress,
+  limiter,
+  rateLimitsOf,
+  tokenLinksPerClient,
+} from '../shared/limiter.ts';
 import { sendRefusal, tooManyAttempts, type Refused } from '../shared/refusals.ts';
 import { parseForm, redirectAfterPost, sendPage, typed } from '../shared/respond.ts';
 import { workAfterAnswer } from './afterAnswer.ts';
@@ -68,15 +73,9 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
   const loginPerClient = limiter(app, 'login-client', limits.loginPerClient, (r) => r.ip);
   const loginPerUsername = limiter(app, 'login-user', limits.loginPerUsername, (r) => loginUsername(r.body));
   const registerPerClient = limiter(app, 'register-client', limits.registerPerClient, (r) => r.ip);
-  const emailLinksPerClient = limiter(app, 'email-links', limits.emailLinksPerClient, (r) => r.ip);
+  const emailLinks = emailLinksPerClient(app, deps);
   const tokenLinks = tokenLinksPerClient(app, deps);
-  // Keyed by a keyed hash of the address, so the shared counters never hold the address itself.
-  const addressKey = (email: string) =>
-    createHmac('sha256', deps.secret).update(`rate-limit:${email.toLowerCase()}`).digest('base64url');
-  const emailsPerAddress = limiter(app, 'emails-address', limits.emailsPerAddress, (r) => {
-    const email = Email.safeParse(typed(r.body, 'email'));
-    return email.success ? addressKey(email.data) : undefined;
-  });
+  const addressLimit = emailsPerAddress(app, deps);
 
   app.get('/register', (request, reply) =>
     sendPage(request, reply, { title: 'Register', body: views.registerPage(reply.csrfToken()) }),
@@ -90,7 +89,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     });
     const form = parseForm(RegisterForm, request.body);
     if (!form.ok) return again(form.errors, 422);
-    const limited = (await registerPerClient(request, reply)) ?? (await emailsPerAddress(request, reply));
+    const limited = (await registerPerClient(request, reply)) ?? (await addressLimit(request, reply));
     if (limited) return again({ form: limited }, 429);
     const result = await request.sendCommand('RequestRegistration', form.data);
     if (!result.ok) return sendRefusal(request, reply, result, 'registerForm', again);
@@ -127,7 +126,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
       const form = parseForm(options.schema, request.body);
       if (!form.ok) return again(form.errors, 422);
       // A form naming an address (forgot password) also counts against that address, from any client.
-      const limited = (await emailLinksPerClient(request, reply)) ?? (await emailsPerAddress(request, reply));
+      const limited = (await emailLinks(request, reply)) ?? (await addressLimit(request, reply));
       if (limited) return again({ form: limited }, 429);
       if (deps.natsIsConnected?.() === false) return sendRefusal(request, reply, unavailable);
       afterAnswer(request, reply, () => options.work(request, form.data));

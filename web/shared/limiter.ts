@@ -1,6 +1,9 @@
+import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Email } from '../../events/index.ts';
 import { rateLimitDefaults, type RateLimit } from '../../platform/rateLimits.ts';
 import type { WebDeps } from '../deps.ts';
+import { typed } from './respond.ts';
 
 /** The web's rate limits: the configured ones, the defaults for the rest. */
 export const rateLimitsOf = (deps: WebDeps) => ({ ...rateLimitDefaults, ...deps.rateLimits });
@@ -26,6 +29,23 @@ export function limiter(
   };
 }
 
+/** Requests for a link by email (resend, forgot password, change of address): every form that asks shares this budget. */
+export const emailLinksPerClient = (app: FastifyInstance, deps: WebDeps) =>
+  limiter(app, 'email-links', rateLimitsOf(deps).emailLinksPerClient, (r) => r.ip);
+
 /** Follows of an emailed link (verify, password reset, unsubscribe): every route that takes one shares this budget. */
 export const tokenLinksPerClient = (app: FastifyInstance, deps: WebDeps) =>
   limiter(app, 'token-links', rateLimitsOf(deps).tokenLinksPerClient, (r) => r.ip);
+
+/**
+ * Requests naming one email address in their `email` field (registration, forgot password, change of address), from any
+ * client: one budget per address. Keyed by a keyed hash of the address, so the shared counters never hold the address.
+ */
+export function emailsPerAddress(app: FastifyInstance, deps: WebDeps) {
+  const addressKey = (email: string) =>
+    createHmac('sha256', deps.secret).update(`rate-limit:${email.toLowerCase()}`).digest('base64url');
+  return limiter(app, 'emails-address', rateLimitsOf(deps).emailsPerAddress, (r) => {
+    const email = Email.safeParse(typed(r.body, 'email'));
+    return email.success ? addressKey(email.data) : undefined;
+  });
+}
