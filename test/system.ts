@@ -13,9 +13,18 @@ import { openTestWorld, type TestWorld } from './harness.ts';
 
 export const TEST_SECRET = 'a test secret that is certainly long enough';
 
-/** The whole system in one test process on the real servers: command service, projector, notifier (to a real SMTP sink) and web (inject only). */
+/**
+ * The whole system in one test process on the real servers: command service, projector, notifier (to a real SMTP sink)
+ * and web (inject only). `commandClock`: the command service's clock, which decides when links expire.
+ */
 export async function startTestSystem(
-  options: { web?: Partial<WebDeps>; notifier?: boolean; publicUrl?: string; captureLog?: boolean } = {},
+  options: {
+    web?: Partial<WebDeps>;
+    notifier?: boolean;
+    publicUrl?: string;
+    captureLog?: boolean;
+    commandClock?: () => Date;
+  } = {},
 ) {
   const publicUrl = options.publicUrl ?? 'http://localhost:7007';
   const world: TestWorld = await openTestWorld({ captureLog: options.captureLog ?? false });
@@ -28,7 +37,7 @@ export async function startTestSystem(
     pool: world.pool,
     schema: world.schema,
     linkSecret: secret,
-    now: () => new Date(),
+    now: options.commandClock ?? (() => new Date()),
     logger: world.logger,
   });
   const projector = startProjector({

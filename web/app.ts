@@ -3,6 +3,7 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { SendCommand } from '../platform/commandClient.ts';
 import type { WebDeps } from './deps.ts';
+import { emailChangeRoutes } from './account/emailChangeRoutes.ts';
 import { accountRoutes } from './accounts/routes.ts';
 import { activityRoutes } from './activity/routes.ts';
 import { alertRoutes } from './alerts/routes.ts';
@@ -58,6 +59,7 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(sessionPlugin, deps);
   await app.register(assetRoutes);
   await app.register(accountRoutes, deps);
+  await app.register(emailChangeRoutes, deps);
   await app.register(alertRoutes, deps);
   await app.register(unsubscribeRoutes, deps);
   await app.register(activityRoutes, deps);

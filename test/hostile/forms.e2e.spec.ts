@@ -27,6 +27,7 @@ beforeAll(async () => {
         registerPerClient: relaxed,
         emailLinksPerClient: relaxed,
         tokenLinksPerClient: relaxed,
+        emailChangesPerAccount: relaxed,
       },
     },
   });
@@ -98,6 +99,7 @@ const FORMS = [
   { url: '/alerts/ownersAlert1/delete', fields: ['confirm'] },
   { url: '/alerts/emails', fields: ['paused'] },
   { url: '/unsubscribe', fields: [] },
+  { url: '/account/email', fields: ['email', 'password'] },
 ] as const;
 
 describe('hostile input to every form and route', () => {
@@ -267,10 +269,11 @@ describe('hostile input to every form and route', () => {
       '/alerts',
       '/alerts/section',
       '/activity',
+      '/account/email',
       '/healthz',
       '/assets/app.css',
     ];
-    const TOKENED = ['/verify', '/password/reset', '/unsubscribe', '/login'];
+    const TOKENED = ['/verify', '/password/reset', '/unsubscribe', '/login', '/account/email/confirm'];
     const requests = fc.oneof(
       fc.record({
         method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'),
