@@ -133,6 +133,7 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
         emailLinksPerClient: config.RATE_LIMIT_EMAIL_LINKS_PER_CLIENT,
         tokenLinksPerClient: config.RATE_LIMIT_TOKEN_LINKS_PER_CLIENT,
         emailsPerAddress: config.RATE_LIMIT_EMAILS_PER_ADDRESS,
+        emailChangesPerAccount: config.RATE_LIMIT_EMAIL_CHANGES_PER_ACCOUNT,
       },
       metrics,
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),

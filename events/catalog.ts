@@ -55,9 +55,19 @@ export function event<T extends EventType>(type: T, data: EventData<T>): EventOf
   return { type, data } as EventOf<T>;
 }
 
-/** The personal fields of each event type (docs/design.md §9): sealed under the person's key (`data.userId`). */
-export const personalFields: { readonly [T in EventType]?: readonly (keyof EventData<T> & string)[] } = {
-  RegistrationRequested: ['username', 'email'],
-  UserRegistered: ['username', 'email'],
-  RegistrationExpired: ['username'],
+/** What a personal field holds: a value is sealed as its kind, so it may be copied from one field to another. */
+export type PersonalKind = 'username' | 'email';
+
+/**
+ * The personal fields of each event type and the kind each holds (docs/design.md §9): sealed under the person's key
+ * (`data.userId`) as that kind.
+ */
+export const personalFields: {
+  readonly [T in EventType]?: { readonly [F in keyof EventData<T> & string]?: PersonalKind };
+} = {
+  RegistrationRequested: { username: 'username', email: 'email' },
+  UserRegistered: { username: 'username', email: 'email' },
+  RegistrationExpired: { username: 'username' },
+  EmailChangeRequested: { email: 'email' },
+  EmailChanged: { email: 'email', previousEmail: 'email' },
 };

@@ -14,7 +14,7 @@ export const LoginPassword = z
   .string()
   .min(1, 'Enter your password')
   .max(MAX_PASSWORD_LENGTH, 'That password is too long');
-/** The token of an emailed link (verify, reset, unsubscribe), bounded before anything reads it. */
+/** The token of an emailed link (verify, reset, email change, unsubscribe), bounded before anything reads it. */
 export const LinkToken = z.string().min(10, 'This link is not valid').max(200, 'This link is not valid');
 /** A command id: it becomes the Nats-Msg-Id of what the command appends, and a form's idempotency key carries one. */
 export const CommandId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'Use 8 to 64 letters, digits, - or _');
@@ -44,6 +44,10 @@ export const commandSchemas = {
   }),
   /** End every open session of the user but this one ("Log out everywhere else"). */
   EndOtherSessions: z.object({ userId: AggregateId, sessionId: z.uuid() }),
+  /** Check the password and email a link to a new address; the address changes only once the link is followed. */
+  RequestEmailChange: z.object({ userId: AggregateId, email: Email, password: LoginPassword }),
+  /** Follow the link sent to the new address: the account's address becomes that one. */
+  ConfirmEmailChange: z.object({ token: LinkToken }),
   /** Create an alert on BASE/QUOTE. */
   SetAlert: z.object({
     userId: AggregateId,

@@ -4,6 +4,12 @@ import { CurrencyCode, PositiveDecimal, Threshold } from './decimal.ts';
 
 export const Direction = z.enum(['up', 'down']);
 
+/**
+ * What an email is: a link email (verification, password reset, the link to confirm a new address), the notice to the
+ * previous address that the address changed, or a digest. Widening it keeps every recorded payload valid.
+ */
+export const EmailKind = z.enum(['verification', 'password-reset', 'email-change', 'email-changed', 'alert-digest']);
+
 // Notifier outcomes: a trigger lives on its alert's subject, an email on the recipient's mail subject.
 export const notificationEvents = {
   /** A run moved an alert's pair across its threshold (docs/design.md §4). */
@@ -25,7 +31,7 @@ export const notificationEvents = {
    */
   EmailClaimed: z.object({
     userId: AggregateId,
-    kind: z.enum(['verification', 'password-reset', 'alert-digest']),
+    kind: EmailKind,
     reference: z.string().min(1),
     claimedBy: z.string().min(1).max(64),
     until: IsoTimestamp,
@@ -33,7 +39,7 @@ export const notificationEvents = {
   /** An email left for the SMTP server, accepted by it. */
   EmailSent: z.object({
     userId: AggregateId,
-    kind: z.enum(['verification', 'password-reset', 'alert-digest']),
+    kind: EmailKind,
     messageId: z.string().min(3),
     reference: z.string().min(1),
   }),

@@ -46,6 +46,6 @@ export function userIdFor(username: string, key: Uint8Array): string {
  * the link is for, whose it is and the nonce of its token, so each link has one email and a user's are found by
  * their nonces.
  */
-export function linkEmailKey(purpose: 'verify' | 'reset', userId: string, tokenNonce: string): string {
+export function linkEmailKey(purpose: 'verify' | 'reset' | 'email-change', userId: string, tokenNonce: string): string {
   return `${purpose}-${userId}-${tokenNonce}`;
 }

@@ -53,6 +53,26 @@ export const userEvents = {
   }),
   /** The user ended these sessions of theirs from the session `keptSessionId`, which stays open ("Log out everywhere else"). */
   SessionsEnded: z.object({ userId: UserId, sessionIds: z.array(z.uuid()).min(1), keptSessionId: z.uuid() }),
+  /**
+   * A signed-in user asked, with their password, to move the account to a new address: a link goes to that address,
+   * and the account keeps its current address until the link is followed.
+   */
+  EmailChangeRequested: z.object({
+    userId: UserId,
+    email: Personal(Email),
+    /** The new address's lookup hash, for the read model once the change is confirmed. */
+    emailLookup: LookupHash,
+    tokenNonce: z.string().min(22),
+    tokenHash: Sha256Hex,
+    expiresAt: IsoTimestamp,
+  }),
+  /** The link sent to the new address was followed: the account's address is `email` from now on. */
+  EmailChanged: z.object({
+    userId: UserId,
+    email: Personal(Email),
+    emailLookup: LookupHash,
+    previousEmail: Personal(Email),
+  }),
   /** The user turned alert emails off (one-click unsubscribe or the alerts page). */
   AlertEmailsPaused: z.object({ userId: UserId }),
   /** The user turned alert emails back on. */

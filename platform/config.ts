@@ -108,6 +108,7 @@ export const ConfigSchema = z.object({
   RATE_LIMIT_TOKEN_LINKS_PER_CLIENT: rateLimit.default(rateLimitDefaults.tokenLinksPerClient),
   RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT: rateLimit.default(rateLimitDefaults.linkEmailsPerAccount),
   RATE_LIMIT_EMAILS_PER_ADDRESS: rateLimit.default(rateLimitDefaults.emailsPerAddress),
+  RATE_LIMIT_EMAIL_CHANGES_PER_ACCOUNT: rateLimit.default(rateLimitDefaults.emailChangesPerAccount),
   // Isolation knobs for tests, benchmarks and shared clusters: stream/subject namespace and read-model schema.
   CRA_NAMESPACE: z
     .string()

@@ -39,6 +39,7 @@ describe('config', () => {
   it('reads rate limits as a count per window, with defaults', () => {
     expect(loadConfig({}).RATE_LIMIT_REGISTER_PER_CLIENT).toEqual({ max: 100, timeWindowMs: 3_600_000 });
     expect(loadConfig({}).RATE_LIMIT_LOGIN_PER_USERNAME).toEqual({ max: 5, timeWindowMs: 60_000 });
+    expect(loadConfig({}).RATE_LIMIT_EMAIL_CHANGES_PER_ACCOUNT).toEqual({ max: 10, timeWindowMs: 3_600_000 });
     expect(loadConfig({ RATE_LIMIT_LOGIN_PER_CLIENT: '50/1m' }).RATE_LIMIT_LOGIN_PER_CLIENT).toEqual({
       max: 50,
       timeWindowMs: 60_000,

@@ -16,6 +16,9 @@ export const rateLimitDefaults = {
   linkEmailsPerAccount: { max: 5, timeWindowMs: HOUR },
   // Registrations and reset requests naming one email address, from any client: the address is flooded no faster.
   emailsPerAddress: { max: 5, timeWindowMs: HOUR },
+  // Tries of the change-of-address form per signed-in account: each checks the password, so a stolen session cannot
+  // guess it at speed; room for typos.
+  emailChangesPerAccount: { max: 10, timeWindowMs: HOUR },
 } as const satisfies Record<string, RateLimit>;
 
 /** A limit as settings write it: a count, a slash and a window, such as `20/1m`, `100/1h` or `5/30s`. */

@@ -5,7 +5,7 @@ import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from '
  * stores only sha256(token); the notifier recomputes the token from the nonce to put it in the email.
  * So the log never holds a usable token, and no token crosses NATS in plain text.
  */
-export type LinkPurpose = 'verify' | 'reset';
+export type LinkPurpose = 'verify' | 'reset' | 'email-change';
 
 export function linkSecret(rootSecret: string): Buffer {
   return Buffer.from(hkdfSync('sha256', rootSecret, 'cra-link-tokens', 'v1', 32));

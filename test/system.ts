@@ -13,13 +13,17 @@ import { openTestWorld, type TestWorld } from './harness.ts';
 
 export const TEST_SECRET = 'a test secret that is certainly long enough';
 
-/** The whole system in one test process on the real servers: command service, projector, notifier (to a real SMTP sink) and web (inject only). */
+/**
+ * The whole system in one test process on the real servers: command service, projector, notifier (to a real SMTP sink)
+ * and web (inject only). `commandClock`: the command service's clock, which decides when links expire.
+ */
 export async function startTestSystem(
   options: {
     web?: Partial<Omit<WebDeps, 'personal'>>;
     notifier?: boolean;
     publicUrl?: string;
     captureLog?: boolean;
+    commandClock?: () => Date;
   } = {},
 ) {
   const publicUrl = options.publicUrl ?? 'http://localhost:7007';
@@ -34,7 +38,7 @@ export async function startTestSystem(
     schema: world.schema,
     linkSecret: secret,
     personal: world.personal,
-    now: () => new Date(),
+    now: options.commandClock ?? (() => new Date()),
     logger: world.logger,
   });
   const projector = startProjector({

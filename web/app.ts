@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type { SendCommand } from '../platform/commandClient.ts';
 import type { WebDeps } from './deps.ts';
 import { accountPageRoutes } from './account/routes.ts';
+import { emailChangeRoutes } from './account/emailChangeRoutes.ts';
 import { accountRoutes } from './accounts/routes.ts';
 import { activityRoutes } from './activity/routes.ts';
 import { alertRoutes } from './alerts/routes.ts';
@@ -61,6 +62,7 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(assetRoutes);
   await app.register(accountRoutes, deps);
   await app.register(accountPageRoutes, deps);
+  await app.register(emailChangeRoutes, deps);
   await app.register(alertRoutes, deps);
   await app.register(unsubscribeRoutes, deps);
   await app.register(activityRoutes, deps);

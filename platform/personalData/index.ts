@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { personalFields, type DomainEvent, type Namespace } from '../../events/index.ts';
+import { personalFields, type DomainEvent, type Namespace, type PersonalKind } from '../../events/index.ts';
 import { deriveKeys, type DerivedKeys } from './masterKey.ts';
 import { PersonKeys } from './personKeys.ts';
 import { isSealed, seal, sealedRevision, unseal } from './sealed.ts';
@@ -12,8 +12,8 @@ export { PersonKeys, personKeysBucket } from './personKeys.ts';
 /** What a personal field reads as once its person's key is destroyed (docs/design.md §9). */
 export const ERASED = '(erased)';
 
-/** A personal field's name (events/catalog.ts personalFields): a sealed value opens only as the field it was sealed as. */
-export type PersonalField = string;
+/** What a personal field holds (events/catalog.ts personalFields): a sealed value opens only as the kind it was sealed as. */
+export type PersonalField = PersonalKind;
 
 /**
  * Personal data in the log and the read models (docs/design.md §9): each personal field is sealed with its person's
@@ -79,10 +79,10 @@ export class PersonalData {
 export async function revealedData(personal: PersonalData, event: DomainEvent): Promise<Record<string, unknown>> {
   const data = { ...(event.data as Record<string, unknown>) };
   const owner = typeof data.userId === 'string' ? data.userId : undefined;
-  const fields: readonly string[] = personalFields[event.type] ?? [];
-  for (const field of fields) {
+  const fields: Record<string, PersonalKind | undefined> = personalFields[event.type] ?? {};
+  for (const [field, kind] of Object.entries(fields)) {
     const value = data[field];
-    if (owner && typeof value === 'string') data[field] = await personal.reveal(owner, field, value);
+    if (owner && kind && typeof value === 'string') data[field] = await personal.reveal(owner, kind, value);
   }
   return data;
 }

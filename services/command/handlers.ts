@@ -16,7 +16,7 @@ import {
 import { decideAndAppend, type EventStore } from '../../platform/eventStore/index.ts';
 import type { Pool } from '../../platform/postgres.ts';
 import { rateLimitDefaults, type RateLimit } from '../../platform/rateLimits.ts';
-import { linkToken, newNonce, tokenHash, tokenUserId } from '../../platform/tokens.ts';
+import { linkToken, newNonce, tokenHash, tokenUserId, type LinkPurpose } from '../../platform/tokens.ts';
 import { alertDecider, type AlertState } from './alert/alertDecider.ts';
 import { alertPolicyFacts, type AlertPolicyFactsSource } from './alert/alertPolicyFacts.ts';
 import type { Decider, Decision } from './decision.ts';
@@ -37,7 +37,7 @@ export type HandlerDeps = {
   now: () => Date;
   /** argon2id by default; tests pass a counting one to see when a hash is paid for. */
   hashPassword?: (password: string) => Promise<string>;
-  /** Link emails (verification, resend, reset) one account may be sent per window (RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT). */
+  /** Link emails (verification, resend, reset, email change) one account may be sent per window (RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT). */
   linkEmailLimit?: RateLimit;
 };
 /** What the handlers run with: the deps, and what the service makes of them once (a batched reader of SetAlert's facts). */
@@ -108,7 +108,7 @@ const onAlert = (
 ) =>
   onAggregate(deps, ctx, subjects.alert(deps.ns, alertId), { ...alertDecider, accepts: isAlertEvent }, decide, options);
 
-function issue(deps: HandlerDeps, purpose: 'verify' | 'reset', userId: string) {
+function issue(deps: HandlerDeps, purpose: LinkPurpose, userId: string) {
   const nonce = newNonce();
   return { nonce, tokenHash: tokenHash(linkToken(deps.linkSecret, purpose, userId, nonce)) };
 }
@@ -233,6 +233,37 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
     onUser(deps, ctx, p.userId, (state) =>
       userDecider.decide({ type: 'EndOtherSessions', data: { sessionId: p.sessionId } }, state),
     ),
+  RequestEmailChange: (p, deps, ctx) =>
+    onUser(deps, ctx, p.userId, async (state) => {
+      // Checked as LogIn checks it (an absent account costs a hash too), then decided on with the link to send.
+      const matches = await passwordMatches(state.status === 'registered' ? state.passwordHash : undefined, p.password);
+      const current = state.status === 'registered' ? await deps.personal.reveal(p.userId, 'email', state.email) : '';
+      const data = {
+        email: await deps.personal.seal(p.userId, 'email', p.email),
+        emailLookup: deps.personal.lookup('email', p.email),
+        currentAddress: current.toLowerCase() === p.email.toLowerCase(),
+        passwordMatches: matches,
+        ...issue(deps, 'email-change', p.userId),
+      };
+      return userDecider.decide(
+        {
+          type: 'RequestEmailChange',
+          data,
+          metadata: linkEmailContext(deps),
+        },
+        state,
+      );
+    }),
+  ConfirmEmailChange: async (p, deps, ctx) => {
+    const userId = tokenUserId(p.token);
+    if (!userId) return invalidToken;
+    return onUser(deps, ctx, userId, (state) =>
+      userDecider.decide(
+        { type: 'ConfirmEmailChange', data: { tokenHash: tokenHash(p.token) }, metadata: { now: deps.now() } },
+        state,
+      ),
+    );
+  },
   PauseAlertEmails: (p, deps, ctx) =>
     onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'PauseAlertEmails' }, state)),
   ResumeAlertEmails: (p, deps, ctx) =>

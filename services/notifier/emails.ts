@@ -78,6 +78,60 @@ export function passwordResetEmail({ username, link }: { username: string; link:
   return { subject, text, html: page(subject, body), headers: { ...AUTOMATED } };
 }
 
+export function emailChangeEmail({ username, link, email }: { username: string; link: string; email: string }): Email {
+  const url = safeUrl(link);
+  const subject = `Confirm your new ${PRODUCT} email address`;
+  const text = [
+    `Hello ${username},`,
+    '',
+    `Follow this link to make ${email} the email address of your account:`,
+    '',
+    url,
+    '',
+    'The link works for 24 hours. Until you follow it, every email keeps going to your current address.',
+    'If you did not ask for this, ignore this email and nothing will change.',
+    '',
+  ].join('\n');
+  const body = html`<p>Hello ${username},</p>
+<p>Follow this link to make ${email} the email address of your account:</p>
+<p><a href="${url}">Use this address</a></p>
+<p>The link works for 24 hours. Until you follow it, every email keeps going to your current address.
+If you did not ask for this, ignore this email and nothing will change.</p>`;
+  return { subject, text, html: page(subject, body), headers: { ...AUTOMATED } };
+}
+
+/**
+ * To the previous address, once the change is done: the one warning the owner gets should it not have been them.
+ * Whoever did it knew the password, and reset links now go to the new address: so the way back is to log in, change
+ * the address back (`accountLink`), then reset the password.
+ */
+export function emailChangedEmail({
+  username,
+  email,
+  accountLink,
+}: {
+  username: string;
+  email: string;
+  accountLink: string;
+}): Email {
+  const url = safeUrl(accountLink);
+  const subject = `Your ${PRODUCT} email address was changed`;
+  const text = [
+    `Hello ${username},`,
+    '',
+    `The email address of your account was changed to ${email}. Alert emails and password reset links go there from now on, not here.`,
+    '',
+    'If this was not you, someone who knows your password did it: log in, change the address back, then reset your password.',
+    '',
+    url,
+    '',
+  ].join('\n');
+  const body = html`<p>Hello ${username},</p>
+<p>The email address of your account was changed to ${email}. Alert emails and password reset links go there from now on, not here.</p>
+<p>If this was not you, someone who knows your password did it: <a href="${url}">log in, change the address back</a>, then reset your password.</p>`;
+  return { subject, text, html: page(subject, body), headers: { ...AUTOMATED } };
+}
+
 /** One triggered alert in a digest; ratios are QUOTE per 1 BASE as recorded in AlertTriggered. */
 export type DigestTrigger = {
   pair: string;
@@ -175,6 +229,8 @@ ${rows}</tbody>
 const kindToken: Record<EmailKind, string> = {
   verification: 'verify',
   'password-reset': 'reset',
+  'email-change': 'email-change',
+  'email-changed': 'email-changed',
   'alert-digest': 'digest',
 };
 const utf8 = new TextEncoder();

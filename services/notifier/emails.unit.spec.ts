@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { escapeHtml } from '../../platform/html.ts';
 import {
   alertDigestEmail,
+  emailChangedEmail,
+  emailChangeEmail,
   mailDomainOf,
   MAX_SUBJECT_LENGTH,
   messageIdFor,
@@ -43,6 +45,46 @@ describe.each([
   it('refuses a link that is not http(s)', () => {
     expect(() => template({ username: 'alice', link: 'javascript:alert(1)' })).toThrow(/javascript/);
     expect(() => template({ username: 'alice', link: 'not a url' })).toThrow();
+  });
+});
+
+describe('the emails of a change of address', () => {
+  const link = 'https://cra.example/account/email/confirm?token=abc&x=1';
+  const hostileAddress = '"<b>x</b>"@example.com';
+
+  it('asks the new address to confirm, naming it, with the link in both parts', () => {
+    const email = emailChangeEmail({ username: 'alice', link, email: 'alice@new.example' });
+    expect(email.subject).toMatch(/confirm.*email address/i);
+    expect(email.text).toContain('Hello alice,');
+    expect(email.text).toContain('make alice@new.example the email address');
+    expect(email.text).toContain(link);
+    expect(email.html).toContain('<a href="https://cra.example/account/email/confirm?token=abc&amp;x=1">');
+    expect(email.headers).toEqual({ 'Auto-Submitted': 'auto-generated' });
+  });
+
+  it('tells the previous address where the account went, and how to take it back', () => {
+    const email = emailChangedEmail({
+      username: 'alice',
+      email: 'alice@new.example',
+      accountLink: 'https://cra.example/account/email',
+    });
+    expect(email.subject).toMatch(/email address was changed/i);
+    expect(email.text).toContain('was changed to alice@new.example');
+    expect(email.text).toMatch(/If this was not you.*reset your password/);
+    expect(email.text).toContain('https://cra.example/account/email');
+    expect(email.html).toContain('<a href="https://cra.example/account/email">');
+  });
+
+  it('escapes a hostile username and address in the HTML part, and refuses a link that is not http(s)', () => {
+    const asked = emailChangeEmail({ username: hostile, link, email: hostileAddress });
+    const told = emailChangedEmail({ username: hostile, email: hostileAddress, accountLink: 'https://cra.example/a' });
+    for (const email of [asked, told]) {
+      expect(email.html).not.toContain('<script>');
+      expect(email.html).not.toContain('<b>');
+      expect(email.html).toContain(escapeHtml(hostileAddress));
+    }
+    expect(() => emailChangeEmail({ username: 'a', link: 'javascript:alert(1)', email: 'a@b.example' })).toThrow();
+    expect(() => emailChangedEmail({ username: 'a', email: 'a@b.example', accountLink: 'data:text/html,x' })).toThrow();
   });
 });
 
@@ -138,6 +180,8 @@ describe('messageIdFor', () => {
     );
     expect(messageIdFor('verification', 'u-42', 'localhost')).toBe('<verify.u-42@localhost>');
     expect(messageIdFor('password-reset', 'u-42', 'localhost')).toBe('<reset.u-42@localhost>');
+    expect(messageIdFor('email-change', 'u-42.n1', 'localhost')).toBe('<email-change.u-42.n1@localhost>');
+    expect(messageIdFor('email-changed', 'u-42.7', 'localhost')).toBe('<email-changed.u-42.7@localhost>');
   });
 
   it('differs for different kinds and references', () => {

@@ -6,7 +6,7 @@ import type { Logger } from '../../platform/logger.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import { notifyRun, type DigestDeps, type RunOutcome } from './digests.ts';
 import { mailDomainOf } from './emails.ts';
-import { sendLinkEmail } from './transactionalEmails.ts';
+import { sendEmailChangedNotice, sendLinkEmail } from './transactionalEmails.ts';
 
 /** The digest's dependencies, with the sender address (its domain makes Message-IDs) and an optional clock. */
 export type NotifierDeps = Omit<DigestDeps, 'mailDomain' | 'now' | 'concurrency' | 'instanceId' | 'claimMs'> & {
@@ -60,8 +60,9 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
         { type: 'RegistrationRequested' },
         { type: 'VerificationReissued' },
         { type: 'PasswordResetRequested' },
+        { type: 'EmailChangeRequested' },
         async (e) => {
-          const result = await sendLinkEmail(base, e);
+          const result = await sendLinkEmail(base, e, raw.seq);
           deps.logger.info(
             { seq: raw.seq, type: e.type, userId: e.data.userId, correlationId: decoded.meta.correlationId, result },
             'link email',
@@ -69,6 +70,14 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
           return typeof result === 'object' ? later(result.busyUntil) : ('done' as const);
         },
       )
+      .with({ type: 'EmailChanged' }, async (e) => {
+        const result = await sendEmailChangedNotice(base, e, raw.seq);
+        deps.logger.info(
+          { seq: raw.seq, type: e.type, userId: e.data.userId, correlationId: decoded.meta.correlationId, result },
+          'address change notice',
+        );
+        return typeof result === 'object' ? later(result.busyUntil) : ('done' as const);
+      })
       .with({ type: 'RatesFetched' }, async (e) => {
         // The crossing query reads alerts and rates up to this run: the projector must have applied them.
         if (!(await waitForProjection(deps.pool, deps.schema, raw.seq, deps.projectionWaitMs ?? 10_000)))

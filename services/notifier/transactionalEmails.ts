@@ -1,9 +1,17 @@
 import { linkEmailKey, subjects, type EventOf, type Namespace } from '../../events/index.ts';
 import type { Mailer } from '../../platform/mailer.ts';
 import { ERASED, type PersonalData } from '../../platform/personalData/index.ts';
-import { linkToken } from '../../platform/tokens.ts';
+import { linkToken, type LinkPurpose } from '../../platform/tokens.ts';
 import { claimEmail, recordSent, type ClaimDeps } from './emailClaims.ts';
-import { messageIdFor, passwordResetEmail, verificationEmail, type Email, type EmailKind } from './emails.ts';
+import {
+  emailChangedEmail,
+  emailChangeEmail,
+  messageIdFor,
+  passwordResetEmail,
+  verificationEmail,
+  type Email,
+  type EmailKind,
+} from './emails.ts';
 
 export type TransactionalDeps = ClaimDeps & {
   ns: Namespace;
@@ -15,18 +23,30 @@ export type TransactionalDeps = ClaimDeps & {
   personal: PersonalData;
 };
 
-type LinkEvent = EventOf<'RegistrationRequested'> | EventOf<'VerificationReissued'> | EventOf<'PasswordResetRequested'>;
+type LinkEvent =
+  | EventOf<'RegistrationRequested'>
+  | EventOf<'VerificationReissued'>
+  | EventOf<'PasswordResetRequested'>
+  | EventOf<'EmailChangeRequested'>;
 
 type Recipient = { username: string; email: string };
 
-/** Who the user is, from their own subject's history (the registration carries username and email). */
-async function recipientOf(deps: TransactionalDeps, userId: string): Promise<Recipient | undefined> {
+/**
+ * Who the user was at log sequence `seq`, from their own subject's history: the registration carries username and
+ * email, and each change of address followed by then replaces the email. Read as of the event, not as of now, so an
+ * email asked for before a change goes to the address of that time, whenever the notifier gets to it.
+ */
+async function recipientAt(deps: TransactionalDeps, userId: string, seq: number): Promise<Recipient | undefined> {
   const { history } = await deps.store.load(subjects.user(deps.ns, userId));
-  const registration = history
-    .flatMap((h) => h.events)
-    .filter((e): e is EventOf<'RegistrationRequested'> => e.type === 'RegistrationRequested')
-    .at(-1);
-  return registration ? { username: registration.data.username, email: registration.data.email } : undefined;
+  let recipient: Recipient | undefined;
+  for (const stored of history) {
+    if (stored.seq > seq) break;
+    for (const e of stored.events) {
+      if (e.type === 'RegistrationRequested') recipient = { username: e.data.username, email: e.data.email };
+      if (e.type === 'EmailChanged' && recipient) recipient = { ...recipient, email: e.data.email };
+    }
+  }
+  return recipient;
 }
 
 /** The recipient in plain text; undefined once they were erased (their key is gone): nothing is sent to them. */
@@ -42,44 +62,38 @@ export async function revealRecipient(
   return email === ERASED || username === ERASED ? undefined : { username, email };
 }
 
+/** Each link event's purpose (its token's HMAC purpose), the kind of its email and the page its link opens. */
+const links = {
+  RegistrationRequested: { purpose: 'verify', kind: 'verification', path: 'verify' },
+  VerificationReissued: { purpose: 'verify', kind: 'verification', path: 'verify' },
+  PasswordResetRequested: { purpose: 'reset', kind: 'password-reset', path: 'password/reset' },
+  EmailChangeRequested: { purpose: 'email-change', kind: 'email-change', path: 'account/email/confirm' },
+} as const satisfies Record<LinkEvent['type'], { purpose: LinkPurpose; kind: EmailKind; path: string }>;
+
+type SendOutcome = 'sent' | 'already-sent' | 'no-recipient' | { busyUntil: string };
+
 /**
- * Send the email a link event asks for, once: on the email's own subject this instance claims it, sends it and
- * records EmailSent (emailClaims.ts). A link past its expiry is not sent at all.
+ * Send one email once: on the email's own subject (keyed by `reference`) this instance claims it, sends it and records
+ * EmailSent (emailClaims.ts). The Message-ID is deterministic, so a resend after a crash is the same message.
  */
-export async function sendLinkEmail(
+async function sendOnce(
   deps: TransactionalDeps,
-  event: LinkEvent,
-): Promise<'sent' | 'already-sent' | 'expired' | 'no-recipient' | { busyUntil: string }> {
-  const { userId, tokenNonce, expiresAt } = event.data;
-  if (Date.parse(expiresAt) <= deps.now().getTime()) return 'expired';
-  const purpose = event.type === 'PasswordResetRequested' ? 'reset' : 'verify';
-  const kind: EmailKind = purpose === 'reset' ? 'password-reset' : 'verification';
-  const reference = linkEmailKey(purpose, userId, tokenNonce);
+  email: { userId: string; kind: EmailKind; reference: string; messageRef: string; to: string; content: () => Email },
+): Promise<Exclude<SendOutcome, 'no-recipient'>> {
+  const { userId, kind, reference } = email;
   const subject = subjects.email(deps.ns, reference);
   const meta = { occurredAt: deps.now().toISOString(), correlationId: reference, causationId: reference };
-
-  const sealed =
-    event.type === 'RegistrationRequested'
-      ? { username: event.data.username, email: event.data.email }
-      : await recipientOf(deps, userId);
-  const recipient = sealed && (await revealRecipient(deps.personal, userId, sealed));
-  if (!recipient) return 'no-recipient';
   const claim = await claimEmail(deps, subject, { userId, kind, reference }, { msgId: `claim-${reference}`, meta });
   if (claim.outcome === 'sent') return 'already-sent';
   if (claim.outcome === 'busy') return { busyUntil: claim.until };
-  const token = linkToken(deps.linkSecret, purpose, userId, tokenNonce);
-  const link = `${deps.publicUrl}/${purpose === 'reset' ? 'password/reset' : 'verify'}?token=${encodeURIComponent(token)}`;
-  const email: Email =
-    purpose === 'reset'
-      ? passwordResetEmail({ username: recipient.username, link })
-      : verificationEmail({ username: recipient.username, link });
-  const messageId = messageIdFor(kind, `${userId}.${tokenNonce}`, deps.mailDomain);
+  const content = email.content();
+  const messageId = messageIdFor(kind, email.messageRef, deps.mailDomain);
   await deps.mailer.send({
-    to: recipient.email,
-    subject: email.subject,
-    text: email.text,
-    html: email.html,
-    headers: email.headers,
+    to: email.to,
+    subject: content.subject,
+    text: content.text,
+    html: content.html,
+    headers: content.headers,
     messageId,
   });
   await recordSent(
@@ -89,4 +103,74 @@ export async function sendLinkEmail(
     { after: claim, msgId: `sent-${reference}`, meta },
   );
   return 'sent';
+}
+
+/**
+ * Send the email a link event (stored at log sequence `seq`) asks for, once. A link past its expiry is not sent at
+ * all. A verification or reset link goes to the account's address as of the event; the link confirming a new
+ * address goes to that new address.
+ */
+export async function sendLinkEmail(
+  deps: TransactionalDeps,
+  event: LinkEvent,
+  seq: number,
+): Promise<SendOutcome | 'expired'> {
+  const { userId, tokenNonce, expiresAt } = event.data;
+  if (Date.parse(expiresAt) <= deps.now().getTime()) return 'expired';
+  const { purpose, kind, path } = links[event.type];
+
+  const sealed =
+    event.type === 'RegistrationRequested'
+      ? { username: event.data.username, email: event.data.email }
+      : await recipientAt(deps, userId, seq);
+  const account = sealed && (await revealRecipient(deps.personal, userId, sealed));
+  if (!account) return 'no-recipient';
+  const to =
+    event.type === 'EmailChangeRequested'
+      ? await deps.personal.reveal(userId, 'email', event.data.email)
+      : account.email;
+  if (to === ERASED) return 'no-recipient';
+  const link = `${deps.publicUrl}/${path}?token=${encodeURIComponent(linkToken(deps.linkSecret, purpose, userId, tokenNonce))}`;
+  return sendOnce(deps, {
+    userId,
+    kind,
+    reference: linkEmailKey(purpose, userId, tokenNonce),
+    messageRef: `${userId}.${tokenNonce}`,
+    to,
+    content: () =>
+      event.type === 'EmailChangeRequested'
+        ? emailChangeEmail({ username: account.username, link, email: to })
+        : purpose === 'reset'
+          ? passwordResetEmail({ username: account.username, link })
+          : verificationEmail({ username: account.username, link }),
+  });
+}
+
+/**
+ * Tell the previous address that the account's address changed (EmailChanged, stored at log sequence `seq`), once:
+ * should it not have been the owner, this is how they learn of it.
+ */
+export async function sendEmailChangedNotice(
+  deps: TransactionalDeps,
+  event: EventOf<'EmailChanged'>,
+  seq: number,
+): Promise<SendOutcome> {
+  const { userId } = event.data;
+  const sealed = await recipientAt(deps, userId, seq);
+  const account = sealed && (await revealRecipient(deps.personal, userId, sealed));
+  if (!account) return 'no-recipient';
+  const [email, previousEmail] = await Promise.all([
+    deps.personal.reveal(userId, 'email', event.data.email),
+    deps.personal.reveal(userId, 'email', event.data.previousEmail),
+  ]);
+  if (previousEmail === ERASED) return 'no-recipient';
+  return sendOnce(deps, {
+    userId,
+    kind: 'email-changed',
+    reference: `email-changed-${userId}-${seq}`,
+    messageRef: `${userId}.${seq}`,
+    to: previousEmail,
+    content: () =>
+      emailChangedEmail({ username: account.username, email, accountLink: `${deps.publicUrl}/account/email` }),
+  });
 }

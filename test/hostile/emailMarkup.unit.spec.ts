@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { alertDigestEmail, passwordResetEmail, verificationEmail, type Email } from '../../services/notifier/emails.ts';
+import {
+  alertDigestEmail,
+  emailChangedEmail,
+  emailChangeEmail,
+  passwordResetEmail,
+  verificationEmail,
+  type Email,
+} from '../../services/notifier/emails.ts';
 import { html } from '../../platform/html.ts';
 import { page } from '../../web/shared/layout.ts';
 import { expectMarkupEscaped, hostileText } from './hostileInput.ts';
@@ -24,6 +31,16 @@ describe('markup in emails and pages', () => {
       fc.property(hostileText, link, (username, url) => {
         expectSafeEmail(verificationEmail({ username, link: url }));
         expectSafeEmail(passwordResetEmail({ username, link: url }));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the emails of a change of address escape any username, address and link', () => {
+    fc.assert(
+      fc.property(hostileText, hostileText, link, (username, email, url) => {
+        expectSafeEmail(emailChangeEmail({ username, email, link: url }));
+        expectSafeEmail(emailChangedEmail({ username, email, accountLink: url }));
       }),
       { numRuns: 300 },
     );

@@ -27,6 +27,7 @@ beforeAll(async () => {
         registerPerClient: relaxed,
         emailLinksPerClient: relaxed,
         tokenLinksPerClient: relaxed,
+        emailChangesPerAccount: relaxed,
       },
     },
   });
@@ -100,6 +101,7 @@ const FORMS = [
   { url: '/unsubscribe', fields: [] },
   { url: '/account/password', fields: ['currentPassword', 'newPassword'] },
   { url: '/account/sessions/end-others', fields: [] },
+  { url: '/account/email', fields: ['email', 'password'] },
 ] as const;
 
 describe('hostile input to every form and route', () => {
@@ -271,10 +273,11 @@ describe('hostile input to every form and route', () => {
       '/activity',
       '/account',
       '/account/export',
+      '/account/email',
       '/healthz',
       '/assets/app.css',
     ];
-    const TOKENED = ['/verify', '/password/reset', '/unsubscribe', '/login'];
+    const TOKENED = ['/verify', '/password/reset', '/unsubscribe', '/login', '/account/email/confirm'];
     const requests = fc.oneof(
       fc.record({
         method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'),

@@ -38,7 +38,8 @@ export function linkEmailSubjects(deps: Pick<WebDeps['log'], 'ns'>, userId: stri
   return account.flatMap((e) => {
     const data = e.data as { tokenNonce?: string };
     if (data.tokenNonce === undefined) return [];
-    const purpose = e.type === 'PasswordResetRequested' ? 'reset' : 'verify';
+    const purpose =
+      e.type === 'PasswordResetRequested' ? 'reset' : e.type === 'EmailChangeRequested' ? 'email-change' : 'verify';
     return [subjects.email(deps.ns, linkEmailKey(purpose, userId, data.tokenNonce))];
   });
 }

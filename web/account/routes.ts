@@ -16,6 +16,7 @@ import { exportRecordsOf, openSessionsOf } from './queries.ts';
 import * as views from './views.ts';
 import { revealedData } from '../../platform/personalData/index.ts';
 import type { DomainEvent } from '../../events/index.ts';
+import { currentEmailOf } from './emailChangeQueries.ts';
 
 const PasswordForm = z.object({ currentPassword: LoginPassword, newPassword: Password });
 
@@ -39,13 +40,14 @@ export async function accountPageRoutes(app: FastifyInstance, deps: WebDeps) {
   const sendAccountPage = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    shown: Omit<views.AccountView, 'csrf' | 'sessions'>,
+    shown: Omit<views.AccountView, 'csrf' | 'sessions' | 'email'>,
     answer: { status?: number; section: 'password' | 'sessions'; alsoSessions?: boolean },
   ) => {
     const { userId, sessionId } = accountOf(request);
     const view: views.AccountView = {
       ...shown,
       csrf: reply.csrfToken(),
+      email: (await currentEmailOf(deps, userId)) ?? '',
       sessions: await openSessionsOf(pool, schema, userId, sessionId),
     };
     const fragment =
@@ -62,7 +64,11 @@ export async function accountPageRoutes(app: FastifyInstance, deps: WebDeps) {
 
   app.get('/account', { preHandler: requireAccount }, async (request, reply) => {
     const { userId, sessionId } = accountOf(request);
-    const view = { csrf: reply.csrfToken(), sessions: await openSessionsOf(pool, schema, userId, sessionId) };
+    const view = {
+      csrf: reply.csrfToken(),
+      email: (await currentEmailOf(deps, userId)) ?? '',
+      sessions: await openSessionsOf(pool, schema, userId, sessionId),
+    };
     return sendPage(request, reply, { title: 'Your account', body: views.accountPage(view) });
   });
 

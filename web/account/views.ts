@@ -1,11 +1,14 @@
 import { html, type Html } from '../../platform/html.ts';
 import { csrfField, field, formError, type FieldErrors } from '../shared/forms.ts';
 import { notice } from '../shared/layout.ts';
+import { emailSection } from './emailChangeViews.ts';
 import type { OpenSession } from './queries.ts';
 
 /** What the account page shows: each section takes from it what it needs. */
 export type AccountView = {
   csrf: string;
+  /** The address in use, opened with the person's key. */
+  email: string;
   sessions: { sessions: readonly OpenSession[]; total: number };
   /** The password form's errors, or that it just changed the password. */
   password?: { errors: FieldErrors } | { changed: true };
@@ -87,8 +90,11 @@ export const yourDataSection: Section = (_view, options = {}) =>
     options.outOfBand,
   );
 
+/** The address in use and the form that changes it (emailChangeViews.ts, with its routes in emailChangeRoutes.ts). */
+const emailAddressSection: Section = (view) => emailSection(view.csrf, view.email);
+
 /** The sections, top to bottom: a new section is one function like those above and its place in this list. */
-const sections: readonly Section[] = [passwordSection, sessionsSection, yourDataSection];
+const sections: readonly Section[] = [emailAddressSection, passwordSection, sessionsSection, yourDataSection];
 
 export function accountPage(view: AccountView): Html {
   return html`<h1>Your account</h1>

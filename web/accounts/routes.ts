@@ -6,7 +6,14 @@ import { waitForProjection } from '../../platform/projectionWait.ts';
 import type { WebDeps } from '../deps.ts';
 import type { FieldErrors } from '../shared/forms.ts';
 import { messagePage, notice } from '../shared/layout.ts';
-import { limiter, passwordGuesses, rateLimitsOf, tokenLinksPerClient } from '../shared/limiter.ts';
+import {
+  emailLinksPerClient,
+  emailsPerAddress,
+  limiter,
+  passwordGuesses,
+  rateLimitsOf,
+  tokenLinksPerClient,
+} from '../shared/limiter.ts';
 import { sendRefusal, tooManyAttempts, type Refused } from '../shared/refusals.ts';
 import { parseForm, redirectAfterPost, sendPage, typed } from '../shared/respond.ts';
 import { workAfterAnswer } from './afterAnswer.ts';
@@ -68,13 +75,9 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
   const loginPerClient = guesses.perClient;
   const loginPerUsername = guesses.perUsername((r) => loginUsername(r.body));
   const registerPerClient = limiter(app, 'register-client', limits.registerPerClient, (r) => r.ip);
-  const emailLinksPerClient = limiter(app, 'email-links', limits.emailLinksPerClient, (r) => r.ip);
+  const emailLinks = emailLinksPerClient(app, deps);
   const tokenLinks = tokenLinksPerClient(app, deps);
-  // The shared counters keep keyed hashes of their keys (rateLimitStore.ts), never the address itself.
-  const emailsPerAddress = limiter(app, 'emails-address', limits.emailsPerAddress, (r) => {
-    const email = Email.safeParse(typed(r.body, 'email'));
-    return email.success ? email.data.toLowerCase() : undefined;
-  });
+  const addressLimit = emailsPerAddress(app, deps);
 
   app.get('/register', (request, reply) =>
     sendPage(request, reply, { title: 'Register', body: views.registerPage(reply.csrfToken()) }),
@@ -88,7 +91,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
     });
     const form = parseForm(RegisterForm, request.body);
     if (!form.ok) return again(form.errors, 422);
-    const limited = (await registerPerClient(request, reply)) ?? (await emailsPerAddress(request, reply));
+    const limited = (await registerPerClient(request, reply)) ?? (await addressLimit(request, reply));
     if (limited) return again({ form: limited }, 429);
     const result = await request.sendCommand('RequestRegistration', form.data);
     if (!result.ok) return sendRefusal(request, reply, result, 'registerForm', again);
@@ -125,7 +128,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
       const form = parseForm(options.schema, request.body);
       if (!form.ok) return again(form.errors, 422);
       // A form naming an address (forgot password) also counts against that address, from any client.
-      const limited = (await emailLinksPerClient(request, reply)) ?? (await emailsPerAddress(request, reply));
+      const limited = (await emailLinks(request, reply)) ?? (await addressLimit(request, reply));
       if (limited) return again({ form: limited }, 429);
       if (deps.natsIsConnected?.() === false) return sendRefusal(request, reply, unavailable);
       afterAnswer(request, reply, () => options.work(request, form.data));

@@ -25,16 +25,17 @@ export function form(action: string, csrf: string, errors: FieldErrors, fields: 
 </form>`;
 }
 
-/** A labelled input with its error message right beside it. */
+/** A labelled input with its error message right beside it; its id is `f-<name>` unless a page with several forms names it. */
 export function field(options: {
   name: string;
+  id?: string;
   label: string;
   type?: string;
   value?: string;
   error?: string | undefined;
   autocomplete?: string;
 }): Html {
-  const id = `f-${options.name}`;
+  const id = options.id ?? `f-${options.name}`;
   return html`<label for="${id}">${options.label}
   <input id="${id}" name="${options.name}" type="${options.type ?? 'text'}" value="${options.value ?? ''}"${options.autocomplete ? html` autocomplete="${options.autocomplete}"` : ''}${invalidAttributes(id, options.error)}>
   ${fieldError(id, options.error)}

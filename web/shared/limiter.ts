@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Email } from '../../events/index.ts';
 import { rateLimitDefaults, type RateLimit } from '../../platform/rateLimits.ts';
 import type { WebDeps } from '../deps.ts';
+import { typed } from './respond.ts';
 
 /** The web's rate limits: the configured ones, the defaults for the rest. */
 export const rateLimitsOf = (deps: WebDeps) => ({ ...rateLimitDefaults, ...deps.rateLimits });
@@ -26,6 +28,10 @@ export function limiter(
   };
 }
 
+/** Requests for a link by email (resend, forgot password, change of address): every form that asks shares this budget. */
+export const emailLinksPerClient = (app: FastifyInstance, deps: WebDeps) =>
+  limiter(app, 'email-links', rateLimitsOf(deps).emailLinksPerClient, (r) => r.ip);
+
 /** Follows of an emailed link (verify, password reset, unsubscribe): every route that takes one shares this budget. */
 export const tokenLinksPerClient = (app: FastifyInstance, deps: WebDeps) =>
   limiter(app, 'token-links', rateLimitsOf(deps).tokenLinksPerClient, (r) => r.ip);
@@ -42,4 +48,16 @@ export function passwordGuesses(app: FastifyInstance, deps: WebDeps) {
     perUsername: (username: (request: FastifyRequest) => string | undefined) =>
       limiter(app, 'login-user', limits.loginPerUsername, username),
   };
+}
+
+/**
+ * Requests naming one email address in their `email` field (registration, forgot password, change of address), from any
+ * client: one budget per address. The shared counters keep keyed hashes of their keys (rateLimitStore.ts), never the
+ * address itself.
+ */
+export function emailsPerAddress(app: FastifyInstance, deps: WebDeps) {
+  return limiter(app, 'emails-address', rateLimitsOf(deps).emailsPerAddress, (r) => {
+    const email = Email.safeParse(typed(r.body, 'email'));
+    return email.success ? email.data.toLowerCase() : undefined;
+  });
 }

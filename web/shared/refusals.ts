@@ -9,9 +9,10 @@ import { isHtmx, sendPage } from './respond.ts';
 export type Refused = Extract<CommandReply, { ok: false }>;
 
 /** The forms that show some refusals beside their fields; any other refusal gets a page of its own. */
-export type RefusingForm = 'registerForm' | 'loginForm' | 'passwordResetForm' | 'alertForm' | 'passwordChangeForm';
-/** Where a refused command was sent from: one of those forms, the followed verification link, or anywhere else. */
-export type RefusedAt = RefusingForm | 'verificationLink' | 'elsewhere';
+export type RefusingForm =
+  'registerForm' | 'loginForm' | 'passwordResetForm' | 'alertForm' | 'passwordChangeForm' | 'emailChangeForm';
+/** Where a refused command was sent from: one of those forms, a followed link (verification, change of address), or anywhere else. */
+export type RefusedAt = RefusingForm | 'verificationLink' | 'emailChangeLink' | 'elsewhere';
 
 type Onwards = { href: string; label: string };
 /** A refusal as the user sees it: a page of its own, or a message in the form beside `field` (`form`: above the fields). */
@@ -24,6 +25,7 @@ export type RefusalAnswer =
 const HOME: Onwards = { href: '/', label: 'Go home' };
 const NEW_LINK: Onwards = { href: '/register/resend', label: 'Send a new link' };
 const LOG_IN: Onwards = { href: '/login', label: 'Log in' };
+const EMAIL_ADDRESS: Onwards = { href: '/account/email', label: 'Your email address' };
 
 const page = (status: number, title: string, text: string, onwards = HOME): RefusalAnswer => ({
   shownIn: 'page',
@@ -48,6 +50,12 @@ const VERIFICATION_LINK_NOT_VALID = page(
   NEW_LINK,
 );
 const RESET_LINK_NOT_VALID = inForm(400, 'form', 'This reset link is not valid. Ask for a new one.');
+const EMAIL_CHANGE_LINK_NOT_VALID = page(
+  400,
+  'Link not valid',
+  'This link to change your email address is not valid: a newer one was sent, or the password was reset since. Your address was not changed; ask for a new link.',
+  EMAIL_ADDRESS,
+);
 const WRONG_CREDENTIALS = inForm(401, 'form', 'Wrong username or password');
 const IN_ITS_OWN_WORDS: RefusalAnswer = { shownIn: 'form', status: 422, field: 'form', ownWords: true };
 const UNAVAILABLE = page(
@@ -71,7 +79,9 @@ export function refusalAnswer(error: DomainErrorCode, at: RefusedAt): RefusalAns
           .with('loginForm', () => WRONG_CREDENTIALS)
           .with('passwordResetForm', () => RESET_LINK_NOT_VALID)
           .with('verificationLink', () => VERIFICATION_LINK_NOT_VALID)
-          .with('alertForm', () => IN_ITS_OWN_WORDS)
+          .with('emailChangeLink', () => EMAIL_CHANGE_LINK_NOT_VALID)
+          // The decider's rule about the new address ("already your address"), beside that field.
+          .with('alertForm', 'emailChangeForm', () => IN_ITS_OWN_WORDS)
           .otherwise(() => REFUSED),
       )
       .with('ALREADY_EXISTS', () => REFUSED)
@@ -86,6 +96,8 @@ export function refusalAnswer(error: DomainErrorCode, at: RefusedAt): RefusalAns
           .with('loginForm', () => WRONG_CREDENTIALS)
           // Logged in, so no enumeration to fear: say which field is wrong. 422: the form, not the session, is refused.
           .with('passwordChangeForm', () => inForm(422, 'currentPassword', 'That is not your current password'))
+          // Signed in already: the password typed to confirm the change is wrong, and the form says so beside it.
+          .with('emailChangeForm', () => inForm(403, 'password', 'Wrong password'))
           .otherwise(() => page(401, 'Log in', 'Wrong username or password.')),
       )
       // Ended by a logout or a change in another session, although the read model did not show it yet.
@@ -95,6 +107,7 @@ export function refusalAnswer(error: DomainErrorCode, at: RefusedAt): RefusalAns
           .returnType<RefusalAnswer>()
           .with('passwordResetForm', () => RESET_LINK_NOT_VALID)
           .with('verificationLink', () => VERIFICATION_LINK_NOT_VALID)
+          .with('emailChangeLink', () => EMAIL_CHANGE_LINK_NOT_VALID)
           .otherwise(() => LINK_NOT_VALID),
       )
       .with('TOKEN_EXPIRED', () =>
@@ -109,6 +122,14 @@ export function refusalAnswer(error: DomainErrorCode, at: RefusedAt): RefusalAns
               NEW_LINK,
             ),
           )
+          .with('emailChangeLink', () =>
+            page(
+              410,
+              'Link expired',
+              'This link to change your email address has expired. Your address was not changed; ask for a new link.',
+              EMAIL_ADDRESS,
+            ),
+          )
           .otherwise(() => LINK_NOT_VALID),
       )
       .with('TOKEN_USED', () =>
@@ -118,11 +139,21 @@ export function refusalAnswer(error: DomainErrorCode, at: RefusedAt): RefusalAns
           .with('verificationLink', () =>
             page(410, 'Link already used', 'This link was already used. Your account is registered: log in.', LOG_IN),
           )
+          .with('emailChangeLink', () =>
+            page(
+              410,
+              'Link already used',
+              'This link was already used: your email address was changed when it was first followed.',
+              EMAIL_ADDRESS,
+            ),
+          )
           .otherwise(() => LINK_NOT_VALID),
       )
       .with('NOT_FOUND', () => page(404, 'Not found', 'There is nothing here (or it is not yours).'))
       .with('TOO_MANY_EMAILS', () =>
-        page(429, 'Too many emails', 'Too many emails were sent for this account recently. Try again in an hour.'),
+        at === 'emailChangeForm'
+          ? inForm(429, 'form', 'Too many emails were sent for this account recently. Try again in an hour.')
+          : page(429, 'Too many emails', 'Too many emails were sent for this account recently. Try again in an hour.'),
       )
       .with('TOO_MANY_ALERTS', 'UNKNOWN_CURRENCY', () => (at === 'alertForm' ? IN_ITS_OWN_WORDS : REFUSED))
       .with('CONFLICT', 'UNAVAILABLE', () => UNAVAILABLE)

@@ -8,7 +8,9 @@ const PLACES: readonly RefusedAt[] = [
   'passwordResetForm',
   'alertForm',
   'passwordChangeForm',
+  'emailChangeForm',
   'verificationLink',
+  'emailChangeLink',
   'elsewhere',
 ];
 const HOME = { href: '/', label: 'Go home' };
@@ -93,6 +95,49 @@ describe('refusalAnswer', () => {
     }
   });
 
+  it('shows the change-of-address form its refusals beside the field they are about', () => {
+    expect(refusalAnswer('INVALID_CREDENTIALS', 'emailChangeForm')).toEqual(inForm(403, 'password', 'Wrong password'));
+    // "That is already your address": the decider's own words, beside the field it names.
+    expect(refusalAnswer('INVALID_COMMAND', 'emailChangeForm')).toEqual({
+      shownIn: 'form',
+      status: 422,
+      field: 'form',
+      ownWords: true,
+    });
+    expect(refusalAnswer('TOO_MANY_EMAILS', 'emailChangeForm')).toEqual(
+      inForm(429, 'form', 'Too many emails were sent for this account recently. Try again in an hour.'),
+    );
+  });
+
+  it('answers a refused change-of-address link with a page that says the address did not change, or did', () => {
+    const address = { href: '/account/email', label: 'Your email address' };
+    expect(refusalAnswer('TOKEN_EXPIRED', 'emailChangeLink')).toEqual(
+      page(
+        410,
+        'Link expired',
+        'This link to change your email address has expired. Your address was not changed; ask for a new link.',
+        address,
+      ),
+    );
+    expect(refusalAnswer('TOKEN_USED', 'emailChangeLink')).toEqual(
+      page(
+        410,
+        'Link already used',
+        'This link was already used: your email address was changed when it was first followed.',
+        address,
+      ),
+    );
+    for (const code of ['TOKEN_INVALID', 'INVALID_COMMAND'] as const)
+      expect(refusalAnswer(code, 'emailChangeLink'), code).toEqual(
+        page(
+          400,
+          'Link not valid',
+          'This link to change your email address is not valid: a newer one was sent, or the password was reset since. Your address was not changed; ask for a new link.',
+          address,
+        ),
+      );
+  });
+
   it('answers a refused verification link with a page that says what to do next', () => {
     const used = page(410, 'Link already used', 'This link was already used. Your account is registered: log in.', {
       href: '/login',
@@ -129,6 +174,10 @@ describe('refusalAnswer', () => {
       'alertForm UNKNOWN_CURRENCY',
       ...links.map((code) => `passwordResetForm ${code}`),
       ...links.map((code) => `verificationLink ${code}`),
+      'emailChangeForm INVALID_CREDENTIALS',
+      'emailChangeForm INVALID_COMMAND',
+      'emailChangeForm TOO_MANY_EMAILS',
+      ...links.map((code) => `emailChangeLink ${code}`),
     ]);
     for (const at of PLACES) {
       for (const code of DomainErrorCode.options) {

@@ -4,6 +4,7 @@ import type { RateLimit } from '../../../platform/rateLimits.ts';
 import { sameHash } from '../../../platform/tokens.ts';
 import { accept, refuse, type Decider, type Decision, type DecisionContext, type Refusal } from '../decision.ts';
 import {
+  EMAIL_CHANGE_TTL_MS,
   evolveUser,
   initialUserState,
   RESET_TTL_MS,
@@ -48,6 +49,14 @@ export type UserCommand =
   // The handler checked the current password (and, when wrong, the new one) against the account's argon2id hash.
   | { type: 'ChangePassword'; data: PasswordCheck & { passwordHash: string } }
   | { type: 'EndOtherSessions'; data: { sessionId: string } }
+  | {
+      type: 'RequestEmailChange';
+      // email sealed under the person's key and its lookup hash; currentAddress: it is the account's address already
+      // (the handler compares them opened: sealed values never compare equal).
+      data: { email: string; emailLookup: string; currentAddress: boolean; passwordMatches: boolean } & IssuedToken;
+      metadata: LinkEmailContext;
+    }
+  | { type: 'ConfirmEmailChange'; data: { tokenHash: string }; metadata: DecisionContext }
   | { type: 'PauseAlertEmails' }
   | { type: 'ResumeAlertEmails' };
 type CommandOf<T extends UserCommand['type']> = Extract<UserCommand, { type: T }>;
@@ -246,6 +255,31 @@ function changePassword({ data: command }: CommandOf<'ChangePassword'>, state: U
   ]);
 }
 
+/**
+ * A signed-in user asks to move the account to a new address, with their password. Nothing here depends on whether
+ * another account uses that address (addresses are not unique; the answer tells nobody about other accounts).
+ */
+function requestEmailChange(
+  { data: command, metadata: context }: CommandOf<'RequestEmailChange'>,
+  state: UserState,
+): Decision<UserEvent> {
+  if (state.status !== 'registered') return refuse('NOT_FOUND', 'No such account');
+  if (!command.passwordMatches) return refuse('INVALID_CREDENTIALS', 'Wrong password', ['password']);
+  if (command.currentAddress) return refuse('INVALID_COMMAND', 'That is already your address', ['email']);
+  const capped = tooManyLinkEmails(state, context);
+  if (capped) return capped;
+  return accept([
+    event('EmailChangeRequested', {
+      userId: state.userId,
+      email: command.email,
+      emailLookup: command.emailLookup,
+      tokenNonce: command.nonce,
+      tokenHash: command.tokenHash,
+      expiresAt: plus(context.now, EMAIL_CHANGE_TTL_MS),
+    }),
+  ]);
+}
+
 /** "Log out everywhere else": every open session but this one ends; with none other open, nothing is recorded. */
 function endOtherSessions({ data: command }: CommandOf<'EndOtherSessions'>, state: UserState): Decision<UserEvent> {
   const refused = sessionRefusal(command.sessionId, state);
@@ -255,6 +289,23 @@ function endOtherSessions({ data: command }: CommandOf<'EndOtherSessions'>, stat
   return accept([
     event('SessionsEnded', { userId: state.userId, sessionIds: others, keptSessionId: command.sessionId }),
   ]);
+}
+
+/** The link sent to the new address, followed: the latest one, once, before it expires. */
+function confirmEmailChange(
+  { data: command, metadata: { now } }: CommandOf<'ConfirmEmailChange'>,
+  state: UserState,
+): Decision<UserEvent> {
+  if (state.status !== 'registered') return refuse('TOKEN_INVALID', 'This link is not valid');
+  if (state.usedEmailChangeHashes.some((h) => sameHash(h, command.tokenHash)))
+    return refuse('TOKEN_USED', 'This link was already used');
+  const change = state.emailChange;
+  if (!change || !sameHash(change.hash, command.tokenHash)) return refuse('TOKEN_INVALID', 'This link is not valid');
+  if (isPast(change.expiresAt, now)) return refuse('TOKEN_EXPIRED', 'This link has expired');
+  const changed = { email: change.email, emailLookup: change.emailLookup, previousEmail: state.email };
+  return accept([event('EmailChanged', { userId: state.userId, ...changed })], {
+    userId: state.userId,
+  });
 }
 
 function setAlertEmails(paused: boolean, state: UserState): Decision<UserEvent> {
@@ -278,6 +329,8 @@ function decide(command: UserCommand, state: UserState): Decision<UserEvent> {
     .with({ type: 'ResetPassword' }, (c) => resetPassword(c, state))
     .with({ type: 'ChangePassword' }, (c) => changePassword(c, state))
     .with({ type: 'EndOtherSessions' }, (c) => endOtherSessions(c, state))
+    .with({ type: 'RequestEmailChange' }, (c) => requestEmailChange(c, state))
+    .with({ type: 'ConfirmEmailChange' }, (c) => confirmEmailChange(c, state))
     .with({ type: 'PauseAlertEmails' }, () => setAlertEmails(true, state))
     .with({ type: 'ResumeAlertEmails' }, () => setAlertEmails(false, state))
     .exhaustive();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { event } from '../../../events/index.ts';
 import { deciderSpec } from '../../../test/deciderSpec.ts';
 import { userDecider, type IssuedToken, type UserCommand } from './userDecisions.ts';
-import { RESET_TTL_MS, SESSION_TTL_MS, VERIFICATION_TTL_MS } from './userState.ts';
+import { EMAIL_CHANGE_TTL_MS, RESET_TTL_MS, SESSION_TTL_MS, VERIFICATION_TTL_MS } from './userState.ts';
 import { testUserId } from '../../../test/personalKeys.ts';
 
 const { given } = deciderSpec(userDecider);
@@ -300,4 +300,127 @@ describe('link emails per account', () => {
 
   it('still answers an unknown account as unknown, whatever the count', () =>
     given([]).when(askReset(0)).thenRefuses('NOT_FOUND'));
+});
+
+describe('changing the email address', () => {
+  const limit = { max: 5, timeWindowMs: RESET_TTL_MS };
+  // currentAddress: the handler found it to be the account's address already (it compares them opened).
+  const askChange = (
+    email: string,
+    passwordMatches = true,
+    tokenHash = h('1'),
+    at = now,
+    currentAddress = false,
+  ): UserCommand => ({
+    type: 'RequestEmailChange',
+    data: { email, emailLookup, currentAddress, passwordMatches, nonce, tokenHash },
+    metadata: { now: at, linkEmailLimit: limit },
+  });
+  const confirm = (tokenHash: string, at = now): UserCommand => ({
+    type: 'ConfirmEmailChange',
+    data: { tokenHash },
+    metadata: { now: at },
+  });
+  const changeAsked = (email: string, tokenHash = h('1'), at = now) =>
+    event('EmailChangeRequested', {
+      userId,
+      email,
+      emailLookup,
+      tokenNonce: nonce,
+      tokenHash,
+      expiresAt: new Date(at.getTime() + EMAIL_CHANGE_TTL_MS).toISOString(),
+    });
+  const changed = event('EmailChanged', {
+    userId,
+    email: 'lovelace@example.org',
+    emailLookup,
+    previousEmail: 'ada@example.com',
+  });
+  const account = [requested(), registered];
+
+  it('records the request with a link that lasts 24 hours, and leaves the address as it is', () =>
+    given(account)
+      .when(askChange('lovelace@example.org'))
+      .then([
+        {
+          type: 'EmailChangeRequested',
+          data: {
+            userId,
+            email: 'lovelace@example.org',
+            tokenNonce: nonce,
+            tokenHash: h('1'),
+            expiresAt: later(EMAIL_CHANGE_TTL_MS).toISOString(),
+          },
+        },
+      ]));
+  it('refuses a wrong password beside the password field', () =>
+    given(account).when(askChange('lovelace@example.org', false)).thenRefuses('INVALID_CREDENTIALS', ['password']));
+  it('refuses the address the account already has, in any case, beside the email field', () =>
+    given(account)
+      .when(askChange('ADA@example.com', true, h('1'), now, true))
+      .thenRefuses('INVALID_COMMAND', ['email']));
+  it('refuses an account that is not registered', () => {
+    given([]).when(askChange('lovelace@example.org')).thenRefuses('NOT_FOUND');
+    given([requested()]).when(askChange('lovelace@example.org')).thenRefuses('NOT_FOUND');
+  });
+  it('counts the link emails of address changes with the others, against the per-account cap', () => {
+    const fourMore = [1, 2, 3, 4].map((i) => changeAsked(`x${i}@example.org`, h(String(i))));
+    // The registration's email and four change links: the fifth link of the hour is the cap.
+    given([...account, ...fourMore])
+      .when(askChange('lovelace@example.org'))
+      .thenRefuses('TOO_MANY_EMAILS');
+    given([...account, ...fourMore.slice(1)])
+      .when(askChange('lovelace@example.org'))
+      .then([{ type: 'EmailChangeRequested' }]);
+  });
+
+  it('changes the address when the link is followed, naming the previous one', () =>
+    given([...account, changeAsked('lovelace@example.org')])
+      .when(confirm(h('1')))
+      .then([changed]));
+  it('uses a link once', () =>
+    given([...account, changeAsked('lovelace@example.org'), changed])
+      .when(confirm(h('1')))
+      .thenRefuses('TOKEN_USED'));
+  it('refuses a link followed after 24 hours', () =>
+    given([...account, changeAsked('lovelace@example.org')])
+      .when(confirm(h('1'), later(EMAIL_CHANGE_TTL_MS + 1)))
+      .thenRefuses('TOKEN_EXPIRED'));
+  it('refuses a forged link, and one for an account that asked for no change', () => {
+    given([...account, changeAsked('lovelace@example.org')])
+      .when(confirm(h('2')))
+      .thenRefuses('TOKEN_INVALID');
+    given(account)
+      .when(confirm(h('1')))
+      .thenRefuses('TOKEN_INVALID');
+    given([])
+      .when(confirm(h('1')))
+      .thenRefuses('TOKEN_INVALID');
+  });
+  it('honours only the latest request, to the address it names', () => {
+    const history = [...account, changeAsked('first@example.org', h('1')), changeAsked('second@example.org', h('2'))];
+    given(history)
+      .when(confirm(h('1')))
+      .thenRefuses('TOKEN_INVALID');
+    given(history)
+      .when(confirm(h('2')))
+      .then([{ type: 'EmailChanged', data: { email: 'second@example.org', previousEmail: 'ada@example.com' } }]);
+  });
+  it('names the changed address as the previous one at the next change, and checks it as the current one', () => {
+    const history = [...account, changeAsked('lovelace@example.org'), changed];
+    given(history)
+      .when(askChange('Lovelace@Example.org', true, h('1'), now, true))
+      .thenRefuses('INVALID_COMMAND', ['email']);
+    given([...history, changeAsked('countess@example.org', h('3'))])
+      .when(confirm(h('3')))
+      .then([{ type: 'EmailChanged', data: { email: 'countess@example.org', previousEmail: 'lovelace@example.org' } }]);
+  });
+  it('cancels a pending change when the password is reset: whoever asked with the old password cannot finish it', () =>
+    given([
+      ...account,
+      changeAsked('intruder@example.org'),
+      event('PasswordChanged', { userId, passwordHash: argon, endedSessionIds: [] }),
+    ])
+      .when(confirm(h('1')))
+      .thenRefuses('TOKEN_INVALID'));
 });

@@ -5,14 +5,19 @@ import type { UserEvent } from '../../../events/index.ts';
 const HOUR = 3_600_000;
 export const VERIFICATION_TTL_MS = 24 * HOUR;
 export const RESET_TTL_MS = HOUR;
+export const EMAIL_CHANGE_TTL_MS = 24 * HOUR;
 export const SESSION_TTL_MS = 7 * 24 * HOUR;
 
 type Token = { hash: string; expiresAt: string };
+/** A requested change of address: the new address and the link that confirms it. */
+type EmailChange = Token & { email: string; emailLookup: string };
 
 /** A link's issue time: its deadline minus the link's lifetime (the events record the deadline). */
 const issuedAt = (expiresAt: string, ttlMs: number) => Date.parse(expiresAt) - ttlMs;
 
-// linkEmailsAt: when each link email (verification, resend, reset) was issued, in ms; the per-account cap counts them.
+// linkEmailsAt: when each link email (verification, resend, reset, email change) was issued, in ms; the per-account
+// cap counts them. emailChange: the pending change of address, if any (only its latest link works); its links once
+// followed stay in usedEmailChangeHashes, so each works once.
 export type UserState =
   | { status: 'none'; usedVerificationHashes: string[]; linkEmailsAt: number[] }
   | {
@@ -37,6 +42,8 @@ export type UserState =
       usedVerificationHashes: string[];
       alertEmailsPaused: boolean;
       linkEmailsAt: number[];
+      emailChange: EmailChange | null;
+      usedEmailChangeHashes: string[];
     };
 
 export const initialUserState: UserState = { status: 'none', usedVerificationHashes: [], linkEmailsAt: [] };
@@ -81,6 +88,8 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
             usedVerificationHashes: [...state.usedVerificationHashes, state.verification.hash],
             alertEmailsPaused: false,
             linkEmailsAt: state.linkEmailsAt,
+            emailChange: null,
+            usedEmailChangeHashes: [],
           }
         : state,
     )
@@ -114,6 +123,34 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
             openSessions: state.openSessions.filter((s) => !data.endedSessionIds.includes(s)),
             usedResetHashes: state.reset ? [...state.usedResetHashes, state.reset.hash] : state.usedResetHashes,
             reset: null,
+            // A new password cancels a pending change of address: whoever asked for it with the old one cannot finish it.
+            emailChange: null,
+          }
+        : state,
+    )
+    .with({ type: 'EmailChangeRequested' }, ({ data }) =>
+      state.status === 'registered'
+        ? {
+            ...state,
+            emailChange: {
+              email: data.email,
+              emailLookup: data.emailLookup,
+              hash: data.tokenHash,
+              expiresAt: data.expiresAt,
+            },
+            linkEmailsAt: [...state.linkEmailsAt, issuedAt(data.expiresAt, EMAIL_CHANGE_TTL_MS)],
+          }
+        : state,
+    )
+    .with({ type: 'EmailChanged' }, ({ data }) =>
+      state.status === 'registered'
+        ? {
+            ...state,
+            email: data.email,
+            usedEmailChangeHashes: state.emailChange
+              ? [...state.usedEmailChangeHashes, state.emailChange.hash]
+              : state.usedEmailChangeHashes,
+            emailChange: null,
           }
         : state,
     )

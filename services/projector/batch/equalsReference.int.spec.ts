@@ -92,6 +92,23 @@ const tangledEvents: { [T in EventType]: (d: Draws) => EventOf<T> } = {
     event('SessionsEnded', { userId, sessionIds: [pick(sessionIds), pick(sessionIds)], keptSessionId: sessionId }),
   PasswordResetRequested: ({ userId, seq, time }) =>
     event('PasswordResetRequested', { userId, tokenNonce: nonce, tokenHash: hash, expiresAt: time(seq, 30) }),
+  EmailChangeRequested: ({ userId, seq, time }) =>
+    event('EmailChangeRequested', {
+      userId,
+      email: `new${seq}@example.com`,
+      emailLookup: createHash('sha256').update(`new${seq}`).digest('base64url'),
+      tokenNonce: nonce,
+      tokenHash: hash,
+      expiresAt: time(seq, 120),
+    }),
+  // Of any user, one with no row yet among them: that update finds nothing, in the batch as one at a time.
+  EmailChanged: ({ userId, seq, pick }) =>
+    event('EmailChanged', {
+      userId,
+      email: pick([`changed${seq}@example.com`, `${seq}@example.com`]),
+      emailLookup: createHash('sha256').update(`changed${seq}`).digest('base64url'),
+      previousEmail: `${seq - 1}@example.com`,
+    }),
   AlertEmailsPaused: ({ userId }) => event('AlertEmailsPaused', { userId }),
   AlertEmailsResumed: ({ userId }) => event('AlertEmailsResumed', { userId }),
   AlertSet: ({ alertId, userId, seq }) =>

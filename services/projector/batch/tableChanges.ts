@@ -229,7 +229,15 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
         case 'SessionsEnded':
           for (const id of event.data.sessionIds) closeSession(id, at);
           break;
+        case 'EmailChanged':
+          changeUser(event.data.userId, {
+            email: event.data.email,
+            emailLookup: event.data.emailLookup,
+            updatedSeq: seq,
+          });
+          break;
         case 'PasswordResetRequested':
+        case 'EmailChangeRequested':
         case 'EmailClaimed':
           break;
         case 'AlertSet': {

@@ -29,6 +29,8 @@ const seenByItsUser: { [T in EventType]: { visible: string } | { invisible: stri
   PasswordResetRequested: { visible: 'the Activity page' },
   PasswordChanged: { visible: 'every session ends (or every other one); the Activity page' },
   SessionsEnded: { visible: 'the account page no longer lists the sessions; the Activity page' },
+  EmailChangeRequested: { visible: 'the Activity page' },
+  EmailChanged: { visible: 'the account page shows the new address; the Activity page' },
   AlertEmailsPaused: { visible: 'the alerts page says alert emails are paused' },
   AlertEmailsResumed: { visible: 'the alerts page says alert emails are on' },
   AlertSet: { visible: 'the alerts page lists the alert' },

@@ -38,6 +38,11 @@ export function activityLine(event: DomainEvent): { userId: string; summary: str
       );
     case 'SessionsEnded':
       return line(event.data.userId, 'Logged out everywhere else');
+    // The addresses stay out of the history: it says what happened, the account page says which address is current.
+    case 'EmailChangeRequested':
+      return line(event.data.userId, 'Asked to change the email address; a confirmation link went to the new one');
+    case 'EmailChanged':
+      return line(event.data.userId, 'Changed the email address');
     case 'AlertEmailsPaused':
       return line(event.data.userId, 'Paused alert emails');
     case 'AlertEmailsResumed':

@@ -92,6 +92,14 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
         values: [data.sessionIds, at],
       },
     ])
+    // A requested address is no account's address until its link is followed: the users row keeps the current one.
+    .with({ type: 'EmailChangeRequested' }, () => [])
+    .with({ type: 'EmailChanged' }, ({ data }) => [
+      {
+        text: `UPDATE ${t('users')} SET email = $2, email_lookup = $4, updated_seq = $3 WHERE user_id = $1`,
+        values: [data.userId, data.email, ctx.seq, data.emailLookup],
+      },
+    ])
     .with({ type: 'AlertEmailsPaused' }, ({ data }) => [
       {
         text: `UPDATE ${t('users')} SET alert_emails_paused = true, updated_seq = $2 WHERE user_id = $1`,

@@ -5,7 +5,7 @@ import type { EventStore } from '../../../platform/eventStore/index.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import { quoteIdent, type Pool } from '../../../platform/postgres.ts';
 import { crossedAlerts, type AlertRecord, type Run } from '../../../services/notifier/crossing.ts';
-import { messageIdFor } from '../../../services/notifier/emails.ts';
+import { messageIdFor, type EmailKind } from '../../../services/notifier/emails.ts';
 import { readCheckpoint } from '../../../services/projector/projector.ts';
 import { compareSchemas, replayInto } from '../../../services/projector/rebuild.ts';
 import { MAIL_DOMAIN } from './lab.ts';
@@ -104,7 +104,7 @@ export async function expectReadModelsEqualCleanRebuild(options: {
 
 export type DueEmail = {
   messageId: string;
-  kind: 'verification' | 'password-reset' | 'alert-digest';
+  kind: EmailKind;
   userId: string;
   lines?: string[];
 };
@@ -125,14 +125,25 @@ export function dueEmails(log: LogEntry[], now = new Date()): { due: DueEmail[];
 
   for (const m of log) {
     for (const e of m.events) {
+      // The previous address is told of every change of address, whenever.
+      if (e.type === 'EmailChanged') {
+        const messageId = messageIdFor('email-changed', `${e.data.userId}.${m.seq}`, MAIL_DOMAIN);
+        due.push({ kind: 'email-changed', userId: e.data.userId, messageId });
+      }
       if (
         e.type !== 'RegistrationRequested' &&
         e.type !== 'VerificationReissued' &&
-        e.type !== 'PasswordResetRequested'
+        e.type !== 'PasswordResetRequested' &&
+        e.type !== 'EmailChangeRequested'
       )
         continue;
       if (Date.parse(e.data.expiresAt) <= now.getTime()) continue;
-      const kind = e.type === 'PasswordResetRequested' ? 'password-reset' : 'verification';
+      const kind: EmailKind =
+        e.type === 'PasswordResetRequested'
+          ? 'password-reset'
+          : e.type === 'EmailChangeRequested'
+            ? 'email-change'
+            : 'verification';
       due.push({
         kind,
         userId: e.data.userId,
