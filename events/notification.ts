@@ -3,6 +3,8 @@ import { AggregateId, IsoTimestamp } from './ids.ts';
 import { CurrencyCode, PositiveDecimal, Threshold } from './decimal.ts';
 
 export const Direction = z.enum(['up', 'down']);
+/** What an email is: a link email, a run's digest, or the confirmation that an account was erased. */
+export const EmailKind = z.enum(['verification', 'password-reset', 'alert-digest', 'account-erased']);
 
 // Notifier outcomes: a trigger lives on its alert's subject, an email on the recipient's mail subject.
 export const notificationEvents = {
@@ -25,7 +27,7 @@ export const notificationEvents = {
    */
   EmailClaimed: z.object({
     userId: AggregateId,
-    kind: z.enum(['verification', 'password-reset', 'alert-digest']),
+    kind: EmailKind,
     reference: z.string().min(1),
     claimedBy: z.string().min(1).max(64),
     until: IsoTimestamp,
@@ -33,7 +35,7 @@ export const notificationEvents = {
   /** An email left for the SMTP server, accepted by it. */
   EmailSent: z.object({
     userId: AggregateId,
-    kind: z.enum(['verification', 'password-reset', 'alert-digest']),
+    kind: EmailKind,
     messageId: z.string().min(3),
     reference: z.string().min(1),
   }),

@@ -47,4 +47,10 @@ export const userEvents = {
   AlertEmailsPaused: z.object({ userId: UserId }),
   /** The user turned alert emails back on. */
   AlertEmailsResumed: z.object({ userId: UserId }),
+  /**
+   * The account was erased: by its owner (who gave the password) or by an operator (`cra erase`). Nobody can log in as
+   * it any more, its rows leave every read model, and the username is free to register anew. It names no one: the
+   * confirmation email's address is read from the account's own registration, before anything is destroyed.
+   */
+  AccountErased: z.object({ userId: UserId, by: z.enum(['owner', 'operator']) }),
 } as const;

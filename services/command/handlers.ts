@@ -205,6 +205,13 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
     onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'PauseAlertEmails' }, state)),
   ResumeAlertEmails: (p, deps, ctx) =>
     onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'ResumeAlertEmails' }, state)),
+  DeleteAccount: (p, deps, ctx) =>
+    onUser(deps, ctx, p.userId, async (state) => {
+      const matches = await passwordMatches(state.status === 'registered' ? state.passwordHash : undefined, p.password);
+      return userDecider.decide({ type: 'DeleteAccount', data: { passwordMatches: matches } }, state);
+    }),
+  EraseAccount: (p, deps, ctx) =>
+    onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'EraseAccount' }, state)),
   SetAlert: async (p, deps, ctx) => {
     const metadata = await deps.alertPolicyFacts.facts(p.userId);
     return onAlert(

@@ -1,6 +1,7 @@
 import { subjects, type EventOf, type Namespace } from '../../events/index.ts';
 import type { Mailer } from '../../platform/mailer.ts';
 import { linkToken } from '../../platform/tokens.ts';
+import { accountHistory, erasedAfter, registrationBefore } from './accountHistory.ts';
 import { claimEmail, recordSent, type ClaimDeps } from './emailClaims.ts';
 import { messageIdFor, passwordResetEmail, verificationEmail, type Email, type EmailKind } from './emails.ts';
 
@@ -14,29 +15,20 @@ export type TransactionalDeps = ClaimDeps & {
 
 type LinkEvent = EventOf<'RegistrationRequested'> | EventOf<'VerificationReissued'> | EventOf<'PasswordResetRequested'>;
 
-/** Who the user is, from their own subject's history (the registration carries username and email). */
-async function recipientOf(
-  deps: TransactionalDeps,
-  userId: string,
-): Promise<{ username: string; email: string } | undefined> {
-  const { history } = await deps.store.load(subjects.user(deps.ns, userId));
-  const registration = history
-    .flatMap((h) => h.events)
-    .filter((e): e is EventOf<'RegistrationRequested'> => e.type === 'RegistrationRequested')
-    .at(-1);
-  return registration ? { username: registration.data.username, email: registration.data.email } : undefined;
-}
-
 /**
- * Send the email a link event asks for, once: on the email's own subject this instance claims it, sends it and
- * records EmailSent (emailClaims.ts). A link past its expiry is not sent at all.
+ * Send the email a link event (at `seq` in the log) asks for, once: on the email's own subject this instance claims it,
+ * sends it and records EmailSent (emailClaims.ts). A link past its expiry is not sent at all, nor one whose account was
+ * erased since: the account's own subject says so, read before the claim (the log, not a read model that may lag).
  */
 export async function sendLinkEmail(
   deps: TransactionalDeps,
   event: LinkEvent,
-): Promise<'sent' | 'already-sent' | 'expired' | 'no-recipient' | { busyUntil: string }> {
+  seq: number,
+): Promise<'sent' | 'already-sent' | 'expired' | 'erased' | 'no-recipient' | { busyUntil: string }> {
   const { userId, tokenNonce, expiresAt } = event.data;
   if (Date.parse(expiresAt) <= deps.now().getTime()) return 'expired';
+  const history = await accountHistory(deps, userId);
+  if (erasedAfter(history, seq)) return 'erased';
   const purpose = event.type === 'PasswordResetRequested' ? 'reset' : 'verify';
   const kind: EmailKind = purpose === 'reset' ? 'password-reset' : 'verification';
   const reference = `${purpose}-${userId}-${tokenNonce}`;
@@ -46,7 +38,7 @@ export async function sendLinkEmail(
   const recipient =
     event.type === 'RegistrationRequested'
       ? { username: event.data.username, email: event.data.email }
-      : await recipientOf(deps, userId);
+      : registrationBefore(history, seq);
   if (!recipient) return 'no-recipient';
   const claim = await claimEmail(deps, subject, { userId, kind, reference }, { msgId: `claim-${reference}`, meta });
   if (claim.outcome === 'sent') return 'already-sent';

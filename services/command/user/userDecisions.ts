@@ -38,7 +38,10 @@ export type UserCommand =
   | { type: 'RequestPasswordReset'; data: IssuedToken; metadata: LinkEmailContext }
   | { type: 'ResetPassword'; data: { tokenHash: string; passwordHash: string }; metadata: DecisionContext }
   | { type: 'PauseAlertEmails' }
-  | { type: 'ResumeAlertEmails' };
+  | { type: 'ResumeAlertEmails' }
+  // The handler checked the password against the account's hash (a decoy hash when there is none), as LogIn does.
+  | { type: 'DeleteAccount'; data: { passwordMatches: boolean } }
+  | { type: 'EraseAccount' };
 type CommandOf<T extends UserCommand['type']> = Extract<UserCommand, { type: T }>;
 
 /**
@@ -203,6 +206,19 @@ function setAlertEmails(paused: boolean, state: UserState): Decision<UserEvent> 
   ]);
 }
 
+/** The owner's own deletion: only a registered account, and only with its password (the answer beside the field). */
+function deleteAccount({ data: command }: CommandOf<'DeleteAccount'>, state: UserState): Decision<UserEvent> {
+  if (state.status !== 'registered' || !command.passwordMatches)
+    return refuse('INVALID_CREDENTIALS', 'Wrong password', ['password']);
+  return accept([event('AccountErased', { userId: state.userId, by: 'owner' })], { userId: state.userId });
+}
+
+/** An operator's erasure: any account that holds a person's data, pending or registered; no password. */
+function eraseAccount(state: UserState): Decision<UserEvent> {
+  if (state.status !== 'registered' && state.status !== 'pending') return refuse('NOT_FOUND', 'No such account');
+  return accept([event('AccountErased', { userId: state.userId, by: 'operator' })], { userId: state.userId });
+}
+
 function decide(command: UserCommand, state: UserState): Decision<UserEvent> {
   return match(command)
     .with({ type: 'RequestRegistration' }, (c) => requestRegistration(c, state))
@@ -214,6 +230,8 @@ function decide(command: UserCommand, state: UserState): Decision<UserEvent> {
     .with({ type: 'ResetPassword' }, (c) => resetPassword(c, state))
     .with({ type: 'PauseAlertEmails' }, () => setAlertEmails(true, state))
     .with({ type: 'ResumeAlertEmails' }, () => setAlertEmails(false, state))
+    .with({ type: 'DeleteAccount' }, (c) => deleteAccount(c, state))
+    .with({ type: 'EraseAccount' }, () => eraseAccount(state))
     .exhaustive();
 }
 
