@@ -98,6 +98,8 @@ const FORMS = [
   { url: '/alerts/ownersAlert1/delete', fields: ['confirm'] },
   { url: '/alerts/emails', fields: ['paused'] },
   { url: '/unsubscribe', fields: [] },
+  // The owner's password is never among what is typed here: every attempt is refused, and the account stays.
+  { url: '/account/delete', fields: ['password'] },
 ] as const;
 
 describe('hostile input to every form and route', () => {
@@ -267,6 +269,8 @@ describe('hostile input to every form and route', () => {
       '/alerts',
       '/alerts/section',
       '/activity',
+      '/account/delete',
+      '/account/deleted',
       '/healthz',
       '/assets/app.css',
     ];

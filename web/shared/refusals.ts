@@ -9,7 +9,7 @@ import { isHtmx, sendPage } from './respond.ts';
 export type Refused = Extract<CommandReply, { ok: false }>;
 
 /** The forms that show some refusals beside their fields; any other refusal gets a page of its own. */
-export type RefusingForm = 'registerForm' | 'loginForm' | 'passwordResetForm' | 'alertForm';
+export type RefusingForm = 'registerForm' | 'loginForm' | 'passwordResetForm' | 'alertForm' | 'deleteAccountForm';
 /** Where a refused command was sent from: one of those forms, the followed verification link, or anywhere else. */
 export type RefusedAt = RefusingForm | 'verificationLink' | 'elsewhere';
 
@@ -81,7 +81,12 @@ export function refusalAnswer(error: DomainErrorCode, at: RefusedAt): RefusalAns
           : page(422, 'Username taken', 'That username is taken.'),
       )
       .with('INVALID_CREDENTIALS', () =>
-        at === 'loginForm' ? WRONG_CREDENTIALS : page(401, 'Log in', 'Wrong username or password.'),
+        match(at)
+          .returnType<RefusalAnswer>()
+          .with('loginForm', () => WRONG_CREDENTIALS)
+          // Deleting one's account: the password beside which it was typed was not the account's.
+          .with('deleteAccountForm', () => inForm(422, 'password', 'That is not your password'))
+          .otherwise(() => page(401, 'Log in', 'Wrong username or password.')),
       )
       .with('TOKEN_INVALID', () =>
         match(at)
