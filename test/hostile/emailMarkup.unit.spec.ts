@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { alertDigestEmail, passwordResetEmail, verificationEmail, type Email } from '../../services/notifier/emails.ts';
+import {
+  accountErasedEmail,
+  alertDigestEmail,
+  passwordResetEmail,
+  verificationEmail,
+  type Email,
+} from '../../services/notifier/emails.ts';
 import { html } from '../../platform/html.ts';
 import { page } from '../../web/shared/layout.ts';
 import { expectMarkupEscaped, hostileText } from './hostileInput.ts';
@@ -25,6 +31,21 @@ describe('markup in emails and pages', () => {
         expectSafeEmail(verificationEmail({ username, link: url }));
         expectSafeEmail(passwordResetEmail({ username, link: url }));
       }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the erasure confirmation escapes any username, and carries no link at all', () => {
+    fc.assert(
+      fc.property(
+        hostileText,
+        fc.constantFrom('owner', 'operator') as fc.Arbitrary<'owner' | 'operator'>,
+        (username, by) => {
+          const email = accountErasedEmail({ username, by });
+          expectSafeEmail(email);
+          expect(email.html).not.toContain('href=');
+        },
+      ),
       { numRuns: 300 },
     );
   });
