@@ -1,19 +1,21 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
-import { userIdFor } from '../events/index.ts';
+import { Username, userIdFor } from '../events/index.ts';
 import { findInfrastructure, NotRunningError } from './runtime.ts';
 import { openConnections } from './connect.ts';
 import { printEvents } from './events.ts';
 import { startCommand } from './start.ts';
 import { replayCommand } from './replay.ts';
 import { fetchRatesCommand } from './fetchRates.ts';
+import { eraseCommand } from './erase.ts';
 
 const usage = `usage: cra <command>
   start [web command projector notifier scheduler]   run the services (all when none is named)
   fetch-rates                                         fetch rates now and append RatesFetched
   replay [--verify]                                   rebuild the read models from the log (--verify: compare only)
-  events [--user NAME] [--since SEQ]                  print the log, decoded`;
+  events [--user NAME] [--since SEQ]                  print the log, decoded
+  erase --user NAME                                   erase an account and everything of it (no undo)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -47,6 +49,14 @@ async function main(argv: string[]): Promise<number> {
         await conn.close();
       }
       return 0;
+    }
+    case 'erase': {
+      const { values } = parseArgs({ args: rest, options: { user: { type: 'string' } } });
+      if (values.user === undefined) throw new UsageError('erase takes --user NAME');
+      const username = Username.safeParse(values.user);
+      if (!username.success)
+        throw new UsageError(`--user "${values.user}" is not a username: ${username.error.issues[0]!.message}`);
+      return eraseCommand(config, logger, username.data);
     }
     default:
       throw new UsageError(command ? `unknown command "${command}"` : 'no command given');

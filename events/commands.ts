@@ -61,6 +61,10 @@ export const commandSchemas = {
   /** Stop or restart the alert digest emails of a user. */
   PauseAlertEmails: z.object({ userId: AggregateId }),
   ResumeAlertEmails: z.object({ userId: AggregateId }),
+  /** The owner deletes their account, confirming with the password: everything of theirs is erased. */
+  DeleteAccount: z.object({ userId: AggregateId, password: LoginPassword }),
+  /** An operator erases an account (`cra erase --user NAME`), pending or registered, without its password. */
+  EraseAccount: z.object({ userId: AggregateId }),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;

@@ -3,12 +3,19 @@ import { AggregateId, IsoTimestamp } from './ids.ts';
 import { CurrencyCode, PositiveDecimal, Threshold } from './decimal.ts';
 
 export const Direction = z.enum(['up', 'down']);
-
 /**
  * What an email is: a link email (verification, password reset, the link to confirm a new address), the notice to the
- * previous address that the address changed, or a digest. Widening it keeps every recorded payload valid.
+ * previous address that the address changed, a digest, or the confirmation that an account was erased. Widening it
+ * keeps every recorded payload valid.
  */
-export const EmailKind = z.enum(['verification', 'password-reset', 'email-change', 'email-changed', 'alert-digest']);
+export const EmailKind = z.enum([
+  'verification',
+  'password-reset',
+  'email-change',
+  'email-changed',
+  'alert-digest',
+  'account-erased',
+]);
 
 // Notifier outcomes: a trigger lives on its alert's subject, an email on the recipient's mail subject.
 export const notificationEvents = {

@@ -64,6 +64,7 @@ export const sampleEvents: { [K in DomainEvent['type']]: Extract<DomainEvent, { 
   }),
   AlertEmailsPaused: event('AlertEmailsPaused', { userId }),
   AlertEmailsResumed: event('AlertEmailsResumed', { userId }),
+  AccountErased: event('AccountErased', { userId, by: 'owner' }),
   AlertSet: event('AlertSet', { alertId: 'a1', userId, base: 'EUR', quote: 'USD', threshold: '1.0825' }),
   AlertDeleted: event('AlertDeleted', { alertId: 'a1', userId }),
   RatesFetched: event('RatesFetched', {

@@ -77,4 +77,18 @@ export const userEvents = {
   AlertEmailsPaused: z.object({ userId: UserId }),
   /** The user turned alert emails back on. */
   AlertEmailsResumed: z.object({ userId: UserId }),
+  /**
+   * The account was erased: by its owner (who gave the password) or by an operator (`cra erase`). Nobody can log in as
+   * it any more, its rows leave every read model, and the username is free to register anew. It names no one: the
+   * confirmation email's address is read from the account's own registration, before anything is destroyed.
+   */
+  AccountErased: z.object({
+    userId: UserId,
+    by: z.enum(['owner', 'operator']),
+    /**
+     * The revision of the person's key when they were erased (platform/personalData), the one the notifier destroys:
+     * never a newer one of someone who registered the username since. Absent: they had none.
+     */
+    keyRevision: z.number().int().positive().optional(),
+  }),
 } as const;

@@ -5,6 +5,7 @@ import type { SendCommand } from '../platform/commandClient.ts';
 import type { WebDeps } from './deps.ts';
 import { accountPageRoutes } from './account/routes.ts';
 import { emailChangeRoutes } from './account/emailChangeRoutes.ts';
+import { deleteAccountRoutes } from './account/deleteRoutes.ts';
 import { accountRoutes } from './accounts/routes.ts';
 import { activityRoutes } from './activity/routes.ts';
 import { alertRoutes } from './alerts/routes.ts';
@@ -66,6 +67,7 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(alertRoutes, deps);
   await app.register(unsubscribeRoutes, deps);
   await app.register(activityRoutes, deps);
+  await app.register(deleteAccountRoutes, deps);
   await app.register(operationsRoutes, deps);
   await app.register(devMailboxRoutes, deps);
   if (deps.metrics) {

@@ -62,9 +62,9 @@ export class PersonalData {
     return this.derived.userIds;
   }
 
-  /** Destroy the person's key: every field sealed with it is erased. */
-  forget(owner: string): Promise<void> {
-    return this.keys.destroy(owner);
+  /** Destroy the person's key (only revision `revision`, when given): every field sealed with it is erased. */
+  forget(owner: string, revision?: number): Promise<void> {
+    return this.keys.destroy(owner, revision);
   }
 
   close(): void {

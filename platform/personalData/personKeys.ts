@@ -72,10 +72,14 @@ export class PersonKeys {
     return this.cache.get(owner) ?? this.read(owner);
   }
 
-  /** Destroy the person's key: overwrite its stored bytes, purge the entry. Safe to repeat. */
-  async destroy(owner: string): Promise<void> {
-    this.cache.delete(owner);
+  /**
+   * Destroy the person's key: overwrite its stored bytes, purge the entry. Safe to repeat. `revision`: only that key,
+   * not a newer one made since (the username registered anew by someone else).
+   */
+  async destroy(owner: string, revision?: number): Promise<void> {
     const entry = await this.kv.get(owner);
+    if (revision !== undefined && entry?.operation === 'PUT' && entry.revision !== revision) return;
+    this.cache.delete(owner);
     if (entry && entry.operation === 'PUT') await this.jsm.streams.deleteMessage(this.stream, entry.revision, true);
     await this.kv.purge(owner);
     this.cache.delete(owner);

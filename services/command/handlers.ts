@@ -118,6 +118,20 @@ const linkEmailContext = (deps: HandlerDeps) => ({
   linkEmailLimit: deps.linkEmailLimit ?? rateLimitDefaults.linkEmailsPerAccount,
 });
 
+/**
+ * A username registered anew after an erasure must not be sealed under the erased person's key, which the notifier
+ * destroys once it sent them the confirmation (it may not have yet): destroyed here first, that key and only that one.
+ */
+async function keyOfErasedDestroyed(deps: HandlerDeps, userId: string): Promise<void> {
+  const { history } = await deps.store.load(subjects.user(deps.ns, userId));
+  const state = history
+    .flatMap((h) => h.events)
+    .filter(isUserEvent)
+    .reduce(userDecider.evolve, userDecider.initialState);
+  if (state.status === 'erased' && state.keyRevision !== undefined)
+    await deps.personal.forget(userId, state.keyRevision);
+}
+
 /** The alerts a user has, as SetAlert's cap counts them: changed here at once (alert/alertPolicyFacts.ts). */
 function countAlerts(deps: ServiceDeps, userId: string, events: readonly DomainEvent[]): void {
   for (const e of events) {
@@ -133,6 +147,7 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
   RequestRegistration: async (p, deps, ctx) => {
     const userId = userIdFor(p.username, deps.personal.userIdKey);
     const passwordHash = await (deps.hashPassword ?? hashPassword)(p.password);
+    await keyOfErasedDestroyed(deps, userId);
     const [username, email] = await Promise.all([
       deps.personal.seal(userId, 'username', p.username),
       deps.personal.seal(userId, 'email', p.email),
@@ -268,6 +283,17 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
     onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'PauseAlertEmails' }, state)),
   ResumeAlertEmails: (p, deps, ctx) =>
     onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'ResumeAlertEmails' }, state)),
+  DeleteAccount: (p, deps, ctx) =>
+    onUser(deps, ctx, p.userId, async (state) => {
+      const matches = await passwordMatches(state.status === 'registered' ? state.passwordHash : undefined, p.password);
+      const keyRevision = (await deps.personal.keys.current(p.userId))?.revision;
+      return userDecider.decide({ type: 'DeleteAccount', data: { passwordMatches: matches, keyRevision } }, state);
+    }),
+  EraseAccount: (p, deps, ctx) =>
+    onUser(deps, ctx, p.userId, async (state) => {
+      const keyRevision = (await deps.personal.keys.current(p.userId))?.revision;
+      return userDecider.decide({ type: 'EraseAccount', data: { keyRevision } }, state);
+    }),
   SetAlert: async (p, deps, ctx) => {
     const metadata = await deps.alertPolicyFacts.facts(p.userId);
     return onAlert(

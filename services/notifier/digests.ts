@@ -1,6 +1,7 @@
 import { event, subjects, type EventOf } from '../../events/index.ts';
 import { UnstorableMessageError } from '../../platform/eventStore/index.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
+import { READ_MODELS_CHECKPOINT, waitForProjection } from '../../platform/projectionWait.ts';
 import { unsubscribeToken } from '../../platform/tokens.ts';
 import type { CrossedAlert } from './crossing.ts';
 import { revealRecipient } from './transactionalEmails.ts';
@@ -13,6 +14,8 @@ import type { TransactionalDeps } from './transactionalEmails.ts';
 export type DigestDeps = TransactionalDeps & {
   pool: Pool;
   schema: string;
+  /** How long a digest waits for the projector to apply its user's latest events before it is looked at again later. */
+  projectionWaitMs?: number;
   /** How many users' digests are worked on at once. */
   concurrency?: number;
 };
@@ -41,7 +44,60 @@ const meta = (deps: DigestDeps, id: string) => ({
   causationId: id,
 });
 
-type Recipient = { username: string; email: string; status: string; alert_emails_paused: boolean };
+type Recipient = {
+  username: string;
+  email: string;
+  status: string;
+  alert_emails_paused: boolean;
+  /** One of the alerts that crossed still has its row: an erased account's alerts have none. */
+  alert_kept: boolean;
+};
+/** The recipients of a run as the read models have them, and how far the projector had applied the log then. */
+type Recipients = { checkpoint: number; byUser: Map<string, Recipient> };
+
+/**
+ * Each user with one alert of theirs that crossed: their account row and whether that alert still has its row, in one
+ * query (one snapshot), with the projector's checkpoint of that same snapshot.
+ */
+async function readRecipients(deps: DigestDeps, probes: readonly { userId: string; alertId: string }[]) {
+  const t = tablesIn(deps.schema);
+  const found = await deps.pool.query<
+    Partial<Recipient> & { user_id: string; alert_kept: boolean; checkpoint: string }
+  >(
+    `SELECT w.user_id, u.username, u.email, u.status, u.alert_emails_paused,
+            EXISTS (SELECT FROM ${t('alerts')} a WHERE a.alert_id = w.alert_id AND a.user_id = w.user_id) AS alert_kept,
+            (SELECT seq FROM ${t('checkpoints')} WHERE name = $3) AS checkpoint
+     FROM unnest($1::text[], $2::text[]) AS w(user_id, alert_id) LEFT JOIN ${t('users')} u ON u.user_id = w.user_id`,
+    [probes.map((p) => p.userId), probes.map((p) => p.alertId), READ_MODELS_CHECKPOINT],
+  );
+  const recipients: Recipients = { checkpoint: Number(found.rows[0]?.checkpoint ?? 0), byUser: new Map() };
+  for (const { user_id, checkpoint: _, ...row } of found.rows)
+    if (row.username !== null && row.username !== undefined) recipients.byUser.set(user_id, row as Recipient);
+  return recipients;
+}
+
+/**
+ * The recipient of a user's digest as of now, or `gone` when the person whose alerts crossed is no longer there: their
+ * account was erased (its row, or the alert's, is gone), or erased and registered anew by someone else (the alerts of
+ * the run are not the new account's). The snapshot serves while the user's own subject has nothing newer than it;
+ * otherwise (a login since, an erasure…) the user is read again once the projector has applied their subject.
+ * `wait`: the projector has not got there in time, look again later.
+ */
+async function recipientNow(
+  deps: DigestDeps,
+  snapshot: Recipients,
+  userId: string,
+  alertId: string,
+): Promise<Recipient | 'gone' | 'wait'> {
+  let recipients = snapshot;
+  const last = await deps.store.lastSeqOf(subjects.user(deps.ns, userId));
+  if (last > snapshot.checkpoint) {
+    if (!(await waitForProjection(deps.pool, deps.schema, last, deps.projectionWaitMs ?? 10_000))) return 'wait';
+    recipients = await readRecipients(deps, [{ userId, alertId }]);
+  }
+  const recipient = recipients.byUser.get(userId);
+  return recipient?.alert_kept ? recipient : 'gone';
+}
 
 /**
  * One run: find every crossed alert (one set-based query), then per user record the triggers and send one digest.
@@ -61,16 +117,15 @@ export async function notifyRun(deps: DigestDeps, run: { seq: number; asOf: stri
     parked: [],
   };
   // Every recipient of the run in one query, not one per user.
-  const found = await deps.pool.query<Recipient & { user_id: string }>(
-    `SELECT user_id, username, email, status, alert_emails_paused FROM ${tablesIn(deps.schema)('users')} WHERE user_id = ANY($1::text[])`,
-    [[...byUser.keys()]],
+  const recipients = await readRecipients(
+    deps,
+    [...byUser].map(([userId, alerts]) => ({ userId, alertId: alerts[0]!.alertId })),
   );
-  const recipients = new Map(found.rows.map((r) => [r.user_id, r]));
   const users = [...byUser];
   const workers = Array.from({ length: Math.min(deps.concurrency ?? 8, users.length) }, async () => {
     for (let next = users.shift(); next; next = users.shift()) {
       const [userId, alerts] = next;
-      const result = await digestForUser(deps, run, userId, alerts, recipients.get(userId)).catch((error: unknown) => {
+      const result = await digestForUser(deps, run, userId, alerts, recipients).catch((error: unknown) => {
         if (error instanceof UnstorableMessageError) return { parked: error.message };
         throw error;
       });
@@ -90,15 +145,19 @@ export async function notifyRun(deps: DigestDeps, run: { seq: number; asOf: stri
 /**
  * One user's digest of a run: record the triggers together with this instance's claim on the email (one append
  * on a new subject), send, record EmailSent. A retry or a racing instance finds the triggers recorded and sends only
- * if the claim is its own or has lapsed (see emailClaims.ts).
+ * if the claim is its own or has lapsed (see emailClaims.ts). Nothing is recorded or sent for a person who is gone
+ * (their account erased since the run, even mid-digest: a digest claimed before the erasure is never resumed).
  */
 async function digestForUser(
   deps: DigestDeps,
   run: { seq: number; asOf: string },
   userId: string,
   alerts: CrossedAlert[],
-  recipient: Recipient | undefined,
+  recipients: Recipients,
 ): Promise<DigestResult> {
+  const recipient = await recipientNow(deps, recipients, userId, alerts[0]!.alertId);
+  if (recipient === 'gone') return 'skipped';
+  if (recipient === 'wait') return { until: new Date(deps.now().getTime() + 2_000).toISOString() };
   const subject = subjects.digest(deps.ns, run.seq, userId);
   const reference = `${run.seq}.${userId}`;
   const first = alerts.map((a) =>
@@ -122,7 +181,7 @@ async function digestForUser(
   );
   if (claim.outcome === 'sent') return 'skipped';
   if (claim.outcome === 'busy') return { until: claim.until };
-  if (!recipient || recipient.status !== 'registered' || recipient.alert_emails_paused) return 'skipped';
+  if (recipient.status !== 'registered' || recipient.alert_emails_paused) return 'skipped';
   const to = await revealRecipient(deps.personal, userId, recipient);
   if (!to) return 'skipped';
 

@@ -132,6 +132,26 @@ export function emailChangedEmail({
   return { subject, text, html: page(subject, body), headers: { ...AUTOMATED } };
 }
 
+/**
+ * The last email to an address: its account was erased (AccountErased). It carries no link: there is nothing left to
+ * follow, and a link in an unexpected email is what phishing looks like.
+ */
+export function accountErasedEmail({ username, by }: { username: string; by: 'owner' | 'operator' }): Email {
+  const subject = `Your ${PRODUCT} account was deleted`;
+  const how =
+    by === 'owner' ? 'Your account was deleted, as you asked.' : "Your account was deleted by the service's operator.";
+  const what =
+    'Everything it held was erased with it: your username, this email address, your password, your alerts and their history, and your sessions.';
+  const last =
+    'This is the last email this address gets from us. The username is free again: registering later makes a new account.';
+  const text = [`Hello ${username},`, '', how, '', what, '', last, ''].join('\n');
+  const body = html`<p>Hello ${username},</p>
+<p>${how}</p>
+<p>${what}</p>
+<p>${last}</p>`;
+  return { subject, text, html: page(subject, body), headers: { ...AUTOMATED } };
+}
+
 /** One triggered alert in a digest; ratios are QUOTE per 1 BASE as recorded in AlertTriggered. */
 export type DigestTrigger = {
   pair: string;
@@ -232,6 +252,7 @@ const kindToken: Record<EmailKind, string> = {
   'email-change': 'email-change',
   'email-changed': 'email-changed',
   'alert-digest': 'digest',
+  'account-erased': 'erased',
 };
 const utf8 = new TextEncoder();
 const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;

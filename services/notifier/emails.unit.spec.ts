@@ -175,6 +175,7 @@ describe('messageIdFor', () => {
 
   it('is deterministic, so a resend after a crash is the same mail', () => {
     expect(messageIdFor('alert-digest', '123.u1', 'example.com')).toBe('<digest.123.u1@example.com>');
+    expect(messageIdFor('account-erased', 'u1.42', 'example.com')).toBe('<erased.u1.42@example.com>');
     expect(messageIdFor('alert-digest', '123.u1', 'example.com')).toBe(
       messageIdFor('alert-digest', '123.u1', 'example.com'),
     );

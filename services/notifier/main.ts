@@ -6,6 +6,7 @@ import type { Logger } from '../../platform/logger.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import { notifyRun, type DigestDeps, type RunOutcome } from './digests.ts';
 import { mailDomainOf } from './emails.ts';
+import { handleErasure } from './erasure.ts';
 import { sendEmailChangedNotice, sendLinkEmail } from './transactionalEmails.ts';
 
 /** The digest's dependencies, with the sender address (its domain makes Message-IDs) and an optional clock. */
@@ -105,6 +106,11 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
         deps.hooks?.onRun?.(raw.seq, result);
         // Some digests are another instance's right now: look again once its claim has lapsed or it has recorded them.
         return result.retryAfter ? later(result.retryAfter) : ('done' as const);
+      })
+      .with({ type: 'AccountErased' }, async (e) => {
+        // The erasure's side effects, all in one place: the confirmation email first, then what is destroyed.
+        const result = await handleErasure({ ...base, logger: deps.logger }, { seq: raw.seq, ...e.data });
+        return 'busyUntil' in result ? later(result.busyUntil) : ('done' as const);
       })
       .with(
         { type: 'UserRegistered' },

@@ -1,7 +1,9 @@
 import { linkEmailKey, subjects, type EventOf, type Namespace } from '../../events/index.ts';
+import type { StoredEvents } from '../../platform/eventStore/index.ts';
 import type { Mailer } from '../../platform/mailer.ts';
 import { ERASED, type PersonalData } from '../../platform/personalData/index.ts';
 import { linkToken, type LinkPurpose } from '../../platform/tokens.ts';
+import { accountHistory, erasedAfter } from './accountHistory.ts';
 import { claimEmail, recordSent, type ClaimDeps } from './emailClaims.ts';
 import {
   emailChangedEmail,
@@ -36,8 +38,7 @@ type Recipient = { username: string; email: string };
  * email, and each change of address followed by then replaces the email. Read as of the event, not as of now, so an
  * email asked for before a change goes to the address of that time, whenever the notifier gets to it.
  */
-async function recipientAt(deps: TransactionalDeps, userId: string, seq: number): Promise<Recipient | undefined> {
-  const { history } = await deps.store.load(subjects.user(deps.ns, userId));
+export function recipientAt(history: readonly StoredEvents[], seq: number): Recipient | undefined {
   let recipient: Recipient | undefined;
   for (const stored of history) {
     if (stored.seq > seq) break;
@@ -70,7 +71,7 @@ const links = {
   EmailChangeRequested: { purpose: 'email-change', kind: 'email-change', path: 'account/email/confirm' },
 } as const satisfies Record<LinkEvent['type'], { purpose: LinkPurpose; kind: EmailKind; path: string }>;
 
-type SendOutcome = 'sent' | 'already-sent' | 'no-recipient' | { busyUntil: string };
+type SendOutcome = 'sent' | 'already-sent' | 'no-recipient' | 'erased' | { busyUntil: string };
 
 /**
  * Send one email once: on the email's own subject (keyed by `reference`) this instance claims it, sends it and records
@@ -117,12 +118,15 @@ export async function sendLinkEmail(
 ): Promise<SendOutcome | 'expired'> {
   const { userId, tokenNonce, expiresAt } = event.data;
   if (Date.parse(expiresAt) <= deps.now().getTime()) return 'expired';
+  // The account's own subject, read before the claim (the log, not a read model that may lag): erased since, no email.
+  const history = await accountHistory(deps, userId);
+  if (erasedAfter(history, seq)) return 'erased';
   const { purpose, kind, path } = links[event.type];
 
   const sealed =
     event.type === 'RegistrationRequested'
       ? { username: event.data.username, email: event.data.email }
-      : await recipientAt(deps, userId, seq);
+      : recipientAt(history, seq);
   const account = sealed && (await revealRecipient(deps.personal, userId, sealed));
   if (!account) return 'no-recipient';
   const to =
@@ -156,7 +160,9 @@ export async function sendEmailChangedNotice(
   seq: number,
 ): Promise<SendOutcome> {
   const { userId } = event.data;
-  const sealed = await recipientAt(deps, userId, seq);
+  const history = await accountHistory(deps, userId);
+  if (erasedAfter(history, seq)) return 'no-recipient';
+  const sealed = recipientAt(history, seq);
   const account = sealed && (await revealRecipient(deps.personal, userId, sealed));
   if (!account) return 'no-recipient';
   const [email, previousEmail] = await Promise.all([

@@ -63,7 +63,13 @@ describe('the account page in a browser', () => {
     const { scrollWidth, width: clientWidth, wide } = await overflow(page);
     expect(wide).toEqual([]);
     expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
-    expect(await page.locator('h2').allTextContents()).toEqual(['Password', 'Sessions', 'Your data']);
+    expect(await page.locator('h2').allTextContents()).toEqual([
+      'Email address',
+      'Password',
+      'Sessions',
+      'Your data',
+      'Delete your account',
+    ]);
     expect(await page.locator('header nav a[href="/account"]').isVisible()).toBe(true);
     expect(await page.locator('button', { hasText: 'Log out everywhere else' }).isVisible()).toBe(true);
     // Each field and button is big enough to hit with a finger on a phone.

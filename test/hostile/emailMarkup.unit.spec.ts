@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  accountErasedEmail,
   alertDigestEmail,
   emailChangedEmail,
   emailChangeEmail,
@@ -42,6 +43,21 @@ describe('markup in emails and pages', () => {
         expectSafeEmail(emailChangeEmail({ username, email, link: url }));
         expectSafeEmail(emailChangedEmail({ username, email, accountLink: url }));
       }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the erasure confirmation escapes any username, and carries no link at all', () => {
+    fc.assert(
+      fc.property(
+        hostileText,
+        fc.constantFrom('owner', 'operator') as fc.Arbitrary<'owner' | 'operator'>,
+        (username, by) => {
+          const email = accountErasedEmail({ username, by });
+          expectSafeEmail(email);
+          expect(email.html).not.toContain('href=');
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -102,6 +102,8 @@ const FORMS = [
   { url: '/account/password', fields: ['currentPassword', 'newPassword'] },
   { url: '/account/sessions/end-others', fields: [] },
   { url: '/account/email', fields: ['email', 'password'] },
+  // The owner's password is never among what is typed here: every attempt is refused, and the account stays.
+  { url: '/account/delete', fields: ['password'] },
 ] as const;
 
 describe('hostile input to every form and route', () => {
@@ -274,6 +276,8 @@ describe('hostile input to every form and route', () => {
       '/account',
       '/account/export',
       '/account/email',
+      '/account/delete',
+      '/account/deleted',
       '/healthz',
       '/assets/app.css',
     ];

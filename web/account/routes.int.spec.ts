@@ -73,7 +73,13 @@ describe('the account page', () => {
     const alone = await browser.get('/account');
     expect(alone.status).toBe(200);
     expect(alone.body).toContain('<a href="/account">Account</a>');
-    expect(sectionOrder(alone.body)).toEqual(['Email address', 'Password', 'Sessions', 'Your data']);
+    expect(sectionOrder(alone.body)).toEqual([
+      'Email address',
+      'Password',
+      'Sessions',
+      'Your data',
+      'Delete your account',
+    ]);
     expect(alone.body.match(/<tr[ >]/g)).toHaveLength(2); // the header row and this session
     expect(alone.body).toContain('<tr class="current">');
     expect(alone.body).toContain('<strong>This session</strong>');
@@ -397,6 +403,8 @@ describe('the data export', () => {
       '/export (GET, HEAD)',
       '/email (GET, HEAD, POST)',
       '/confirm (GET, HEAD)',
+      '/delete (GET, HEAD, POST)',
+      'd (GET, HEAD)', // /account/deleted, printed under /delete
       '',
     ]);
   });

@@ -1,6 +1,7 @@
 import { html, type Html } from '../../platform/html.ts';
 import { csrfField, field, formError, type FieldErrors } from '../shared/forms.ts';
 import { notice } from '../shared/layout.ts';
+import { deleteSection } from './deleteViews.ts';
 import { emailSection } from './emailChangeViews.ts';
 import type { OpenSession } from './queries.ts';
 
@@ -94,7 +95,13 @@ export const yourDataSection: Section = (_view, options = {}) =>
 const emailAddressSection: Section = (view) => emailSection(view.csrf, view.email);
 
 /** The sections, top to bottom: a new section is one function like those above and its place in this list. */
-const sections: readonly Section[] = [emailAddressSection, passwordSection, sessionsSection, yourDataSection];
+const sections: readonly Section[] = [
+  emailAddressSection,
+  passwordSection,
+  sessionsSection,
+  yourDataSection,
+  () => deleteSection(),
+];
 
 export function accountPage(view: AccountView): Html {
   return html`<h1>Your account</h1>

@@ -10,7 +10,13 @@ export type Refused = Extract<CommandReply, { ok: false }>;
 
 /** The forms that show some refusals beside their fields; any other refusal gets a page of its own. */
 export type RefusingForm =
-  'registerForm' | 'loginForm' | 'passwordResetForm' | 'alertForm' | 'passwordChangeForm' | 'emailChangeForm';
+  | 'registerForm'
+  | 'loginForm'
+  | 'passwordResetForm'
+  | 'alertForm'
+  | 'passwordChangeForm'
+  | 'emailChangeForm'
+  | 'deleteAccountForm';
 /** Where a refused command was sent from: one of those forms, a followed link (verification, change of address), or anywhere else. */
 export type RefusedAt = RefusingForm | 'verificationLink' | 'emailChangeLink' | 'elsewhere';
 
@@ -98,6 +104,8 @@ export function refusalAnswer(error: DomainErrorCode, at: RefusedAt): RefusalAns
           .with('passwordChangeForm', () => inForm(422, 'currentPassword', 'That is not your current password'))
           // Signed in already: the password typed to confirm the change is wrong, and the form says so beside it.
           .with('emailChangeForm', () => inForm(403, 'password', 'Wrong password'))
+          // Deleting one's account: the password beside which it was typed was not the account's.
+          .with('deleteAccountForm', () => inForm(422, 'password', 'That is not your password'))
           .otherwise(() => page(401, 'Log in', 'Wrong username or password.')),
       )
       // Ended by a logout or a change in another session, although the read model did not show it yet.

@@ -9,6 +9,7 @@ const PLACES: readonly RefusedAt[] = [
   'alertForm',
   'passwordChangeForm',
   'emailChangeForm',
+  'deleteAccountForm',
   'verificationLink',
   'emailChangeLink',
   'elsewhere',
@@ -162,6 +163,12 @@ describe('refusalAnswer', () => {
     }
   });
 
+  it('shows a wrong password beside the password field of the account deletion, and nowhere else', () => {
+    expect(refusalAnswer('INVALID_CREDENTIALS', 'deleteAccountForm')).toEqual(
+      inForm(422, 'password', 'That is not your password'),
+    );
+  });
+
   it('shows the rest of every place on the page the refusal gets anywhere else', () => {
     const links = ['TOKEN_USED', 'TOKEN_EXPIRED', 'TOKEN_INVALID', 'INVALID_COMMAND'];
     const particular = new Set([
@@ -172,6 +179,7 @@ describe('refusalAnswer', () => {
       'alertForm INVALID_COMMAND',
       'alertForm TOO_MANY_ALERTS',
       'alertForm UNKNOWN_CURRENCY',
+      'deleteAccountForm INVALID_CREDENTIALS',
       ...links.map((code) => `passwordResetForm ${code}`),
       ...links.map((code) => `verificationLink ${code}`),
       'emailChangeForm INVALID_CREDENTIALS',

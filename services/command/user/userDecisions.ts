@@ -58,7 +58,11 @@ export type UserCommand =
     }
   | { type: 'ConfirmEmailChange'; data: { tokenHash: string }; metadata: DecisionContext }
   | { type: 'PauseAlertEmails' }
-  | { type: 'ResumeAlertEmails' };
+  | { type: 'ResumeAlertEmails' }
+  // The handler checked the password against the account's hash (a decoy hash when there is none), as LogIn does.
+  // keyRevision: the person's key's revision now, recorded for the notifier to destroy (handlers.ts).
+  | { type: 'DeleteAccount'; data: { passwordMatches: boolean; keyRevision?: number } }
+  | { type: 'EraseAccount'; data: { keyRevision?: number } };
 type CommandOf<T extends UserCommand['type']> = Extract<UserCommand, { type: T }>;
 
 /**
@@ -318,6 +322,21 @@ function setAlertEmails(paused: boolean, state: UserState): Decision<UserEvent> 
   ]);
 }
 
+/** The owner's own deletion: only a registered account, and only with its password (the answer beside the field). */
+function deleteAccount({ data: command }: CommandOf<'DeleteAccount'>, state: UserState): Decision<UserEvent> {
+  if (state.status !== 'registered' || !command.passwordMatches)
+    return refuse('INVALID_CREDENTIALS', 'Wrong password', ['password']);
+  const key = command.keyRevision ? { keyRevision: command.keyRevision } : {};
+  return accept([event('AccountErased', { userId: state.userId, by: 'owner', ...key })], { userId: state.userId });
+}
+
+/** An operator's erasure: any account that holds a person's data, pending or registered; no password. */
+function eraseAccount({ data: command }: CommandOf<'EraseAccount'>, state: UserState): Decision<UserEvent> {
+  if (state.status !== 'registered' && state.status !== 'pending') return refuse('NOT_FOUND', 'No such account');
+  const key = command.keyRevision ? { keyRevision: command.keyRevision } : {};
+  return accept([event('AccountErased', { userId: state.userId, by: 'operator', ...key })], { userId: state.userId });
+}
+
 function decide(command: UserCommand, state: UserState): Decision<UserEvent> {
   return match(command)
     .with({ type: 'RequestRegistration' }, (c) => requestRegistration(c, state))
@@ -333,6 +352,8 @@ function decide(command: UserCommand, state: UserState): Decision<UserEvent> {
     .with({ type: 'ConfirmEmailChange' }, (c) => confirmEmailChange(c, state))
     .with({ type: 'PauseAlertEmails' }, () => setAlertEmails(true, state))
     .with({ type: 'ResumeAlertEmails' }, () => setAlertEmails(false, state))
+    .with({ type: 'DeleteAccount' }, (c) => deleteAccount(c, state))
+    .with({ type: 'EraseAccount' }, (c) => eraseAccount(c, state))
     .exhaustive();
 }
 

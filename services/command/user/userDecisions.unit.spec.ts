@@ -424,3 +424,91 @@ describe('changing the email address', () => {
       .when(confirm(h('1')))
       .thenRefuses('TOKEN_INVALID'));
 });
+
+describe('erasure', () => {
+  const session = '6f1c1f0e-8d7a-4a43-9a52-1b2f0f6f3e11';
+  const deleteAccount = (passwordMatches: boolean): UserCommand => ({
+    type: 'DeleteAccount',
+    data: { passwordMatches },
+  });
+  const eraseAccount: UserCommand = { type: 'EraseAccount', data: {} };
+  const erased = event('AccountErased', { userId, by: 'owner' });
+  const erasedHistory = [requested(), registered, erased];
+  const link = (type: 'ResendVerification' | 'RequestPasswordReset'): UserCommand => ({
+    type,
+    data: { nonce, tokenHash: h('f') },
+    metadata: { now, linkEmailLimit: { max: 5, timeWindowMs: RESET_TTL_MS } },
+  });
+
+  it('deletes a registered account on its password, and refuses a wrong one beside the password field', () => {
+    given([requested(), registered])
+      .when(deleteAccount(true))
+      .then([{ type: 'AccountErased', data: { userId, by: 'owner' } }]);
+    given([requested(), registered]).when(deleteAccount(false)).thenRefuses('INVALID_CREDENTIALS', ['password']);
+  });
+  it('deletes nothing that is not a registered account, with the same answer as a wrong password', () => {
+    given([]).when(deleteAccount(true)).thenRefuses('INVALID_CREDENTIALS');
+    given([requested()]).when(deleteAccount(true)).thenRefuses('INVALID_CREDENTIALS');
+    given(erasedHistory).when(deleteAccount(true)).thenRefuses('INVALID_CREDENTIALS');
+  });
+  it('lets an operator erase a registered or a pending account, and no unknown or erased one', () => {
+    given([requested(), registered])
+      .when(eraseAccount)
+      .then([{ type: 'AccountErased', data: { userId, by: 'operator' } }]);
+    given([requested()])
+      .when(eraseAccount)
+      .then([{ type: 'AccountErased', data: { userId, by: 'operator' } }]);
+    given([]).when(eraseAccount).thenRefuses('NOT_FOUND');
+    given([requested(now.toISOString()), event('RegistrationExpired', { userId, username: 'ada' })])
+      .when(eraseAccount)
+      .thenRefuses('NOT_FOUND');
+    given(erasedHistory).when(eraseAccount).thenRefuses('NOT_FOUND');
+  });
+  it('lets nobody log in as an erased account: the answer of a wrong password or an unknown user', () => {
+    given(erasedHistory).when(logIn(true, session)).thenRefuses('INVALID_CREDENTIALS');
+    given([]).when(logIn(true, session)).thenRefuses('INVALID_CREDENTIALS');
+  });
+  it('sends no link email for an erased account, and takes none of its old links', () => {
+    given(erasedHistory).when(link('RequestPasswordReset')).thenRefuses('NOT_FOUND');
+    given(erasedHistory).when(link('ResendVerification')).thenRefuses('NOT_FOUND');
+    const resetAsked = event('PasswordResetRequested', {
+      userId,
+      tokenNonce: nonce,
+      tokenHash: h('e'),
+      expiresAt: later(RESET_TTL_MS).toISOString(),
+    });
+    given([requested(), registered, resetAsked, erased])
+      .when(resetPassword(h('e')))
+      .thenRefuses('TOKEN_INVALID');
+    // A pending registration's link, erased before it was followed, never makes the account.
+    given([requested(), event('AccountErased', { userId, by: 'operator' })])
+      .when(verify(h('a')))
+      .thenRefuses('TOKEN_INVALID');
+    given(erasedHistory).when({ type: 'PauseAlertEmails' }).thenRefuses('NOT_FOUND');
+    given(erasedHistory)
+      .when({ type: 'LogOut', data: { sessionId: session } })
+      .then([]);
+  });
+  it('frees the username: someone else registers it anew, and that account starts from nothing of the old one', () => {
+    given(erasedHistory)
+      .when(register())
+      .then([{ type: 'RegistrationRequested', data: { userId, username: 'ada' } }]);
+    const anew = [...erasedHistory, requested(later(VERIFICATION_TTL_MS).toISOString(), h('c'))];
+    given(anew)
+      .when(verify(h('c')))
+      .then([registered]);
+    // The old verification link stays used; the new account has no session of the old one to end.
+    given(anew)
+      .when(verify(h('a')))
+      .thenRefuses('TOKEN_USED');
+    given([...anew, registered])
+      .when(resetPassword(h('e')))
+      .thenRefuses('TOKEN_INVALID');
+    given([...anew, registered])
+      .when({ type: 'LogOut', data: { sessionId: session } })
+      .then([]);
+    given([...anew, registered])
+      .when(logIn(true, session))
+      .then([{ type: 'UserLoggedIn' }]);
+  });
+});

@@ -18,8 +18,13 @@ const issuedAt = (expiresAt: string, ttlMs: number) => Date.parse(expiresAt) - t
 // linkEmailsAt: when each link email (verification, resend, reset, email change) was issued, in ms; the per-account
 // cap counts them. emailChange: the pending change of address, if any (only its latest link works); its links once
 // followed stay in usedEmailChangeHashes, so each works once.
+// 'erased': the account was erased (AccountErased). It keeps nothing that names the person: no username, address or
+// password hash, so nobody logs in as it and no link email goes for it; the username may be registered anew, by anyone,
+// as from 'none'. What it keeps are the used token hashes, so an old emailed link never works again, and the link email
+// times, so erasing and registering again does not reset the per-address cap.
 export type UserState =
   | { status: 'none'; usedVerificationHashes: string[]; linkEmailsAt: number[] }
+  | { status: 'erased'; usedVerificationHashes: string[]; linkEmailsAt: number[]; keyRevision?: number }
   | {
       status: 'pending';
       userId: string;
@@ -160,5 +165,11 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
     .with({ type: 'AlertEmailsResumed' }, () =>
       state.status === 'registered' ? { ...state, alertEmailsPaused: false } : state,
     )
+    .with({ type: 'AccountErased' }, ({ data }): UserState => ({
+      status: 'erased',
+      usedVerificationHashes: state.usedVerificationHashes,
+      linkEmailsAt: state.linkEmailsAt,
+      ...(data.keyRevision ? { keyRevision: data.keyRevision } : {}),
+    }))
     .exhaustive();
 }

@@ -142,11 +142,14 @@ const tangledEvents: { [T in EventType]: (d: Draws) => EventOf<T> } = {
       claimedBy: 'n1',
       until: time(seq, 2),
     }),
-  // References are free text: what the array encoding must quote and escape.
+  // One user of the three is erased, over and over (and registers anew): the other two keep rows for the rest to fold into.
+  AccountErased: ({ pick }) =>
+    event('AccountErased', { userId: userIds[2]!, by: pick(['owner', 'operator'] as const) }),
+  // References are free text: what the array encoding must quote and escape. An erasure's confirmation leaves no row.
   EmailSent: ({ userId, runSeq, seq, pick }) =>
     event('EmailSent', {
       userId,
-      kind: 'alert-digest',
+      kind: pick(['alert-digest', 'alert-digest', 'verification', 'account-erased'] as const),
       messageId: `<m${runSeq}@x>`,
       reference: pick([`${runSeq}.${seq}`, 'say "hi"', 'back\\slash', '{a,b}', 'NULL', ' ']),
     }),
@@ -326,6 +329,8 @@ describe('a batch Postgres refuses on its data', () => {
   it('is not what happens to a clean batch: that is one round trip for its changes, whatever its size', async () => {
     const batch = tangledLog(400, 9)
       .flatMap((m) => (m.unreadable === undefined ? [{ events: m.events, occurredAt: m.occurredAt }] : []))
+      // An erasure is a round trip of its own and splits the changes (the next test).
+      .filter((m) => m.events.every((e) => e.type !== 'AccountErased'))
       .map((m, i) => raw(i + 1, m.events, m.occurredAt));
     const batched = await freshSchema('clean_batch');
     const statements: string[] = [];
@@ -341,5 +346,79 @@ describe('a batch Postgres refuses on its data', () => {
     expect(statements.filter((s) => !s.includes('rate_runs'))).toHaveLength(5);
     expect(statements.filter((s) => s.includes('rate_runs'))).toHaveLength(runs);
     expect(statements.some((s) => s.includes('SAVEPOINT'))).toBe(false);
+  });
+});
+
+describe('an erasure in a batch', () => {
+  const at = (seq: number) => new Date(Date.UTC(2026, 10, 2) + seq * 1_000).toISOString();
+  const [ada, bob] = userIds as [string, string];
+  const requested = (userId: string, email: string) =>
+    event('RegistrationRequested', {
+      userId,
+      username: `user-${userId.at(-1)}`,
+      email,
+      passwordHash: argon,
+      tokenNonce: nonce,
+      tokenHash: hash,
+      expiresAt: at(3_600),
+    });
+  const history: DomainEvent[][] = [
+    [requested(ada, 'ada@example.com'), requested(bob, 'bob@example.com')],
+    [event('UserRegistered', { userId: ada, username: 'user-a', email: 'ada@example.com' })],
+    [event('UserLoggedIn', { userId: ada, sessionId: sessionIds[0]!, expiresAt: at(9_000) })],
+    [event('AlertSet', { alertId: 'a1', userId: ada, base: 'EUR', quote: 'USD', threshold: '1.1' })],
+    [event('AlertSet', { alertId: 'b1', userId: bob, base: 'EUR', quote: 'USD', threshold: '1.2' })],
+    [
+      event('AlertTriggered', {
+        alertId: 'a1',
+        userId: ada,
+        runSeq: 1,
+        base: 'EUR',
+        quote: 'USD',
+        threshold: '1.1',
+        previousRatio: '1.0',
+        currentRatio: '1.2',
+        direction: 'up',
+      }),
+    ],
+    [event('EmailSent', { userId: ada, kind: 'alert-digest', messageId: '<d1@x>', reference: '1.a' })],
+    [event('AccountErased', { userId: ada, by: 'owner' })],
+    [event('EmailSent', { userId: ada, kind: 'account-erased', messageId: '<e1@x>', reference: 'erased' })],
+    // Someone else registers the freed username: an account of its own, nothing of the old one.
+    [requested(ada, 'someone.else@example.com')],
+  ];
+  const messages = history.map((events, i): StoredMessage => {
+    const raw: RawMessage = { seq: i + 1, subject: `s.${i + 1}`, headers: {}, body: new Uint8Array(), pending: 0 };
+    return { raw, events, occurredAt: at(i + 1) };
+  });
+
+  it.each([1, 3, 8, history.length])(
+    'leaves no row of the erased account in any table, and the new account alone (batches of %i)',
+    async (batchSize) => {
+      const reference = await oneAtATime(messages, `erase_ref_${batchSize}`);
+      const batched = await setBased(messages, batchSize, `erase_set_${batchSize}`);
+      expect(await compareSchemas(world.pool, reference, batched)).toEqual([]);
+      const t = tablesIn(batched);
+      const tables = ['users', 'sessions', 'alerts', 'alert_triggers', 'emails_sent', 'activity'];
+      const { rows } = await world.pool.query<Record<string, number>>(
+        `SELECT ${tables.map((table) => `(SELECT count(*) FROM ${t(table)} WHERE user_id = $1)::int AS ${table}`).join(', ')}`,
+        [ada],
+      );
+      // The one row of that id is the new account, pending, with its own address.
+      expect(rows[0]).toEqual({ users: 1, sessions: 0, alerts: 0, alert_triggers: 0, emails_sent: 0, activity: 0 });
+      const user = await world.pool.query(`SELECT email, status FROM ${t('users')} WHERE user_id = $1`, [ada]);
+      expect(user.rows).toEqual([{ email: 'someone.else@example.com', status: 'pending' }]);
+      const others = await world.pool.query(`SELECT alert_id FROM ${t('alerts')}`);
+      expect(others.rows).toEqual([{ alert_id: 'b1' }]);
+    },
+  );
+
+  it('is one more round trip: the changes before it, the deletion, the changes after it', () => {
+    const statements = setStatements(tableChanges(messages), tablesIn('s'));
+    expect(statements.map((s) => (s.text.includes('DELETE FROM') ? 'erase' : 'changes'))).toEqual([
+      'changes',
+      'erase',
+      'changes',
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import type { TableNamer } from '../../../platform/postgres.ts';
-import { rateRunStatement, type Statement } from '../reference/eventStatements.ts';
+import { erasureStatement, rateRunStatement, type Statement } from '../reference/eventStatements.ts';
 import { columnLiteral as column } from './arrayLiteral.ts';
 import type { TableChanges } from './tableChanges.ts';
 
@@ -15,6 +15,16 @@ import type { TableChanges } from './tableChanges.ts';
  * rebuild's young tables have no statistics either, which is why "still open" is decided in SET, not WHERE).
  */
 export function setStatements(changes: TableChanges, t: TableNamer): Statement[] {
+  const out = segmentStatements(changes, t);
+  // An erasure splits the batch: its deletion runs between the changes before it and those after (rare: one more round
+  // trip each, where folding it into the set-based changes would need each table to tell apart the two sides of it).
+  for (let next = changes.then; next; next = next.changes.then)
+    out.push(erasureStatement(next.erasedUserId, t), ...segmentStatements(next.changes, t));
+  return out;
+}
+
+/** The set-based changes of a batch up to its first erasure (or its end). */
+function segmentStatements(changes: TableChanges, t: TableNamer): Statement[] {
   const values: unknown[] = [];
   /** The next parameter, holding one column of rows as an array literal. */
   const col = <Row>(rows: readonly Row[], pick: (row: Row) => string | number | boolean | null, type: string) => {

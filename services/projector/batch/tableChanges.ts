@@ -1,5 +1,6 @@
 import type { EventOf } from '../../../events/index.ts';
 import { activityLine } from '../reference/activityLine.ts';
+import { leavesEmailRow } from '../reference/eventStatements.ts';
 import { unhandled } from '../unhandled.ts';
 import { parkedRow, type ParkedRow, type StoredMessage } from '../storedMessage.ts';
 
@@ -67,7 +68,8 @@ export type ActivityRow = {
 export type RateRun = { event: EventOf<'RatesFetched'>; seq: number };
 
 /**
- * A batch of events as set-based changes per table, equal to applying them one at a time in log order.
+ * A batch of events as set-based changes per table, equal to applying them one at a time in log order (up to an
+ * erasure: see `then`).
  * Mutable tables get two parts, run in this order: the net change to rows that existed before the batch
  * (an update that finds no row does nothing, as one event's update would), then the rows the batch
  * creates, already in their state at its end (an insert that meets an existing row does nothing).
@@ -91,6 +93,11 @@ export type TableChanges = {
    * still have read each (and refused a bad one), so the batch has it check them.
    */
   overwrittenTimestamps: string[];
+  /**
+   * An erasure in the batch (AccountErased) ends these changes: that user's rows are deleted after them, and `changes`,
+   * the rest of the batch, apply after the deletion (absent when the batch erases nobody after these changes).
+   */
+  then?: { erasedUserId: string; changes: TableChanges };
 };
 
 /** Closes (or deletions) per row key: the first close of a row open before the batch, and each new row's first close after it. */
@@ -115,14 +122,13 @@ class Closings<Row, Close> {
   }
 }
 
-export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
-  const users = new Map<string, { change: UserChange; created: UserRow | undefined }>();
-  const sessions = new Closings<SessionRow, SessionClose>((row, close) => (row.closedAt = close.closedAt));
-  const alerts = new Closings<AlertRow, AlertDeletion>((row, deletion) => {
-    row.deletedSeq = deletion.deletedSeq;
-    row.deletedAt = deletion.deletedAt;
-  });
-  const out: TableChanges = {
+/**
+ * The fold of one segment of a batch: the events between two erasures (or the batch's ends). An erasure is not a
+ * set-based change: it deletes the rows of one user as the segment before it left them, and the segment after it
+ * starts on what the erasure left (see setStatements).
+ */
+class Segment {
+  readonly out: TableChanges = {
     userChanges: [],
     newUsers: [],
     sessionCloses: [],
@@ -136,36 +142,69 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
     parked: [],
     overwrittenTimestamps: [],
   };
-  const userTimestamps: string[] = [];
+  readonly userTimestamps: string[] = [];
+  private readonly users = new Map<string, { change: UserChange; created: UserRow | undefined }>();
+  readonly sessions = new Closings<SessionRow, SessionClose>((row, close) => (row.closedAt = close.closedAt));
+  readonly alerts = new Closings<AlertRow, AlertDeletion>((row, deletion) => {
+    row.deletedSeq = deletion.deletedSeq;
+    row.deletedAt = deletion.deletedAt;
+  });
 
-  const userEntry = (userId: string, seq: number) => {
-    let entry = users.get(userId);
-    if (!entry) users.set(userId, (entry = { change: { userId, updatedSeq: seq }, created: undefined }));
+  userEntry(userId: string, seq: number) {
+    let entry = this.users.get(userId);
+    if (!entry) this.users.set(userId, (entry = { change: { userId, updatedSeq: seq }, created: undefined }));
     return entry;
-  };
-  const changeUser = (userId: string, fields: Omit<UserChange, 'userId'>) => {
-    const entry = userEntry(userId, fields.updatedSeq);
+  }
+
+  changeUser(userId: string, fields: Omit<UserChange, 'userId'>) {
+    const entry = this.userEntry(userId, fields.updatedSeq);
     Object.assign(entry.change, fields);
     if (entry.created) Object.assign(entry.created, fields);
-  };
+  }
+
   // Session ids are uuids: Postgres equates them whatever the case of their hex digits.
-  const closeSession = (sessionId: string, closedAt: string) =>
-    sessions.closed(sessionId.toLowerCase(), { sessionId, closedAt });
+  closeSession(sessionId: string, closedAt: string) {
+    this.sessions.closed(sessionId.toLowerCase(), { sessionId, closedAt });
+  }
+
+  finish(): TableChanges {
+    const { out } = this;
+    const bound = new Set<string | null | undefined>();
+    for (const { change, created } of this.users.values()) {
+      out.userChanges.push(change);
+      bound.add(change.pendingExpiresAt);
+      if (created) {
+        out.newUsers.push(created);
+        bound.add(created.pendingExpiresAt);
+      }
+    }
+    out.overwrittenTimestamps = [...new Set(this.userTimestamps.filter((ts) => !bound.has(ts)))];
+    out.sessionCloses = [...this.sessions.firstCloses.values()];
+    out.alertDeletions = [...this.alerts.firstCloses.values()];
+    return out;
+  }
+}
+
+export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
+  const segments: Segment[] = [new Segment()];
+  const erased: string[] = [];
+  let current = segments[0]!;
 
   for (const message of messages) {
     if (message.unreadable !== undefined) {
-      out.parked.push(parkedRow(message.raw, message.unreadable));
+      current.out.parked.push(parkedRow(message.raw, message.unreadable));
       continue;
     }
     const { seq } = message.raw;
     const at = message.occurredAt;
     for (let position = 0; position < message.events.length; position++) {
       const event = message.events[position]!;
+      const { out } = current;
       // Every event of a rebuild passes here: a switch (exhaustive through `unhandled`), not a ts-pattern match.
       switch (event.type) {
         case 'RegistrationRequested': {
           const { data } = event;
-          const entry = userEntry(data.userId, seq);
+          const entry = current.userEntry(data.userId, seq);
           entry.created ??= {
             userId: data.userId,
             username: data.username,
@@ -177,7 +216,7 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
             alertEmailsPaused: false,
             updatedSeq: seq,
           };
-          changeUser(data.userId, {
+          current.changeUser(data.userId, {
             email: data.email,
             ...(data.emailLookup ? { emailLookup: data.emailLookup } : {}),
             status: 'pending',
@@ -185,15 +224,15 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
             registeredAt: null,
             updatedSeq: seq,
           });
-          userTimestamps.push(data.expiresAt);
+          current.userTimestamps.push(data.expiresAt);
           break;
         }
         case 'VerificationReissued':
-          changeUser(event.data.userId, { pendingExpiresAt: event.data.expiresAt, updatedSeq: seq });
-          userTimestamps.push(event.data.expiresAt);
+          current.changeUser(event.data.userId, { pendingExpiresAt: event.data.expiresAt, updatedSeq: seq });
+          current.userTimestamps.push(event.data.expiresAt);
           break;
         case 'UserRegistered':
-          changeUser(event.data.userId, {
+          current.changeUser(event.data.userId, {
             status: 'registered',
             registeredAt: at,
             pendingExpiresAt: null,
@@ -201,11 +240,14 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
           });
           break;
         case 'RegistrationExpired':
-          changeUser(event.data.userId, { status: 'expired', updatedSeq: seq });
+          current.changeUser(event.data.userId, { status: 'expired', updatedSeq: seq });
           break;
         case 'AlertEmailsPaused':
         case 'AlertEmailsResumed':
-          changeUser(event.data.userId, { alertEmailsPaused: event.type === 'AlertEmailsPaused', updatedSeq: seq });
+          current.changeUser(event.data.userId, {
+            alertEmailsPaused: event.type === 'AlertEmailsPaused',
+            updatedSeq: seq,
+          });
           break;
         case 'UserLoggedIn': {
           const { data } = event;
@@ -217,20 +259,20 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
             closedAt: null,
           };
           out.newSessions.push(row);
-          sessions.created(data.sessionId.toLowerCase(), row);
+          current.sessions.created(data.sessionId.toLowerCase(), row);
           break;
         }
         case 'UserLoggedOut':
-          closeSession(event.data.sessionId, at);
+          current.closeSession(event.data.sessionId, at);
           break;
         case 'PasswordChanged':
-          for (const id of event.data.endedSessionIds) closeSession(id, at);
+          for (const id of event.data.endedSessionIds) current.closeSession(id, at);
           break;
         case 'SessionsEnded':
-          for (const id of event.data.sessionIds) closeSession(id, at);
+          for (const id of event.data.sessionIds) current.closeSession(id, at);
           break;
         case 'EmailChanged':
-          changeUser(event.data.userId, {
+          current.changeUser(event.data.userId, {
             email: event.data.email,
             emailLookup: event.data.emailLookup,
             updatedSeq: seq,
@@ -239,6 +281,11 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
         case 'PasswordResetRequested':
         case 'EmailChangeRequested':
         case 'EmailClaimed':
+          break;
+        case 'AccountErased':
+          // The segment ends here; the erasure runs between it and the next one.
+          erased.push(event.data.userId);
+          segments.push((current = new Segment()));
           break;
         case 'AlertSet': {
           const { data } = event;
@@ -254,11 +301,11 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
             deletedAt: null,
           };
           out.newAlerts.push(row);
-          alerts.created(data.alertId, row);
+          current.alerts.created(data.alertId, row);
           break;
         }
         case 'AlertDeleted':
-          alerts.closed(event.data.alertId, { alertId: event.data.alertId, deletedSeq: seq, deletedAt: at });
+          current.alerts.closed(event.data.alertId, { alertId: event.data.alertId, deletedSeq: seq, deletedAt: at });
           break;
         case 'RatesFetched':
           out.rateRuns.push({ event, seq });
@@ -278,6 +325,7 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
         }
         case 'EmailSent': {
           const { data } = event;
+          if (!leavesEmailRow(data.kind)) break;
           out.emails.push({
             messageId: data.messageId,
             userId: data.userId,
@@ -293,7 +341,7 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
       }
       const line = activityLine(event);
       if (line)
-        out.activity.push({
+        current.out.activity.push({
           seq,
           position,
           userId: line.userId,
@@ -304,17 +352,9 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
     }
   }
 
-  const bound = new Set<string | null | undefined>();
-  for (const { change, created } of users.values()) {
-    out.userChanges.push(change);
-    bound.add(change.pendingExpiresAt);
-    if (created) {
-      out.newUsers.push(created);
-      bound.add(created.pendingExpiresAt);
-    }
-  }
-  out.overwrittenTimestamps = [...new Set(userTimestamps.filter((ts) => !bound.has(ts)))];
-  out.sessionCloses = [...sessions.firstCloses.values()];
-  out.alertDeletions = [...alerts.firstCloses.values()];
-  return out;
+  // Linked from the last segment back, so a batch of many erasures builds no deep recursion.
+  let changes = segments.at(-1)!.finish();
+  for (let i = segments.length - 2; i >= 0; i--)
+    changes = { ...segments[i]!.finish(), then: { erasedUserId: erased[i]!, changes } };
+  return changes;
 }

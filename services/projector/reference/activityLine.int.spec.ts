@@ -38,13 +38,17 @@ const seenByItsUser: { [T in EventType]: { visible: string } | { invisible: stri
   AlertTriggered: { visible: 'the alerts page and the Activity page' },
   RatesFetched: { invisible: 'it belongs to no user: every user’s pages are versioned by the newest run as well' },
   EmailClaimed: { invisible: 'it changes no read model: only the notifiers read a claim, from its own subject' },
-  EmailSent: { visible: 'the Activity page' },
+  EmailSent: { visible: 'the Activity page (all but the erasure confirmation, sent once the account is gone)' },
+  AccountErased: { invisible: 'the account is gone, with every row of it: no page of its user is left to render' },
 };
 
+const otherUser = 'u00000000000000000000000000000009';
 const meta = { occurredAt: '2026-11-02T16:10:00.000Z', correlationId: 'c', causationId: 'c' };
 /** One message per event type, its sample, at sequences 1, 2, 3… in catalog order. */
 const samples: { type: EventType; event: DomainEvent; raw: RawMessage }[] = eventTypes.map((type, i) => {
-  const event: DomainEvent = sampleEvents[type];
+  // The erasure's sample is of another user: erasing the samples' user would take the rows this test looks for.
+  const event: DomainEvent =
+    type === 'AccountErased' ? { type, data: { ...sampleEvents[type].data, userId: otherUser } } : sampleEvents[type];
   return { type, event, raw: { seq: i + 1, subject: `s.${i + 1}`, ...encodeEvents([event], meta), pending: 0 } };
 });
 const userOf = (event: DomainEvent) => ('userId' in event.data ? event.data.userId : undefined);

@@ -19,6 +19,7 @@ export function activityLine(event: DomainEvent): { userId: string; summary: str
     case 'RegistrationExpired':
     case 'RatesFetched':
     case 'EmailClaimed':
+    case 'AccountErased': // the account and every row of it are gone: nobody is left to see a line
       return undefined;
     case 'UserRegistered':
       return line(event.data.userId, 'Registered your account');
@@ -62,6 +63,8 @@ export function activityLine(event: DomainEvent): { userId: string; summary: str
       );
     }
     case 'EmailSent':
+      // The erasure confirmation goes once the account is gone: it is nobody's line.
+      if (event.data.kind === 'account-erased') return undefined;
       return line(event.data.userId, `Email sent: ${event.data.kind.replace('-', ' ')}`);
     default:
       return unhandled(event);

@@ -1,5 +1,5 @@
 import { match } from 'ts-pattern';
-import type { DomainEvent } from '../../../events/index.ts';
+import type { DomainEvent, EventData } from '../../../events/index.ts';
 import type { TableNamer } from '../../../platform/postgres.ts';
 import type { ParkedRow } from '../storedMessage.ts';
 import { activityLine } from './activityLine.ts';
@@ -32,6 +32,24 @@ export function rateRunStatement(
     ],
   };
 }
+
+/**
+ * An erasure (AccountErased): every row of the user leaves every read model, in one statement. Rows keyed by the user
+ * go by their user_id; a parked message goes when its subject or body names the user (user, digest and email subjects
+ * carry the user id). An event of the user that comes after it (a new account under the same username) starts afresh.
+ */
+export function erasureStatement(userId: string, t: TableNamer): Statement {
+  const byUser = ['users', 'sessions', 'alerts', 'alert_triggers', 'emails_sent', 'activity'] as const;
+  return {
+    text: `WITH ${byUser.map((table) => `erase_${table} AS (DELETE FROM ${t(table)} WHERE user_id = $1)`).join(', ')},
+           erase_parked AS (DELETE FROM ${t('parked_events')} WHERE strpos(subject, $1) > 0 OR strpos(body, $1) > 0)
+           SELECT 1`,
+    values: [userId],
+  };
+}
+
+/** The erasure confirmation is sent after its account is gone: it leaves no row (it would be a row of the erased user). */
+export const leavesEmailRow = (kind: EventData<'EmailSent'>['kind']) => kind !== 'account-erased';
 
 /**
  * The SQL that one event makes to the read models, one event at a time: the reference the set-based batch
@@ -135,12 +153,17 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
     ])
     // Who is sending an email matters only to the notifiers, which read it from the email's own subject.
     .with({ type: 'EmailClaimed' }, () => [])
-    .with({ type: 'EmailSent' }, ({ data }) => [
-      {
-        text: `INSERT INTO ${t('emails_sent')} (message_id, user_id, kind, reference, sent_at, seq) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-        values: [data.messageId, data.userId, data.kind, data.reference, at, ctx.seq],
-      },
-    ])
+    .with({ type: 'AccountErased' }, ({ data }) => [erasureStatement(data.userId, t)])
+    .with({ type: 'EmailSent' }, ({ data }) =>
+      leavesEmailRow(data.kind)
+        ? [
+            {
+              text: `INSERT INTO ${t('emails_sent')} (message_id, user_id, kind, reference, sent_at, seq) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+              values: [data.messageId, data.userId, data.kind, data.reference, at, ctx.seq],
+            },
+          ]
+        : [],
+    )
     .exhaustive();
   const history = activityLine(event);
   if (!history) return changes;
