@@ -57,10 +57,23 @@ async function insertUsersAndAlerts(c: Connected, schema: string, users: number)
   const t = tablesIn(schema);
   const random = seeded(31);
   const ids = Array.from({ length: users }, (_, i) => `u${String(i).padStart(32, '0')}`);
+  // Usernames and addresses sealed under each user's own key, as the command service writes them (docs/design.md
+  // §9): the notifier opens both for every digest, and that is part of what is measured.
+  const sealed: { username: string; email: string }[] = [];
+  for (let from = 0; from < ids.length; from += 200)
+    sealed.push(
+      ...(await Promise.all(
+        ids.slice(from, from + 200).map(async (id, k) => ({
+          username: await c.personal.seal(id, 'username', `user${from + k + 1}`),
+          email: await c.personal.seal(id, 'email', `user${from + k + 1}@example.com`),
+        })),
+      )),
+    );
   await c.pool.query(
     `INSERT INTO ${t('users')} (user_id, username, email, status, registered_at, updated_seq)
-     SELECT id, 'user' || n, 'user' || n || '@example.com', 'registered', '2026-11-01T00:00:00Z', 1 FROM unnest($1::text[]) WITH ORDINALITY AS x(id, n)`,
-    [ids],
+     SELECT id, username, email, 'registered', '2026-11-01T00:00:00Z', 1
+     FROM unnest($1::text[], $2::text[], $3::text[]) AS x(id, username, email)`,
+    [ids, sealed.map((u) => u.username), sealed.map((u) => u.email)],
   );
   const alerts: { id: string; user: string; base: string; quote: string; threshold: string }[] = [];
   for (const [i, user] of ids.entries()) {

@@ -64,7 +64,7 @@ let messages: Message[] = [];
 
 /** The very digests of the run, rendered beforehand with the notifier's own template: the timed part only sends. */
 export async function prepare(place: Place, run: { seq: number; asOf: string }): Promise<number> {
-  const { pool } = connected!;
+  const { pool, personal } = connected!;
   const t = tablesIn(place.schema);
   const crossed = await findCrossedAlerts(pool, t, run.seq);
   const byUser = new Map<string, CrossedAlert[]>();
@@ -73,7 +73,15 @@ export async function prepare(place: Place, run: { seq: number; asOf: string }):
     `SELECT user_id, username, email FROM ${t('users')} WHERE user_id = ANY($1)`,
     [[...byUser.keys()]],
   );
-  messages = users.rows.map((u) => {
+  // Opened here, before the timed part: the baseline is the sending alone.
+  const opened = await Promise.all(
+    users.rows.map(async (u) => ({
+      ...u,
+      username: await personal.reveal(u.user_id, 'username', u.username),
+      email: await personal.reveal(u.user_id, 'email', u.email),
+    })),
+  );
+  messages = opened.map((u) => {
     const email = alertDigestEmail({
       username: u.username,
       alertsUrl: `${PUBLIC_URL}/alerts`,

@@ -25,6 +25,8 @@ const CACHED_KEYS = 10_000;
  */
 export class PersonKeys {
   private readonly cache = new Map<string, PersonKey>();
+  /** Reads under way, so the fields of one person opened at once ask the bucket once. */
+  private readonly reading = new Map<string, Promise<PersonKey | undefined>>();
 
   private constructor(
     private readonly kv: KV,
@@ -69,7 +71,14 @@ export class PersonKeys {
 
   /** The person's current key, or undefined when they have none (never had one, or it was destroyed). */
   async current(owner: string): Promise<PersonKey | undefined> {
-    return this.cache.get(owner) ?? this.read(owner);
+    const cached = this.cache.get(owner);
+    if (cached) return cached;
+    let pending = this.reading.get(owner);
+    if (!pending) {
+      pending = this.read(owner).finally(() => this.reading.delete(owner));
+      this.reading.set(owner, pending);
+    }
+    return pending;
   }
 
   /**
