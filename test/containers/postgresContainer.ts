@@ -25,7 +25,10 @@ export type PostgresContainer = {
  * published port on every interface, and this machine's engine has no bridge network to publish from. So the module's
  * port binding and its mapped-port URL go; PGPORT puts the server, and everything run in the container, on a free port.
  */
-export async function startPostgresContainer(image: string): Promise<PostgresContainer> {
+export async function startPostgresContainer(
+  image: string,
+  options: { fullPageWrites?: boolean } = {},
+): Promise<PostgresContainer> {
   await containerEngine();
   const { Wait } = await import('testcontainers');
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
@@ -53,7 +56,15 @@ export async function startPostgresContainer(image: string): Promise<PostgresCon
     .withEnvironment({ PGPORT: String(port) })
     .withPassword(password)
     // Loopback only, and without the durability a throwaway server can do without (as the fault tests' local cluster).
-    .withCommand(['postgres', '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'])
+    .withCommand([
+      'postgres',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      `full_page_writes=${options.fullPageWrites ? 'on' : 'off'}`,
+    ])
     .withWaitStrategy(ready)
     .start();
   const container = await serverContainer(started, ready);

@@ -19,7 +19,7 @@ import { onExit } from './cleanup.ts';
 import { startMailServer, type MailServer } from './mailServer.ts';
 import { startLabServers } from './labServers.ts';
 import { startPrivateNatsCluster, type PrivateNats, type PrivateNatsCluster } from './natsServer.ts';
-import { startPostgresCluster, type PostgresCluster } from './postgresCluster.ts';
+import { startPostgresCluster, type PostgresCluster, type PostgresClusterOptions } from './postgresCluster.ts';
 
 export const PUBLIC_URL = 'http://cra.test:7007';
 export const MAIL_FROM = 'CRA <alerts@cra.test>';
@@ -97,10 +97,15 @@ export async function waitUntil(
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** `natsMaxPayload`: the largest message the lab's nats-server takes (see startPrivateNats). */
-export async function openLab(options: { natsMaxPayload?: number } = {}): Promise<Lab> {
+/**
+ * `natsMaxPayload`: the largest message the lab's nats-server takes (see startPrivateNats). `postgres`: how its
+ * PostgreSQL runs (startPostgresCluster), e.g. with full-page writes as in production.
+ */
+export async function openLab(
+  options: { natsMaxPayload?: number; postgres?: PostgresClusterOptions } = {},
+): Promise<Lab> {
   const natsOptions = options.natsMaxPayload === undefined ? {} : { maxPayload: options.natsMaxPayload };
-  const { nats, postgres } = await startLabServers(natsOptions);
+  const { nats, postgres } = await startLabServers(natsOptions, options.postgres);
   return openLabOn(nats, postgres, { replicas: 1, sharedDatabase: false });
 }
 

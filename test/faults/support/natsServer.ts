@@ -11,7 +11,11 @@ import { onExit } from './cleanup.ts';
  * The embedded `nats-server -js` (its own store, a free loopback port, a password) in a directory of its own, which
  * the test may stop and start again: JetStream recovers its streams from disk.
  */
-export type PrivateNats = EmbeddedNats & { destroy: () => Promise<void> };
+export type PrivateNats = EmbeddedNats & {
+  destroy: () => Promise<void>;
+  /** The server's own directory on this machine (its configuration, and its JetStream store under `nats/`); none for a container. */
+  dir?: string;
+};
 
 /** `maxPayload`: the largest message the server takes (bytes; its default is 1 MB). */
 export async function startPrivateNats(options: { maxPayload?: number } = {}): Promise<PrivateNats & { dir: string }> {

@@ -14,7 +14,14 @@ export type PostgresCluster = {
   start: () => Promise<void>;
   isRunning: () => boolean;
   destroy: () => Promise<void>;
+  /** Where the server keeps its files on this machine (PGDATA: tables, pg_wal, …); none for a container. */
+  dataDir?: string;
+  /** The server's own log on this machine; none for a container. */
+  logFile?: string;
 };
+
+/** `fullPageWrites`: as production runs it (a page's first change after a checkpoint written whole into the WAL); off by default, as a throwaway server can do without. */
+export type PostgresClusterOptions = { fullPageWrites?: boolean };
 
 function postgresBinaries(): { initdb: string; pgCtl: string } {
   const dirs = ['/usr/local/bin', '/usr/bin'];
@@ -38,7 +45,7 @@ function run(binary: string, args: string[]): void {
     throw new Error(`${binary} ${args[0]} failed (${result.status}): ${result.stderr || result.stdout}`);
 }
 
-export async function startPostgresCluster(): Promise<PostgresCluster> {
+export async function startPostgresCluster(settings: PostgresClusterOptions = {}): Promise<PostgresCluster> {
   const { initdb, pgCtl } = postgresBinaries();
   const dir = mkdtempSync(join(tmpdir(), 'cra-fault-pg-'));
   if (process.getuid?.() === 0) {
@@ -49,7 +56,9 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   const data = join(dir, 'data');
   run(initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
   const port = await freePort();
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=60`;
+  const fullPageWrites = settings.fullPageWrites ? 'on' : 'off';
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=${fullPageWrites} -c max_connections=60`;
+  const logFile = join(dir, 'postgres.log');
   let running = false;
   const stop = (mode: 'fast' | 'immediate' = 'fast') => {
     if (!running) return;
@@ -57,7 +66,7 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     running = false;
   };
   const start = async () => {
-    run(pgCtl, ['start', '-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '30']);
+    run(pgCtl, ['start', '-D', data, '-o', options, '-l', logFile, '-w', '-t', '30']);
     running = true;
     await waitForPort(port);
   };
@@ -78,6 +87,8 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
+    dataDir: data,
+    logFile,
     start,
     isRunning: () => running,
     stop: async (mode) => stop(mode),
