@@ -98,6 +98,7 @@ describe('an erasure and a digest under way', () => {
     );
     const done = await notifier.waitForLog((l) => l.msg === ERASURE_DONE, 10_000, 'the erasure handled');
     expect(done).toMatchObject({ userId: gone.userId, seq: erasedAt, by: 'operator', confirmation: 'sent' });
+    await expect.poll(() => lab.personal.keys.current(gone.userId), { timeout: 5_000 }).toBeUndefined();
     // The confirmation went before anything was destroyed.
     const confirmation = mailTo(gone).find((e) => e.subject === ERASED_SUBJECT)!;
     expect(confirmation.at).toBeLessThanOrEqual(done.time as number);
@@ -141,6 +142,8 @@ describe('an erasure and a digest under way', () => {
     const killed = notifier;
     await killNotifier();
     expect(killed.logs().filter((l) => l.msg === ERASURE_DONE && l.userId === stays.userId)).toEqual([]);
+    // Killed between the confirmation and the key's destruction: the key is still there, for now.
+    expect(await lab.personal.keys.current(stays.userId)).toBeDefined();
     // The erasure was not acknowledged: it comes again to the restarted notifier, which finds the email sent.
     const consumer = await lab.jsm.consumers.info(lab.ns.stream, 'cra-notifier');
     expect(consumer.ack_floor.stream_seq).toBeLessThan(erased.ok ? erased.seq : 0);
@@ -148,6 +151,8 @@ describe('an erasure and a digest under way', () => {
     await startNotifier();
     const again = await notifier.waitForLog((l) => l.msg === ERASURE_DONE, 30_000, 'the erasure handled again');
     expect(again).toMatchObject({ userId: stays.userId, confirmation: 'already-sent' });
+    // Handled again, whole: the key is destroyed this time, and nothing is left half-erased.
+    await expect.poll(() => lab.personal.keys.current(stays.userId), { timeout: 5_000 }).toBeUndefined();
     await lab.settle({ timeoutMs: 30_000 });
     expect(lab.mail.accepted.filter((e) => e.messageId === killedOn)).toHaveLength(1);
     expect(mailTo(stays).filter((e) => e.subject === ERASED_SUBJECT)).toHaveLength(1);
