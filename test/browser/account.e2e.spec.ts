@@ -1,11 +1,10 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../platform/embedded.ts';
-import { startTestSystem, type TestSystem } from '../system.ts';
+import type { TestSystem } from '../system.ts';
+import { openBrowserBed, type BrowserBed } from './browserBed.ts';
 import { registeredUser } from '../testUsers.ts';
 
 // The account page in real headless Chromium, at a desktop's width and a phone's, with htmx and without JavaScript.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Set to a directory to keep a screenshot of each width there (to look at the page, not needed by the test).
 const SCREENSHOTS = process.env.CRA_SCREENSHOTS;
 const PASSWORD = 'a browser password';
@@ -14,20 +13,12 @@ let system: TestSystem;
 let browser: Browser;
 let base: string;
 
+let bed: BrowserBed;
 beforeAll(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  system = await startTestSystem({ publicUrl: base, notifier: false });
-  await system.app.listen({ port, host: '127.0.0.1' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-  });
+  bed = await openBrowserBed({ notifier: false });
+  ({ system, browser, base } = bed);
 }, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await system?.close();
-});
+afterAll(async () => bed?.close());
 
 async function loggedInPage(username: string, width: number, javaScriptEnabled = true): Promise<Page> {
   const context = await browser.newContext({ viewport: { width, height: 900 }, javaScriptEnabled });

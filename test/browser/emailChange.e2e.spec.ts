@@ -1,30 +1,21 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../platform/embedded.ts';
-import { startTestSystem, type TestSystem } from '../system.ts';
+import type { TestSystem } from '../system.ts';
+import { openBrowserBed, type BrowserBed } from './browserBed.ts';
 
 // The change-of-address form in real headless Chromium (Debian's package), with htmx and with JavaScript off.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PASSWORD = 'a browser password';
 
 let system: TestSystem;
 let browser: Browser;
 let base: string;
 
+let bed: BrowserBed;
 beforeAll(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  system = await startTestSystem({ publicUrl: base });
-  await system.app.listen({ port, host: '127.0.0.1' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-  });
+  bed = await openBrowserBed();
+  ({ system, browser, base } = bed);
 }, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await system?.close();
-});
+afterAll(async () => bed?.close());
 
 /** The first link to `path` in the newest email to `address`. */
 async function linkIn(address: string, path: string): Promise<string> {

@@ -1,39 +1,22 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../platform/embedded.ts';
-import { startTestSystem, type TestSystem } from '../system.ts';
+import type { TestSystem } from '../system.ts';
+import { openBrowserBed, type BrowserBed } from './browserBed.ts';
 import { projectedRun } from '../runs.ts';
 
 // Real headless Chromium (Debian's package, driven by playwright-core) against the real system on a port.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let system: TestSystem;
 let browser: Browser;
 let base: string;
 
+let bed: BrowserBed;
 beforeAll(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  system = await startTestSystem({ publicUrl: base });
-  await system.app.listen({ port, host: '127.0.0.1' });
+  bed = await openBrowserBed();
+  ({ system, browser, base } = bed);
   await projectedRun(system.world, '2026-11-02', { USD: '1.0825', JPY: '163.42', GBP: '0.8611' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
 }, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await system?.close();
-});
+afterAll(async () => bed?.close());
 
 async function verificationLink(email: string): Promise<string> {
   const mail = (await system.smtp.waitFor((m) => m.some((e) => e.to.includes(email)))).find((e) =>
