@@ -64,7 +64,7 @@ export async function startTestSystem(
           logger: world.logger,
         });
   const send = commandClient(world.nc, world.ns);
-  const app: FastifyInstance = await buildWebApp({
+  const webDeps: WebDeps = {
     send,
     personal: world.personal,
     log: world.store,
@@ -73,12 +73,17 @@ export async function startTestSystem(
     secret: TEST_SECRET,
     publicUrl,
     logger: world.logger,
+  };
+  const app: FastifyInstance = await buildWebApp({
+    ...webDeps,
     natsIsConnected: () => !world.nc.isClosed(),
     ...options.web,
   });
   return {
     world,
     app,
+    /** Another web instance on this system's command service, log and database, as `cra start web` elsewhere. */
+    anotherWeb: (extra: Partial<WebDeps> = {}) => buildWebApp({ ...webDeps, ...extra }),
     send,
     smtp,
     linkSecret: secret,

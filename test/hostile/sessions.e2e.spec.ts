@@ -1,7 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subjects } from '../../events/index.ts';
-import { buildWebApp } from '../../web/app.ts';
 import { expectNoSecretsIn, logText, readLog } from '../faults/support/invariants.ts';
 import { startTestSystem, TEST_SECRET, type TestSystem } from '../system.ts';
 import { webClient, type WebClient, type WebResponse } from '../webClient.ts';
@@ -467,16 +466,7 @@ describe('account enumeration', () => {
       password: password('tia'),
     });
     // A web instance of its own, so that closing it waits for the work it does after answering.
-    const flood = await buildWebApp({
-      send: system.send,
-      personal: system.world.personal,
-      log: system.world.store,
-      pool: system.world.pool,
-      schema: system.world.schema,
-      secret: TEST_SECRET,
-      publicUrl: 'http://localhost:7007',
-      logger: system.world.logger,
-    });
+    const flood = await system.anotherWeb();
     try {
       for (let i = 0; i < 12; i++) {
         const forgot = webClient(flood, { ip: `10.95.${i}.1` });

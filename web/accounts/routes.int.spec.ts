@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { subjects } from '../../events/index.ts';
 import { linkToken } from '../../platform/tokens.ts';
 import type { SendCommand } from '../../platform/commandClient.ts';
-import { startTestSystem, TEST_SECRET, type TestSystem } from '../../test/system.ts';
-import { buildWebApp } from '../app.ts';
+import { startTestSystem, type TestSystem } from '../../test/system.ts';
 import { webClient } from '../../test/webClient.ts';
 import { testUserId } from '../../test/personalKeys.ts';
 
@@ -227,15 +226,8 @@ describe('accounts over HTTP', () => {
       await held;
       return system.send(name, payload, options);
     }) as SendCommand;
-    const app = await buildWebApp({
+    const app = await system.anotherWeb({
       send: holdingSend,
-      personal: system.world.personal,
-      log: system.world.store,
-      pool: system.world.pool,
-      schema: system.world.schema,
-      secret: TEST_SECRET,
-      publicUrl: 'http://localhost:7007',
-      logger: system.world.logger,
     });
     try {
       const browser = webClient(app, { ip: '10.3.0.1' });
@@ -267,15 +259,7 @@ describe('accounts over HTTP', () => {
   });
 
   it('says at once that nothing can be sent while NATS is down, for any address, rather than promise an email', async () => {
-    const app = await buildWebApp({
-      send: system.send,
-      personal: system.world.personal,
-      log: system.world.store,
-      pool: system.world.pool,
-      schema: system.world.schema,
-      secret: TEST_SECRET,
-      publicUrl: 'http://localhost:7007',
-      logger: system.world.logger,
+    const app = await system.anotherWeb({
       natsIsConnected: () => false,
     });
     try {

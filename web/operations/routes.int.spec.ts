@@ -5,8 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DevMailbox } from '../../platform/devMailbox.ts';
 import { createMetrics } from '../../platform/metrics.ts';
-import { startTestSystem, TEST_SECRET, type TestSystem } from '../../test/system.ts';
-import { buildWebApp } from '../app.ts';
+import { startTestSystem, type TestSystem } from '../../test/system.ts';
 
 let system: TestSystem;
 /** The same system's web as a deployment runs it: https, a metrics token, no dev mailbox. */
@@ -20,15 +19,8 @@ beforeAll(async () => {
   system = await startTestSystem({
     web: { metrics: createMetrics(), devMailbox: mailbox, natsIsConnected: () => natsUp, trustProxy: ['loopback'] },
   });
-  deployed = await buildWebApp({
-    send: system.send,
-    personal: system.world.personal,
-    log: system.world.store,
-    pool: system.world.pool,
-    schema: system.world.schema,
-    secret: TEST_SECRET,
+  deployed = await system.anotherWeb({
     publicUrl: 'https://cra.example.com',
-    logger: system.world.logger,
     metrics: createMetrics(),
     metricsToken: METRICS_TOKEN,
     trustProxy: true,

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rebuildReadModels } from '../../services/projector/rebuild.ts';
-import { startTestSystem, TEST_SECRET, type TestSystem } from '../../test/system.ts';
+import { startTestSystem, type TestSystem } from '../../test/system.ts';
 import { registeredUser } from '../../test/testUsers.ts';
 import { webClient } from '../../test/webClient.ts';
-import { buildWebApp } from '../app.ts';
 import type { WebDeps } from '../deps.ts';
 import { webStateSchema } from './rateLimitStore.ts';
 
@@ -23,15 +22,7 @@ afterAll(async () => {
 
 /** Another web instance on the same command service and database, as `cra start web` on a second machine. */
 async function webInstance(extra: Partial<Omit<WebDeps, 'personal'>> = {}): Promise<FastifyInstance> {
-  const app = await buildWebApp({
-    send: system.send,
-    personal: system.world.personal,
-    log: system.world.store,
-    pool: system.world.pool,
-    schema: system.world.schema,
-    secret: TEST_SECRET,
-    publicUrl: 'http://localhost:7007',
-    logger: system.world.logger,
+  const app = await system.anotherWeb({
     rateLimits: { loginPerUsername: perUsername },
     ...extra,
   });

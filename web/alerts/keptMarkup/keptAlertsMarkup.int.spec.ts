@@ -4,11 +4,10 @@ import { event, subjects } from '../../../events/index.ts';
 import type { Pool } from '../../../platform/postgres.ts';
 import { waitForProjection } from '../../../platform/projectionWait.ts';
 import { meta } from '../../../test/harness.ts';
-import { startTestSystem, TEST_SECRET, type TestSystem } from '../../../test/system.ts';
+import { startTestSystem, type TestSystem } from '../../../test/system.ts';
 import { projectedRun } from '../../../test/runs.ts';
 import { registeredBrowser } from '../../../test/testUsers.ts';
 import { webClient, type WebClient } from '../../../test/webClient.ts';
-import { buildWebApp } from '../../app.ts';
 import { CHART_RUNS } from '../queries.ts';
 import { RecentRuns } from '../recentRuns.ts';
 import { keptAlertsMarkup } from './keptAlertsMarkup.ts';
@@ -44,15 +43,8 @@ beforeAll(async () => {
   const rateLimits = { registerPerClient: plenty, loginPerClient: plenty, loginPerUsername: plenty };
   system = await startTestSystem({ notifier: false, web: { rateLimits } });
   const { world } = system;
-  other = await buildWebApp({
-    send: system.send,
-    personal: system.world.personal,
-    log: system.world.store,
+  other = await system.anotherWeb({
     pool: counting(world.pool, () => otherQueries++),
-    schema: world.schema,
-    secret: TEST_SECRET,
-    publicUrl: 'http://localhost:7007',
-    logger: world.logger,
     rateLimits,
   });
   await projectedRun(system.world, '2026-11-01', { USD: '1.0790', JPY: '163.10', GBP: '0.8712' });
@@ -224,15 +216,7 @@ describe('the alerts page kept as rendered', () => {
 describe('the bound on kept pages', () => {
   let tiny: FastifyInstance;
   beforeAll(async () => {
-    tiny = await buildWebApp({
-      send: system.send,
-      personal: system.world.personal,
-      log: system.world.store,
-      pool: system.world.pool,
-      schema: system.world.schema,
-      secret: TEST_SECRET,
-      publicUrl: 'http://localhost:7007',
-      logger: system.world.logger,
+    tiny = await system.anotherWeb({
       renderedPagesMaxBytes: 1,
     });
   });
