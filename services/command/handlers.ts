@@ -118,20 +118,6 @@ const linkEmailContext = (deps: HandlerDeps) => ({
   linkEmailLimit: deps.linkEmailLimit ?? rateLimitDefaults.linkEmailsPerAccount,
 });
 
-/**
- * A username registered anew after an erasure must not be sealed under the erased person's key, which the notifier
- * destroys once it sent them the confirmation (it may not have yet): destroyed here first, that key and only that one.
- */
-async function keyOfErasedDestroyed(deps: HandlerDeps, userId: string): Promise<void> {
-  const { history } = await deps.store.load(subjects.user(deps.ns, userId));
-  const state = history
-    .flatMap((h) => h.events)
-    .filter(isUserEvent)
-    .reduce(userDecider.evolve, userDecider.initialState);
-  if (state.status === 'erased' && state.keyRevision !== undefined)
-    await deps.personal.forget(userId, state.keyRevision);
-}
-
 /** The alerts a user has, as SetAlert's cap counts them: changed here at once (alert/alertPolicyFacts.ts). */
 function countAlerts(deps: ServiceDeps, userId: string, events: readonly DomainEvent[]): void {
   for (const e of events) {
@@ -147,12 +133,15 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
   RequestRegistration: async (p, deps, ctx) => {
     const userId = userIdFor(p.username, deps.personal.userIdKey);
     const passwordHash = await (deps.hashPassword ?? hashPassword)(p.password);
-    await keyOfErasedDestroyed(deps, userId);
-    const [username, email] = await Promise.all([
-      deps.personal.seal(userId, 'username', p.username),
-      deps.personal.seal(userId, 'email', p.email),
-    ]);
     return onUser(deps, ctx, userId, async (state) => {
+      // A username registered anew after an erasure is never sealed under the erased person's key, which the
+      // notifier destroys once it has sent them the confirmation (it may not have yet): that key, and only it, goes first.
+      if (state.status === 'erased' && state.keyRevision !== undefined)
+        await deps.personal.forget(userId, state.keyRevision);
+      const [username, email] = await Promise.all([
+        deps.personal.seal(userId, 'username', p.username),
+        deps.personal.seal(userId, 'email', p.email),
+      ]);
       const repeated =
         state.status === 'pending' &&
         (await deps.personal.reveal(userId, 'email', state.email)) === p.email &&
