@@ -11,10 +11,10 @@ const ERASED = [
 
 /** The account page's section on deleting the account: where the confirmation step starts. */
 export function deleteSection(): Html {
-  return html`<section class="panel" aria-labelledby="delete-account">
-  <h2 id="delete-account">Delete your account</h2>
-  <p>Erases your account and everything in it, for good. You confirm with your password on the next page.</p>
-  <p><a href="/account/delete">Delete my account…</a></p>
+  return html`<section id="delete-account" class="account-section" aria-labelledby="delete-account-title">
+<h2 id="delete-account-title">Delete your account</h2>
+<p>Erases your account and everything in it, for good. You confirm with your password on the next page.</p>
+<p><a href="/account/delete">Delete my account…</a></p>
 </section>`;
 }
 
