@@ -6,7 +6,15 @@ import {
   type EventOf,
   type NotificationEvent,
 } from '../../events/index.ts';
-import { decideAndAppend, DECIDE_AGAIN, type EventStore } from '../../platform/eventStore/index.ts';
+import {
+  decideAndAppend,
+  DECIDE_AGAIN,
+  UnstorableMessageError,
+  type EventStore,
+} from '../../platform/eventStore/index.ts';
+
+/** How long an unconfirmed EmailSent record waits before it is tried again. */
+const RECORD_RETRY_MS = 500;
 
 /**
  * Exactly one notifier instance sends each email. Every email has a subject of its own in the log (a digest: one
@@ -114,13 +122,27 @@ export async function recordSent(
   sent: EventOf<'EmailSent'>,
   options: { after: Extract<Claim, { outcome: 'send' }>; msgId: string; meta: EnvelopeMeta },
 ): Promise<void> {
-  await decideAndAppend<void, NotificationEvent>(deps.store, subject, {
-    accepts: isNotificationEvent,
-    meta: options.meta,
-    attempts: 3,
-    assumed: { events: options.after.events, lastSeq: options.after.lastSeq },
-    decide: ({ events }) =>
-      viewOf(events).sent ? { answer: undefined } : { append: [sent], msgId: options.msgId, appended: () => undefined },
-    exhausted: () => undefined,
-  });
+  const record = () =>
+    decideAndAppend<void, NotificationEvent>(deps.store, subject, {
+      accepts: isNotificationEvent,
+      meta: options.meta,
+      attempts: 3,
+      assumed: { events: options.after.events, lastSeq: options.after.lastSeq },
+      decide: ({ events }) =>
+        viewOf(events).sent
+          ? { answer: undefined }
+          : { append: [sent], msgId: options.msgId, appended: () => undefined },
+      exhausted: () => undefined,
+    });
+  // The email has gone: for half a claim's time, a record that NATS did not confirm (a server restarting) is tried
+  // again, safely (the message id makes a second store of it a duplicate), rather than the email sent again later.
+  const lapses = deps.now().getTime() + deps.claimMs / 2;
+  for (;;) {
+    try {
+      return await record();
+    } catch (error) {
+      if (error instanceof UnstorableMessageError || deps.now().getTime() + RECORD_RETRY_MS >= lapses) throw error;
+      await new Promise((r) => setTimeout(r, RECORD_RETRY_MS));
+    }
+  }
 }
