@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { Namespace } from '../../events/index.ts';
 import { OPERATION_TIMEOUT_MS, type ConnectionWatch } from './connectionWatch.ts';
 import { ensureDurable } from './provisioning.ts';
@@ -9,6 +9,8 @@ import { RecentAcks } from './recentAcks.ts';
 export type DurableOptions = {
   signal: AbortSignal;
   ackWaitMs?: number;
+  /** How many messages one instance works on at once: a long one (a day's run) then holds up no other. */
+  concurrency?: number;
   onError?: (error: unknown, raw: RawMessage) => void;
   /** The server stopped sending the pull's heartbeats (its consumer's leader moved, or its node froze): pulling anew. */
   onSilence?: (missedHeartbeats: number) => void;
@@ -47,6 +49,7 @@ export class DurableConsumption {
   ): Promise<void> {
     const { signal } = options;
     const ackWaitMs = options.ackWaitMs ?? 120_000;
+    const concurrency = Math.max(1, options.concurrency ?? 1);
     await ensureDurable(this.jsm, this.ns, name, ackWaitMs);
     const consumer = await this.js.consumers.get(this.ns.stream, name);
     const recentAcks = new RecentAcks(this.nc);
@@ -68,28 +71,36 @@ export class DurableConsumption {
         recentAcks.confirmAgain();
         stop();
       });
+      const working = new Set<Promise<void>>();
+      const work = async (m: JsMsg) => {
+        const raw = toRaw(m);
+        // Keep the message ours while a long run (a big digest) is still being worked on.
+        const keepAlive = setInterval(() => m.working(), Math.max(1_000, ackWaitMs / 3));
+        try {
+          const outcome = await handle(raw);
+          if (outcome === 'ack') {
+            if (reconnected) recentAcks.confirmNow(m);
+            else {
+              m.ack();
+              recentAcks.add(m);
+            }
+          } else m.nak(outcome.retryInMs);
+        } catch (error) {
+          options.onError?.(error, raw);
+          m.nak(5_000);
+        } finally {
+          clearInterval(keepAlive);
+        }
+      };
       try {
         for await (const m of messages) {
-          const raw = toRaw(m);
-          // Keep the message ours while a long run (a big digest) is still being worked on.
-          const keepAlive = setInterval(() => m.working(), Math.max(1_000, ackWaitMs / 3));
-          try {
-            const outcome = await handle(raw);
-            if (outcome === 'ack') {
-              if (reconnected) recentAcks.confirmNow(m);
-              else {
-                m.ack();
-                recentAcks.add(m);
-              }
-            } else m.nak(outcome.retryInMs);
-          } catch (error) {
-            options.onError?.(error, raw);
-            m.nak(5_000);
-          } finally {
-            clearInterval(keepAlive);
-          }
+          const done: Promise<void> = work(m).finally(() => working.delete(done));
+          working.add(done);
+          if (working.size >= concurrency) await Promise.race(working);
         }
       } finally {
+        // Work never rejects (its errors go to onError): wait for what this pull handed out before pulling anew.
+        await Promise.all(working);
         offReconnect();
         signal.removeEventListener('abort', stop);
         await messages.close();

@@ -126,3 +126,40 @@ describe('event store on real JetStream', () => {
     expect(tail).toEqual([last]);
   });
 });
+
+describe('durable consumption', () => {
+  it('works on several messages at once: one that takes long holds up none after it', async () => {
+    const seqs: number[] = [];
+    for (const id of ['slow', 'quick-1', 'quick-2']) {
+      const alertId = `${id}-${uniqueId()}`;
+      const { seq } = await world.store.append(subjects.alert(world.ns, alertId), [alertSet(alertId)], {
+        expectedSeq: 0,
+        msgId: alertId,
+        meta: meta(),
+      });
+      seqs.push(seq);
+    }
+    const [first] = seqs as [number];
+    const controller = new AbortController();
+    const handled: number[] = [];
+    let releaseSlow!: () => void;
+    const slowReleased = new Promise<void>((r) => (releaseSlow = r));
+    const consuming = world.store.consumeDurable(
+      `concurrency-${uniqueId()}`,
+      async (raw) => {
+        if (raw.seq < first) return 'ack';
+        // The first message waits until both after it were handled: one at a time, it would wait for ever.
+        if (raw.seq === first) await slowReleased;
+        handled.push(raw.seq);
+        if (handled.length === 2) releaseSlow();
+        return 'ack';
+      },
+      { signal: controller.signal, concurrency: 2 },
+    );
+    const deadline = Date.now() + 10_000;
+    while (handled.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    controller.abort();
+    await consuming;
+    expect(handled).toEqual([first + 1, first + 2, first]);
+  });
+});
