@@ -89,6 +89,7 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
       metrics,
     );
     const notifier = startNotifier({
+      nc: conn.nc,
       store: conn.store,
       personal: conn.personal,
       ns: conn.ns,

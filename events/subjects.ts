@@ -30,6 +30,8 @@ export const subjects = {
   email: (ns: Namespace, emailKey: string) => `${ns.events}.email.${emailKey}`,
   all: (ns: Namespace) => `${ns.events}.>`,
   command: (ns: Namespace, name: string) => `${ns.commands}.${name}`,
+  /** Core NATS, never stored (outside the stream's subjects): a notifier instance tells the others it took a run. */
+  runsTaken: (ns: Namespace) => `${ns.events}-live.runs-taken`,
 };
 
 /**

@@ -52,6 +52,7 @@ export async function startTestSystem(
     options.notifier === false
       ? undefined
       : startNotifier({
+          nc: world.nc,
           store: world.store,
           personal: world.personal,
           ns: world.ns,

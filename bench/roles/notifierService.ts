@@ -17,6 +17,7 @@ export async function start(place: Place, smtpUrl: string, rootSecret: string, i
   const { store, ns, pool, personal } = connected;
   mailer = createMailer({ smtpUrl, from: MAIL_FROM });
   notifier = startNotifier({
+    nc: connected.nc,
     store,
     personal,
     ns,

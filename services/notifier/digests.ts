@@ -36,7 +36,20 @@ export type RunOutcome = {
   parked: ParkedDigest[];
   retryAfter?: string;
 };
-type DigestResult = 'emailed' | 'skipped' | { until: string } | { parked: string };
+/**
+ * `another`: another instance has sent this digest, or holds the claim on it until `until`; `later`: the read models
+ * are not there yet, look again then.
+ */
+type DigestResult =
+  | 'emailed'
+  | 'skipped'
+  | { another: 'sent' }
+  | { another: 'busy'; until: string }
+  | { later: string }
+  | { parked: string };
+
+/** How long a worker waits in place for another instance's live claim on a digest before leaving it to a later look. */
+const WAIT_IN_PLACE_MS = 10_000;
 
 const meta = (deps: DigestDeps, id: string) => ({
   occurredAt: deps.now().toISOString(),
@@ -103,8 +116,16 @@ async function recipientNow(
  * One run: find every crossed alert (one set-based query), then per user record the triggers and send one digest.
  * Each (run, user) has its own subject, so retries and racing notifiers record the triggers once and send each
  * digest once (the Message-ID is deterministic should a crash fall between send and record).
+ *
+ * `helping`: another instance took the run from the log and announced it (runHelp.ts); this one works through the
+ * users from the other end and stops where it meets that instance's digests. The instance that took the run stays
+ * answerable for all of it: it goes on to the end, and waits for or takes over what a helper has claimed.
  */
-export async function notifyRun(deps: DigestDeps, run: { seq: number; asOf: string }): Promise<RunOutcome> {
+export async function notifyRun(
+  deps: DigestDeps,
+  run: { seq: number; asOf: string },
+  options: { helping?: boolean } = {},
+): Promise<RunOutcome> {
   const crossed = await findCrossedAlerts(deps.pool, tablesIn(deps.schema), run.seq);
   const byUser = new Map<string, CrossedAlert[]>();
   for (const c of crossed) byUser.set(c.userId, [...(byUser.get(c.userId) ?? []), c]);
@@ -121,20 +142,37 @@ export async function notifyRun(deps: DigestDeps, run: { seq: number; asOf: stri
     deps,
     [...byUser].map(([userId, alerts]) => ({ userId, alertId: alerts[0]!.alertId })),
   );
-  const users = [...byUser];
-  const workers = Array.from({ length: Math.min(deps.concurrency ?? 8, users.length) }, async () => {
-    for (let next = users.shift(); next; next = users.shift()) {
-      const [userId, alerts] = next;
+  // The same order in every instance, so that a helper working from the other end meets the taker once, in the middle.
+  const users = [...byUser].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (options.helping) users.reverse();
+  let met = false;
+  const digest = async (userId: string, alerts: CrossedAlert[]): Promise<DigestResult> => {
+    const inPlaceUntil = deps.now().getTime() + WAIT_IN_PLACE_MS;
+    for (;;) {
       const result = await digestForUser(deps, run, userId, alerts, recipients).catch((error: unknown) => {
         if (error instanceof UnstorableMessageError) return { parked: error.message };
         throw error;
       });
+      // A helper's claim usually ends in its EmailSent within moments: wait for it here rather than look at the
+      // whole run again later. A claim that outlasts the wait (its holder died) is left to that later look.
+      const busy = typeof result === 'object' && 'another' in result && result.another === 'busy';
+      if (!busy || options.helping || deps.now().getTime() >= inPlaceUntil) return result;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  const workers = Array.from({ length: Math.min(deps.concurrency ?? 8, users.length) }, async () => {
+    for (let next = users.shift(); next && !met; next = users.shift()) {
+      const [userId, alerts] = next;
+      const result = await digest(userId, alerts);
       if (result === 'emailed') outcome.emailed++;
       else if (result === 'skipped') outcome.skipped++;
       else if ('parked' in result) outcome.parked.push({ userId, triggers: alerts.length, reason: result.parked });
-      else {
+      else if ('another' in result && options.helping) met = true;
+      else if ('another' in result && result.another === 'sent') outcome.skipped++;
+      else if (!options.helping) {
+        const until = 'later' in result ? result.later : result.until;
         outcome.waiting++;
-        if (!outcome.retryAfter || result.until < outcome.retryAfter) outcome.retryAfter = result.until;
+        if (!outcome.retryAfter || until < outcome.retryAfter) outcome.retryAfter = until;
       }
     }
   });
@@ -157,7 +195,7 @@ async function digestForUser(
 ): Promise<DigestResult> {
   const recipient = await recipientNow(deps, recipients, userId, alerts[0]!.alertId);
   if (recipient === 'gone') return 'skipped';
-  if (recipient === 'wait') return { until: new Date(deps.now().getTime() + 2_000).toISOString() };
+  if (recipient === 'wait') return { later: new Date(deps.now().getTime() + 2_000).toISOString() };
   const subject = subjects.digest(deps.ns, run.seq, userId);
   const reference = `${run.seq}.${userId}`;
   const first = alerts.map((a) =>
@@ -179,8 +217,8 @@ async function digestForUser(
     { userId, kind: 'alert-digest', reference },
     { msgId: `triggers-${run.seq}-${userId}`, meta: meta(deps, `run-${run.seq}`), first },
   );
-  if (claim.outcome === 'sent') return 'skipped';
-  if (claim.outcome === 'busy') return { until: claim.until };
+  if (claim.outcome === 'sent') return { another: 'sent' };
+  if (claim.outcome === 'busy') return { another: 'busy', until: claim.until };
   if (recipient.status !== 'registered' || recipient.alert_emails_paused) return 'skipped';
   const to = await revealRecipient(deps.personal, userId, recipient);
   if (!to) return 'skipped';

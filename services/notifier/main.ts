@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { match } from 'ts-pattern';
 import { decodeEvents, EventDecodeError } from '../../events/index.ts';
 import type { RawMessage } from '../../platform/eventStore/index.ts';
@@ -7,11 +8,14 @@ import { waitForProjection } from '../../platform/projectionWait.ts';
 import { notifyRun, type DigestDeps, type RunOutcome } from './digests.ts';
 import { mailDomainOf } from './emails.ts';
 import { handleErasure } from './erasure.ts';
+import { announceRunTaken, helpWithRunsTaken } from './runHelp.ts';
 import { sendEmailChangedNotice, sendLinkEmail } from './transactionalEmails.ts';
 
 /** The digest's dependencies, with the sender address (its domain makes Message-IDs) and an optional clock. */
 export type NotifierDeps = Omit<DigestDeps, 'mailDomain' | 'now' | 'concurrency' | 'instanceId' | 'claimMs'> & {
   mailFrom: string;
+  /** With it, an instance that takes a run tells the others, and each helps with the runs others take (runHelp.ts). */
+  nc?: NatsConnection;
   /** This instance in its claims on emails (emailClaims.ts); a caller that gives none is an instance of its own. */
   instanceId?: string;
   /** How long a claim on an email holds; a notifier's durable consumer waits as long for an acknowledgement. */
@@ -30,16 +34,21 @@ export type NotifierDeps = Omit<DigestDeps, 'mailDomain' | 'now' | 'concurrency'
 /** The durable consumer's ack wait (platform/eventStore/durableConsumption.ts), and so how long a claim on an email holds. */
 export const CLAIM_MS = 120_000;
 
+/** How many log messages one instance works on at once: a day's run holds up no link email. */
+const MESSAGES_AT_ONCE = 4;
+
+const digestDeps = (deps: NotifierDeps) => ({
+  ...deps,
+  now: deps.now ?? (() => new Date()),
+  mailDomain: mailDomainOf(deps.mailFrom),
+  instanceId: deps.instanceId ?? randomUUID(),
+  claimMs: deps.claimMs ?? CLAIM_MS,
+});
+
 /** What one log message means to the notifier; exported so it is tested without a consumer. */
 export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promise<'ack' | { retryInMs: number }> {
-  const now = deps.now ?? (() => new Date());
-  const base = {
-    ...deps,
-    now,
-    mailDomain: mailDomainOf(deps.mailFrom),
-    instanceId: deps.instanceId ?? randomUUID(),
-    claimMs: deps.claimMs ?? CLAIM_MS,
-  };
+  const base = digestDeps(deps);
+  const now = base.now;
   const later = (until: string) => ({
     retryInMs: Math.min(60_000, Math.max(1_000, Date.parse(until) - now().getTime() + 100)),
   });
@@ -83,6 +92,7 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
         // The crossing query reads alerts and rates up to this run: the projector must have applied them.
         if (!(await waitForProjection(deps.pool, deps.schema, raw.seq, deps.projectionWaitMs ?? 10_000)))
           return 'wait' as const;
+        if (deps.nc) announceRunTaken(deps.nc, deps.ns, { seq: raw.seq, asOf: e.data.asOf, by: base.instanceId });
         const result = await notifyRun(base, { seq: raw.seq, asOf: e.data.asOf });
         for (const parked of result.parked) {
           deps.logger.error(
@@ -140,11 +150,28 @@ export function startNotifier(deps: NotifierDeps) {
   const controller = new AbortController();
   const logger = deps.logger.child({ service: 'notifier' });
   const instanceId = deps.instanceId ?? randomUUID();
+  const helper =
+    deps.nc &&
+    helpWithRunsTaken(
+      deps.nc,
+      deps.ns,
+      instanceId,
+      async (run) => {
+        const base = digestDeps({ ...deps, instanceId, logger });
+        if (!(await waitForProjection(deps.pool, deps.schema, run.seq, deps.projectionWaitMs ?? 10_000))) return;
+        const result = await notifyRun(base, run, { helping: true });
+        const { parked, ...counts } = result;
+        logger.info({ ...run, ...counts, parked: parked.length }, 'helped with a run another instance took');
+        deps.hooks?.onRun?.(run.seq, result);
+      },
+      logger,
+    );
   const running = (async () => {
     while (!controller.signal.aborted) {
       try {
         await deps.store.consumeDurable('cra-notifier', (raw) => handleMessage({ ...deps, instanceId, logger }, raw), {
           signal: controller.signal,
+          concurrency: MESSAGES_AT_ONCE,
           onError: (error, raw) => {
             deps.hooks?.onEmailFailed?.(error);
             logger.warn({ err: error, seq: raw.seq, subject: raw.subject }, 'notifier will retry this event');
@@ -162,6 +189,7 @@ export function startNotifier(deps: NotifierDeps) {
   return {
     stop: async () => {
       controller.abort();
+      await helper?.stop();
       await running;
     },
   };
