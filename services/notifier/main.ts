@@ -27,6 +27,9 @@ export type NotifierDeps = Omit<DigestDeps, 'mailDomain' | 'now' | 'concurrency'
   };
 };
 
+/** The notifier's durable consumer, shared by its instances (`cra copy-log` carries its place over to a new stream). */
+export const NOTIFIER_CONSUMER = 'cra-notifier';
+
 /** The durable consumer's ack wait (platform/eventStore/durableConsumption.ts), and so how long a claim on an email holds. */
 export const CLAIM_MS = 120_000;
 
@@ -143,7 +146,7 @@ export function startNotifier(deps: NotifierDeps) {
   const running = (async () => {
     while (!controller.signal.aborted) {
       try {
-        await deps.store.consumeDurable('cra-notifier', (raw) => handleMessage({ ...deps, instanceId, logger }, raw), {
+        await deps.store.consumeDurable(NOTIFIER_CONSUMER, (raw) => handleMessage({ ...deps, instanceId, logger }, raw), {
           signal: controller.signal,
           onError: (error, raw) => {
             deps.hooks?.onEmailFailed?.(error);
