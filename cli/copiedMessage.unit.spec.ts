@@ -173,7 +173,7 @@ describe('a message of a log written before sealing, as the new stream holds it'
     const copy = copyOf([oldEvent('AlertTriggered'), oldEvent('EmailClaimed')]);
     expect(copy.headers['Cra-Event-Type']).toBe('AlertTriggered,EmailClaimed');
     expect(copy.headers['Cra-Schema-Version']).toBe('2,1');
-    expect(decoded(copy).events.map((e) => e.data.userId)).toEqual([newId, newId]);
+    expect(decoded(copy).events.map((e) => (e.data as { userId: string }).userId)).toEqual([newId, newId]);
   });
 
   it('replaces only the user ids it knows', () => {

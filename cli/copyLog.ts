@@ -19,7 +19,7 @@ import {
 } from '../events/index.ts';
 import type { Config } from '../platform/config.ts';
 import { EventStore } from '../platform/eventStore/index.ts';
-import { ensureDurable, ensureStream, streamConfig } from '../platform/eventStore/provisioning.ts';
+import { ensureDurable, streamConfig } from '../platform/eventStore/provisioning.ts';
 import type { Logger } from '../platform/logger.ts';
 import { connectNats } from '../platform/nats.ts';
 import { deriveKeys, PersonKeys, personKeysBucket } from '../platform/personalData/index.ts';
@@ -153,7 +153,8 @@ export async function copyLog(nc: NatsConnection, { source, target, config, out 
         `${source.stream} grew while it was copied (last sequence ${lastSeq}, now ${now?.state.last_seq}): stop every service writing to it, then run copy-log again (it starts over)`,
       );
     if (notifier) await ensureDurable(jsm, target, NOTIFIER_CONSUMER, CLAIM_MS, notified + 1);
-    await ensureStream(jsm, target, replicas);
+    // Done: the stream's configuration as the services make it, without the mark of an unfinished copy.
+    await jsm.streams.update(target.stream, { ...streamConfig(target, replicas), description: undefined });
   } finally {
     targetKeys.close();
     sourceKeys?.close();

@@ -62,7 +62,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'copy-log': {
       const { values } = parseArgs({ args: rest, options: { from: { type: 'string' } } });
-      if (values.from === undefined) throw new UsageError('copy-log takes --from STREAM (the old stream, e.g. CRA_EVENTS)');
+      if (values.from === undefined)
+        throw new UsageError('copy-log takes --from STREAM (the old stream, e.g. CRA_EVENTS)');
       return copyLogCommand(config, logger, values.from);
     }
     default:

@@ -146,15 +146,19 @@ export function startNotifier(deps: NotifierDeps) {
   const running = (async () => {
     while (!controller.signal.aborted) {
       try {
-        await deps.store.consumeDurable(NOTIFIER_CONSUMER, (raw) => handleMessage({ ...deps, instanceId, logger }, raw), {
-          signal: controller.signal,
-          onError: (error, raw) => {
-            deps.hooks?.onEmailFailed?.(error);
-            logger.warn({ err: error, seq: raw.seq, subject: raw.subject }, 'notifier will retry this event');
+        await deps.store.consumeDurable(
+          NOTIFIER_CONSUMER,
+          (raw) => handleMessage({ ...deps, instanceId, logger }, raw),
+          {
+            signal: controller.signal,
+            onError: (error, raw) => {
+              deps.hooks?.onEmailFailed?.(error);
+              logger.warn({ err: error, seq: raw.seq, subject: raw.subject }, 'notifier will retry this event');
+            },
+            onSilence: (missedHeartbeats) =>
+              logger.warn({ missedHeartbeats }, 'notifier consumer went silent (its leader moved?): pulling again'),
           },
-          onSilence: (missedHeartbeats) =>
-            logger.warn({ missedHeartbeats }, 'notifier consumer went silent (its leader moved?): pulling again'),
-        });
+        );
       } catch (error) {
         if (controller.signal.aborted) break;
         logger.error({ err: error }, 'notifier consumer failed; restarting in 1 s');
