@@ -180,4 +180,11 @@ describe('a message of a log written before sealing, as the new stream holds it'
     const other = `u${'f'.repeat(32)}`;
     expect(withNewIds(`digest.12.${oldId} ${other}`, context.ids)).toBe(`digest.12.${newId} ${other}`);
   });
+
+  it('finds the namespace of the stream --from names, and none for another name', () => {
+    expect(namespaceOfStream('CRA_EVENTS')).toEqual(namespaceFor(undefined));
+    expect(namespaceOfStream('OLD1_CRA_EVENTS')).toEqual(namespaceFor('old1'));
+    expect(namespaceOfStream('cra_events')).toBeUndefined();
+    expect(namespaceOfStream('KV_CRA_EVENTS_PERSON_KEYS')).toBeUndefined();
+  });
 });
