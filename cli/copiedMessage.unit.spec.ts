@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeEvents,
   eventTypes,
+  namespaceFor,
+  namespaceOfStream,
   personalFields,
   userIdFor,
   type DomainEvent,
