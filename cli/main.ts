@@ -9,13 +9,15 @@ import { startCommand } from './start.ts';
 import { replayCommand } from './replay.ts';
 import { fetchRatesCommand } from './fetchRates.ts';
 import { eraseCommand } from './erase.ts';
+import { copyLogCommand } from './copyLog.ts';
 
 const usage = `usage: cra <command>
   start [web command projector notifier scheduler]   run the services (all when none is named)
   fetch-rates                                         fetch rates now and append RatesFetched
   replay [--verify]                                   rebuild the read models from the log (--verify: compare only)
   events [--user NAME] [--since SEQ]                  print the log, decoded
-  erase --user NAME                                   erase an account and everything of it (no undo)`;
+  erase --user NAME                                   erase an account and everything of it (no undo)
+  copy-log --from STREAM                              copy a log written before sealing into CRA_NAMESPACE's new stream`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -57,6 +59,12 @@ async function main(argv: string[]): Promise<number> {
       if (!username.success)
         throw new UsageError(`--user "${values.user}" is not a username: ${username.error.issues[0]!.message}`);
       return eraseCommand(config, logger, username.data);
+    }
+    case 'copy-log': {
+      const { values } = parseArgs({ args: rest, options: { from: { type: 'string' } } });
+      if (values.from === undefined)
+        throw new UsageError('copy-log takes --from STREAM (the old stream, e.g. CRA_EVENTS)');
+      return copyLogCommand(config, logger, values.from);
     }
     default:
       throw new UsageError(command ? `unknown command "${command}"` : 'no command given');

@@ -20,6 +20,13 @@ export function namespaceFor(tag: string | undefined): Namespace {
   return { stream: `${tag.toUpperCase()}_CRA_EVENTS`, events: `${tag}.cra.events`, commands: `${tag}.cra.cmd` };
 }
 
+/** The namespace whose stream this is (CRA_EVENTS, T42_CRA_EVENTS), or undefined when no namespace has it. */
+export function namespaceOfStream(stream: string): Namespace | undefined {
+  const match = /^(?:([A-Z0-9]{1,32})_)?CRA_EVENTS$/.exec(stream);
+  if (!match) return undefined;
+  return namespaceFor(match[1]?.toLowerCase());
+}
+
 export const subjects = {
   user: (ns: Namespace, userId: string) => `${ns.events}.user.${userId}`,
   alert: (ns: Namespace, alertId: string) => `${ns.events}.alert.${alertId}`,

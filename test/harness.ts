@@ -26,9 +26,12 @@ export type TestWorld = {
   close: () => Promise<void>;
 };
 
-/** `captureLog`: log everything, at trace level, into memory for the test to read, instead of TEST_LOG_LEVEL to stdout. */
-export async function openTestWorld(options: { captureLog?: boolean } = {}): Promise<TestWorld> {
-  const tag = `t${randomBytes(5).toString('hex')}`;
+/**
+ * `captureLog`: log everything, at trace level, into memory for the test to read, instead of TEST_LOG_LEVEL to stdout.
+ * `tag`: a namespace the test made first (a stream `cra copy-log` wrote), else a new one.
+ */
+export async function openTestWorld(options: { captureLog?: boolean; tag?: string } = {}): Promise<TestWorld> {
+  const tag = options.tag ?? newTag();
   const ns = namespaceFor(tag);
   const schema = `test_${tag}`;
   const natsUrl = inject('natsUrl');
@@ -76,3 +79,5 @@ export const meta = (correlationId = 'test') => ({
   causationId: correlationId,
 });
 export const uniqueId = () => randomBytes(8).toString('hex');
+/** A namespace tag of a test's own (events/subjects.ts namespaceFor). */
+export const newTag = () => `t${randomBytes(5).toString('hex')}`;

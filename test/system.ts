@@ -24,10 +24,15 @@ export async function startTestSystem(
     publicUrl?: string;
     captureLog?: boolean;
     commandClock?: () => Date;
+    /** The namespace to run on (openTestWorld's `tag`), else a new one. */
+    tag?: string;
   } = {},
 ) {
   const publicUrl = options.publicUrl ?? 'http://localhost:7007';
-  const world: TestWorld = await openTestWorld({ captureLog: options.captureLog ?? false });
+  const world: TestWorld = await openTestWorld({
+    captureLog: options.captureLog ?? false,
+    ...(options.tag ? { tag: options.tag } : {}),
+  });
   const smtp: SmtpSink = await startSmtpSink();
   await migrateSchema(world.pool, world.schema);
   const secret = linkSecret(TEST_SECRET);

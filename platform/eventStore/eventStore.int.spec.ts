@@ -125,6 +125,28 @@ describe('event store on real JetStream', () => {
     for await (const m of world.store.read({ fromSeq: last })) tail.push(m.seq);
     expect(tail).toEqual([last]);
   });
+
+  it("ends a read up to the log's last sequence when its last messages were deleted, as cra replay reads", async () => {
+    const alertId = uniqueId();
+    const subject = subjects.alert(world.ns, alertId);
+    const kept = await world.store.append(subject, [alertSet(alertId)], {
+      expectedSeq: 0,
+      msgId: uniqueId(),
+      meta: meta(),
+    });
+    const jsm = await jetstreamManager(world.nc);
+    for (let i = 0; i < 2; i++) {
+      const gone = await world.store.appendRaw(`${world.ns.events}.gone`, new Uint8Array(), {});
+      await jsm.streams.deleteMessage(world.ns.stream, gone, false);
+    }
+    const last = await world.store.lastSeq();
+    expect(last).toBe(kept.seq + 2);
+    const started = Date.now();
+    const seqs: number[] = [];
+    for await (const m of world.store.read({ fromSeq: kept.seq, untilSeq: last })) seqs.push(m.seq);
+    expect(seqs).toEqual([kept.seq]);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
 });
 
 describe('durable consumption', () => {

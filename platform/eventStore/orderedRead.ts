@@ -37,7 +37,8 @@ export class OrderedReader {
     const { signal, follow = false } = options;
     const end = options.untilSeq ?? (follow ? Infinity : await this.lastSeq());
     const filter = options.filter ?? `${this.ns.events}.>`;
-    const toTheEnd = !follow && options.untilSeq === undefined;
+    // Every message up to `end` is stored already (deleted ones never come): the last one the consumer has ends the read.
+    const toTheEnd = !follow && (options.untilSeq === undefined || options.untilSeq <= (await this.lastSeq()));
     let next = Math.max(1, options.fromSeq);
     let fruitless = 0;
     while (next <= end && !signal?.aborted) {

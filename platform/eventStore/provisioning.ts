@@ -12,9 +12,9 @@ import type { Namespace } from '../../events/index.ts';
 const isApiError = (error: unknown, code: JetStreamApiCodes) =>
   error instanceof JetStreamApiError && error.code === code;
 
-/** Create the stream, or bring an existing one to this configuration, idempotently (no age or size limit: the log is the truth). */
-export async function ensureStream(jsm: JetStreamManager, ns: Namespace, replicas: number): Promise<void> {
-  const config = {
+/** The stream's configuration: no age or size limit, the log is the truth. */
+export function streamConfig(ns: Namespace, replicas: number) {
+  return {
     name: ns.stream,
     subjects: [`${ns.events}.>`],
     storage: StorageType.File,
@@ -26,6 +26,11 @@ export async function ensureStream(jsm: JetStreamManager, ns: Namespace, replica
     duplicate_window: 2 * 60 * 1_000_000_000,
     allow_direct: true,
   };
+}
+
+/** Create the stream, or bring an existing one to this configuration, idempotently. */
+export async function ensureStream(jsm: JetStreamManager, ns: Namespace, replicas: number): Promise<void> {
+  const config = streamConfig(ns, replicas);
   try {
     await jsm.streams.info(ns.stream);
     await jsm.streams.update(ns.stream, config);
@@ -35,17 +40,23 @@ export async function ensureStream(jsm: JetStreamManager, ns: Namespace, replica
   }
 }
 
-/** Create a service's durable consumer over the whole log, or bring its ack wait and ack limit to these. */
+/**
+ * Create a service's durable consumer over the whole log, or bring its ack wait and ack limit to these. `fromSeq`: a new
+ * consumer starts there rather than at the log's start (`cra copy-log` carries the notifier's place over to a new stream).
+ */
 export async function ensureDurable(
   jsm: JetStreamManager,
   ns: Namespace,
   name: string,
   ackWaitMs: number,
+  fromSeq?: number,
 ): Promise<void> {
   const config = {
     durable_name: name,
     ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    ...(fromSeq === undefined
+      ? { deliver_policy: DeliverPolicy.All }
+      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq }),
     filter_subject: `${ns.events}.>`,
     ack_wait: ackWaitMs * 1_000_000,
     max_deliver: -1,

@@ -18,7 +18,7 @@ export type PersonalField = PersonalKind;
 /**
  * Personal data in the log and the read models (docs/design.md §9): each personal field is sealed with its person's
  * key before it is written, and revealed with it when read; once the key is destroyed it reads as ERASED, everywhere,
- * for good. Values written before this existed are plain text and read as they are (`cra seal-log` seals them).
+ * for good. Values written before this existed are plain text and read as they are (`cra copy-log` seals them into a new stream).
  */
 export class PersonalData {
   constructor(
@@ -52,9 +52,7 @@ export class PersonalData {
 
   /** A keyed hash to look a person up by (their email address) without storing it: the same for the same address. */
   lookup(kind: 'email', value: string): string {
-    return createHmac('sha256', this.derived.lookups)
-      .update(`${kind}:${value.trim().toLowerCase()}`)
-      .digest('base64url');
+    return lookupHash(this.derived.lookups, kind, value);
   }
 
   /** The key user ids are derived with (events/subjects.ts userIdFor). */
@@ -70,6 +68,11 @@ export class PersonalData {
   close(): void {
     this.keys.close();
   }
+}
+
+/** The lookup hash of a value under the derived lookups key (PersonalData.lookup; `cra copy-log` computes it too). */
+export function lookupHash(lookupsKey: Buffer, kind: 'email', value: string): string {
+  return createHmac('sha256', lookupsKey).update(`${kind}:${value.trim().toLowerCase()}`).digest('base64url');
 }
 
 /**

@@ -31,6 +31,9 @@ export type NotifierDeps = Omit<DigestDeps, 'mailDomain' | 'now' | 'concurrency'
   };
 };
 
+/** The notifier's durable consumer, shared by its instances (`cra copy-log` carries its place over to a new stream). */
+export const NOTIFIER_CONSUMER = 'cra-notifier';
+
 /** The durable consumer's ack wait (platform/eventStore/durableConsumption.ts), and so how long a claim on an email holds. */
 export const CLAIM_MS = 120_000;
 
@@ -169,16 +172,20 @@ export function startNotifier(deps: NotifierDeps) {
   const running = (async () => {
     while (!controller.signal.aborted) {
       try {
-        await deps.store.consumeDurable('cra-notifier', (raw) => handleMessage({ ...deps, instanceId, logger }, raw), {
-          signal: controller.signal,
-          concurrency: MESSAGES_AT_ONCE,
-          onError: (error, raw) => {
-            deps.hooks?.onEmailFailed?.(error);
-            logger.warn({ err: error, seq: raw.seq, subject: raw.subject }, 'notifier will retry this event');
+        await deps.store.consumeDurable(
+          NOTIFIER_CONSUMER,
+          (raw) => handleMessage({ ...deps, instanceId, logger }, raw),
+          {
+            signal: controller.signal,
+            concurrency: MESSAGES_AT_ONCE,
+            onError: (error, raw) => {
+              deps.hooks?.onEmailFailed?.(error);
+              logger.warn({ err: error, seq: raw.seq, subject: raw.subject }, 'notifier will retry this event');
+            },
+            onSilence: (missedHeartbeats) =>
+              logger.warn({ missedHeartbeats }, 'notifier consumer went silent (its leader moved?): pulling again'),
           },
-          onSilence: (missedHeartbeats) =>
-            logger.warn({ missedHeartbeats }, 'notifier consumer went silent (its leader moved?): pulling again'),
-        });
+        );
       } catch (error) {
         if (controller.signal.aborted) break;
         logger.error({ err: error }, 'notifier consumer failed; restarting in 1 s');

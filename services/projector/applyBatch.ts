@@ -123,7 +123,10 @@ export async function applyPrepared(
     ]);
     const checkpoint = row.rows[0]?.seq ?? 0;
     const first = batch.seqs[0]!;
-    if (checkpoint < first - 1) throw new CheckpointRewound(`checkpoint ${checkpoint} is behind batch start ${first}`);
+    if (checkpoint < batch.after)
+      throw new CheckpointRewound(
+        `checkpoint ${checkpoint} is behind batch start ${first} (read after ${batch.after})`,
+      );
     const whole = checkpoint < first;
     const todo = () => unpackBatch(batch).filter((m) => m.seq > checkpoint);
     const applied = whole ? batch.seqs.length : batch.seqs.filter((seq) => seq > checkpoint).length;

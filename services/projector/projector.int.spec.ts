@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Header, event, subjects, type DomainEvent } from '../../events/index.ts';
 import { tablesIn } from '../../platform/postgres.ts';
@@ -220,4 +221,37 @@ describe('projector', () => {
       'Set an alert on EUR/USD at 1.50',
     ]);
   });
+
+  it('replays a log whose first sequences were purged and whose messages were deleted between batches', async () => {
+    const gappy = await openTestWorld();
+    try {
+      const jsm = await jetstreamManager(gappy.nc);
+      const set = (alertId: string) =>
+        gappy.store.append(
+          subjects.alert(gappy.ns, alertId),
+          [event('AlertSet', { alertId, userId, base: 'EUR', quote: 'USD', threshold: '1.1' })],
+          { expectedSeq: 0, msgId: uniqueId(), meta: meta() },
+        );
+      await set('gone1');
+      await jsm.streams.purge(gappy.ns.stream, { seq: (await set('gone2')).seq + 1 });
+      await set('kept1');
+      await jsm.streams.deleteMessage(gappy.ns.stream, (await set('gone3')).seq, false);
+      const last = (await set('kept2')).seq;
+      const schema = `${gappy.schema}_gaps`;
+      // One message a batch: each gap falls between two batches.
+      await replayInto({
+        store: gappy.store,
+        pool: gappy.pool,
+        schema,
+        untilSeq: last,
+        logger: gappy.logger,
+        batchSize: 1,
+      });
+      expect(await readCheckpoint(gappy.pool, schema)).toBe(last);
+      const rows = await gappy.pool.query(`SELECT alert_id FROM ${tablesIn(schema)('alerts')} ORDER BY alert_id`);
+      expect(rows.rows).toEqual([{ alert_id: 'kept1' }, { alert_id: 'kept2' }]);
+    } finally {
+      await gappy.close();
+    }
+  }, 15_000);
 });

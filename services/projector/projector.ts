@@ -74,10 +74,11 @@ async function projectFrom(from: number, options: ProjectorOptions): Promise<voi
     stopReading,
     WRITER_AHEAD,
   );
-  let batch = new BatchPacker();
+  let delivered = from - 1;
+  let batch = new BatchPacker(delivered);
   const flush = () => {
     const packed = batch.finish();
-    batch = new BatchPacker();
+    batch = new BatchPacker(delivered);
     const prepared = preparer.prepare(packed);
     prepared.catch(() => {}); // heard when its turn to be applied comes
     return writer.write({ packed, prepared });
@@ -103,6 +104,7 @@ async function projectFrom(from: number, options: ProjectorOptions): Promise<voi
         heard++;
         const raw: RawMessage = step.value;
         batch.add(raw);
+        delivered = raw.seq;
         if (batch.length >= batchSize || raw.pending === 0 || raw.seq === options.untilSeq) await flush();
         else if (batch.length % IO_EVERY === 0) await letIoThrough();
       }

@@ -29,6 +29,8 @@ export function prepareBatch(messages: readonly StoredMessage[], schema: string)
  */
 export type PackedBatch = {
   seqs: Float64Array<ArrayBuffer>;
+  /** The sequence the reader had delivered before this batch: its first message follows it, deleted ones between. */
+  after: number;
   /** Per message: 1 when its header part is a JSON record rather than a NATS header block. */
   jsonHeaders: Uint8Array<ArrayBuffer>;
   /** Per message: where its subject, its header part and its body start, and where its body ends. */
@@ -44,6 +46,9 @@ export class BatchPacker {
   private readonly seqs: number[] = [];
   private readonly jsonHeaders: number[] = [];
   private readonly bounds: number[] = [];
+
+  /** `after`: the sequence the reader delivered last (a log's gaps are sequences never delivered); else the first's. */
+  constructor(private readonly after?: number) {}
 
   get length(): number {
     return this.seqs.length;
@@ -65,6 +70,7 @@ export class BatchPacker {
   finish(): PackedBatch {
     return {
       seqs: Float64Array.from(this.seqs),
+      after: this.after ?? (this.seqs[0] ?? 1) - 1,
       jsonHeaders: Uint8Array.from(this.jsonHeaders),
       bounds: Uint32Array.from(this.bounds),
       bytes: this.bytes.slice(0, this.size),
