@@ -74,7 +74,7 @@ async function loadTheDay(
   });
   await migrateSchema(c.pool, schema);
   await insertRuns(c.pool, schema, runs.slice(0, 2));
-  await insertUsers(c.pool, schema, day.users);
+  await insertUsers(c.pool, schema, day.users, c.personal);
   await insertAlerts(c.pool, schema, alerts);
   await c.pool.query(
     `INSERT INTO ${tablesIn(schema)('checkpoints')} (name, seq) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq`,

@@ -6,6 +6,7 @@ import { runProjector, migrateSchema } from '../services/projector/projector.ts'
 import { spawnService, underLoad } from './lib/child.ts';
 import { BENCH_SECRET, type BenchContext } from './lib/context.ts';
 import { figure, memoryFigure, progress } from './lib/report.ts';
+import { sealedPeople } from './lib/sealing.ts';
 import { benchLogger, cleanUp, connect, newPlace, plainDecimal, seeded, type Connected } from './lib/world.ts';
 import { NOTIFIER_CONCURRENCY } from './roles/digestMailers.ts';
 import type * as MailersRole from './roles/digestMailers.ts';
@@ -57,18 +58,11 @@ async function insertUsersAndAlerts(c: Connected, schema: string, users: number)
   const t = tablesIn(schema);
   const random = seeded(31);
   const ids = Array.from({ length: users }, (_, i) => `u${String(i).padStart(32, '0')}`);
-  // Usernames and addresses sealed under each user's own key, as the command service writes them (docs/design.md
-  // §9): the notifier opens both for every digest, and that is part of what is measured.
-  const sealed: { username: string; email: string }[] = [];
-  for (let from = 0; from < ids.length; from += 200)
-    sealed.push(
-      ...(await Promise.all(
-        ids.slice(from, from + 200).map(async (id, k) => ({
-          username: await c.personal.seal(id, 'username', `user${from + k + 1}`),
-          email: await c.personal.seal(id, 'email', `user${from + k + 1}@example.com`),
-        })),
-      )),
-    );
+  // The notifier opens both sealed fields for every digest: that is part of what is measured.
+  const sealed = await sealedPeople(
+    c.personal,
+    ids.map((userId, i) => ({ userId, username: `user${i + 1}`, email: `user${i + 1}@example.com` })),
+  );
   await c.pool.query(
     `INSERT INTO ${t('users')} (user_id, username, email, status, registered_at, updated_seq)
      SELECT id, username, email, 'registered', '2026-11-01T00:00:00Z', 1

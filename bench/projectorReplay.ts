@@ -2,6 +2,7 @@
 import { spawnService, underLoad } from './lib/child.ts';
 import type { BenchContext } from './lib/context.ts';
 import { figure, memoryFigure, progress } from './lib/report.ts';
+import { sealedEvent } from './lib/sealing.ts';
 import { syntheticLog, type LogMessage, type LogTotals } from './lib/syntheticLog.ts';
 import { cleanUp, connect, newPlace } from './lib/world.ts';
 import type * as ProjectorRole from './roles/projectorService.ts';
@@ -24,19 +25,31 @@ async function bulkLoad(place: ReturnType<typeof newPlace>, targetEvents: number
     };
     let appended = 0;
     const started = performance.now();
-    await Promise.all(
-      Array.from({ length: 256 }, async () => {
-        for (let m = next(); m; m = next()) {
-          const id = `${place.tag}-${++appended}`;
-          await c.store.append(m.subject, m.events, {
-            expectedSeq: 'any',
-            msgId: id,
-            meta: { occurredAt: m.occurredAt, correlationId: id, causationId: id },
-          });
-          if (appended % 100_000 === 0) progress(`projector-replay: ${appended} messages appended`);
-        }
-      }),
-    );
+    // Personal fields sealed, as the services write them (the replay copies the longer values, never opens them): a
+    // chunk at a time, sealed before any of it is appended, so that appends still go out in log order.
+    for (;;) {
+      const chunk: LogMessage[] = [];
+      for (let m = chunk.length < 10_000 ? next() : undefined; m; m = chunk.length < 10_000 ? next() : undefined)
+        chunk.push(m);
+      if (chunk.length === 0) break;
+      const sealed = await Promise.all(
+        chunk.map(async (m) => ({ ...m, events: await Promise.all(m.events.map((e) => sealedEvent(c.personal, e))) })),
+      );
+      let i = 0;
+      await Promise.all(
+        Array.from({ length: 256 }, async () => {
+          for (let m = sealed[i++]; m; m = sealed[i++]) {
+            const id = `${place.tag}-${++appended}`;
+            await c.store.append(m.subject, m.events, {
+              expectedSeq: 'any',
+              msgId: id,
+              meta: { occurredAt: m.occurredAt, correlationId: id, causationId: id },
+            });
+            if (appended % 100_000 === 0) progress(`projector-replay: ${appended} messages appended`);
+          }
+        }),
+      );
+    }
     progress(
       `projector-replay: appended ${totals!.events} events in ${totals!.messages} messages in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );

@@ -2,8 +2,10 @@
 // their multi-row inserts straight into a fresh read model, as the projector would have left them.
 import { type RatesProvider } from '../../events/index.ts';
 import { withProviderBase } from '../../events/ratio.ts';
+import type { PersonalData } from '../../platform/personalData/index.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
 import type { AlertRecord } from '../../services/notifier/crossing.ts';
+import { sealedPeople } from './sealing.ts';
 import { CURRENCIES, plainDecimal, seeded } from './world.ts';
 import { testUserId } from '../../test/personalKeys.ts';
 
@@ -174,15 +176,24 @@ export async function insertAlerts(pool: Pool, schema: string, alerts: AlertReco
 /** User number `n` as the system would have registered them: username `user<n>`, its id, `user<n>@example.com`. */
 export const registeredUserId = (n: number): string => testUserId(`user${n}`);
 
-/** `count` registered users (numbers 0 to count - 1), 20,000 rows at a time, straight into the read model. */
-export async function insertUsers(pool: Pool, schema: string, count: number): Promise<void> {
+/**
+ * `count` registered users (numbers 0 to count - 1), their usernames and addresses sealed under their own keys as the
+ * command service writes them, 20,000 rows at a time, straight into the read model.
+ */
+export async function insertUsers(pool: Pool, schema: string, count: number, personal: PersonalData): Promise<void> {
   const t = tablesIn(schema);
   for (let from = 0; from < count; from += 20_000) {
     const numbers = Array.from({ length: Math.min(20_000, count - from) }, (_, k) => from + k);
+    const ids = numbers.map(registeredUserId);
+    const sealed = await sealedPeople(
+      personal,
+      numbers.map((n, k) => ({ userId: ids[k]!, username: `user${n}`, email: `user${n}@example.com` })),
+    );
     await pool.query(
       `INSERT INTO ${t('users')} (user_id, username, email, status, registered_at, updated_seq)
-       SELECT id, 'user' || n, 'user' || n || '@example.com', 'registered', '2026-11-01T00:00:00Z', 2 FROM unnest($1::text[], $2::int[]) AS x(id, n)`,
-      [numbers.map(registeredUserId), numbers],
+       SELECT id, username, email, 'registered', '2026-11-01T00:00:00Z', 2
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS x(id, username, email)`,
+      [ids, sealed.map((u) => u.username), sealed.map((u) => u.email)],
     );
   }
   await pool.query(`ANALYZE ${t('users')}`);
