@@ -3,7 +3,7 @@ import { openClusterLab, type ClusterLab } from '../faults/support/lab.ts';
 import type { ClusterNode } from '../faults/support/natsServer.ts';
 import { startRatesServer, type RatesServer } from '../faults/support/ratesServer.ts';
 import { startServiceFleet, type ServiceFleet } from '../faults/support/services.ts';
-import { CommandLedger } from '../faults/support/traffic.ts';
+import { CommandLedger, RUN_RATES, startTraffic, type TestUser } from '../faults/support/traffic.ts';
 
 /** The cluster bed: a ClusterLab with two instances of every service, each its own `cra start <service>` process. */
 export type ClusterBed = {
@@ -83,4 +83,26 @@ export async function streamHealthy(lab: ClusterLab, timeoutMs = 30_000): Promis
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`the stream's replicas are not all current after ${timeoutMs} ms (cluster info: ${last})`);
+}
+
+/**
+ * Steady traffic for a fault: alert changes, logins and registrations from two clients, and a rates run every
+ * `runEveryMs` (alternating rates, so every alert crosses and digests go out), until stopped.
+ */
+export function steadyLoad(bed: ClusterBed, users: readonly TestUser[], runEveryMs = 5_000) {
+  const traffic = startTraffic(bed.lab, bed.ledger, users, { workers: 2, pauseMs: 60, registrations: true });
+  let runs = 0;
+  let runsFailed = 0;
+  const timer = setInterval(() => {
+    const n = runs++;
+    bed.lab.publishRun(`load-${Date.now()}-${n}`, RUN_RATES[n % 2]!).catch(() => runsFailed++);
+  }, runEveryMs);
+  return {
+    runs: () => runs,
+    runsFailed: () => runsFailed,
+    stop: async () => {
+      clearInterval(timer);
+      await traffic.stop();
+    },
+  };
 }

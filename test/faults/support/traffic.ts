@@ -11,6 +11,8 @@ export type CommandRecord = {
   payload: unknown;
   commandId: string;
   replies: CommandReply[];
+  /** When each attempt was sent (epoch ms), and how long its answer took. */
+  sentAt: number[];
   durationsMs: number[];
 };
 
@@ -28,7 +30,7 @@ export class CommandLedger {
     payload: CommandPayload<N>,
     commandId: string = randomUUID(),
   ): Promise<CommandReply> {
-    const record: CommandRecord = { name, payload, commandId, replies: [], durationsMs: [] };
+    const record: CommandRecord = { name, payload, commandId, replies: [], sentAt: [], durationsMs: [] };
     this.records.push(record);
     return this.attempt(record);
   }
@@ -40,6 +42,7 @@ export class CommandLedger {
       timeoutMs: 3_000,
     });
     record.replies.push(reply);
+    record.sentAt.push(started);
     record.durationsMs.push(Date.now() - started);
     return reply;
   }
