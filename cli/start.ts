@@ -135,6 +135,7 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
         tokenLinksPerClient: config.RATE_LIMIT_TOKEN_LINKS_PER_CLIENT,
         emailsPerAddress: config.RATE_LIMIT_EMAILS_PER_ADDRESS,
         emailChangesPerAccount: config.RATE_LIMIT_EMAIL_CHANGES_PER_ACCOUNT,
+        exportsPerAccount: config.RATE_LIMIT_EXPORTS_PER_ACCOUNT,
       },
       metrics,
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),

@@ -109,6 +109,7 @@ export const ConfigSchema = z.object({
   RATE_LIMIT_LINK_EMAILS_PER_ACCOUNT: rateLimit.default(rateLimitDefaults.linkEmailsPerAccount),
   RATE_LIMIT_EMAILS_PER_ADDRESS: rateLimit.default(rateLimitDefaults.emailsPerAddress),
   RATE_LIMIT_EMAIL_CHANGES_PER_ACCOUNT: rateLimit.default(rateLimitDefaults.emailChangesPerAccount),
+  RATE_LIMIT_EXPORTS_PER_ACCOUNT: rateLimit.default(rateLimitDefaults.exportsPerAccount),
   // Isolation knobs for tests, benchmarks and shared clusters: stream/subject namespace and read-model schema.
   CRA_NAMESPACE: z
     .string()

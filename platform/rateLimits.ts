@@ -19,6 +19,8 @@ export const rateLimitDefaults = {
   // Tries of the change-of-address form per signed-in account: each checks the password, so a stolen session cannot
   // guess it at speed; room for typos.
   emailChangesPerAccount: { max: 10, timeWindowMs: HOUR },
+  // Downloads of one's data per account: each reads every subject of the person's from the log.
+  exportsPerAccount: { max: 10, timeWindowMs: HOUR },
 } as const satisfies Record<string, RateLimit>;
 
 /** A limit as settings write it: a count, a slash and a window, such as `20/1m`, `100/1h` or `5/30s`. */

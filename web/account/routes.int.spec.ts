@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { subjects, type DomainEvent } from '../../events/index.ts';
+import { rateLimitDefaults } from '../../platform/rateLimits.ts';
 import { tablesIn } from '../../platform/postgres.ts';
 import { projectedRun } from '../../test/runs.ts';
 import { startTestSystem, type TestSystem } from '../../test/system.ts';
@@ -407,6 +408,18 @@ describe('the data export', () => {
       'd (GET, HEAD)', // /account/deleted, printed under /delete
       '',
     ]);
+  });
+
+  it("is limited per account (each reads the person's whole history): past the limit a 429, other accounts unaffected", async () => {
+    const { browser } = await registeredBrowser(system, 'xavi', PASSWORD);
+    const { max } = rateLimitDefaults.exportsPerAccount;
+    for (let i = 0; i < max; i++) expect((await browser.get('/account/export')).status).toBe(200);
+    const refused = await browser.get('/account/export');
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+    expect(refused.body).toMatch(/Too many attempts/);
+    const { browser: other } = await registeredBrowser(system, 'walburga', PASSWORD);
+    expect((await other.get('/account/export')).status).toBe(200);
   });
 
   it('sends a guest to log in first', async () => {

@@ -6,8 +6,8 @@ import { waitForProjection } from '../../platform/projectionWait.ts';
 import type { WebDeps } from '../deps.ts';
 import type { FieldErrors } from '../shared/forms.ts';
 import { notice } from '../shared/layout.ts';
-import { passwordGuesses } from '../shared/limiter.ts';
-import { sendRefusal, type Refused } from '../shared/refusals.ts';
+import { limiter, passwordGuesses, rateLimitsOf } from '../shared/limiter.ts';
+import { sendRefusal, tooManyAttempts, type Refused } from '../shared/refusals.ts';
 import { parseForm, sendPage } from '../shared/respond.ts';
 import { requireAccount, type Account } from '../shared/session.ts';
 import { exportDocument, exportFileName } from './export.ts';
@@ -110,8 +110,13 @@ export async function accountPageRoutes(app: FastifyInstance, deps: WebDeps) {
     );
   });
 
+  const exportsPerAccount = limiter(app, 'exports-account', rateLimitsOf(deps).exportsPerAccount, (r) =>
+    r.account ? r.account.userId : undefined,
+  );
   app.get('/account/export', { preHandler: requireAccount }, async (request, reply) => {
     const { userId } = accountOf(request);
+    const limited = await exportsPerAccount(request, reply);
+    if (limited) return tooManyAttempts(request, reply, limited);
     const records = await exportRecordsOf(pool, schema, userId);
     if (!records.account) return sendRefusal(request, reply, unavailable);
     let own;
