@@ -4,6 +4,7 @@ import { linkToken } from '../../platform/tokens.ts';
 import type { SendCommand } from '../../platform/commandClient.ts';
 import { startTestSystem, type TestSystem } from '../../test/system.ts';
 import { webClient } from '../../test/webClient.ts';
+import { registeredUser } from '../../test/testUsers.ts';
 import { testUserId } from '../../test/personalKeys.ts';
 
 let system: TestSystem;
@@ -40,6 +41,26 @@ async function registerAndVerify(username: string, password = 'correct horse bat
 }
 
 describe('accounts over HTTP', () => {
+  it('a login page reached from a page behind login goes back there, with the form and after a wrong password too', async () => {
+    await registeredUser(system, 'nextia', 'correct horse battery');
+    const browser = webClient(system.app);
+    const guest = await browser.get('/account');
+    expect(guest.location).toBe('/login?next=%2Faccount');
+    const page = await browser.get(guest.location!);
+    expect(page.body).toContain('action="/login?next=%2Faccount"');
+    const wrong = await browser.post('/login?next=%2Faccount', { username: 'nextia', password: 'wrong password!!' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toContain('action="/login?next=%2Faccount"');
+    const login = await browser.post('/login?next=%2Faccount', {
+      username: 'nextia',
+      password: 'correct horse battery',
+    });
+    expect(login.location).toBe('/account');
+    expect((await browser.get('/login?next=%2Faccount')).location).toBe('/account');
+    // Anywhere else is no place to go: the plain form, and the alerts after a login.
+    expect((await webClient(system.app).get('/login?next=https%3A%2F%2Fevil.test')).body).toContain('action="/login"');
+  });
+
   it('registers, verifies, logs in and out, and refuses the old cookie afterwards', async () => {
     const browser = webClient(system.app);
     expect((await browser.get('/register')).body).toContain('name="_csrf"');

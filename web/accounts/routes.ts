@@ -66,6 +66,11 @@ const formAgain =
 // Only a plain path of this site: no scheme, no //host, nothing a Location header cannot carry.
 const safeNext = (next: unknown) =>
   typeof next === 'string' && /^\/[a-z][A-Za-z0-9/_.~%?=&-]*$/.test(next) ? next : '/alerts';
+/** The `next` of the login page's address, when it is one a login may go to. */
+const nextOf = (request: FastifyRequest) => {
+  const next = safeNext((request.query as Record<string, unknown>).next);
+  return next === '/alerts' ? undefined : next;
+};
 
 /** Registering and verifying, logging in and out, and the forms that email a link (resend, forgot) or take one (reset). */
 export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
@@ -195,12 +200,13 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps) {
   });
 
   app.get('/login', (request, reply) => {
-    if (request.account) return reply.redirect('/alerts', 303);
-    return sendPage(request, reply, { title: 'Log in', body: views.loginPage(reply.csrfToken()) });
+    const next = nextOf(request);
+    if (request.account) return reply.redirect(next ?? '/alerts', 303);
+    return sendPage(request, reply, { title: 'Log in', body: views.loginPage(reply.csrfToken(), { next }) });
   });
   app.post('/login', async (request, reply) => {
     const csrf = reply.csrfToken();
-    const values = { username: typed(request.body, 'username') };
+    const values = { username: typed(request.body, 'username'), next: nextOf(request) };
     const again = formAgain(request, reply, 'Log in', {
       page: (e) => views.loginPage(csrf, values, e),
       form: (e) => views.loginForm(csrf, values, e),

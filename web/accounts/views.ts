@@ -29,9 +29,10 @@ export const registerPage = (
 export const checkEmailPage = (what: string) =>
   html`<h1>Check your email</h1>${notice('good', what)}<p class="muted">The link is valid for a limited time. <a href="/login">Log in</a></p>`;
 
-export function loginForm(csrf: string, values: { username?: string }, errors: FieldErrors = {}): Html {
+/** `next`: where a good login goes (a path already checked safe); the form carries it as the page's address did. */
+export function loginForm(csrf: string, values: { username?: string; next?: string }, errors: FieldErrors = {}): Html {
   return form(
-    '/login',
+    values.next ? `/login?next=${encodeURIComponent(values.next)}` : '/login',
     csrf,
     errors,
     html`${field({ name: 'username', label: 'Username', value: values.username ?? '', error: errors.username, autocomplete: 'username' })}
@@ -40,7 +41,12 @@ export function loginForm(csrf: string, values: { username?: string }, errors: F
   );
 }
 
-export const loginPage = (csrf: string, values: { username?: string } = {}, errors: FieldErrors = {}, banner?: Html) =>
+export const loginPage = (
+  csrf: string,
+  values: { username?: string; next?: string } = {},
+  errors: FieldErrors = {},
+  banner?: Html,
+) =>
   html`<h1>Log in</h1>${banner ?? ''}${loginForm(csrf, values, errors)}
 <p class="muted"><a href="/password/forgot">Forgot your password?</a> · <a href="/register">Create an account</a></p>`;
 
