@@ -3,7 +3,7 @@ import { commandClient } from '../platform/commandClient.ts';
 import { linkSecret } from '../platform/tokens.ts';
 import { startCommandService } from '../services/command/main.ts';
 import { startProjector } from '../services/projector/main.ts';
-import { startNotifier } from '../services/notifier/main.ts';
+import { startNotifier, type NotifierDeps } from '../services/notifier/main.ts';
 import { createMailer } from '../platform/mailer.ts';
 import { startSmtpSink, type SmtpSink } from './smtpSink.ts';
 import { migrateSchema } from '../services/projector/projector.ts';
@@ -53,22 +53,20 @@ export async function startTestSystem(
     logger: world.logger,
   });
   const mailer = createMailer({ smtpUrl: smtp.url, from: 'CRA <alerts@cra.test>' });
-  const notifier =
-    options.notifier === false
-      ? undefined
-      : startNotifier({
-          nc: world.nc,
-          store: world.store,
-          personal: world.personal,
-          ns: world.ns,
-          pool: world.pool,
-          schema: world.schema,
-          mailer,
-          linkSecret: secret,
-          publicUrl,
-          mailFrom: 'CRA <alerts@cra.test>',
-          logger: world.logger,
-        });
+  const notifierDeps: NotifierDeps = {
+    nc: world.nc,
+    store: world.store,
+    personal: world.personal,
+    ns: world.ns,
+    pool: world.pool,
+    schema: world.schema,
+    mailer,
+    linkSecret: secret,
+    publicUrl,
+    mailFrom: 'CRA <alerts@cra.test>',
+    logger: world.logger,
+  };
+  const notifier = options.notifier === false ? undefined : startNotifier(notifierDeps);
   const send = commandClient(world.nc, world.ns);
   const webDeps: WebDeps = {
     send,
@@ -90,6 +88,8 @@ export async function startTestSystem(
     app,
     /** Another web instance on this system's command service, log and database, as `cra start web` elsewhere. */
     anotherWeb: (extra: Partial<WebDeps> = {}) => buildWebApp({ ...webDeps, ...extra }),
+    /** Another notifier instance on this system's log and database, as `cra start notifier` elsewhere; its caller stops it. */
+    anotherNotifier: (extra: Partial<NotifierDeps> = {}) => startNotifier({ ...notifierDeps, ...extra }),
     send,
     smtp,
     linkSecret: secret,

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMailer, type Mailer } from '../../platform/mailer.ts';
-import { linkSecret } from '../../platform/tokens.ts';
 import { projectedRun } from '../../test/runs.ts';
-import { startTestSystem, TEST_SECRET, type TestSystem } from '../../test/system.ts';
+import { startTestSystem, type TestSystem } from '../../test/system.ts';
 import { registeredUser } from '../../test/testUsers.ts';
 import type { RunOutcome } from './digests.ts';
-import { startNotifier } from './main.ts';
+import type { startNotifier } from './main.ts';
 
 // Two notifier instances and one day's run: the instance that takes the run from the log announces it, the other
 // helps from the other end of the run's users, and every user still gets exactly one digest.
@@ -17,25 +16,14 @@ const instances: ReturnType<typeof startNotifier>[] = [];
 
 beforeAll(async () => {
   system = await startTestSystem({ notifier: false });
-  const { world } = system;
   const smtp = createMailer({ smtpUrl: system.smtp.url, from: 'CRA <alerts@cra.test>' });
   // A mail server that takes 20 ms an email, as real ones do: a run of 40 digests lasts long enough to be shared.
   mailer = { send: async (e) => (await new Promise((r) => setTimeout(r, 20)), smtp.send(e)), close: smtp.close };
   for (const instanceId of ['notifier-a', 'notifier-b']) {
     outcomes.set(instanceId, []);
     instances.push(
-      startNotifier({
-        nc: world.nc,
-        store: world.store,
-        personal: world.personal,
-        ns: world.ns,
-        pool: world.pool,
-        schema: world.schema,
+      system.anotherNotifier({
         mailer,
-        linkSecret: linkSecret(TEST_SECRET),
-        publicUrl: 'http://localhost:7007',
-        mailFrom: 'CRA <alerts@cra.test>',
-        logger: world.logger,
         instanceId,
         hooks: { onRun: (_, outcome) => outcomes.get(instanceId)!.push(outcome) },
       }),
