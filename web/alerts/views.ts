@@ -24,10 +24,10 @@ const pairOf = (a: { base: string; quote: string }) => `${a.base}/${a.quote}`;
 export const deleteQuestion = (a: { base: string; quote: string; threshold: string }) =>
   `Delete alert ${pairOf(a)} at ${a.threshold}?`;
 
-const when = (at: Date) =>
+export const when = (at: Date) =>
   html`<time datetime="${at.toISOString()}">${at.toISOString().slice(0, 16).replace('T', ' ')} UTC</time>`;
 
-function sideOf(current: NonNullable<AlertSummary['current']>): Html {
+export function sideOf(current: NonNullable<AlertSummary['current']>): Html {
   if (current.side === 'at') return html`<span class="at">at</span> the threshold`;
   return html`<span class="${current.side}">${current.side}</span> the threshold`;
 }
@@ -52,7 +52,7 @@ function history(alert: AlertSummary): Html {
 function alertRow(csrf: string, alert: AlertSummary): Html {
   const pair = pairOf(alert);
   return html`<tr id="alert-${alert.alertId}">
-  <td><strong class="pair">${pair}</strong></td>
+  <td><a class="pair-link" href="/alerts/${alert.alertId}"><strong class="pair">${pair}</strong></a></td>
   <td class="num threshold">${alert.threshold}</td>
   <td class="num current">${
     alert.current
