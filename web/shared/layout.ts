@@ -1,4 +1,5 @@
 import { html, type Html } from '../../platform/html.ts';
+import { FAVICON_PATH } from './assets.ts';
 import { csrfField } from './forms.ts';
 
 export type PageContext = { csrfToken: string; user?: { username: string } | undefined };
@@ -12,6 +13,7 @@ export function page(title: string, ctx: PageContext, body: Html): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="htmx-config" content='{"includeIndicatorCSS": false}'>
 <title>${title} · Currency Ratio Alerter</title>
+<link rel="icon" href="${FAVICON_PATH}" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/app.css">
 <script src="/assets/htmx.min.js" defer></script>
 </head>
