@@ -34,8 +34,14 @@ ${body}
 </html>`;
 }
 
+/**
+ * A message on a page or in place of what htmx swapped out. The answer to an action (good or bad) takes the focus, as
+ * htmx gives it to an [autofocus] element it swaps in: the button that was pressed is gone, and a screen reader reads
+ * the answer out from there.
+ */
 export function notice(kind: 'good' | 'bad' | 'info', text: string | Html): Html {
-  return html`<p class="notice ${kind === 'info' ? '' : kind}" role="${kind === 'bad' ? 'alert' : 'status'}">${text}</p>`;
+  if (kind === 'info') return html`<p class="notice" role="status">${text}</p>`;
+  return html`<p class="notice ${kind}" role="${kind === 'bad' ? 'alert' : 'status'}" tabindex="-1" autofocus>${text}</p>`;
 }
 
 /** A page that only says something, with an optional link onwards. */
