@@ -73,7 +73,7 @@ const migrations: Migration[] = [
   },
   {
     // An alert's detail page finds the digest that emailed each trigger by its user and reference; an erasure, the rows.
-    id: 3,
+    id: 4,
     sql: () => '',
     indexes: (t) => [`CREATE INDEX ON ${t('emails_sent')} (user_id, reference)`],
   },
