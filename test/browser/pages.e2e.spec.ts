@@ -136,10 +136,23 @@ describe.each(WIDTHS)('every page at %i px', (width) => {
       await page.goto(`${base}${path}`);
       await look(page, name, width);
     }
+    // The first Tab reaches a link past the header, shown while focused; it takes the focus to the page.
+    await page.goto(`${base}/login`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.className)).toBe('skip-link');
+    const skip = (await page.locator('.skip-link').boundingBox())!;
+    expect(skip.y).toBeGreaterThanOrEqual(0);
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-username');
     // A refused form, its messages beside the fields.
     await page.goto(`${base}/register`);
     await page.click('main button[type=submit]');
     await expect.poll(() => page.locator('.field-error').count()).toBeGreaterThan(0);
+    // The first field to fix has the focus, its message read with it.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-username');
+    expect(await page.getAttribute('#f-username', 'aria-describedby')).toBe('f-username-error');
     await look(page, 'register-refused', width);
     expect(errors).toEqual([]);
     await page.context().close();

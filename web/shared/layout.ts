@@ -18,6 +18,7 @@ export function page(title: string, ctx: PageContext, body: Html): Html {
 <script src="/assets/htmx.min.js" defer></script>
 </head>
 <body hx-headers:inherited='${JSON.stringify({ 'x-csrf-token': ctx.csrfToken })}'>
+<a class="skip-link" href="#main">Skip to the page</a>
 <header>
   <a class="brand" href="/">Currency Ratio Alerter</a>
   <nav>${
@@ -27,7 +28,7 @@ export function page(title: string, ctx: PageContext, body: Html): Html {
       : html`<a href="/login">Log in</a><a href="/register">Register</a>`
   }</nav>
 </header>
-<main id="main">
+<main id="main" tabindex="-1">
 ${body}
 </main>
 </body>
