@@ -31,7 +31,9 @@ let mailId: string;
 beforeAll(async () => {
   mailDir = await mkdtemp(join(tmpdir(), 'cra-pages-mailbox-'));
   const devMailbox = new DevMailbox(mailDir);
-  bed = await openBrowserBed({ web: { devMailbox } });
+  // One user signs in for each test: more often than a minute's login budget allows.
+  const plenty = { max: 10_000, timeWindowMs: 60_000 };
+  bed = await openBrowserBed({ web: { devMailbox, rateLimits: { loginPerClient: plenty, loginPerUsername: plenty } } });
   ({ system, browser, base } = bed);
   await devMailbox.deliver({
     from: 'CRA <alerts@cra.test>',
@@ -239,5 +241,23 @@ describe('the alerts page on a phone (390 px)', () => {
     expect(await page.getAttribute('#alert-emails-toggle', 'aria-describedby')).toBe('alert-emails-state');
     expect(errors).toEqual([]);
     await page.context().close();
+  }, 60_000);
+});
+
+describe('the alerts page on a phone without htmx', () => {
+  it('asks before a delete on a page of its own that fits, then deletes', async () => {
+    // htmx kept from loading (as when it fails to), so forms post as plain forms; axe still runs in the page.
+    const context = await browser.newContext({ viewport: { width: 390, height: 900 } });
+    await context.route('**/assets/htmx.min.js', (route) => route.abort());
+    const page = await context.newPage();
+    await signIn(page);
+    const rows = await page.locator('#alerts tbody tr').count();
+    await page.locator('#alerts button.danger').first().click();
+    await expect.poll(() => page.textContent('h1')).toBe('Delete alert');
+    await look(page, 'delete-confirm', 390);
+    await page.click('main form button[type=submit]');
+    await page.waitForURL(`${base}/alerts`);
+    expect(await page.locator('#alerts tbody tr').count()).toBe(rows - 1);
+    await context.close();
   }, 60_000);
 });
