@@ -8,6 +8,7 @@ import { emailChangeRoutes } from './account/emailChangeRoutes.ts';
 import { deleteAccountRoutes } from './account/deleteRoutes.ts';
 import { accountRoutes } from './accounts/routes.ts';
 import { activityRoutes } from './activity/routes.ts';
+import { alertDetailRoutes } from './alerts/detailRoutes.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { devMailboxRoutes } from './operations/devMailbox.ts';
 import { operationsRoutes } from './operations/routes.ts';
@@ -65,6 +66,7 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(accountPageRoutes, deps);
   await app.register(emailChangeRoutes, deps);
   await app.register(alertRoutes, deps);
+  await app.register(alertDetailRoutes, deps);
   await app.register(unsubscribeRoutes, deps);
   await app.register(activityRoutes, deps);
   await app.register(deleteAccountRoutes, deps);

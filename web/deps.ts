@@ -13,7 +13,7 @@ export type WebRateLimits = Partial<Record<Exclude<keyof typeof rateLimitDefault
 /** Everything the web needs, passed in: the app itself opens no connection and reads no environment. */
 export type WebDeps = {
   send: SendCommand;
-  /** The log, read only by whole subjects of one user: their own events in their data export (web/account/). */
+  /** The log, read only by whole subjects of the signed-in user: their data export (web/account/) and an alert's history (web/alerts/). */
   log: Pick<EventStore, 'ns' | 'load'>;
   pool: Pool;
   schema: string;

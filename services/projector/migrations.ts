@@ -71,6 +71,12 @@ const migrations: Migration[] = [
     sql: (t) => `ALTER TABLE ${t('users')} ADD COLUMN email_lookup text;`,
     indexes: (t) => [`CREATE INDEX ON ${t('users')} (email_lookup)`],
   },
+  {
+    // An alert's detail page finds the digest that emailed each trigger by its user and reference; an erasure, the rows.
+    id: 4,
+    sql: () => '',
+    indexes: (t) => [`CREATE INDEX ON ${t('emails_sent')} (user_id, reference)`],
+  },
 ];
 
 /**
@@ -94,7 +100,8 @@ export async function migrate(
     );
     for (const m of migrations) {
       if (done.has(m.id)) continue;
-      await client.query(m.sql(t));
+      const sql = m.sql(t);
+      if (sql) await client.query(sql);
       if (!options.deferIndexes) for (const index of m.indexes(t)) await client.query(index);
       await client.query(`INSERT INTO ${t('schema_migrations')} (id) VALUES ($1)`, [m.id]);
     }

@@ -217,7 +217,7 @@ describe('projector', () => {
       )
     ).rows;
     expect(activity.map((r) => r.summary)).toEqual([
-      'Alert EUR/USD at 1.50 triggered: 1.4 → 1.6 (up)',
+      'Alert EUR/USD at 1.50 triggered: 1.4 → 1.6, crossed upward ↑',
       'Set an alert on EUR/USD at 1.50',
     ]);
   });

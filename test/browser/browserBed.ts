@@ -1,5 +1,6 @@
 import { chromium, type Browser } from 'playwright-core';
 import { freePort } from '../../platform/embedded.ts';
+import type { WebDeps } from '../../web/deps.ts';
 import { startTestSystem, type TestSystem } from '../system.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -11,10 +12,16 @@ export type BrowserBed = { system: TestSystem; browser: Browser; base: string; c
  * Start the system on a port of its own (links in emails point there) and launch Chromium with the flags this
  * machine's closed network needs (no background connections, no QUIC, no component updates).
  */
-export async function openBrowserBed(options: { notifier?: boolean } = {}): Promise<BrowserBed> {
+export async function openBrowserBed(
+  options: { notifier?: boolean; web?: Partial<Omit<WebDeps, 'personal'>> } = {},
+): Promise<BrowserBed> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const system = await startTestSystem({ publicUrl: base, ...(options.notifier === false ? { notifier: false } : {}) });
+  const system = await startTestSystem({
+    publicUrl: base,
+    ...(options.notifier === false ? { notifier: false } : {}),
+    ...(options.web ? { web: options.web } : {}),
+  });
   await system.app.listen({ port, host: '127.0.0.1' });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

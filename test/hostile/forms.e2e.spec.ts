@@ -272,6 +272,7 @@ describe('hostile input to every form and route', () => {
       '/password/forgot',
       '/alerts',
       '/alerts/section',
+      '/alerts/a0123456789abcdef0123456789abcdef',
       '/activity',
       '/account',
       '/account/export',
@@ -280,6 +281,7 @@ describe('hostile input to every form and route', () => {
       '/account/deleted',
       '/healthz',
       '/assets/app.css',
+      '/favicon.ico',
     ];
     const TOKENED = ['/verify', '/password/reset', '/unsubscribe', '/login', '/account/email/confirm'];
     const requests = fc.oneof(

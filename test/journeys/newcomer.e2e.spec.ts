@@ -131,7 +131,7 @@ async function mailbox(client: ReturnType<typeof httpClient>) {
   const list = await client.get('/dev/mailbox');
   return [
     ...list.body.matchAll(
-      /<tr><td>[^<]*<\/td><td>([^<]*)<\/td><td><a href="(\/dev\/mailbox\/[0-9a-f]{24})">([^<]*)<\/a>/g,
+      /<tr><td[^>]*>[^<]*<\/td><td[^>]*>([^<]*)<\/td><td><a href="(\/dev\/mailbox\/[0-9a-f]{24})">([^<]*)<\/a>/g,
     ),
   ].map((m) => ({ to: m[1]!, href: m[2]!, subject: m[3]! }));
 }

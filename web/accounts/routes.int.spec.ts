@@ -318,4 +318,20 @@ describe('accounts over HTTP', () => {
     expect(htmx.statusCode).toBe(200);
     expect(htmx.body).toContain('htmx');
   });
+
+  it('names an icon that browsers keep for a year, and answers /favicon.ico too', async () => {
+    const page = await system.app.inject({ url: '/login' });
+    const href = /<link rel="icon" href="(\/assets\/favicon\.[0-9a-f]{12}\.svg)" type="image\/svg\+xml">/.exec(
+      page.body,
+    )?.[1];
+    expect(href).toBeDefined();
+    const icon = await system.app.inject({ url: href! });
+    expect(icon.statusCode).toBe(200);
+    expect(icon.headers['content-type']).toBe('image/svg+xml');
+    expect(icon.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(icon.body).toMatch(/^<svg /);
+    const fallback = await system.app.inject({ url: '/favicon.ico' });
+    expect(fallback.statusCode).toBe(200);
+    expect(fallback.body).toBe(icon.body);
+  });
 });

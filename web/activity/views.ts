@@ -7,8 +7,8 @@ export function activityPage(lines: readonly ActivityLine[]): Html {
 ${
   lines.length === 0
     ? html`<p>Nothing yet.</p>`
-    : html`<table><thead><tr><th>When (UTC)</th><th>What</th><th>Event</th><th>Log #</th></tr></thead><tbody>
-${lines.map((r) => html`<tr><td>${r.occurred_at.toISOString().replace('T', ' ').slice(0, 19)}</td><td>${r.summary}</td><td class="muted">${r.type}</td><td class="num">${r.seq}</td></tr>`)}
+    : html`<table class="activity stacked"><thead><tr><th scope="col">When (UTC)</th><th scope="col">What</th><th scope="col">Event</th><th scope="col">Log #</th></tr></thead><tbody>
+${lines.map((r) => html`<tr><td class="when"><time datetime="${r.occurred_at.toISOString()}">${r.occurred_at.toISOString().replace('T', ' ').slice(0, 19)}</time></td><td class="what">${r.summary}</td><td class="muted event">${r.type}</td><td class="num seq">${r.seq}</td></tr>`)}
 </tbody></table>`
 }`;
 }

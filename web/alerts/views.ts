@@ -24,10 +24,10 @@ const pairOf = (a: { base: string; quote: string }) => `${a.base}/${a.quote}`;
 export const deleteQuestion = (a: { base: string; quote: string; threshold: string }) =>
   `Delete alert ${pairOf(a)} at ${a.threshold}?`;
 
-const when = (at: Date) =>
+export const when = (at: Date) =>
   html`<time datetime="${at.toISOString()}">${at.toISOString().slice(0, 16).replace('T', ' ')} UTC</time>`;
 
-function sideOf(current: NonNullable<AlertSummary['current']>): Html {
+export function sideOf(current: NonNullable<AlertSummary['current']>): Html {
   if (current.side === 'at') return html`<span class="at">at</span> the threshold`;
   return html`<span class="${current.side}">${current.side}</span> the threshold`;
 }
@@ -52,16 +52,16 @@ function history(alert: AlertSummary): Html {
 function alertRow(csrf: string, alert: AlertSummary): Html {
   const pair = pairOf(alert);
   return html`<tr id="alert-${alert.alertId}">
-  <td><strong class="pair">${pair}</strong></td>
+  <td class="pair-cell"><a class="pair-link" href="/alerts/${alert.alertId}"><strong class="pair">${pair}</strong></a></td>
   <td class="num threshold">${alert.threshold}</td>
   <td class="num current">${
     alert.current
       ? html`<span class="ratio">${alert.current.shown}</span> ${sideOf(alert.current)}<br><span class="muted">as of ${alert.current.asOf}</span>`
       : html`<span class="muted">No rates for this pair yet</span>`
   }</td>
-  <td>${ratioChart({ pair, points: alert.series, threshold: alert.threshold })}</td>
+  <td class="chart-cell">${ratioChart({ pair, points: alert.series, threshold: alert.threshold })}</td>
   <td class="history">${history(alert)}</td>
-  <td><form method="post" action="/alerts/${alert.alertId}/delete">${csrfField(csrf)}
+  <td class="actions"><form method="post" action="/alerts/${alert.alertId}/delete">${csrfField(csrf)}
     <button class="danger" type="submit" aria-label="Delete alert ${pair} at ${alert.threshold}" hx-delete="/alerts/${alert.alertId}" hx-confirm="${deleteQuestion(alert)}" hx-target="#alerts" hx-swap="outerHTML">Delete</button>
   </form></td>
 </tr>`;
@@ -134,9 +134,10 @@ export function emailsForm(csrf: string, paused: boolean, error?: string): Html 
   ${csrfField(csrf)}<input type="hidden" name="paused" value="${paused ? 'no' : 'yes'}">
   ${formError(error)}
   <p>${
+    // The button keeps its id across the swap, so htmx gives it the focus back; it is described by the new state.
     paused
-      ? html`Alert emails are <strong class="paused">paused</strong>: your alerts still trigger, but you get no email. <button type="submit">Turn alert emails back on</button>`
-      : html`Alert emails are <strong>on</strong>. <button class="link" type="submit">Pause alert emails</button>`
+      ? html`<span id="alert-emails-state">Alert emails are <strong class="paused">paused</strong>: your alerts still trigger, but you get no email.</span> <button id="alert-emails-toggle" type="submit" aria-describedby="alert-emails-state">Turn alert emails back on</button>`
+      : html`<span id="alert-emails-state">Alert emails are <strong>on</strong>.</span> <button id="alert-emails-toggle" class="link" type="submit" aria-describedby="alert-emails-state">Pause alert emails</button>`
   }</p>
 </form>`;
 }

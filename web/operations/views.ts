@@ -7,8 +7,8 @@ export function mailboxPage(mails: readonly StoredEmail[]): Html {
 ${
   mails.length === 0
     ? html`<p>No email yet.</p>`
-    : html`<table><thead><tr><th>When</th><th>To</th><th>Subject</th></tr></thead><tbody>
-${mails.map((m) => html`<tr><td>${m.date.replace('T', ' ').slice(0, 19)}</td><td>${m.to}</td><td><a href="/dev/mailbox/${m.id}">${m.subject}</a></td></tr>`)}
+    : html`<table class="mailbox stacked"><thead><tr><th scope="col">When (UTC)</th><th scope="col">To</th><th scope="col">Subject</th></tr></thead><tbody>
+${mails.map((m) => html`<tr><td class="when">${m.date.replace('T', ' ').slice(0, 19)}</td><td class="to">${m.to}</td><td><a href="/dev/mailbox/${m.id}">${m.subject}</a></td></tr>`)}
 </tbody></table>`
 }`;
 }

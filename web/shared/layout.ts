@@ -1,4 +1,5 @@
 import { html, type Html } from '../../platform/html.ts';
+import { FAVICON_PATH } from './assets.ts';
 import { csrfField } from './forms.ts';
 
 export type PageContext = { csrfToken: string; user?: { username: string } | undefined };
@@ -12,10 +13,12 @@ export function page(title: string, ctx: PageContext, body: Html): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="htmx-config" content='{"includeIndicatorCSS": false}'>
 <title>${title} · Currency Ratio Alerter</title>
+<link rel="icon" href="${FAVICON_PATH}" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/app.css">
 <script src="/assets/htmx.min.js" defer></script>
 </head>
 <body hx-headers:inherited='${JSON.stringify({ 'x-csrf-token': ctx.csrfToken })}'>
+<a class="skip-link" href="#main">Skip to the page</a>
 <header>
   <a class="brand" href="/">Currency Ratio Alerter</a>
   <nav>${
@@ -25,15 +28,21 @@ export function page(title: string, ctx: PageContext, body: Html): Html {
       : html`<a href="/login">Log in</a><a href="/register">Register</a>`
   }</nav>
 </header>
-<main id="main">
+<main id="main" tabindex="-1">
 ${body}
 </main>
 </body>
 </html>`;
 }
 
+/**
+ * A message on a page or in place of what htmx swapped out. The answer to an action (good or bad) takes the focus, as
+ * htmx gives it to an [autofocus] element it swaps in: the button that was pressed is gone, and a screen reader reads
+ * the answer out from there.
+ */
 export function notice(kind: 'good' | 'bad' | 'info', text: string | Html): Html {
-  return html`<p class="notice ${kind === 'info' ? '' : kind}" role="${kind === 'bad' ? 'alert' : 'status'}">${text}</p>`;
+  if (kind === 'info') return html`<p class="notice" role="status">${text}</p>`;
+  return html`<p class="notice ${kind}" role="${kind === 'bad' ? 'alert' : 'status'}" tabindex="-1" autofocus>${text}</p>`;
 }
 
 /** A page that only says something, with an optional link onwards. */

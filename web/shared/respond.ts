@@ -14,6 +14,14 @@ export function sendMarkup(reply: FastifyReply, markup: Html | Buffer, status = 
     .send(markup instanceof Html ? markup.value : markup);
 }
 
+/**
+ * A refused form's first field marked invalid takes the focus (htmx focuses an [autofocus] element it swaps in, a
+ * browser one it loads), so a keyboard or screen reader user lands on what to fix. Values are escaped in markup, so
+ * only a field's own attribute can match.
+ */
+export const focusFirstInvalid = (markup: Html) =>
+  new Html(markup.value.replace(' aria-invalid="true"', ' aria-invalid="true" autofocus'));
+
 /** Send a whole page, or only `fragment` when htmx asked and one is given. */
 export function sendPage(
   request: FastifyRequest,
@@ -21,11 +29,10 @@ export function sendPage(
   options: { status?: number; title: string; body: Html; fragment?: Html },
 ) {
   const fragment = isHtmx(request) ? options.fragment : undefined;
-  return sendMarkup(
-    reply,
-    fragment ?? page(options.title, { csrfToken: reply.csrfToken(), user: request.account ?? undefined }, options.body),
-    options.status,
-  );
+  const markup =
+    fragment ?? page(options.title, { csrfToken: reply.csrfToken(), user: request.account ?? undefined }, options.body);
+  const refused = options.status !== undefined && options.status >= 400 && options.status < 500;
+  return sendMarkup(reply, refused ? focusFirstInvalid(markup) : markup, options.status);
 }
 
 /** After a successful form post: a 303 for plain forms, HX-Redirect for htmx. */

@@ -1,4 +1,5 @@
 import type { DomainEvent } from '../../../events/index.ts';
+import { formatRatio } from '../../../events/ratio.ts';
 import { unhandled } from '../unhandled.ts';
 
 const pair = (base: string, quote: string) => `${base}/${quote}`;
@@ -57,9 +58,12 @@ export function activityLine(event: DomainEvent): { userId: string; summary: str
       return line(event.data.userId, 'Deleted an alert');
     case 'AlertTriggered': {
       const { data } = event;
+      // Ratios as the alerts page shows them: 6 significant digits, more only where needed to stay on their side.
+      const shown = (ratio: string) => formatRatio(ratio, 6, data.threshold);
+      const crossed = data.direction === 'up' ? 'crossed upward ↑' : 'crossed downward ↓';
       return line(
         data.userId,
-        `Alert ${pair(data.base, data.quote)} at ${data.threshold} triggered: ${data.previousRatio} → ${data.currentRatio} (${data.direction})`,
+        `Alert ${pair(data.base, data.quote)} at ${data.threshold} triggered: ${shown(data.previousRatio)} → ${shown(data.currentRatio)}, ${crossed}`,
       );
     }
     case 'EmailSent':
