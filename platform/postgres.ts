@@ -2,6 +2,7 @@ import pg from 'pg';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
+export type QueryResult<R extends pg.QueryResultRow> = pg.QueryResult<R>;
 
 // NUMERIC stays a string (exact decimals); BIGINT sequences fit a JS number for any realistic log.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));

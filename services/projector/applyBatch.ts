@@ -1,6 +1,6 @@
 import type { RawMessage } from '../../platform/eventStore/index.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { tablesIn, type Pool, type PoolClient, type TableNamer } from '../../platform/postgres.ts';
+import { tablesIn, type Pool, type PoolClient, type QueryResult, type TableNamer } from '../../platform/postgres.ts';
 import { READ_MODELS_CHECKPOINT as CHECKPOINT } from '../../platform/projectionWait.ts';
 import { parkStatement, statementsFor, type Statement } from './reference/eventStatements.ts';
 import {
@@ -114,14 +114,13 @@ export async function applyPrepared(
   const client = await pool.connect();
   try {
     // Not waiting for the commit's WAL flush is safe here: a crash loses the batch and its checkpoint together,
-    // and the batch is simply applied again. The join settings are for setStatements (see there).
-    await client.query(
-      'BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off',
-    );
-    const row = await client.query<{ seq: number }>(`SELECT seq FROM ${t('checkpoints')} WHERE name = $1 FOR UPDATE`, [
-      CHECKPOINT,
-    ]);
-    const checkpoint = row.rows[0]?.seq ?? 0;
+    // and the batch is simply applied again. The join settings are for setStatements (see there). The transaction
+    // opens and takes the checkpoint's lock in one round trip, and closes with it in another.
+    const opened = (await client.query(
+      `BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;
+       SELECT seq FROM ${t('checkpoints')} WHERE name = ${client.escapeLiteral(CHECKPOINT)} FOR UPDATE`,
+    )) as unknown as QueryResult<{ seq: number }>[];
+    const checkpoint = opened.at(-1)!.rows[0]?.seq ?? 0;
     const first = batch.seqs[0]!;
     if (checkpoint < batch.after)
       throw new CheckpointRewound(
@@ -139,10 +138,9 @@ export async function applyPrepared(
     }
     const last = Math.max(checkpoint, batch.seqs.at(-1)!);
     await client.query(
-      `INSERT INTO ${t('checkpoints')} (name, seq) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq`,
-      [CHECKPOINT, last],
+      `INSERT INTO ${t('checkpoints')} (name, seq) VALUES (${client.escapeLiteral(CHECKPOINT)}, ${last})
+       ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq; COMMIT`,
     );
-    await client.query('COMMIT');
     if (applied > 0) hooks.onApplied?.(last, applied);
     return last;
   } catch (error) {

@@ -7,7 +7,7 @@ import { deferredIndexes, readModelTables } from './migrations.ts';
 export type Progress = (applied: number, total: number) => void;
 
 /** A replay works through a long backlog: bigger batches than a live projector's, so fewer transactions. */
-const REPLAY_BATCH_SIZE = 2_000;
+const REPLAY_BATCH_SIZE = 5_000;
 
 /** Secondary indexes built at once after a replay: two at a time, one per core of a small machine. */
 const INDEX_BUILDS_AT_ONCE = 2;

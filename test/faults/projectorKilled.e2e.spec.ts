@@ -42,7 +42,7 @@ afterAll(async () => {
 }, 30_000);
 
 const checkpoint = () => readCheckpoint(lab.pool, lab.schema).catch(() => 0);
-/** Ten replay batches: a replay of it takes about a second here, many times the 50 ms the test polls at. */
+/** Four replay batches: a replay of it takes about a second here, many times the 50 ms the test polls at. */
 const BACKLOG = 20_000;
 
 describe('the projector killed with SIGKILL in the middle of a large replay', () => {

@@ -1,14 +1,15 @@
 import type { TableNamer } from '../../../platform/postgres.ts';
-import { erasureStatement, rateRunStatement, type Statement } from '../reference/eventStatements.ts';
+import { erasureStatement, type Statement } from '../reference/eventStatements.ts';
 import { columnLiteral as column } from './arrayLiteral.ts';
 import type { TableChanges } from './tableChanges.ts';
 
 /**
- * A batch's changes as one statement (one array parameter per column, unnest()ed), whatever its size, plus one per
- * rate run. Each table's change is a data-modifying CTE; they all read the snapshot from before the batch, so an
- * update reaches exactly the rows that existed before it, as TableChanges asks (the rows the batch creates are
- * inserted already in their state at its end). Inserts that may repeat a key keep log order, so ON CONFLICT keeps
- * the first. One statement is one round trip: a rebuild's writer would otherwise wait on a dozen per batch.
+ * A batch's changes as one statement (one array parameter per column, unnest()ed), whatever its size and however
+ * many rate runs it holds. Each table's change is a data-modifying CTE; they all read the snapshot from before the
+ * batch, so an update reaches exactly the rows that existed before it, as TableChanges asks (the rows the batch
+ * creates are inserted already in their state at its end). Inserts that may repeat a key keep log order, so ON
+ * CONFLICT keeps the first. One statement is one round trip: a rebuild's writer would otherwise wait on a dozen per
+ * batch, and on one more per rate run.
  *
  * The transaction running it sets enable_hashjoin and enable_mergejoin off: a batch changes a few rows of large
  * tables, to be found by their keys (costed for disk, a hash join would read the whole table every batch; a
@@ -95,6 +96,27 @@ function segmentStatements(changes: TableChanges, t: TableNamer): Statement[] {
              ORDER BY n
              ON CONFLICT DO NOTHING`);
   }
+  const runs = changes.rateRuns;
+  if (runs.length > 0) {
+    // As one run at a time: a run already known (its provider and day, or its sequence) adds nothing, in log order.
+    const rates = runs.flatMap(({ event, seq }) =>
+      Object.entries(event.data.rates).map(([currency, rate]) => ({ seq, currency, rate })),
+    );
+    parts.push(`INSERT INTO ${t('rate_runs')} (run_seq, provider, base, as_of, fetched_at)
+             SELECT run_seq, provider, base, as_of, fetched_at
+             FROM unnest(${col(runs, (r) => r.seq, 'bigint')}, ${col(runs, (r) => r.event.data.provider, 'text')}, ${col(runs, (r) => r.event.data.base, 'text')},
+               ${col(runs, (r) => r.event.data.asOf, 'text')}, ${col(runs, (r) => r.event.data.fetchedAt, 'timestamptz')}) WITH ORDINALITY
+               AS x(run_seq, provider, base, as_of, fetched_at, n)
+             ORDER BY n
+             ON CONFLICT DO NOTHING
+             RETURNING run_seq`);
+    const newRuns = `change${parts.length - 1}`;
+    parts.push(`INSERT INTO ${t('rates')} (run_seq, currency, rate)
+             SELECT x.run_seq, x.currency, x.rate::numeric
+             FROM unnest(${col(rates, (r) => r.seq, 'bigint')}, ${col(rates, (r) => r.currency, 'text')}, ${col(rates, (r) => r.rate, 'text')})
+               AS x(run_seq, currency, rate)
+             JOIN ${newRuns} USING (run_seq)`);
+  }
   const { triggers: tr, emails: em, activity: ac, parked: pk } = changes;
   if (tr.length > 0) {
     parts.push(`INSERT INTO ${t('alert_triggers')} (alert_id, run_seq, user_id, previous_ratio, current_ratio, direction, triggered_at)
@@ -142,6 +164,5 @@ function segmentStatements(changes: TableChanges, t: TableNamer): Statement[] {
       values,
     });
   }
-  for (const run of changes.rateRuns) out.push(rateRunStatement(run.event, run.seq, t));
   return out;
 }

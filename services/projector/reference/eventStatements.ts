@@ -8,7 +8,7 @@ export type Statement = { text: string; values: unknown[] };
 export type EventContext = { seq: number; position: number; occurredAt: string };
 
 /** A run's one statement: the rates go in only with a new run, so a duplicate publication adds nothing. */
-export function rateRunStatement(
+function rateRunStatement(
   event: Extract<DomainEvent, { type: 'RatesFetched' }>,
   seq: number,
   t: TableNamer,
