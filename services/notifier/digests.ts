@@ -51,6 +51,9 @@ type DigestResult =
 /** How long a worker waits in place for another instance's live claim on a digest before leaving it to a later look. */
 const WAIT_IN_PLACE_MS = 10_000;
 
+/** How many users ahead of the digests their keys are read (each a round trip), so a digest seldom waits for one. */
+const KEYS_AHEAD = 64;
+
 const meta = (deps: DigestDeps, id: string) => ({
   occurredAt: deps.now().toISOString(),
   correlationId: id,
@@ -146,6 +149,15 @@ export async function notifyRun(
   const users = [...byUser].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (options.helping) users.reverse();
   let met = false;
+  // Recipients' keys read ahead of the workers, in the order they take users (a read under way is shared, and a
+  // failed one is simply read again when the digest needs it).
+  const order = users.map(([userId]) => userId);
+  const readKeyOf = (k: number) => {
+    const userId = order[k];
+    if (userId) void deps.personal.keys.current(userId).catch(() => undefined);
+  };
+  for (let k = 0; k < KEYS_AHEAD; k++) readKeyOf(k);
+  let taken = 0;
   const digest = async (userId: string, alerts: CrossedAlert[]): Promise<DigestResult> => {
     const inPlaceUntil = deps.now().getTime() + WAIT_IN_PLACE_MS;
     for (;;) {
@@ -162,6 +174,7 @@ export async function notifyRun(
   };
   const workers = Array.from({ length: Math.min(deps.concurrency ?? 8, users.length) }, async () => {
     for (let next = users.shift(); next && !met; next = users.shift()) {
+      readKeyOf(KEYS_AHEAD + taken++);
       const [userId, alerts] = next;
       const result = await digest(userId, alerts);
       if (result === 'emailed') outcome.emailed++;
