@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../events/index.ts';
+import { alertRule, ruleSummary, type DomainEvent } from '../../../events/index.ts';
 import { unhandled } from '../unhandled.ts';
 
 const pair = (base: string, quote: string) => `${base}/${quote}`;
@@ -51,15 +51,25 @@ export function activityLine(event: DomainEvent): { userId: string; summary: str
     case 'AlertSet':
       return line(
         event.data.userId,
-        `Set an alert on ${pair(event.data.base, event.data.quote)} at ${event.data.threshold}`,
+        `Set an alert on ${pair(event.data.base, event.data.quote)} ${ruleSummary(alertRule(event.data))}`,
       );
+    case 'AlertEdited':
+      return line(event.data.userId, `Changed an alert to ${ruleSummary(alertRule(event.data))}`);
+    case 'AlertPaused':
+      return line(event.data.userId, 'Paused an alert');
+    case 'AlertResumed':
+      return line(event.data.userId, 'Resumed an alert');
+    case 'AlertRearmed':
+      return line(event.data.userId, 'Re-armed an alert');
     case 'AlertDeleted':
       return line(event.data.userId, 'Deleted an alert');
     case 'AlertTriggered': {
       const { data } = event;
+      // Triggers recorded before kinds name their threshold as they always did.
+      const what = data.threshold !== undefined ? `at ${data.threshold}` : `on a ${data.percent} % change`;
       return line(
         data.userId,
-        `Alert ${pair(data.base, data.quote)} at ${data.threshold} triggered: ${data.previousRatio} → ${data.currentRatio} (${data.direction})`,
+        `Alert ${pair(data.base, data.quote)} ${what} triggered: ${data.previousRatio} → ${data.currentRatio} (${data.direction})`,
       );
     }
     case 'EmailSent':
