@@ -95,7 +95,15 @@ const FORMS = [
   { url: '/login', fields: ['username', 'password'] },
   { url: '/password/forgot', fields: ['email'] },
   { url: '/password/reset', fields: ['token', 'password'] },
-  { url: '/alerts', fields: ['commandId', 'base', 'quote', 'threshold'] },
+  {
+    url: '/alerts',
+    fields: ['commandId', 'base', 'quote', 'kind', 'threshold', 'percent', 'runs', 'direction', 'repeat', 'expires'],
+  },
+  // Editing the owner's alert: the same rule fields, the pair staying.
+  { url: '/alerts/ownersAlert1', fields: ['kind', 'threshold', 'percent', 'runs', 'direction', 'repeat', 'expires'] },
+  { url: '/alerts/ownersAlert1/pause', fields: [] },
+  { url: '/alerts/ownersAlert1/resume', fields: [] },
+  { url: '/alerts/ownersAlert1/rearm', fields: [] },
   { url: '/alerts/ownersAlert1/delete', fields: ['confirm'] },
   { url: '/alerts/emails', fields: ['paused'] },
   { url: '/unsubscribe', fields: [] },
@@ -272,6 +280,8 @@ describe('hostile input to every form and route', () => {
       '/password/forgot',
       '/alerts',
       '/alerts/section',
+      '/alerts/ownersAlert1/edit',
+      '/alerts/ownersAlert2/edit',
       '/activity',
       '/account',
       '/account/export',
@@ -381,6 +391,10 @@ describe('hostile input to every form and route', () => {
         ['/login', { username: value, password: '' }],
         ['/password/forgot', { email: value }],
         ['/alerts', { base: value, quote: value, threshold: value }],
+        ['/alerts', { base: 'EUR', quote: 'USD', kind: 'change', percent: value, runs: value, expires: value }],
+        ['/alerts', { base: 'EUR', quote: 'USD', threshold: '1.2', direction: `${value}!`, repeat: `!${value}` }],
+        ['/alerts/ownersAlert1', { threshold: value, expires: value }],
+        ['/alerts/ownersAlert1', { kind: 'change', percent: value, runs: value, direction: value }],
         ['/account/password', { currentPassword: value, newPassword: value }],
       ] as const) {
         const res = await attempt({
