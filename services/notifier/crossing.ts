@@ -139,13 +139,19 @@ export function byUserThenAlert(
   return 0;
 }
 
+/** The runs each alert's recorded triggers are of, by alert id. */
+export type TriggersByAlert = ReadonlyMap<string, readonly number[]>;
+
+export function triggersByAlert(triggers: readonly RecordedTrigger[]): TriggersByAlert {
+  const byAlert = new Map<string, number[]>();
+  for (const t of triggers) byAlert.set(t.alertId, [...(byAlert.get(t.alertId) ?? []), t.runSeq]);
+  return byAlert;
+}
+
 /** A once alert is done once a trigger of a run other than this one was recorded since it was armed. */
-function isDone(alert: AlertRecord, rule: AlertRule, runSeq: number, triggers: readonly RecordedTrigger[]): boolean {
+function isDone(alert: AlertRecord, rule: AlertRule, runSeq: number, triggers: TriggersByAlert): boolean {
   const armedSeq = alert.armedSeq ?? alert.setSeq;
-  return (
-    rule.repeat === 'once' &&
-    triggers.some((t) => t.alertId === alert.alertId && t.runSeq > armedSeq && t.runSeq !== runSeq)
-  );
+  return rule.repeat === 'once' && (triggers.get(alert.alertId) ?? []).some((seq) => seq > armedSeq && seq !== runSeq);
 }
 
 /** What `latest` does to one alert, by its rule, or null (docs/design.md §4, §4b). */
@@ -153,7 +159,7 @@ export function triggerOf(
   runs: readonly Run[],
   latest: Run,
   alert: AlertRecord,
-  triggers: readonly RecordedTrigger[] = [],
+  triggers: TriggersByAlert = new Map(),
 ): CrossedAlert | null {
   if (!isActiveAt(alert, latest.seq)) return null;
   const rule = alertRule(alert);
@@ -197,8 +203,9 @@ export function crossedAlerts(
   const latest = runs.at(-1);
   if (!latest) return [];
   const crossed: CrossedAlert[] = [];
+  const recorded = triggersByAlert(triggers);
   for (const alert of alerts) {
-    const found = triggerOf(runs, latest, alert, triggers);
+    const found = triggerOf(runs, latest, alert, recorded);
     if (found) crossed.push(found);
   }
   return crossed.sort(byUserThenAlert);

@@ -33,27 +33,12 @@ function takesPart(t: TableNamer): string {
                 SELECT FROM ${t('alert_triggers')} tr WHERE tr.alert_id = a.alert_id AND tr.run_seq > a.armed_seq AND tr.run_seq <> $1))`;
 }
 
-/** A loose index scan: the distinct values of `columns` among the alerts `where` holds for, one index probe each. */
-function distinctAlerts(t: TableNamer, name: string, columns: string[], where: string): string {
-  const list = (prefix: string) => columns.map((c) => `${prefix}.${c}`).join(', ');
-  return `${name} AS (
-      (SELECT ${list('a')} FROM ${t('alerts')} a WHERE ${where} ORDER BY ${list('a')} LIMIT 1)
-      UNION ALL
-      SELECT ${list('next')} FROM ${name}
-      CROSS JOIN LATERAL (
-        SELECT ${list('a')} FROM ${t('alerts')} a
-        WHERE ${where} AND (${list('a')}) > (${list(name)})
-        ORDER BY ${list('a')} LIMIT 1
-      ) next
-    )`;
-}
-
 /**
  * One statement, set-based, per pair and number of runs back rather than per alert (docs/design.md §4, §4b):
- * 1. the groups to look at: every pair of the alerts table with 1 run back (threshold alerts), and every pair and
- *    number of runs of its change alerts, each by a loose index scan: one probe per group;
- * 2. per group, c from this run (groups missing a currency drop out) and p from the `runs`-th most recent earlier run
- *    that has both currencies (groups with no such run, or an unchanged ratio, drop out);
+ * 1. the pairs of the alerts table, by a loose index scan of (base, quote, threshold): one probe per pair;
+ * 2. per pair, c from this run (pairs missing a currency drop out), how far back its change alerts look at most (one
+ *    probe), and p for each number of runs back up to that, from the earlier runs that have both currencies, most
+ *    recent first, in one scan: a group per pair and number of runs back (no such run, or an unchanged ratio: none);
  * 3. threshold alerts: per group of 1 run, a range scan of the (base, quote, threshold) index over the thresholds
  *    between p and c, rechecked exactly where the bounds are not sure: p < t ≤ c is pq < t·pb AND t·cb ≤ cq;
  *    change alerts: per group, a range scan of the (base, quote, runs, percent) index over the percents up to the
@@ -68,8 +53,16 @@ function distinctAlerts(t: TableNamer, name: string, columns: string[], where: s
 export function crossedAlertsSql(t: TableNamer): string {
   return `
     WITH RECURSIVE
-    ${distinctAlerts(t, 'pairs', ['base', 'quote'], 'true')},
-    ${distinctAlerts(t, 'change_groups', ['base', 'quote', 'runs'], "a.kind = 'change'")},
+    pairs AS (
+      (SELECT a.base, a.quote FROM ${t('alerts')} a ORDER BY a.base, a.quote LIMIT 1)
+      UNION ALL
+      SELECT next.base, next.quote FROM pairs
+      CROSS JOIN LATERAL (
+        SELECT a.base, a.quote FROM ${t('alerts')} a
+        WHERE (a.base, a.quote) > (pairs.base, pairs.quote)
+        ORDER BY a.base, a.quote LIMIT 1
+      ) next
+    ),
     run AS MATERIALIZED (
       SELECT CASE WHEN as_of ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}' THEN left(as_of, 10) END AS rates_date
       FROM ${t('rate_runs')} WHERE run_seq = $1
@@ -80,21 +73,26 @@ export function crossedAlertsSql(t: TableNamer): string {
       SELECT run.base, 1 FROM ${t('rate_runs')} run
       WHERE run.run_seq = $1 AND NOT EXISTS (SELECT FROM ${t('rates')} r WHERE r.run_seq = $1 AND r.currency = run.base)
     ),
-    groups AS (SELECT base, quote, 1 AS runs FROM pairs UNION SELECT base, quote, runs FROM change_groups),
     ratios AS (
-      SELECT g.base, g.quote, g.runs, previous.pb, previous.pq, cb.rate AS cb, cq.rate AS cq,
+      SELECT p.base, p.quote, previous.runs, previous.pb, previous.pq, cb.rate AS cb, cq.rate AS cq,
              least(previous.pq / previous.pb, cq.rate / cb.rate) AS low, greatest(previous.pq / previous.pb, cq.rate / cb.rate) AS high
-      FROM groups g
-      JOIN current_rates cb ON cb.currency = g.base
-      JOIN current_rates cq ON cq.currency = g.quote
+      FROM pairs p
+      JOIN current_rates cb ON cb.currency = p.base
+      JOIN current_rates cq ON cq.currency = p.quote
+      -- How far back the pair's change alerts look, at most: one backward probe of their index (1 with none).
+      LEFT JOIN LATERAL (
+        SELECT a.runs FROM ${t('alerts')} a WHERE a.kind = 'change' AND a.base = p.base AND a.quote = p.quote
+        ORDER BY a.runs DESC LIMIT 1
+      ) most ON true
+      -- The earlier runs that have both currencies, most recent first, numbered: runs = 1 is the previous one.
       CROSS JOIN LATERAL (
-        SELECT pb.rate AS pb, pq.rate AS pq
+        SELECT row_number() OVER (ORDER BY earlier.run_seq DESC) AS runs, pb.rate AS pb, pq.rate AS pq
         FROM ${t('rate_runs')} earlier
-        CROSS JOIN LATERAL ${rateIn(t, 'earlier', 'g.base')} pb
-        CROSS JOIN LATERAL ${rateIn(t, 'earlier', 'g.quote')} pq
+        CROSS JOIN LATERAL ${rateIn(t, 'earlier', 'p.base')} pb
+        CROSS JOIN LATERAL ${rateIn(t, 'earlier', 'p.quote')} pq
         WHERE earlier.run_seq < $1 AND pb.rate IS NOT NULL AND pq.rate IS NOT NULL
         ORDER BY earlier.run_seq DESC
-        OFFSET g.runs - 1 LIMIT 1
+        LIMIT coalesce(most.runs, 1)
       ) previous
       WHERE previous.pq * cb.rate <> cq.rate * previous.pb
     ),
