@@ -196,8 +196,8 @@ export function ruleFields(values: RuleFormValues, errors: FieldErrors): Html {
     'kind',
     'Kind',
     [
-      ['threshold', 'Threshold: the ratio crosses a value'],
-      ['change', 'Change: the ratio moves by a percent'],
+      ['threshold', 'Threshold: crossing a value'],
+      ['change', 'Change: moving by a percent'],
     ],
     values.kind,
     errors.kind,
