@@ -86,8 +86,8 @@ async function insertUsersAndAlerts(c: Connected, schema: string, users: number)
     }
   }
   await c.pool.query(
-    `INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, threshold, threshold_text, set_seq, set_at)
-     SELECT id, u, b, q, th::numeric, th, 0, '2026-11-01T00:00:00Z' FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(id, u, b, q, th)`,
+    `INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, threshold, threshold_text, set_seq, set_at, active_seq, armed_seq)
+     SELECT id, u, b, q, th::numeric, th, 0, '2026-11-01T00:00:00Z', 0, 0 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(id, u, b, q, th)`,
     [
       alerts.map((a) => a.id),
       alerts.map((a) => a.user),

@@ -1,15 +1,16 @@
-// notifier-match: time to find every crossed alert of one run among N alerts on 500 pairs, against the old full scan.
+// notifier-match: time to find every alert one run triggers among N alerts of every kind on 500 pairs, against the old full scan.
 import { isDeepStrictEqual } from 'node:util';
 import { withProviderBase } from '../events/ratio.ts';
-import { crossedAlerts, type AlertRecord, type Run } from '../services/notifier/crossing.ts';
+import { crossedAlerts, type AlertRecord, type RecordedTrigger, type Run } from '../services/notifier/crossing.ts';
 import { migrateSchema } from '../services/projector/projector.ts';
 import {
+  EVERY_KIND,
   insertAlerts,
   insertRuns,
-  makeAlerts,
+  insertTriggers,
+  makeAlertsAndTriggers,
   makePairs,
   makeRuns,
-  THRESHOLDS_ONLY,
   type AlertPlan,
 } from './lib/alertWorld.ts';
 import { spawnService, underLoad } from './lib/child.ts';
@@ -44,21 +45,24 @@ export async function notifierMatch(ctx: BenchContext): Promise<void> {
       runs,
       runSeq: RUN_SEQ,
       alertsPerUser: ALERTS_PER_USER,
-      mix: THRESHOLDS_ONLY,
+      mix: EVERY_KIND,
     };
     await insertRuns(c.pool, place.schema, runs);
-    const oracleRuns: Run[] = runs.map((r) => ({ seq: r.seq, rates: withProviderBase(r.base, r.rates) }));
+    const oracleRuns: Run[] = runs.map((r) => ({ seq: r.seq, asOf: r.asOf, rates: withProviderBase(r.base, r.rates) }));
     await notifier.call('start', place);
     await old.call('start', place);
 
     const alerts: AlertRecord[] = [];
+    const triggers: RecordedTrigger[] = [];
     const results: { size: number; ours: number; old: number; crossed: number }[] = [];
     let memory = { atRestMiB: Infinity, peakMiB: 0 };
     for (const size of sizes) {
-      const added = makeAlerts(alerts.length, size, plan);
+      const { alerts: added, triggers: done } = makeAlertsAndTriggers(alerts.length, size, plan);
       const t0 = performance.now();
       await insertAlerts(c.pool, place.schema, added);
+      await insertTriggers(c.pool, place.schema, done);
       for (const a of added) alerts.push(a);
+      for (const d of done) triggers.push(d);
       progress(
         `notifier-match: ${size} alerts in the read model (+${added.length} in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
       );
@@ -71,7 +75,7 @@ export async function notifierMatch(ctx: BenchContext): Promise<void> {
       const baseline = await old.call('oldMatch', place, RUN_SEQ, repeats);
 
       const t1 = performance.now();
-      const expected = crossedAlerts(oracleRuns, alerts);
+      const expected = crossedAlerts(oracleRuns, alerts, triggers);
       const equal = isDeepStrictEqual(measured.result.result, expected);
       progress(
         `notifier-match: oracle found ${expected.length} crossed in ${((performance.now() - t1) / 1000).toFixed(1)} s; ours ${equal ? 'equals' : 'DIFFERS FROM'} it; ours ${median(measured.result.ms).toFixed(1)} ms, old ${median(baseline.ms).toFixed(1)} ms (${baseline.result.count} found with floats)`,
@@ -84,7 +88,11 @@ export async function notifierMatch(ctx: BenchContext): Promise<void> {
     }
 
     const describe = (r: (typeof results)[number]) =>
-      `${r.size} alerts on ${PAIRS} pairs, one run (${r.crossed} crossed, equal to the pure oracle crossedAlerts); ours: findCrossedAlerts (one set-based query + exact ratios), median of ${repeats} after a warm-up; baseline (old system): select every alert from the same read model and loop over all of them comparing floats, median of ${repeats}; ratio = baseline time / our time, goal >= 20`;
+      `${r.size} alerts of every kind (${Object.entries(EVERY_KIND)
+        .map(([k, share]) => `${k} ${share}`)
+        .join(
+          ', ',
+        )}) on ${PAIRS} pairs, one run (${r.crossed} triggered, equal to the pure oracle crossedAlerts); ours: findCrossedAlerts (one set-based query + exact ratios), median of ${repeats} after a warm-up; baseline (old system): select every alert and recorded trigger from the same read model and loop over all of them with the same rules on floats, median of ${repeats}; ratio = baseline time / our time, goal >= 20`;
     const largest = results.at(-1)!;
     ctx.emit(figure('notifier-match', largest.ours, 'ms', largest.old, describe(largest), largest.old / largest.ours));
     for (const r of results)

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AggregateId, Email, Username } from './ids.ts';
-import { CurrencyCode, Threshold } from './decimal.ts';
+import { alertRuleFields, withFittingRule } from './alert.ts';
+import { CurrencyCode } from './decimal.ts';
 
 // The rules of the fields people type or follow, each once with its message: the web's forms and pages use these too.
 const MAX_PASSWORD_LENGTH = 256;
@@ -48,14 +49,24 @@ export const commandSchemas = {
   RequestEmailChange: z.object({ userId: AggregateId, email: Email, password: LoginPassword }),
   /** Follow the link sent to the new address: the account's address becomes that one. */
   ConfirmEmailChange: z.object({ token: LinkToken }),
-  /** Create an alert on BASE/QUOTE. */
-  SetAlert: z.object({
-    userId: AggregateId,
-    alertId: AggregateId,
-    base: CurrencyCode,
-    quote: CurrencyCode,
-    threshold: Threshold,
-  }),
+  /** Create an alert on BASE/QUOTE with its rule (a threshold by default; docs/design.md §4b). */
+  SetAlert: withFittingRule(
+    z.object({
+      userId: AggregateId,
+      alertId: AggregateId,
+      base: CurrencyCode,
+      quote: CurrencyCode,
+      ...alertRuleFields,
+    }),
+  ),
+  /** Change the rule of one of the user's alerts (its pair stays). */
+  EditAlert: withFittingRule(z.object({ userId: AggregateId, alertId: AggregateId, ...alertRuleFields })),
+  /** Pause one of the user's alerts: it triggers on no run until resumed. */
+  PauseAlert: z.object({ userId: AggregateId, alertId: AggregateId }),
+  /** Resume one of the user's paused alerts. */
+  ResumeAlert: z.object({ userId: AggregateId, alertId: AggregateId }),
+  /** Arm a once alert again after it triggered. */
+  RearmAlert: z.object({ userId: AggregateId, alertId: AggregateId }),
   /** Delete one of the user's alerts. */
   DeleteAlert: z.object({ userId: AggregateId, alertId: AggregateId }),
   /** Stop or restart the alert digest emails of a user. */

@@ -29,25 +29,47 @@ export const DecimalString = z.string().regex(PLAIN_DECIMAL, 'must be a decimal 
 /** A rate or ratio: a positive decimal string. */
 export const PositiveDecimal = DecimalString.refine(isPositive, 'must be greater than zero');
 
-const tooLong = { abort: true, message: `Use at most ${MAX_THRESHOLD_LENGTH} characters, like 1.0825` };
-
-/** The rules every threshold meets, however it arrived: positive, plain digits, at most 18 significant digits (docs/design.md §4). */
-const thresholdDigits = (value: z.ZodString) =>
+/**
+ * The rules every threshold (and a change alert's percent) meets, however it arrived: positive, plain digits, at most
+ * 18 significant digits (docs/design.md §4). `what` and `example` name it in the messages.
+ */
+const positiveDigits = (value: z.ZodString, what: string, example: string) =>
   value
-    .regex(PLAIN_DECIMAL, 'Use plain digits with an optional decimal point, like 1.0825')
-    .refine(isPositive, 'The threshold must be greater than zero')
+    .regex(PLAIN_DECIMAL, `Use plain digits with an optional decimal point, like ${example}`)
+    .refine(isPositive, `The ${what} must be greater than zero`)
     .refine((v) => significantDigits(v) <= 18, 'Use at most 18 significant digits');
 
+const tooLongFor = (example: string) => ({
+  abort: true,
+  message: `Use at most ${MAX_THRESHOLD_LENGTH} characters, like ${example}`,
+});
+
+/** A decimal as commands and events carry it: canonical (see canonicalDecimal) and at most 40 characters. */
+const canonicalPositive = (what: string, example: string) =>
+  positiveDigits(z.string().max(MAX_THRESHOLD_LENGTH, tooLongFor(example)), what, example).refine(
+    (v) => canonicalDecimal(v) === v,
+    `Write the ${what} without leading zeros, like 1.5 rather than 001.5`,
+  );
+
+/** A decimal as a person typed it: at most 40 characters before anything else, then trimmed, checked and made canonical. */
+const typedPositive = (what: string, example: string) =>
+  positiveDigits(
+    z.string().max(MAX_THRESHOLD_LENGTH, tooLongFor(example)).trim().min(1, `Enter a ${what}`),
+    what,
+    example,
+  ).transform(canonicalDecimal);
+
 /** An alert threshold as commands and events carry it: canonical (see canonicalDecimal) and at most 40 characters. */
-export const Threshold = thresholdDigits(z.string().max(MAX_THRESHOLD_LENGTH, tooLong)).refine(
-  (v) => canonicalDecimal(v) === v,
-  'Write the threshold without leading zeros, like 1.5 rather than 001.5',
-);
+export const Threshold = canonicalPositive('threshold', '1.0825');
 
 /** A threshold as a person typed it: at most 40 characters before anything else, then trimmed, checked and made canonical. */
-export const TypedThreshold = thresholdDigits(
-  z.string().max(MAX_THRESHOLD_LENGTH, tooLong).trim().min(1, 'Enter a threshold'),
-).transform(canonicalDecimal);
+export const TypedThreshold = typedPositive('threshold', '1.0825');
+
+/** A change alert's percent (docs/design.md §4b): the same digits rule as a threshold. */
+export const Percent = canonicalPositive('percent', '1.5');
+
+/** A percent as a person typed it. */
+export const TypedPercent = typedPositive('percent', '1.5');
 
 const THREE_CAPITALS = /^[A-Z]{3}$/;
 

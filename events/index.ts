@@ -1,8 +1,9 @@
+export * from './alert.ts';
 export * from './catalog.ts';
 export * from './codec.ts';
 export * from './commands.ts';
 export * from './decimal.ts';
 export * from './ids.ts';
 export * from './subjects.ts';
-export { RatesProvider } from './rates.ts';
+export { RatesProvider, ratesDateOf } from './rates.ts';
 export { Direction } from './notification.ts';

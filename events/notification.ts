@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AggregateId, IsoTimestamp } from './ids.ts';
-import { CurrencyCode, PositiveDecimal, Threshold } from './decimal.ts';
+import { AlertDirection, AlertKind, AlertRepeat, ChangeRuns } from './alert.ts';
+import { CurrencyCode, Percent, PositiveDecimal, Threshold } from './decimal.ts';
 
 export const Direction = z.enum(['up', 'down']);
 /**
@@ -19,14 +20,23 @@ export const EmailKind = z.enum([
 
 // Notifier outcomes: a trigger lives on its alert's subject, an email on the recipient's mail subject.
 export const notificationEvents = {
-  /** A run moved an alert's pair across its threshold (docs/design.md §4). */
+  /**
+   * A run triggered an alert (docs/design.md §4, §4b): moved its pair across its threshold, or by its percent over its
+   * runs. `direction` is the way the ratio went; the alert's rule rides along so a digest can name it (absent in
+   * triggers recorded before kinds: a threshold, either way, every time).
+   */
   AlertTriggered: z.object({
     alertId: AggregateId,
     userId: AggregateId,
     runSeq: z.number().int().positive(),
     base: CurrencyCode,
     quote: CurrencyCode,
-    threshold: Threshold,
+    kind: AlertKind.optional(),
+    threshold: Threshold.optional(),
+    percent: Percent.optional(),
+    runs: ChangeRuns.optional(),
+    alertDirection: AlertDirection.optional(),
+    repeat: AlertRepeat.optional(),
     previousRatio: PositiveDecimal,
     currentRatio: PositiveDecimal,
     direction: Direction,

@@ -16,3 +16,11 @@ export const ratesEvents = {
     rates: z.record(CurrencyCode, PositiveDecimal),
   }),
 } as const;
+
+/**
+ * The rates date of a run: the calendar day its publication is of, the first ten characters of `asOf` (frankfurter's
+ * date, or the UTC date of the other providers' publication time). Undefined for an asOf that starts with no date.
+ */
+export function ratesDateOf(asOf: string): string | undefined {
+  return /^\d{4}-\d{2}-\d{2}/.test(asOf) ? asOf.slice(0, 10) : undefined;
+}

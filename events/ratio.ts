@@ -83,6 +83,13 @@ export function isAtLeastRatio(value: string, baseRate: string, quoteRate: strin
  * digits, no exponent. With `distinctFrom` (a threshold), digits are added until the shown value sits on the same
  * side of it as the exact one, so "was 1.0799999, crossed 1.08" never reads "was 1.08".
  */
+/** The ratios `percent` % below and above `previous`: the band a change alert's ratio stays inside until it triggers. */
+export function changeBand(previous: string, percent: string): { from: string; to: string } {
+  const p = new Decimal(previous);
+  const by = p.times(percent).div(100);
+  return { from: p.minus(by).toFixed(), to: p.plus(by).toFixed() };
+}
+
 export function formatRatio(value: string, significant = 6, distinctFrom?: string): string {
   const exact = decimal(value, 'ratio');
   const show = (digits: number) => exact.round(placesFor(digits, exact.e), BigDecimal.roundHalfUp);
@@ -94,4 +101,33 @@ export function formatRatio(value: string, significant = 6, distinctFrom?: strin
     if (shown.cmp(other) === side) return shown.toFixed();
   }
   return exact.toFixed();
+}
+
+/**
+ * How a pair moved between two runs if by at least `percent` % (docs/design.md §4b): with p = pq/pb before and
+ * c = cq/cb now, |c − p|·100 ≥ percent·p, evaluated as |cq·pb − pq·cb|·100 ≥ percent·pq·cb (pb, cb > 0): exact, no
+ * division. 'up' when c > p, 'down' when c < p; null when it moved less, or not at all.
+ */
+export function changedByAtLeast(
+  percent: string,
+  previous: { baseRate: string; quoteRate: string },
+  current: { baseRate: string; quoteRate: string },
+): 'up' | 'down' | null {
+  const pb = positive(previous.baseRate, 'base rate');
+  const pq = positive(previous.quoteRate, 'quote rate');
+  const cb = positive(current.baseRate, 'base rate');
+  const cq = positive(current.quoteRate, 'quote rate');
+  const difference = cq.times(pb).minus(pq.times(cb));
+  const sign = difference.cmp(new Decimal('0'));
+  if (sign === 0) return null;
+  const reached = difference.abs().times(new Decimal('100')).gte(decimal(percent, 'percent').times(pq).times(cb));
+  return reached ? (sign > 0 ? 'up' : 'down') : null;
+}
+
+/** By how much a ratio moved from `previous` to `current`, in percent of `previous`, unsigned, for people: 3 significant digits. */
+export function changePercent(previous: string, current: string, significant = 3): string {
+  const p = positive(previous, 'ratio');
+  const moved = decimal(current, 'ratio').minus(p).abs().times(new Decimal('100'));
+  if (moved.eq(new Decimal('0'))) return '0';
+  return divideToSignificant(moved, p, significant).toFixed();
 }

@@ -77,17 +77,21 @@ describe('commandClient', () => {
 
   it('never throws once its connection is closed: UNCONFIRMED for a command already on its way, UNAVAILABLE for one sent after', async () => {
     const nc = await connectNats(world.natsUrl, { name: 'command-client-closing' });
-    const service = fakeService(
-      'SetAlert',
-      async () => new Promise<undefined>((resolve) => setTimeout(resolve, 2_000)),
-    );
+    let arrived!: () => void;
+    const atService = new Promise<void>((resolve) => (arrived = resolve));
+    const service = fakeService('SetAlert', async () => {
+      arrived();
+      return new Promise<undefined>((resolve) => setTimeout(resolve, 2_000));
+    });
     const send = commandClient(nc, world.ns);
     const inFlight = send('SetAlert', alert('closing'), { timeoutMs: 10_000 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Closed once the command is surely on its way (a fixed pause raced the request on a busy machine).
+    await atService;
     const closedAt = Date.now();
     await nc.close();
     expect(await inFlight).toMatchObject({ ok: false, error: 'UNCONFIRMED' });
-    expect(Date.now() - closedAt).toBeLessThan(1_000);
+    // Answered at the close, not at the command's 10 s timeout.
+    expect(Date.now() - closedAt).toBeLessThan(2_000);
     expect(await send('SetAlert', alert('after-close'))).toMatchObject({ ok: false, error: 'UNAVAILABLE' });
     service.unsubscribe();
   });

@@ -4,7 +4,8 @@ import { type RatesProvider } from '../../events/index.ts';
 import { withProviderBase } from '../../events/ratio.ts';
 import type { PersonalData } from '../../platform/personalData/index.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
-import type { AlertRecord } from '../../services/notifier/crossing.ts';
+import type { AlertRecord, RecordedTrigger } from '../../services/notifier/crossing.ts';
+import { ruleColumns } from '../../services/projector/reference/eventStatements.ts';
 import { sealedPeople } from './sealing.ts';
 import { CURRENCIES, plainDecimal, seeded } from './world.ts';
 import { testUserId } from '../../test/personalKeys.ts';
@@ -66,16 +67,21 @@ export function makePairs(count: number): { base: string; quote: string }[] {
   return all.slice(0, count);
 }
 
-/** The kinds of alert a user can set; the Alerts issue adds more, each with its maker below. */
-export type AlertKind = 'threshold';
+/**
+ * The kinds of alert a user can set (docs/design.md §4b), each with its maker below: a threshold either way, every time;
+ * one way (up or down); once (half of them done: a trigger recorded since they were armed); expiring (half of them
+ * expired by the run's rates date); a change of 0.5–3 % over 1, 2 or 3 runs.
+ */
+export type AlertKind = 'threshold' | 'oneWay' | 'once' | 'expiring' | 'change';
 /** What share of the alerts is of each kind (shares of 1). */
-export type AlertMix = Record<AlertKind, number>;
+export type AlertMix = Partial<Record<AlertKind, number>>;
 export const THRESHOLDS_ONLY: AlertMix = { threshold: 1 };
+export const EVERY_KIND: AlertMix = { threshold: 0.4, oneWay: 0.15, once: 0.1, expiring: 0.1, change: 0.25 };
 
 type MakeOne = (
   i: number,
   random: () => number,
-) => Omit<AlertRecord, 'alertId' | 'userId' | 'setSeq' | 'deletedSeq'> & { fate: number };
+) => Omit<AlertRecord, 'alertId' | 'userId' | 'setSeq' | 'deletedSeq'> & { fate: number; done?: boolean };
 
 /** A threshold within ±10 % of the pair's ratio at the previous run (5 significant digits). */
 const thresholdAlert = (pairs: { base: string; quote: string }[], runs: StoredRun[]): MakeOne => {
@@ -87,6 +93,24 @@ const thresholdAlert = (pairs: { base: string; quote: string }[], runs: StoredRu
     return { base, quote, fate, threshold: plainDecimal(ratio * (0.9 + random() * 0.2), 5) };
   };
 };
+
+/** The makers of every kind, on the plan's pairs and runs. */
+function makersOf(plan: AlertPlan): Record<AlertKind, MakeOne> {
+  const threshold = thresholdAlert(plan.pairs, plan.runs);
+  const runDate = plan.runs.at(-1)!.asOf;
+  return {
+    threshold,
+    oneWay: (i, random) => ({ ...threshold(i, random), direction: random() < 0.5 ? 'up' : 'down' }),
+    once: (i, random) => ({ ...threshold(i, random), repeat: 'once', done: random() < 0.5 }),
+    expiring: (i, random) => ({ ...threshold(i, random), expires: random() < 0.5 ? runDate : '2026-11-02' }),
+    change: (_i, random) => {
+      const { base, quote } = plan.pairs[Math.floor(random() * plan.pairs.length)]!;
+      const fate = random();
+      const percent = plainDecimal(0.5 + random() * 2.5, 3);
+      return { base, quote, fate, kind: 'change', percent, runs: 1 + Math.floor(random() * 3) };
+    },
+  };
+}
 
 export type AlertPlan = {
   pairs: { base: string; quote: string }[];
@@ -104,13 +128,22 @@ const shortUserId = (n: number) => `u${String(n).padStart(6, '0')}`;
 
 /**
  * Alerts number `from` to `to` - 1 of one deterministic sequence (so each size holds the smaller ones), `alertsPerUser`
- * per user, of the kinds in `mix`; 1 % are set after the run and 1 % deleted before it, so the rule's filters do work.
+ * per user, of the kinds in `mix`; 1 % are set after the run, 1 % deleted before it and 1 % paused before it, so the
+ * rule's filters do work. A once alert that is done comes with its trigger (of a run between its setting and this one).
  */
 export function makeAlerts(from: number, to: number, plan: AlertPlan): AlertRecord[] {
+  return makeAlertsAndTriggers(from, to, plan).alerts;
+}
+
+export function makeAlertsAndTriggers(
+  from: number,
+  to: number,
+  plan: AlertPlan,
+): { alerts: AlertRecord[]; triggers: RecordedTrigger[] } {
   const random = seeded(1000 + from);
   // The kind is drawn from a stream of its own, so a mix of one kind makes the very alerts it always made.
   const kindRandom = seeded(2000 + from);
-  const makers: Record<AlertKind, MakeOne> = { threshold: thresholdAlert(plan.pairs, plan.runs) };
+  const makers = makersOf(plan);
   const kinds = (Object.entries(plan.mix) as [AlertKind, number][]).filter(([, share]) => share > 0);
   const total = kinds.reduce((sum, [, share]) => sum + share, 0);
   const kindOf = (): AlertKind => {
@@ -121,17 +154,35 @@ export function makeAlerts(from: number, to: number, plan: AlertPlan): AlertReco
   };
   const userId = plan.userId ?? shortUserId;
   const alerts: AlertRecord[] = [];
+  const triggers: RecordedTrigger[] = [];
   for (let i = from; i < to; i++) {
-    const { fate, ...alert } = makers[kindOf()](i, random);
+    const { fate, done, ...alert } = makers[kindOf()](i, random);
+    const alertId = `a${String(i).padStart(7, '0')}`;
     alerts.push({
-      alertId: `a${String(i).padStart(7, '0')}`,
+      alertId,
       userId: userId(Math.floor(i / plan.alertsPerUser)),
       ...alert,
       setSeq: fate < 0.01 ? plan.runSeq + 1 + i : 3 + i,
       deletedSeq: fate >= 0.01 && fate < 0.02 ? plan.runSeq - 1 : null,
+      ...(fate >= 0.02 && fate < 0.03 ? { pausedSeq: plan.runSeq - 1 } : {}),
     });
+    if (done) triggers.push({ alertId, runSeq: plan.runSeq - 2 });
   }
-  return alerts;
+  return { alerts, triggers };
+}
+
+/** Recorded triggers straight into the read model (alert_triggers), as the projector leaves AlertTriggered. */
+export async function insertTriggers(pool: Pool, schema: string, triggers: RecordedTrigger[]): Promise<void> {
+  const t = tablesIn(schema);
+  for (let i = 0; i < triggers.length; i += 20_000) {
+    const chunk = triggers.slice(i, i + 20_000);
+    await pool.query(
+      `INSERT INTO ${t('alert_triggers')} (alert_id, run_seq, user_id, previous_ratio, current_ratio, direction, triggered_at)
+       SELECT a, r, 'u', '1', '1', 'up', '2026-11-02T17:00:00Z' FROM unnest($1::text[], $2::bigint[]) AS x(a, r)`,
+      [chunk.map((tr) => tr.alertId), chunk.map((tr) => tr.runSeq)],
+    );
+  }
+  await pool.query(`ANALYZE ${t('alert_triggers')}`);
 }
 
 /** Runs straight into the read model (rate_runs and rates). */
@@ -155,18 +206,29 @@ export async function insertAlerts(pool: Pool, schema: string, alerts: AlertReco
   const t = tablesIn(schema);
   for (let i = 0; i < alerts.length; i += 20_000) {
     const chunk = alerts.slice(i, i + 20_000);
+    const rules = chunk.map(ruleColumns);
     await pool.query(
-      `INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, threshold, threshold_text, set_seq, set_at, deleted_seq, deleted_at)
-       SELECT id, u, b, q, th::numeric, th, s, '2026-11-01T00:00:00Z', d, CASE WHEN d IS NULL THEN NULL ELSE '2026-11-03T00:00:00Z'::timestamptz END
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[]) AS x(id, u, b, q, th, s, d)`,
+      `INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, kind, threshold, threshold_text, percent, percent_text, runs, direction, repeat,
+                                   expires, set_seq, set_at, deleted_seq, deleted_at, active_seq, paused_seq, armed_seq)
+       SELECT id, u, b, q, k, th::numeric, th, pc::numeric, pc, rn, dir, rep, ex, s, '2026-11-01T00:00:00Z', d,
+              CASE WHEN d IS NULL THEN NULL ELSE '2026-11-03T00:00:00Z'::timestamptz END, s, ps, s
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[],
+                   $11::text[], $12::bigint[], $13::bigint[], $14::bigint[]) AS x(id, u, b, q, k, th, pc, rn, dir, rep, ex, s, d, ps)`,
       [
         chunk.map((a) => a.alertId),
         chunk.map((a) => a.userId),
         chunk.map((a) => a.base),
         chunk.map((a) => a.quote),
-        chunk.map((a) => a.threshold),
+        rules.map((r) => r.kind),
+        rules.map((r) => r.threshold),
+        rules.map((r) => r.percent),
+        rules.map((r) => r.runs),
+        rules.map((r) => r.direction),
+        rules.map((r) => r.repeat),
+        rules.map((r) => r.expires),
         chunk.map((a) => a.setSeq),
         chunk.map((a) => a.deletedSeq),
+        chunk.map((a) => a.pausedSeq ?? null),
       ],
     );
   }

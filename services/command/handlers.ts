@@ -289,10 +289,20 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
       deps,
       ctx,
       p.alertId,
-      (state) => alertDecider.decide({ type: 'SetAlert', data: p, metadata }, state),
+      (state) => alertDecider.decide({ type: 'SetAlert', data: p, metadata: { ...metadata, now: deps.now() } }, state),
       { expectNew: true, stored: (events) => countAlerts(deps, p.userId, events) },
     );
   },
+  EditAlert: (p, deps, ctx) =>
+    onAlert(deps, ctx, p.alertId, (state) =>
+      alertDecider.decide({ type: 'EditAlert', data: p, metadata: { now: deps.now() } }, state),
+    ),
+  PauseAlert: (p, deps, ctx) =>
+    onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'PauseAlert', data: p }, state)),
+  ResumeAlert: (p, deps, ctx) =>
+    onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'ResumeAlert', data: p }, state)),
+  RearmAlert: (p, deps, ctx) =>
+    onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'RearmAlert', data: p }, state)),
   DeleteAlert: (p, deps, ctx) =>
     onAlert(deps, ctx, p.alertId, (state) => alertDecider.decide({ type: 'DeleteAlert', data: p }, state), {
       stored: (events) => countAlerts(deps, p.userId, events),

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { crossedAlerts, crossing, type AlertRecord, type Crossing, type Run } from './crossing.ts';
+import {
+  crossedAlerts,
+  crossing,
+  type AlertRecord,
+  type Crossing,
+  type RecordedTrigger,
+  type Run,
+} from './crossing.ts';
 import type { Rates } from '../../events/ratio.ts';
 
 // Frankfurter-style runs: EUR is the provider base at "1"; other rates are units per 1 EUR.
@@ -207,7 +214,10 @@ describe('crossedAlerts, the in-memory oracle over a log', () => {
         userId: 'u1',
         base: 'EUR',
         quote: 'USD',
+        kind: 'threshold',
         threshold: '1.08',
+        alertDirection: 'either',
+        repeat: 'every',
         direction: 'up',
         previousRatio: '1.07',
         currentRatio: '1.09',
@@ -265,5 +275,97 @@ describe('crossedAlerts, the in-memory oracle over a log', () => {
       ['u2', 'b', 'up'],
     ]);
     expect(crossedAlerts(down, alerts).map((c) => c.direction)).toEqual(['down', 'down', 'down']);
+  });
+
+  describe('alert kinds (docs/design.md §4b)', () => {
+    const ids = (runs: Run[], alerts: AlertRecord[], triggers: RecordedTrigger[] = []) =>
+      crossedAlerts(runs, alerts, triggers).map((c) => c.alertId);
+    const up = [run(1, { USD: '1.07' }), run(2, { USD: '1.09' })];
+    const down = [run(1, { USD: '1.09' }), run(2, { USD: '1.07' })];
+    const directed = [alert('either'), alert('up', { direction: 'up' }), alert('down', { direction: 'down' })];
+
+    it('up triggers only on p < t ≤ c, down only on p > t ≥ c, either on both', () => {
+      expect(ids(up, directed)).toEqual(['either', 'up']);
+      expect(ids(down, directed)).toEqual(['down', 'either']);
+      const landing = [run(1, { USD: '1.07' }), run(2, { USD: '1.08' })];
+      expect(ids(landing, directed)).toEqual(['either', 'up']);
+    });
+
+    it('a change alert compares with the ratio `runs` runs earlier, counting only runs with both currencies', () => {
+      // EUR/USD 1.00 → 1.01 → (no USD) → 1.02 → 1.03: over 1 run +0.98 %; over 3 runs (1.00, skipping the gap) +3 %.
+      const runs = [
+        run(1, { USD: '1.00', GBP: '0.8' }),
+        run(2, { USD: '1.01' }),
+        run(3, { GBP: '0.8' }),
+        run(4, { USD: '1.02' }),
+        run(5, { USD: '1.03' }),
+      ];
+      const change = (id: string, percent: string, runsBack: number, more: Partial<AlertRecord> = {}) =>
+        alert(id, { kind: 'change', threshold: undefined, percent, runs: runsBack, ...more });
+      const alerts = [
+        change('one-run-0.9', '0.9', 1),
+        change('one-run-1', '1', 1),
+        change('three-runs-3', '3', 3),
+        change('three-runs-3.01', '3.01', 3),
+        change('three-runs-down', '1', 3, { direction: 'down' }),
+        change('too-far-back', '0.1', 5),
+      ];
+      const found = crossedAlerts(runs, alerts);
+      expect(found.map((c) => c.alertId)).toEqual(['one-run-0.9', 'three-runs-3']);
+      expect(found[1]).toMatchObject({
+        kind: 'change',
+        percent: '3',
+        runs: 3,
+        previousRatio: '1',
+        currentRatio: '1.03',
+      });
+      expect(found[1]).not.toHaveProperty('threshold');
+    });
+
+    it('a change alert triggers on exactly its percent, either way, and not on an unchanged ratio', () => {
+      const change = (id: string, more: Partial<AlertRecord> = {}) =>
+        alert(id, { kind: 'change', threshold: undefined, percent: '2', ...more });
+      // |c − p|·100 ≥ percent·p: 1.25 → 1.275 is exactly 2 %, 1.275 → 1.2495 is exactly 2 % down.
+      expect(ids([run(1, { USD: '1.25' }), run(2, { USD: '1.275' })], [change('a')])).toEqual(['a']);
+      expect(crossedAlerts([run(1, { USD: '1.275' }), run(2, { USD: '1.2495' })], [change('a')])).toMatchObject([
+        { direction: 'down' },
+      ]);
+      expect(ids([run(1, { USD: '1.25' }), run(2, { USD: '1.27499' })], [change('a')])).toEqual([]);
+      expect(ids([run(1, { USD: '1.25' }), run(2, { USD: '1.250' })], [change('a', { percent: '0.0001' })])).toEqual(
+        [],
+      );
+    });
+
+    it('a run whose rates date is after the expiry date never triggers the alert; one on it does', () => {
+      const dated = (seq: number, asOf: string, rates: Record<string, string>): Run => ({ ...run(seq, rates), asOf });
+      const runs = [dated(1, '2026-11-01', { USD: '1.07' }), dated(2, '2026-11-02T000231Z', { USD: '1.09' })];
+      expect(ids(runs, [alert('on', { expires: '2026-11-02' }), alert('before', { expires: '2026-11-01' })])).toEqual([
+        'on',
+      ]);
+      // A run without a rates date cannot show it is on or before the date.
+      expect(ids(up, [alert('dateless', { expires: '2099-01-01' })])).toEqual([]);
+    });
+
+    it('a paused alert never triggers; one resumed or edited after the run sits that run out', () => {
+      expect(ids(up, [alert('paused', { pausedSeq: 1 }), alert('paused-after', { pausedSeq: 3 })])).toEqual([
+        'paused-after',
+      ]);
+      expect(ids(up, [alert('resumed-after', { activeSeq: 3 }), alert('resumed-before', { activeSeq: 1 })])).toEqual([
+        'resumed-before',
+      ]);
+    });
+
+    it('a once alert is done after a trigger recorded since it was armed, until re-armed; its own run may be retried', () => {
+      const once = [alert('once', { repeat: 'once' })];
+      const again = [...up, run(3, { USD: '1.07' }), run(4, { USD: '1.09' })];
+      expect(ids(up, once)).toEqual(['once']);
+      expect(ids(up, once, [{ alertId: 'once', runSeq: 2 }])).toEqual(['once']);
+      expect(ids(again, once, [{ alertId: 'once', runSeq: 2 }])).toEqual([]);
+      // Triggered before it was armed again (re-armed at 3, or edited: both arm it): it triggers once more.
+      expect(ids(again, [alert('once', { repeat: 'once', armedSeq: 3 })], [{ alertId: 'once', runSeq: 2 }])).toEqual([
+        'once',
+      ]);
+      expect(ids(again, [alert('every')], [{ alertId: 'every', runSeq: 2 }])).toEqual(['every']);
+    });
   });
 });

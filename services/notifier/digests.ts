@@ -218,7 +218,11 @@ async function digestForUser(
       runSeq: run.seq,
       base: a.base,
       quote: a.quote,
-      threshold: a.threshold,
+      kind: a.kind,
+      ...(a.threshold !== undefined ? { threshold: a.threshold } : {}),
+      ...(a.percent !== undefined ? { percent: a.percent, runs: a.runs } : {}),
+      alertDirection: a.alertDirection,
+      repeat: a.repeat,
       previousRatio: a.previousRatio,
       currentRatio: a.currentRatio,
       direction: a.direction,
@@ -245,12 +249,9 @@ async function digestForUser(
     alertsUrl: `${deps.publicUrl}/alerts`,
     unsubscribeUrl: `${deps.publicUrl}/unsubscribe?token=${encodeURIComponent(unsubscribeToken(deps.linkSecret, userId))}`,
     asOf: run.asOf,
-    triggers: triggers.map((t) => ({
-      pair: `${t.base}/${t.quote}`,
-      threshold: t.threshold,
-      previousRatio: t.previousRatio,
-      currentRatio: t.currentRatio,
-      direction: t.direction,
+    triggers: triggers.map(({ base, quote, alertId: _, userId: __, runSeq: ___, ...t }) => ({
+      pair: `${base}/${quote}`,
+      ...t,
     })),
   });
   const messageId = messageIdFor('alert-digest', reference, deps.mailDomain);

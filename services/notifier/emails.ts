@@ -1,5 +1,5 @@
-import type { EventData } from '../../events/index.ts';
-import { formatRatio } from '../../events/ratio.ts';
+import { alertRule, type AlertRule, type EventData } from '../../events/index.ts';
+import { changePercent, formatRatio } from '../../events/ratio.ts';
 import { html, type Html } from '../../platform/html.ts';
 import type { Direction } from './crossing.ts';
 
@@ -152,10 +152,18 @@ export function accountErasedEmail({ username, by }: { username: string; by: 'ow
   return { subject, text, html: page(subject, body), headers: { ...AUTOMATED } };
 }
 
-/** One triggered alert in a digest; ratios are QUOTE per 1 BASE as recorded in AlertTriggered. */
+/**
+ * One triggered alert in a digest, as AlertTriggered recorded it: ratios are QUOTE per 1 BASE; its rule (absent
+ * fields: a threshold, either way, every time, as triggers recorded before kinds) and which way the ratio went.
+ */
 export type DigestTrigger = {
   pair: string;
-  threshold: string;
+  kind?: AlertRule['kind'];
+  threshold?: string;
+  percent?: string;
+  runs?: number;
+  alertDirection?: AlertRule['direction'];
+  repeat?: AlertRule['repeat'];
   previousRatio: string;
   currentRatio: string;
   direction: Direction;
@@ -163,6 +171,41 @@ export type DigestTrigger = {
 
 const going: Record<Direction, string> = { up: 'going up', down: 'going down' };
 const arrow: Record<Direction, string> = { up: '↑', down: '↓' };
+
+const ruleOf = (t: DigestTrigger) =>
+  alertRule({
+    kind: t.kind,
+    threshold: t.threshold,
+    percent: t.percent,
+    runs: t.runs,
+    direction: t.alertDirection,
+    repeat: t.repeat,
+  });
+
+const runsOf = (runs: number) => `${runs} ${runs === 1 ? 'run' : 'runs'}`;
+
+/** What the ratio did, in the alert's own terms: "crossed 1.08 going up", "moved 1.23 % going down over 3 runs". */
+function whatHappened(t: DigestTrigger, rule: AlertRule): string {
+  if (rule.kind === 'threshold') return `crossed ${rule.threshold} ${going[t.direction]}`;
+  return `moved ${changePercent(t.previousRatio, t.currentRatio)} % ${going[t.direction]} over ${runsOf(rule.runs)}`;
+}
+
+/** The alert's kind and direction, as the digest names them: "1.08", "1.08, upward only, once", "1.5 % over 3 runs". */
+function alertCell(rule: AlertRule): string {
+  const what = rule.kind === 'threshold' ? rule.threshold : `${rule.percent} % over ${runsOf(rule.runs)}`;
+  const direction = rule.direction === 'either' ? '' : `, ${rule.direction === 'up' ? 'upward' : 'downward'} only`;
+  return `${what}${direction}${rule.repeat === 'once' ? ', once' : ''}`;
+}
+
+/** The rule in words after the line, where it is more than "a threshold, either way, every time". */
+function ruleNote(rule: AlertRule): string {
+  const parts = [
+    ...(rule.kind === 'change' ? [`a change of at least ${rule.percent} %`] : []),
+    ...(rule.direction === 'either' ? [] : [`${rule.direction === 'up' ? 'upward' : 'downward'} only`]),
+    ...(rule.repeat === 'once' ? ['once: it is done until you re-arm it'] : []),
+  ];
+  return parts.length === 0 ? '' : ` (your alert: ${parts.join(', ')})`;
+}
 
 function shown(trigger: DigestTrigger) {
   // Enough digits that "was" and "now" sit visibly on their side of the threshold.
@@ -178,10 +221,13 @@ export const MAX_SUBJECT_LENGTH = 78;
 /** One line, never long whatever the threshold: a header line must stay within 998 characters (RFC 5322 §2.1.1). */
 function digestSubject(first: DigestTrigger, count: number): string {
   if (count > 1) return `${count} of your currency alerts triggered`;
-  const detailed = oneLine(`${first.pair} crossed ${first.threshold} ${going[first.direction]}`);
+  const rule = ruleOf(first);
+  const detailed = oneLine(`${first.pair} ${whatHappened(first, rule)}`);
   return detailed.length <= MAX_SUBJECT_LENGTH
     ? detailed
-    : oneLine(`${first.pair} crossed your threshold ${going[first.direction]}`).slice(0, MAX_SUBJECT_LENGTH);
+    : oneLine(
+        `${first.pair} ${rule.kind === 'threshold' ? 'crossed your threshold' : 'moved'} ${going[first.direction]}`,
+      ).slice(0, MAX_SUBJECT_LENGTH);
 }
 
 /** The one email per user per run listing every alert of theirs the run triggered (docs/design.md §4). */
@@ -198,10 +244,15 @@ export function alertDigestEmail(input: {
   const alertsUrl = safeUrl(input.alertsUrl);
   const unsubscribeUrl = safeUrl(input.unsubscribeUrl);
   const subject = digestSubject(first, triggers.length);
+  const onlyThresholds = triggers.every((t) => ruleOf(t).kind === 'threshold');
   const intro =
     triggers.length === 1
-      ? `The rates of ${asOf} moved one of your alerts across its threshold:`
-      : `The rates of ${asOf} moved these alerts of yours across their thresholds:`;
+      ? onlyThresholds
+        ? `The rates of ${asOf} moved one of your alerts across its threshold:`
+        : `The rates of ${asOf} triggered one of your alerts:`
+      : onlyThresholds
+        ? `The rates of ${asOf} moved these alerts of yours across their thresholds:`
+        : `The rates of ${asOf} triggered these alerts of yours:`;
   const text = [
     `Hello ${username},`,
     '',
@@ -209,7 +260,8 @@ export function alertDigestEmail(input: {
     '',
     ...triggers.map((t) => {
       const { was, now } = shown(t);
-      return `- ${t.pair} crossed ${t.threshold} ${going[t.direction]}: was ${was}, now ${now}`;
+      const rule = ruleOf(t);
+      return `- ${t.pair} ${whatHappened(t, rule)}: was ${was}, now ${now}${ruleNote(rule)}`;
     }),
     '',
     `Your alerts: ${alertsUrl}`,
@@ -219,13 +271,15 @@ export function alertDigestEmail(input: {
   ].join('\n');
   const rows = triggers.map((t) => {
     const { was, now } = shown(t);
-    return html`<tr><td>${t.pair}</td><td>${t.threshold}</td><td>${arrow[t.direction]} ${going[t.direction]}</td><td>${was}</td><td>${now}</td></tr>
+    const rule = ruleOf(t);
+    const moved = rule.kind === 'change' ? `${changePercent(t.previousRatio, t.currentRatio)} % ` : '';
+    return html`<tr><td>${t.pair}</td><td>${alertCell(rule)}</td><td>${arrow[t.direction]} ${moved}${going[t.direction]}</td><td>${was}</td><td>${now}</td></tr>
 `;
   });
   const body = html`<p>Hello ${username},</p>
 <p>${intro}</p>
 <table cellpadding="6" style="border-collapse: collapse; text-align: left">
-<thead><tr><th>Pair</th><th>Threshold</th><th>Direction</th><th>Was</th><th>Now</th></tr></thead>
+<thead><tr><th>Pair</th><th>Alert</th><th>Direction</th><th>Was</th><th>Now</th></tr></thead>
 <tbody>
 ${rows}</tbody>
 </table>

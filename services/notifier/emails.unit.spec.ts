@@ -162,6 +162,32 @@ describe('alertDigestEmail', () => {
     expect(digest([{ ...up, pair: 'X'.repeat(500) }]).subject.length).toBeLessThanOrEqual(MAX_SUBJECT_LENGTH);
   });
 
+  it('names the kind and direction of each alert: a change by its move, a one-way or once alert by its rule', () => {
+    const change: DigestTrigger = {
+      pair: 'GBP/JPY',
+      kind: 'change',
+      percent: '1.5',
+      runs: 3,
+      alertDirection: 'either',
+      repeat: 'every',
+      previousRatio: '190',
+      currentRatio: '193.04',
+      direction: 'up',
+    };
+    const onceDown: DigestTrigger = { ...down, kind: 'threshold', alertDirection: 'down', repeat: 'once' };
+    const email = digest([change, onceDown]);
+    expect(email.text).toContain('The rates of 2026-11-02 triggered these alerts of yours:');
+    expect(email.text).toContain(
+      '- GBP/JPY moved 1.6 % going up over 3 runs: was 190, now 193.04 (your alert: a change of at least 1.5 %)',
+    );
+    expect(email.text).toContain(
+      '- USD/JPY crossed 150 going down: was 151.235, now 149.5 (your alert: downward only, once: it is done until you re-arm it)',
+    );
+    expect(email.html).toContain('<td>1.5 % over 3 runs</td><td>↑ 1.6 % going up</td>');
+    expect(email.html).toContain('<td>150, downward only, once</td><td>↓ going down</td>');
+    expect(digest([change]).subject).toBe('GBP/JPY moved 1.6 % going up over 3 runs');
+  });
+
   it('keeps the subject on one line and refuses an empty digest', () => {
     expect(digest([{ ...up, pair: 'EUR/USD\r\nBcc: x@y' }]).subject).toBe('EUR/USD Bcc: x@y crossed 1.08 going up');
     expect(() => digest([])).toThrow(/at least one/);

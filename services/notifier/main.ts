@@ -92,8 +92,11 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
         return typeof result === 'object' ? later(result.busyUntil) : ('done' as const);
       })
       .with({ type: 'RatesFetched' }, async (e) => {
-        // The crossing query reads alerts and rates up to this run: the projector must have applied them.
-        if (!(await waitForProjection(deps.pool, deps.schema, raw.seq, deps.projectionWaitMs ?? 10_000)))
+        // The crossing query reads alerts and rates up to this run: the projector must have applied them; and the
+        // triggers recorded so far, some maybe after this run (an earlier run notified late), which tell a once alert
+        // that is done already: so the log as it stands now.
+        const upTo = Math.max(raw.seq, await deps.store.lastSeq());
+        if (!(await waitForProjection(deps.pool, deps.schema, upTo, deps.projectionWaitMs ?? 10_000)))
           return 'wait' as const;
         if (deps.nc) announceRunTaken(deps.nc, deps.ns, { seq: raw.seq, asOf: e.data.asOf, by: base.instanceId });
         const result = await notifyRun(base, { seq: raw.seq, asOf: e.data.asOf });
@@ -135,6 +138,10 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
         { type: 'AlertEmailsPaused' },
         { type: 'AlertEmailsResumed' },
         { type: 'AlertSet' },
+        { type: 'AlertEdited' },
+        { type: 'AlertPaused' },
+        { type: 'AlertResumed' },
+        { type: 'AlertRearmed' },
         { type: 'AlertDeleted' },
         { type: 'AlertTriggered' },
         { type: 'EmailClaimed' },

@@ -1,11 +1,14 @@
 import BigDecimal from 'big.js';
+import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tablesIn, type TableNamer } from '../../platform/postgres.ts';
 import { migrate } from '../projector/migrations.ts';
 import { openTestWorld, type TestWorld } from '../../test/harness.ts';
-import { crossedAlerts, isActiveAt, type AlertRecord, type Run } from './crossing.ts';
+import { ruleColumns } from '../projector/reference/eventStatements.ts';
+import { crossedAlerts, isActiveAt, type AlertRecord, type RecordedTrigger, type Run } from './crossing.ts';
 import { crossedAlertsSql, findCrossedAlerts } from './matchCrossedAlerts.ts';
 import { withProviderBase } from '../../events/ratio.ts';
+import type { AlertRuleFields } from '../../events/index.ts';
 
 let world: TestWorld;
 let t: TableNamer;
@@ -22,17 +25,19 @@ beforeAll(async () => {
 });
 afterAll(async () => world?.close());
 beforeEach(async () => {
-  await world.pool.query(`TRUNCATE ${t('alerts')}, ${t('rate_runs')}, ${t('rates')}`);
+  await world.pool.query(`TRUNCATE ${t('alerts')}, ${t('rate_runs')}, ${t('rates')}, ${t('alert_triggers')}`);
 });
 
-/** A run as the projector stores it: the provider's rates, usually without its own base. */
-type StoredRun = { seq: number; provider: string; base: string; rates: Record<string, string> };
+/** A run as the projector stores it: the provider's rates, usually without its own base; its asOf (a date) or day-<seq>. */
+type StoredRun = { seq: number; provider: string; base: string; rates: Record<string, string>; asOf?: string };
+
+const asOfOf = (run: StoredRun) => run.asOf ?? `day-${run.seq}`;
 
 async function insertRuns(runs: StoredRun[]): Promise<void> {
   for (const run of runs) {
     await world.pool.query(
       `INSERT INTO ${t('rate_runs')} (run_seq, provider, base, as_of, fetched_at) VALUES ($1, $2, $3, $4, '2026-11-02T17:00:00Z')`,
-      [run.seq, run.provider, run.base, `day-${run.seq}`],
+      [run.seq, run.provider, run.base, asOfOf(run)],
     );
     const currencies = Object.keys(run.rates);
     await world.pool.query(
@@ -42,29 +47,53 @@ async function insertRuns(runs: StoredRun[]): Promise<void> {
   }
 }
 
+/** Alerts as the projector leaves them (its ruleColumns), defaults and all. */
 async function insertAlerts(alerts: AlertRecord[]): Promise<void> {
+  const rules = alerts.map(ruleColumns);
   await world.pool.query(
-    `INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, threshold, threshold_text, set_seq, set_at, deleted_seq, deleted_at)
-     SELECT id, u, b, q, th::numeric, th, s, '2026-11-01T00:00:00Z', d, CASE WHEN d IS NULL THEN NULL ELSE '2026-11-03T00:00:00Z'::timestamptz END
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[]) AS x(id, u, b, q, th, s, d)`,
+    `INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, kind, threshold, threshold_text, percent, percent_text, runs, direction, repeat, expires,
+                                 set_seq, set_at, deleted_seq, deleted_at, active_seq, paused_seq, armed_seq)
+     SELECT id, u, b, q, k, th::numeric, th, pc::numeric, pc, rn, dir, rep, ex, s, '2026-11-01T00:00:00Z', d,
+            CASE WHEN d IS NULL THEN NULL ELSE '2026-11-03T00:00:00Z'::timestamptz END, act, ps, arm
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[],
+                 $11::text[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[])
+       AS x(id, u, b, q, k, th, pc, rn, dir, rep, ex, s, d, act, ps, arm)`,
     [
       alerts.map((a) => a.alertId),
       alerts.map((a) => a.userId),
       alerts.map((a) => a.base),
       alerts.map((a) => a.quote),
-      alerts.map((a) => a.threshold),
+      rules.map((r) => r.kind),
+      rules.map((r) => r.threshold),
+      rules.map((r) => r.percent),
+      rules.map((r) => r.runs),
+      rules.map((r) => r.direction),
+      rules.map((r) => r.repeat),
+      rules.map((r) => r.expires),
       alerts.map((a) => a.setSeq),
       alerts.map((a) => a.deletedSeq),
+      alerts.map((a) => a.activeSeq ?? a.setSeq),
+      alerts.map((a) => a.pausedSeq ?? null),
+      alerts.map((a) => a.armedSeq ?? a.setSeq),
     ],
   );
 }
 
+/** Triggers as recorded (AlertTriggered → alert_triggers): what tells a once alert it is done. */
+async function insertTriggers(triggers: RecordedTrigger[]): Promise<void> {
+  await world.pool.query(
+    `INSERT INTO ${t('alert_triggers')} (alert_id, run_seq, user_id, previous_ratio, current_ratio, direction, triggered_at)
+     SELECT a, r, 'u', '1', '1', 'up', '2026-11-02T17:00:00Z' FROM unnest($1::text[], $2::bigint[]) AS x(a, r)`,
+    [triggers.map((tr) => tr.alertId), triggers.map((tr) => tr.runSeq)],
+  );
+}
+
 /** The pure oracle's view of the log up to and including run `runSeq`. */
-function oracle(runs: StoredRun[], alerts: AlertRecord[], runSeq: number) {
+function oracle(runs: StoredRun[], alerts: AlertRecord[], runSeq: number, triggers: RecordedTrigger[] = []) {
   const upTo: Run[] = runs
     .filter((r) => r.seq <= runSeq)
-    .map((r) => ({ seq: r.seq, rates: withProviderBase(r.base, r.rates) }));
-  return crossedAlerts(upTo, alerts);
+    .map((r) => ({ seq: r.seq, asOf: asOfOf(r), rates: withProviderBase(r.base, r.rates) }));
+  return crossedAlerts(upTo, alerts, triggers);
 }
 
 const frankfurter = (seq: number, rates: Record<string, string>): StoredRun => ({
@@ -106,7 +135,10 @@ describe('findCrossedAlerts on the read model (hand-written cases)', () => {
         userId: 'u1',
         base: 'EUR',
         quote: 'USD',
+        kind: 'threshold',
         threshold: '1.08',
+        alertDirection: 'either',
+        repeat: 'every',
         direction: 'up',
         previousRatio: '1.07',
         currentRatio: '1.08',
@@ -116,7 +148,10 @@ describe('findCrossedAlerts on the read model (hand-written cases)', () => {
         userId: 'u1',
         base: 'EUR',
         quote: 'USD',
+        kind: 'threshold',
         threshold: '1.08',
+        alertDirection: 'either',
+        repeat: 'every',
         direction: 'up',
         previousRatio: '1.07',
         currentRatio: '1.08',
@@ -126,7 +161,10 @@ describe('findCrossedAlerts on the read model (hand-written cases)', () => {
         userId: 'u1',
         base: 'USD',
         quote: 'EUR',
+        kind: 'threshold',
         threshold: '0.93',
+        alertDirection: 'either',
+        repeat: 'every',
         direction: 'down',
         previousRatio: '0.9345794392523364486',
         currentRatio: '0.92592592592592592593',
@@ -136,7 +174,10 @@ describe('findCrossedAlerts on the read model (hand-written cases)', () => {
         userId: 'u2',
         base: 'EUR',
         quote: 'USD',
+        kind: 'threshold',
         threshold: '1.08',
+        alertDirection: 'either',
+        repeat: 'every',
         direction: 'up',
         previousRatio: '1.07',
         currentRatio: '1.08',
@@ -161,7 +202,10 @@ describe('findCrossedAlerts on the read model (hand-written cases)', () => {
         userId: 'u1',
         base: 'GBP',
         quote: 'EUR',
+        kind: 'threshold',
         threshold: '1.17',
+        alertDirection: 'either',
+        repeat: 'every',
         direction: 'down',
         previousRatio: '1.1764705882352941176',
         currentRatio: '1.1627906976744186047',
@@ -247,13 +291,21 @@ const startRates: Record<string, string> = {
 };
 const currencies = ['EUR', ...Object.keys(startRates)];
 
-function scenario(seed: number): { runs: StoredRun[]; alerts: AlertRecord[] } {
+type Scenario = { runs: StoredRun[]; alerts: AlertRecord[] };
+
+/**
+ * A random log, as the read model ends up holding it: runs (a random walk of rates, some the very same, some of a
+ * USD-based provider, each a day later) between alerts of every kind set, edited, paused, resumed, re-armed and deleted.
+ */
+function scenario(seed: number): Scenario {
   const random = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const runs: StoredRun[] = [];
   const alerts: AlertRecord[] = [];
   let perEur: Record<string, string> = { ...startRates };
   let seq = 0;
+  let day = Date.UTC(2026, 10, 2);
+  const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   /** 1 ± up to `percent` %, in steps of 0.001 %. */
   const factor = (percent: number) =>
     new BigDecimal(1).plus(new BigDecimal(Math.floor(random() * (2000 * percent + 1)) - 1000 * percent).div(100000));
@@ -261,21 +313,42 @@ function scenario(seed: number): { runs: StoredRun[]; alerts: AlertRecord[] } {
     const of = (c: string) => new BigDecimal(c === 'EUR' ? '1' : perEur[c]!);
     return of(quote).div(of(base));
   };
+  /** A rule for an alert on this pair: a threshold near the ratio (1–18 significant digits) or a change of 0.1–3 %. */
+  const ruleFor = (base: string, quote: string): AlertRuleFields => {
+    const common: AlertRuleFields = {
+      direction: pick(['either', 'either', 'up', 'down'] as const),
+      repeat: pick(['every', 'every', 'once'] as const),
+      ...(random() < 0.3 ? { expires: dateOf(day + Math.floor(random() * 20 - 4) * 86_400_000) } : {}),
+    };
+    if (random() < 0.65)
+      return {
+        kind: 'threshold',
+        threshold: ratioNow(base, quote)
+          .times(factor(3))
+          .prec(1 + Math.floor(random() * 18))
+          .toFixed(),
+        ...common,
+      };
+    const percent = new BigDecimal(Math.floor(random() * 3000) + 100).div(1000).prec(1 + Math.floor(random() * 3));
+    return { kind: 'change', percent: percent.toFixed(), runs: pick([1, 1, 2, 3, 5, 30]), ...common };
+  };
+  const live = () => alerts.filter((a) => a.deletedSeq === null);
   for (let step = 0; step < 400; step++) {
     seq += 1 + Math.floor(random() * 3);
     const action = random();
-    if (action < 0.06) {
+    if (action < 0.08) {
       // A run: usually a small random walk, sometimes the very same rates, sometimes a USD-based provider.
+      day += 86_400_000;
       if (random() > 0.15) {
         perEur = Object.fromEntries(
           Object.entries(perEur).map(([c, r]) => [c, new BigDecimal(r).times(factor(2)).prec(7).toFixed()]),
         );
-        // Sometimes move a quote rate so an active alert's ratio lands exactly on its threshold.
-        const active = alerts.filter((a) => isActiveAt(a, seq + 1) && a.quote !== 'EUR');
+        // Sometimes move a quote rate so an active threshold alert's ratio lands exactly on its threshold.
+        const active = alerts.filter((a) => isActiveAt(a, seq + 1) && a.quote !== 'EUR' && a.threshold);
         if (active.length > 0 && random() < 0.5) {
           const target = pick(active);
           const rb = new BigDecimal(target.base === 'EUR' ? '1' : perEur[target.base]!);
-          perEur[target.quote] = new BigDecimal(target.threshold).times(rb).toFixed();
+          perEur[target.quote] = new BigDecimal(target.threshold!).times(rb).toFixed();
         }
       }
       const present = Object.entries(perEur).filter(() => random() > 0.15);
@@ -286,57 +359,90 @@ function scenario(seed: number): { runs: StoredRun[]; alerts: AlertRecord[] } {
           seq,
           provider: 'open-er-api',
           base: 'USD',
+          asOf: `${dateOf(day)}T000231Z`,
           rates: { ...Object.fromEntries(perUsd), EUR: new BigDecimal(1).div(usd).toFixed(), USD: '1' },
         });
       } else {
-        runs.push({ seq, provider: 'frankfurter', base: 'EUR', rates: Object.fromEntries(present) });
+        runs.push({ seq, provider: 'frankfurter', base: 'EUR', asOf: dateOf(day), rates: Object.fromEntries(present) });
       }
-    } else if (action < 0.85) {
+    } else if (action < 0.7) {
       const base = pick(currencies);
       const quote = pick(currencies.filter((c) => c !== base));
-      // Thresholds near the current ratio with 1–18 significant digits, so runs cross some of them.
-      const near = ratioNow(base, quote).times(factor(3));
-      const threshold = near.prec(1 + Math.floor(random() * 18)).toFixed();
       alerts.push({
         alertId: `a${String(alerts.length).padStart(4, '0')}`,
         userId: `u${Math.floor(random() * 25)}`,
         base,
         quote,
-        threshold,
+        ...ruleFor(base, quote),
         setSeq: seq,
         deletedSeq: null,
       });
-    } else {
-      const active = alerts.filter((a) => a.deletedSeq === null);
-      if (active.length > 0) pick(active).deletedSeq = seq;
+    } else if (live().length > 0) {
+      const alert = pick(live());
+      if (action < 0.78) alert.deletedSeq = seq;
+      else if (action < 0.86) {
+        // An edit: a rule of its own (the old one's fields go), active and armed from here.
+        for (const key of ['kind', 'threshold', 'percent', 'runs', 'direction', 'repeat', 'expires'] as const)
+          delete alert[key];
+        Object.assign(alert, ruleFor(alert.base, alert.quote), { activeSeq: seq, armedSeq: seq });
+      } else if (action < 0.93) {
+        if (alert.pausedSeq == null) alert.pausedSeq = seq;
+        else Object.assign(alert, { pausedSeq: null, activeSeq: seq });
+      } else alert.armedSeq = seq;
     }
   }
   return { runs, alerts };
 }
 
-describe('findCrossedAlerts agrees with the pure oracle on randomised logs', () => {
-  it.each([1, 2, 3, 4])('seed %i', async (seed) => {
-    const { runs, alerts } = scenario(seed);
-    await insertRuns(runs);
-    await insertAlerts(alerts);
-    let triggers = 0;
-    const directions = new Set<string>();
-    let landed = 0;
-    for (const run of runs) {
-      const expected = oracle(runs, alerts, run.seq);
-      expect(await findCrossedAlerts(world.pool, t, run.seq), `run ${run.seq}`).toEqual(expected);
-      triggers += expected.length;
-      for (const e of expected) {
-        directions.add(e.direction);
-        if (new BigDecimal(e.currentRatio).eq(e.threshold)) landed++;
-      }
-    }
-    // The scenario must actually exercise the rule, or agreeing would prove nothing.
-    expect(runs.length).toBeGreaterThan(10);
-    expect(triggers).toBeGreaterThan(20);
-    expect([...directions].sort()).toEqual(['down', 'up']);
-    expect(landed).toBeGreaterThan(0);
-  });
+/** What the scenarios exercised, over all of them: agreeing on rules that never came into play would prove nothing. */
+const exercised = { runs: 0, triggers: 0, landed: 0, directions: new Set<string>(), kinds: new Set<string>() };
+const held = { done: 0, expired: 0, paused: 0, direction: 0 };
+
+/** Alerts the oracle would have triggered at run `runSeq` but for one rule: counts what each rule held back. */
+function countHeldBack(s: Scenario, runSeq: number, triggers: RecordedTrigger[], found: number) {
+  const without = (change: (a: AlertRecord) => AlertRecord) =>
+    oracle(s.runs, s.alerts.map(change), runSeq, triggers).length - found;
+  held.done += without((a) => ({ ...a, repeat: 'every' }));
+  held.expired += without(({ expires: _, ...a }) => a);
+  held.paused += without((a) => ({ ...a, pausedSeq: null }));
+  held.direction += without((a) => ({ ...a, direction: 'either' }));
+}
+
+describe('findCrossedAlerts agrees with the pure oracle on randomised logs of every kind of alert', () => {
+  it('on every run of each log, with the triggers recorded run after run as the notifier records them', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (seed) => {
+        await world.pool.query(`TRUNCATE ${t('alerts')}, ${t('rate_runs')}, ${t('rates')}, ${t('alert_triggers')}`);
+        const s = scenario(seed);
+        await insertRuns(s.runs);
+        await insertAlerts(s.alerts);
+        const triggers: RecordedTrigger[] = [];
+        for (const run of s.runs) {
+          const expected = oracle(s.runs, s.alerts, run.seq, triggers);
+          expect(await findCrossedAlerts(world.pool, t, run.seq), `seed ${seed}, run ${run.seq}`).toEqual(expected);
+          countHeldBack(s, run.seq, triggers, expected.length);
+          exercised.runs++;
+          exercised.triggers += expected.length;
+          for (const e of expected) {
+            exercised.directions.add(e.direction);
+            exercised.kinds.add(`${e.kind} ${e.alertDirection} ${e.repeat}`);
+            if (e.threshold && new BigDecimal(e.currentRatio).eq(e.threshold)) exercised.landed++;
+          }
+          const now = expected.map((e) => ({ alertId: e.alertId, runSeq: run.seq }));
+          await insertTriggers(now);
+          triggers.push(...now);
+        }
+      }),
+      { numRuns: 8 },
+    );
+    expect(exercised.runs).toBeGreaterThan(100);
+    expect(exercised.triggers).toBeGreaterThan(200);
+    expect([...exercised.directions].sort()).toEqual(['down', 'up']);
+    expect(exercised.landed).toBeGreaterThan(0);
+    // Both kinds in every direction, every time and once, triggered somewhere.
+    expect(exercised.kinds.size).toBe(12);
+    for (const [rule, count] of Object.entries(held)) expect(count, `alerts held back by ${rule}`).toBeGreaterThan(0);
+  }, 300_000);
 });
 
 describe('findCrossedAlerts plan', () => {
@@ -344,8 +450,8 @@ describe('findCrossedAlerts plan', () => {
     await insertRuns([frankfurter(1, startRates), frankfurter(3, { ...startRates, USD: '1.09' })]);
     // 40,000 alerts on 42 pairs.
     await world.pool.query(
-      `INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, threshold, threshold_text, set_seq, set_at)
-       SELECT 'g' || i, 'u' || (i % 1000), b, q, th, th::text, 2, '2026-11-01T00:00:00Z'
+      `INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, threshold, threshold_text, set_seq, set_at, active_seq, armed_seq)
+       SELECT 'g' || i, 'u' || (i % 1000), b, q, th, th::text, 2, '2026-11-01T00:00:00Z', 2, 2
        FROM generate_series(1, 40000) i,
             LATERAL (SELECT (ARRAY['EUR','USD','GBP','JPY','CHF','BTC','SEK'])[1 + i % 7] AS b,
                             (ARRAY['EUR','USD','GBP','JPY','CHF','BTC','SEK'])[1 + (i / 7 + i % 7 + 1) % 7] AS q) p,

@@ -72,6 +72,25 @@ const migrations: Migration[] = [
     indexes: (t) => [`CREATE INDEX ON ${t('users')} (email_lookup)`],
   },
   {
+    // Alert kinds (docs/design.md §4b). Rows of alerts set before them read as they always behaved: a threshold, either
+    // way, every time, active and armed since they were set; a replay of the same log writes the very same values.
+    id: 3,
+    sql: (t) => `
+      ALTER TABLE ${t('alerts')}
+        ALTER COLUMN threshold DROP NOT NULL, ALTER COLUMN threshold_text DROP NOT NULL,
+        ADD COLUMN kind text NOT NULL DEFAULT 'threshold' CHECK (kind IN ('threshold', 'change')),
+        ADD COLUMN percent numeric, ADD COLUMN percent_text text, ADD COLUMN runs int,
+        ADD COLUMN direction text NOT NULL DEFAULT 'either' CHECK (direction IN ('either', 'up', 'down')),
+        ADD COLUMN repeat text NOT NULL DEFAULT 'every' CHECK (repeat IN ('every', 'once')),
+        ADD COLUMN expires text,
+        ADD COLUMN active_seq bigint, ADD COLUMN paused_seq bigint, ADD COLUMN armed_seq bigint;
+      UPDATE ${t('alerts')} SET active_seq = set_seq, armed_seq = set_seq;
+      ALTER TABLE ${t('alerts')} ALTER COLUMN active_seq SET NOT NULL, ALTER COLUMN armed_seq SET NOT NULL;
+    `,
+    // The notifier finds change alerts as a percent range per pair and number of runs.
+    indexes: (t) => [`CREATE INDEX ON ${t('alerts')} (base, quote, runs, percent) WHERE kind = 'change'`],
+  },
+  {
     // An alert's detail page finds the digest that emailed each trigger by its user and reference; an erasure, the rows.
     id: 4,
     sql: () => '',

@@ -73,6 +73,24 @@ describe('fetchAndAppendRates on real JetStream', () => {
     expect((await world.store.load(first.subject)).history).toHaveLength(1);
   });
 
+  it('stores nothing new for a publication of the same rates date at another time (a provider whose asOf is a time)', async () => {
+    const at = (timestamp: number) =>
+      `{"success":true,"timestamp":${timestamp},"source":"USD","quotes":{"USDEUR":0.92,"USDJPY":150.5}}`;
+    // 2026-11-05 08:00 and 16:00 UTC: one rates date, two publication times; then the next day.
+    server = await startProviderServer([{ body: at(1793865600) }, { body: at(1793894400) }, { body: at(1793952000) }]);
+    const provider = exchangerateHost({ baseUrl: server.url, apiKey: 'k', http: quickHttp, logger: world.logger });
+    const morning = await fetchAndAppendRates(deps(provider));
+    const afternoon = await fetchAndAppendRates(deps(provider));
+    const nextDay = await fetchAndAppendRates(deps(provider));
+    expect(morning).toMatchObject({ duplicate: false, asOf: '2026-11-05T080000Z' });
+    expect(afternoon).toMatchObject({ duplicate: true, seq: morning.seq, subject: morning.subject });
+    expect(nextDay).toMatchObject({ duplicate: false, asOf: '2026-11-06T080000Z' });
+    expect(morning.subject).toBe(subjects.rates(world.ns, 'exchangerate-host', '2026-11-05'));
+    expect((await world.store.load(morning.subject)).history[0]!.events[0]!.data).toMatchObject({
+      asOf: '2026-11-05T080000Z',
+    });
+  });
+
   it('treats a publication stored long ago (beyond the duplicate window) as already stored', async () => {
     const provider = await serveFrankfurter('2026-11-04');
     const subject = subjects.rates(world.ns, 'frankfurter', '2026-11-04');

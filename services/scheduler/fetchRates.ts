@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { event, isRatesEvent, subjects, type Namespace, type RatesEvent } from '../../events/index.ts';
+import { event, isRatesEvent, ratesDateOf, subjects, type Namespace, type RatesEvent } from '../../events/index.ts';
 import { decideAndAppend, UnstorableMessageError, type EventStore } from '../../platform/eventStore/index.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { RatesProviderError, type RatesProvider, type RatesPublication } from './providers/ratesProvider.ts';
@@ -28,8 +28,10 @@ export type FetchRatesResult = {
 };
 
 /**
- * Fetch the provider's latest publication and append it as one RatesFetched run. The subject is one per
- * publication and must be empty (expectedSeq 0), so racing schedulers and refetches store it exactly once.
+ * Fetch the provider's latest publication and append it as one RatesFetched run. The subject is one per provider and
+ * rates date (the date of `asOf`) and must be empty (expectedSeq 0), so racing schedulers and refetches store a date's
+ * rates exactly once: a fetch whose rates date equals a stored run's is that run, not a new one, even where the
+ * provider's asOf is a time (exchangerate-host's quotes move all day; open-er-api's publication time).
  * A provider failure is logged and rethrown as RatesProviderError; nothing is appended.
  */
 export async function fetchAndAppendRates({
@@ -64,8 +66,10 @@ export async function fetchAndAppendRates({
   }
 
   const { asOf } = publication;
-  const subject = subjects.rates(ns, publication.provider, asOf);
-  const msgId = `rates-${publication.provider}-${asOf}`;
+  // One run per rates date (docs/design.md §4b): a publication of a date stored already is that run, whatever its time.
+  const ratesDate = ratesDateOf(asOf) ?? asOf;
+  const subject = subjects.rates(ns, publication.provider, ratesDate);
+  const msgId = `rates-${publication.provider}-${ratesDate}`;
   const fetchedAt = now().toISOString();
   const log = { provider: publication.provider, asOf, subject, currencies: Object.keys(publication.rates).length };
   // A publication fetched while the log is unreachable is not lost until the next schedule: it is offered again

@@ -44,6 +44,18 @@ beforeAll(async () => {
       })
     ).ok,
   ).toBe(true);
+  // Edited by the escaping test alone: the random forms may delete ownersAlert1 (its confirm field may be "yes").
+  expect(
+    (
+      await system.send('SetAlert', {
+        userId: owner.userId,
+        alertId: 'ownersAlert2',
+        base: 'EUR',
+        quote: 'USD',
+        threshold: '1.2',
+      })
+    ).ok,
+  ).toBe(true);
   await owner.browser.get('/alerts');
 }, 60_000);
 
@@ -95,7 +107,15 @@ const FORMS = [
   { url: '/login', fields: ['username', 'password'] },
   { url: '/password/forgot', fields: ['email'] },
   { url: '/password/reset', fields: ['token', 'password'] },
-  { url: '/alerts', fields: ['commandId', 'base', 'quote', 'threshold'] },
+  {
+    url: '/alerts',
+    fields: ['commandId', 'base', 'quote', 'kind', 'threshold', 'percent', 'runs', 'direction', 'repeat', 'expires'],
+  },
+  // Editing the owner's alert: the same rule fields, the pair staying.
+  { url: '/alerts/ownersAlert1', fields: ['kind', 'threshold', 'percent', 'runs', 'direction', 'repeat', 'expires'] },
+  { url: '/alerts/ownersAlert1/pause', fields: [] },
+  { url: '/alerts/ownersAlert1/resume', fields: [] },
+  { url: '/alerts/ownersAlert1/rearm', fields: [] },
   { url: '/alerts/ownersAlert1/delete', fields: ['confirm'] },
   { url: '/alerts/emails', fields: ['paused'] },
   { url: '/unsubscribe', fields: [] },
@@ -273,6 +293,8 @@ describe('hostile input to every form and route', () => {
       '/alerts',
       '/alerts/section',
       '/alerts/a0123456789abcdef0123456789abcdef',
+      '/alerts/ownersAlert1/edit',
+      '/alerts/ownersAlert2/edit',
       '/activity',
       '/account',
       '/account/export',
@@ -383,6 +405,10 @@ describe('hostile input to every form and route', () => {
         ['/login', { username: value, password: '' }],
         ['/password/forgot', { email: value }],
         ['/alerts', { base: value, quote: value, threshold: value }],
+        ['/alerts', { base: 'EUR', quote: 'USD', kind: 'change', percent: value, runs: value, expires: value }],
+        ['/alerts', { base: 'EUR', quote: 'USD', threshold: '1.2', direction: `${value}!`, repeat: `!${value}` }],
+        ['/alerts/ownersAlert2', { threshold: value, expires: value }],
+        ['/alerts/ownersAlert2', { kind: 'change', percent: value, runs: value, direction: value }],
         ['/account/password', { currentPassword: value, newPassword: value }],
       ] as const) {
         const res = await attempt({

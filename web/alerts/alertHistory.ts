@@ -1,5 +1,5 @@
 import { match } from 'ts-pattern';
-import { isAlertEvent, type AlertEvent } from '../../events/index.ts';
+import { alertRule, isAlertEvent, ruleSummary, type AlertEvent } from '../../events/index.ts';
 import { formatRatio } from '../../events/ratio.ts';
 import type { StoredEvents } from '../../platform/eventStore/index.ts';
 import type { DetailTrigger } from './detailQueries.ts';
@@ -7,7 +7,7 @@ import type { DetailTrigger } from './detailQueries.ts';
 /** One line of an alert's own history: when, what kind of step (for its mark), and what happened in words. */
 export type HistoryEntry = {
   at: Date;
-  kind: 'set' | 'deleted' | 'triggered' | 'emailed';
+  kind: 'set' | 'edited' | 'paused' | 'resumed' | 'rearmed' | 'deleted' | 'triggered' | 'emailed';
   text: string;
   /** Its place in the log, where it has one of its own: the alert's events do, a trigger is read from the read model. */
   seq?: number;
@@ -20,8 +20,18 @@ function lineOf(event: AlertEvent): Pick<HistoryEntry, 'kind' | 'text'> {
   return match(event)
     .with({ type: 'AlertSet' }, ({ data }) => ({
       kind: 'set' as const,
-      text: `Set: tell me when ${pair(data)} crosses ${data.threshold}`,
+      text: `Set: ${pair(data)} ${ruleSummary(alertRule(data))}`,
     }))
+    .with({ type: 'AlertEdited' }, ({ data }) => ({
+      kind: 'edited' as const,
+      text: `Changed to ${ruleSummary(alertRule(data))}`,
+    }))
+    .with({ type: 'AlertPaused' }, () => ({
+      kind: 'paused' as const,
+      text: 'Paused: it triggers no more until resumed',
+    }))
+    .with({ type: 'AlertResumed' }, () => ({ kind: 'resumed' as const, text: 'Resumed' }))
+    .with({ type: 'AlertRearmed' }, () => ({ kind: 'rearmed' as const, text: 'Re-armed: it may trigger once more' }))
     .with({ type: 'AlertDeleted' }, () => ({ kind: 'deleted' as const, text: 'Deleted: it triggers no more' }))
     .exhaustive();
 }
@@ -34,7 +44,7 @@ function lineOf(event: AlertEvent): Pick<HistoryEntry, 'kind' | 'text'> {
 export function alertHistory(
   logged: readonly StoredEvents[],
   triggers: readonly DetailTrigger[],
-  owner: { userId: string; threshold: string },
+  owner: { userId: string; threshold: string | undefined },
 ): HistoryEntry[] {
   const own = logged.flatMap((message) =>
     message.events
@@ -49,7 +59,7 @@ export function alertHistory(
     {
       at: t.triggeredAt,
       kind: 'triggered',
-      text: `Triggered${ofRuns(t)}: ${shown(t.previousRatio)} → ${shown(t.currentRatio)}, crossed ${t.direction === 'up' ? 'upward ↑' : 'downward ↓'}`,
+      text: `Triggered${ofRuns(t)}: ${shown(t.previousRatio)} → ${shown(t.currentRatio)}, ${owner.threshold === undefined ? 'moved' : 'crossed'} ${t.direction === 'up' ? 'upward ↑' : 'downward ↓'}`,
     },
     ...(t.emailedAt
       ? [{ at: t.emailedAt, kind: 'emailed' as const, text: `Emailed to you in the digest${ofRuns(t)}` }]

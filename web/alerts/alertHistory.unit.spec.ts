@@ -34,7 +34,7 @@ describe('alertHistory', () => {
       owner,
     );
     expect(history.map((h) => [h.kind, h.text, h.seq])).toEqual([
-      ['set', 'Set: tell me when EUR/USD crosses 1.08', 3],
+      ['set', 'Set: EUR/USD at 1.08', 3],
       ['triggered', 'Triggered (rates of 2026-11-02): 1.079 → 1.0825, crossed upward ↑', undefined],
       ['emailed', 'Emailed to you in the digest (rates of 2026-11-02)', undefined],
       ['deleted', 'Deleted: it triggers no more', 9],

@@ -8,7 +8,8 @@ export type RatioChartInput = {
   pair: string;
   /** Oldest first. */
   points: readonly ChartPoint[];
-  threshold: string;
+  /** A threshold alert's threshold, drawn as a dashed line; a change alert has none. */
+  threshold?: string | undefined;
   width?: number;
   height?: number;
 };
@@ -29,9 +30,9 @@ export function ratioChart(input: RatioChartInput): Html {
   if (points.length === 0) return html`<span class="muted chart-empty">No rates yet</span>`;
 
   const values = points.map((p) => Number(p.ratio));
-  const limit = Number(threshold);
-  let low = Math.min(...values, limit);
-  let high = Math.max(...values, limit);
+  const limits = threshold === undefined ? [] : [Number(threshold)];
+  let low = Math.min(...values, ...limits);
+  let high = Math.max(...values, ...limits);
   if (high === low) {
     const spread = Math.abs(high) * 0.01 || 1;
     low -= spread;
@@ -43,15 +44,15 @@ export function ratioChart(input: RatioChartInput): Html {
   const first = points[0]!;
   const last = points.at(-1)!;
   const shown = (p: ChartPoint) => `${formatRatio(p.ratio, 6, threshold)} on ${p.asOf}`;
+  const of = threshold === undefined ? '' : `; threshold ${threshold}`;
   const label =
     points.length === 1
-      ? `${pair}: ${shown(last)}; threshold ${threshold}`
-      : `${pair} over ${points.length} runs, from ${shown(first)} to ${shown(last)}; threshold ${threshold}`;
+      ? `${pair}: ${shown(last)}${of}`
+      : `${pair} over ${points.length} runs, from ${shown(first)} to ${shown(last)}${of}`;
   const line = points.map((_, i) => `${x(i)},${y(values[i]!)}`).join(' ');
-  const thresholdY = y(limit);
   return html`<svg class="chart" role="img" aria-label="${label}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">
 <title>${label}</title>
-<line class="threshold" x1="0" y1="${thresholdY}" x2="${width}" y2="${thresholdY}"></line>
+${limits.map((limit) => html`<line class="threshold" x1="0" y1="${y(limit)}" x2="${width}" y2="${y(limit)}"></line>`)}
 ${points.length > 1 ? html`<polyline points="${line}"></polyline>` : ''}
 <circle class="latest" cx="${x(points.length - 1)}" cy="${y(values.at(-1)!)}" r="2.5"></circle>
 </svg>`;

@@ -11,7 +11,10 @@ export type DetailPoint = { asOf: string; ratio: string };
  * to `to` that the ratio stays inside until the alert triggers.
  */
 export type ChartGuide =
-  { kind: 'threshold'; value: string } | { kind: 'band'; from: string; to: string; label: string };
+  | { kind: 'threshold'; value: string }
+  | { kind: 'band'; from: string; to: string; label: string }
+  /** A change alert before its pair has enough runs for a band: said in words, nothing drawn. */
+  | { kind: 'none'; label: string };
 
 export type ChartTrigger = { asOf: string; ratio: string; direction: 'up' | 'down' };
 
@@ -44,7 +47,9 @@ function accessibleName(input: DetailChartInput): string {
   const guide =
     input.guide.kind === 'threshold'
       ? `threshold ${input.guide.value}`
-      : `${input.guide.label} from ${input.guide.from} to ${input.guide.to}`;
+      : input.guide.kind === 'band'
+        ? `${input.guide.label} from ${input.guide.from} to ${input.guide.to}`
+        : input.guide.label;
   const first = input.points[0];
   const last = input.points.at(-1);
   const triggered = input.triggers.length === 1 ? '1 trigger' : `${input.triggers.length} triggers`;
@@ -75,7 +80,12 @@ export function detailChart(input: DetailChartInput): Html {
     .domain([new Date(start), new Date(end)])
     .range([MARGIN.left, width - MARGIN.right]);
 
-  const guideValues = input.guide.kind === 'threshold' ? [input.guide.value] : [input.guide.from, input.guide.to];
+  const guideValues =
+    input.guide.kind === 'threshold'
+      ? [input.guide.value]
+      : input.guide.kind === 'band'
+        ? [input.guide.from, input.guide.to]
+        : [];
   const values = [...input.points.map((p) => p.ratio), ...guideValues, ...input.triggers.map((t) => t.ratio)].map(
     Number,
   );
@@ -101,7 +111,9 @@ export function detailChart(input: DetailChartInput): Html {
     input.guide.kind === 'threshold'
       ? html`<g class="guide threshold"><line x1="${left}" y1="${px(y(Number(input.guide.value)))}" x2="${right}" y2="${px(y(Number(input.guide.value)))}"></line>
 <text x="${right - 4}" y="${px(y(Number(input.guide.value)) - 5)}" text-anchor="end">threshold ${input.guide.value}</text></g>`
-      : bandOf(input.guide, y, left, right);
+      : input.guide.kind === 'band'
+        ? bandOf(input.guide, y, left, right)
+        : '';
 
   const last = input.points.at(-1)!;
   const shownTriggers = input.triggers.filter((t) => {

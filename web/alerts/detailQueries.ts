@@ -1,5 +1,7 @@
 import { ratioOf } from '../../events/ratio.ts';
+import type { AlertRule } from '../../events/index.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
+import { RULE_COLUMNS, ruleOfRow, type AlertRuleRow } from './queries.ts';
 
 /** How many of the most recent runs the detail chart shows: two years of daily runs. */
 export const DETAIL_RUNS = 730;
@@ -10,7 +12,9 @@ export type DetailAlert = {
   alertId: string;
   base: string;
   quote: string;
-  threshold: string;
+  rule: AlertRule;
+  /** A threshold alert's threshold; undefined for a change alert. */
+  threshold: string | undefined;
   setAt: Date;
   deletedAt: Date | undefined;
 };
@@ -36,14 +40,8 @@ export async function detailAlertOf(
   userId: string,
   alertId: string,
 ): Promise<DetailAlert | undefined> {
-  const r = await pool.query<{
-    base: string;
-    quote: string;
-    threshold_text: string;
-    set_at: Date;
-    deleted_at: Date | null;
-  }>(
-    `SELECT base, quote, threshold_text, set_at, deleted_at FROM ${tablesIn(schema)('alerts')} WHERE alert_id = $1 AND user_id = $2`,
+  const r = await pool.query<AlertRuleRow & { base: string; quote: string; set_at: Date; deleted_at: Date | null }>(
+    `SELECT base, quote, ${RULE_COLUMNS}, set_at, deleted_at FROM ${tablesIn(schema)('alerts')} WHERE alert_id = $1 AND user_id = $2`,
     [alertId, userId],
   );
   const row = r.rows[0];
@@ -52,7 +50,8 @@ export async function detailAlertOf(
     alertId,
     base: row.base,
     quote: row.quote,
-    threshold: row.threshold_text,
+    rule: ruleOfRow(row),
+    threshold: row.threshold_text ?? undefined,
     setAt: row.set_at,
     deletedAt: row.deleted_at ?? undefined,
   };

@@ -71,7 +71,7 @@ describe('the alert detail page', () => {
       expect(svg).toContain('aria-label="EUR/USD over 2 runs, from 1.079 on 2026-10-01 to 1.0825 on 2026-10-02;');
     }
     const history = historyOf(page.body);
-    expect(history[0]).toMatch(/^set: \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC Set: tell me when EUR\/USD crosses 1\.08$/);
+    expect(history[0]).toMatch(/^set: \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC Set: EUR\/USD at 1\.08$/);
     expect(history[1]).toContain('Triggered (rates of 2026-10-02): 1.079 → 1.0825, crossed upward ↑');
     expect(history[2]).toContain('Emailed to you in the digest (rates of 2026-10-02)');
     expect(page.body).toContain('<span class="ratio">1.0825</span> <span class="above">above</span> the threshold');

@@ -8,6 +8,22 @@ import { alertHistory } from './alertHistory.ts';
 import { detailAlertOf, detailTriggers, pairRuns } from './detailQueries.ts';
 import { alertDetailPage } from './detailViews.ts';
 import { currentRatio } from './queries.ts';
+import { changeBand } from '../../events/ratio.ts';
+import type { AlertRule } from '../../events/index.ts';
+import type { ChartGuide } from './detailChart.ts';
+import type { PairRun } from './detailQueries.ts';
+
+/**
+ * What the chart measures the ratio against: the threshold, or for a change alert the band of ±percent around the
+ * ratio `runs` runs before the latest (the one the next run is compared with, docs/design.md §4b).
+ */
+function guideOf(rule: AlertRule, runs: readonly PairRun[]): ChartGuide {
+  if (rule.kind === 'threshold') return { kind: 'threshold', value: rule.threshold };
+  const over = rule.runs === 1 ? 'the run before' : `${rule.runs} runs before`;
+  const earlier = runs.at(-1 - rule.runs);
+  if (!earlier) return { kind: 'none', label: `a ${rule.percent} % change over ${over}: not enough runs yet` };
+  return { kind: 'band', ...changeBand(earlier.ratio, rule.percent), label: `±${rule.percent} % of the ratio ${over}` };
+}
 
 /**
  * An alert's detail page, for its owner only: anyone else's alert, like an unknown one, is a 404. The alert's own
@@ -35,7 +51,7 @@ export async function alertDetailRoutes(app: FastifyInstance, deps: WebDeps) {
           base: alert.base,
           quote: alert.quote,
           points: runs,
-          guide: { kind: 'threshold', value: alert.threshold },
+          guide: guideOf(alert.rule, runs),
           triggers: triggers.flatMap((t) =>
             t.asOf ? [{ asOf: t.asOf, ratio: t.currentRatio, direction: t.direction }] : [],
           ),

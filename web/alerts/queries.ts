@@ -1,3 +1,4 @@
+import { alertRule, ratesDateOf, type AlertRule } from '../../events/index.ts';
 import { compareToRatio, formatRatio, ratioOf } from '../../events/ratio.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
 import { ratioIn, type RecentRuns } from './recentRuns.ts';
@@ -25,15 +26,31 @@ export type AlertSummary = {
   alertId: string;
   base: string;
   quote: string;
-  threshold: string;
+  rule: AlertRule;
+  /** A threshold alert's threshold (as `rule.threshold`); undefined for a change alert. */
+  threshold: string | undefined;
+  /** Paused by its owner: it triggers on no run until resumed. */
+  paused: boolean;
+  /** A once alert that triggered since it was armed: it triggers no more until re-armed. */
+  done: boolean;
+  /** Its expiry date is before the latest run's rates date: it triggers no more. */
+  expired: boolean;
   /** From the latest run that has both currencies; undefined when no run has them yet. */
-  current: { ratio: string; shown: string; side: Side; asOf: string; runSeq: number } | undefined;
+  current: { ratio: string; shown: string; side: Side | undefined; asOf: string; runSeq: number } | undefined;
   triggers: AlertTrigger[];
   triggerCount: number;
   /** The pair's ratios over the recent runs that have both currencies, oldest first. */
   series: { asOf: string; ratio: string }[];
 };
-export type LatestRun = { runSeq: number; provider: string; base: string; asOf: string; currencies: string[] };
+/** The latest run: when its rates were fetched is when the rates were last new (a fetch of the same rates date adds no run). */
+export type LatestRun = {
+  runSeq: number;
+  provider: string;
+  base: string;
+  asOf: string;
+  fetchedAt: Date;
+  currencies: string[];
+};
 
 type TriggerRow = {
   alert_id: string;
@@ -46,14 +63,46 @@ type TriggerRow = {
   total: number;
 };
 
-type PlainAlertRow = { alert_id: string; base: string; quote: string; threshold_text: string };
+/** An alerts row with its rule, as the pages read it. */
+export type AlertRuleRow = {
+  kind: 'threshold' | 'change';
+  threshold_text: string | null;
+  percent_text: string | null;
+  runs: number | null;
+  direction: AlertRule['direction'];
+  repeat: AlertRule['repeat'];
+  expires: string | null;
+};
+type PlainAlertRow = AlertRuleRow & {
+  alert_id: string;
+  base: string;
+  quote: string;
+  paused: boolean;
+  done: boolean;
+};
+export const RULE_COLUMNS = 'kind, threshold_text, percent_text, runs, direction, repeat, expires';
+
+/** The rule an alerts row holds. */
+export const ruleOfRow = (row: AlertRuleRow): AlertRule =>
+  alertRule({
+    kind: row.kind,
+    threshold: row.threshold_text ?? undefined,
+    percent: row.percent_text ?? undefined,
+    runs: row.runs ?? undefined,
+    direction: row.direction,
+    repeat: row.repeat,
+    expires: row.expires ?? undefined,
+  });
 
 /** The user's alerts (not deleted), oldest first, each with its current ratio, trigger history and chart series. */
 export async function alertsOf(pool: Pool, schema: string, userId: string, runs: RecentRuns): Promise<AlertSummary[]> {
   const t = tablesIn(schema);
   // One query after another, never in parallel: embedded Postgres (PGlite) serves a single session.
+  // Done: a once alert with a trigger recorded since it was armed (the notifier's rule, services/notifier/crossing.ts).
   const alerts = await pool.query<PlainAlertRow>(
-    `SELECT alert_id, base, quote, threshold_text FROM ${t('alerts')} WHERE user_id = $1 AND deleted_seq IS NULL ORDER BY set_seq`,
+    `SELECT a.alert_id, a.base, a.quote, ${RULE_COLUMNS}, a.paused_seq IS NOT NULL AS paused,
+            a.repeat = 'once' AND EXISTS (SELECT FROM ${t('alert_triggers')} tr WHERE tr.alert_id = a.alert_id AND tr.run_seq > a.armed_seq) AS done
+     FROM ${t('alerts')} a WHERE a.user_id = $1 AND a.deleted_seq IS NULL ORDER BY a.set_seq`,
     [userId],
   );
   if (alerts.rows.length === 0) return [];
@@ -92,16 +141,23 @@ export async function alertsOf(pool: Pool, schema: string, userId: string, runs:
     seriesByPair.set(key, points.reverse());
   }
 
+  const latestDate = recent[0] ? ratesDateOf(recent[0].asOf) : undefined;
   return alerts.rows.map((row) => {
     const history = triggersByAlert.get(row.alert_id) ?? [];
     const series = seriesByPair.get(`${row.base}/${row.quote}`) ?? [];
     const now = series.at(-1);
+    const rule = ruleOfRow(row);
+    const threshold = rule.kind === 'threshold' ? rule.threshold : undefined;
     return {
       alertId: row.alert_id,
       base: row.base,
       quote: row.quote,
-      threshold: row.threshold_text,
-      current: now ? currentRatio(row.threshold_text, now.rb, now.rq, now.asOf, now.runSeq, now.ratio) : undefined,
+      rule,
+      threshold,
+      paused: row.paused,
+      done: row.done,
+      expired: rule.expires !== undefined && latestDate !== undefined && latestDate > rule.expires,
+      current: now ? currentRatio(threshold, now.rb, now.rq, now.asOf, now.runSeq, now.ratio) : undefined,
       triggers: history.map((h) => ({
         runSeq: h.run_seq,
         asOf: h.as_of ?? undefined,
@@ -144,20 +200,23 @@ export async function alertsPageOf(
   return { ...section, paused: await alertEmailsPaused(pool, schema, userId) };
 }
 
-/** The ratio rq/rb, shown with at least 6 significant digits on the right side of the threshold, and which side it is on (exact). */
+/**
+ * The ratio rq/rb, shown with at least 6 significant digits on the right side of the threshold, and which side of it
+ * the ratio is on (exact; a change alert has no threshold, and no side).
+ */
 export function currentRatio(
-  threshold: string,
+  threshold: string | undefined,
   baseRate: string,
   quoteRate: string,
   asOf: string,
   runSeq: number,
   ratio = ratioOf(baseRate, quoteRate),
 ): NonNullable<AlertSummary['current']> {
-  const sign = compareToRatio(threshold, baseRate, quoteRate);
+  const sign = threshold === undefined ? undefined : compareToRatio(threshold, baseRate, quoteRate);
   return {
     ratio,
     shown: formatRatio(ratio, 6, threshold),
-    side: sign < 0 ? 'above' : sign > 0 ? 'below' : 'at',
+    side: sign === undefined ? undefined : sign < 0 ? 'above' : sign > 0 ? 'below' : 'at',
     asOf,
     runSeq,
   };
@@ -166,16 +225,30 @@ export function currentRatio(
 /** The most recent run and the currencies it has (its provider's base included): what the create form offers. */
 export async function latestRun(pool: Pool, schema: string): Promise<LatestRun | undefined> {
   const t = tablesIn(schema);
-  const r = await pool.query<{ run_seq: number; provider: string; base: string; as_of: string; currencies: string[] }>(
-    `SELECT r.run_seq, r.provider, r.base, r.as_of, COALESCE(array_agg(x.currency) FILTER (WHERE x.currency IS NOT NULL), '{}') AS currencies
+  const r = await pool.query<{
+    run_seq: number;
+    provider: string;
+    base: string;
+    as_of: string;
+    fetched_at: Date;
+    currencies: string[];
+  }>(
+    `SELECT r.run_seq, r.provider, r.base, r.as_of, r.fetched_at, COALESCE(array_agg(x.currency) FILTER (WHERE x.currency IS NOT NULL), '{}') AS currencies
      FROM (SELECT * FROM ${t('rate_runs')} ORDER BY run_seq DESC LIMIT 1) r
      LEFT JOIN ${t('rates')} x ON x.run_seq = r.run_seq
-     GROUP BY r.run_seq, r.provider, r.base, r.as_of`,
+     GROUP BY r.run_seq, r.provider, r.base, r.as_of, r.fetched_at`,
   );
   const row = r.rows[0];
   if (!row) return undefined;
   const currencies = [...new Set([...row.currencies, row.base])].sort();
-  return { runSeq: row.run_seq, provider: row.provider, base: row.base, asOf: row.as_of, currencies };
+  return {
+    runSeq: row.run_seq,
+    provider: row.provider,
+    base: row.base,
+    asOf: row.as_of,
+    fetchedAt: row.fetched_at,
+    currencies,
+  };
 }
 
 /** One alert of this user (deleted or not); undefined when it does not exist or is someone else's. */
@@ -184,13 +257,35 @@ export async function alertOf(
   schema: string,
   userId: string,
   alertId: string,
-): Promise<{ base: string; quote: string; threshold: string; deleted: boolean } | undefined> {
-  const r = await pool.query<{ base: string; quote: string; threshold_text: string; deleted: boolean }>(
-    `SELECT base, quote, threshold_text, deleted_seq IS NOT NULL AS deleted FROM ${tablesIn(schema)('alerts')} WHERE alert_id = $1 AND user_id = $2`,
+): Promise<OneAlert | undefined> {
+  const r = await pool.query<AlertRuleRow & { base: string; quote: string; deleted: boolean; paused: boolean }>(
+    `SELECT base, quote, ${RULE_COLUMNS}, deleted_seq IS NOT NULL AS deleted, paused_seq IS NOT NULL AS paused
+     FROM ${tablesIn(schema)('alerts')} WHERE alert_id = $1 AND user_id = $2`,
     [alertId, userId],
   );
   const row = r.rows[0];
-  return row && { base: row.base, quote: row.quote, threshold: row.threshold_text, deleted: row.deleted };
+  return row && { base: row.base, quote: row.quote, rule: ruleOfRow(row), deleted: row.deleted, paused: row.paused };
+}
+
+/** One alert of a user's, as its edit form and its delete question show it. */
+export type OneAlert = { base: string; quote: string; rule: AlertRule; deleted: boolean; paused: boolean };
+
+/**
+ * The ratio of BASE/QUOTE at the latest run that has both, exactly, and which side of `threshold` it is on: what a
+ * new threshold alert is compared with (farSide.ts). Undefined when no recent run has the pair.
+ */
+export async function pairNow(
+  pool: Pool,
+  schema: string,
+  runs: RecentRuns,
+  pair: { base: string; quote: string },
+  threshold: string,
+): Promise<NonNullable<AlertSummary['current']> | undefined> {
+  for (const run of await runs.latest(pool, schema)) {
+    const r = ratioIn(run, pair.base, pair.quote);
+    if (r) return currentRatio(threshold, r.rb, r.rq, run.asOf, run.runSeq, r.ratio);
+  }
+  return undefined;
 }
 
 export async function alertEmailsPaused(pool: Pool, schema: string, userId: string): Promise<boolean> {

@@ -1,10 +1,12 @@
+import { ruleSummary, type AlertRule } from '../../events/index.ts';
 import { formatRatio } from '../../events/ratio.ts';
 import { html, type Html } from '../../platform/html.ts';
 import { csrfField, fieldError, formError, invalidAttributes, type FieldErrors } from '../shared/forms.ts';
 import { ratioChart } from './chart.ts';
 import type { AlertSummary, AlertTrigger, LatestRun } from './queries.ts';
+import type { RuleFormValues } from './ruleForm.ts';
 
-export type AlertFormValues = { base?: string; quote?: string; threshold?: string };
+export type AlertFormValues = { base?: string; quote?: string } & RuleFormValues;
 export type AlertFormState = { commandId: string; values: AlertFormValues; errors: FieldErrors };
 
 const currencyNames = new Intl.DisplayNames(['en'], { type: 'currency' });
@@ -21,18 +23,49 @@ export function currencyLabel(code: string): string {
 }
 
 const pairOf = (a: { base: string; quote: string }) => `${a.base}/${a.quote}`;
-export const deleteQuestion = (a: { base: string; quote: string; threshold: string }) =>
-  `Delete alert ${pairOf(a)} at ${a.threshold}?`;
+/** "EUR/USD at 1.0825", "EUR/USD on a 1.5 % change over 3 runs, once": how an alert is named in a button or question. */
+export const alertName = (a: { base: string; quote: string; rule: AlertRule }) => `${pairOf(a)} ${ruleSummary(a.rule)}`;
+export const deleteQuestion = (a: { base: string; quote: string; rule: AlertRule }) => `Delete alert ${alertName(a)}?`;
 
 export const when = (at: Date) =>
   html`<time datetime="${at.toISOString()}">${at.toISOString().slice(0, 16).replace('T', ' ')} UTC</time>`;
 
-export function sideOf(current: NonNullable<AlertSummary['current']>): Html {
+export function sideOf(current: NonNullable<AlertSummary['current']>): Html | '' {
+  if (current.side === undefined) return '';
   if (current.side === 'at') return html`<span class="at">at</span> the threshold`;
   return html`<span class="${current.side}">${current.side}</span> the threshold`;
 }
 
-function triggerLine(trigger: AlertTrigger, threshold: string): Html {
+/** The alert's rule and state in its row: "1.0825", "1.08 · upward only · once · until 2026-12-31", "1.5 % over 3 runs". */
+function ruleCell(alert: AlertSummary): Html {
+  const { rule } = alert;
+  const what =
+    rule.kind === 'threshold'
+      ? rule.threshold
+      : `change of ${rule.percent} % over ${rule.runs} ${rule.runs === 1 ? 'run' : 'runs'}`;
+  const notes = [
+    ...(rule.direction === 'either' ? [] : [rule.direction === 'up' ? 'upward only ↑' : 'downward only ↓']),
+    ...(rule.repeat === 'once' ? ['once'] : []),
+    ...(rule.expires ? [`until ${rule.expires}`] : []),
+  ];
+  const state = alert.paused
+    ? html` <strong class="status paused">Paused</strong>`
+    : alert.expired
+      ? html` <strong class="status">Expired</strong>`
+      : alert.done
+        ? html` <strong class="status">Done</strong>`
+        : '';
+  return html`${what}${notes.length > 0 ? html`<br><span class="muted">${notes.join(' · ')}</span>` : ''}${state}`;
+}
+
+/** A one-button form on an alert: posts without JavaScript, swaps the section in with htmx. */
+function alertAction(csrf: string, alert: AlertSummary, action: string, label: string): Html {
+  return html`<form method="post" action="/alerts/${alert.alertId}/${action}" hx-post="/alerts/${alert.alertId}/${action}" hx-target="#alerts" hx-swap="outerHTML">${csrfField(csrf)}
+    <button class="link" type="submit" aria-label="${label} alert ${alertName(alert)}">${label}</button>
+  </form>`;
+}
+
+function triggerLine(trigger: AlertTrigger, threshold: string | undefined): Html {
   const direction = trigger.direction === 'up' ? 'crossed upward ↑' : 'crossed downward ↓';
   return html`<li>${when(trigger.triggeredAt)}${trigger.asOf ? html` <span class="muted">(rates of ${trigger.asOf})</span>` : ''}:
   <span class="num">${formatRatio(trigger.previousRatio, 6, threshold)}</span> → <span class="num">${formatRatio(trigger.currentRatio, 6, threshold)}</span>, ${direction}</li>`;
@@ -53,7 +86,7 @@ function alertRow(csrf: string, alert: AlertSummary): Html {
   const pair = pairOf(alert);
   return html`<tr id="alert-${alert.alertId}">
   <td class="pair-cell"><a class="pair-link" href="/alerts/${alert.alertId}"><strong class="pair">${pair}</strong></a></td>
-  <td class="num threshold">${alert.threshold}</td>
+  <td class="num threshold">${ruleCell(alert)}</td>
   <td class="num current">${
     alert.current
       ? html`<span class="ratio">${alert.current.shown}</span> ${sideOf(alert.current)}<br><span class="muted">as of ${alert.current.asOf}</span>`
@@ -61,8 +94,11 @@ function alertRow(csrf: string, alert: AlertSummary): Html {
   }</td>
   <td class="chart-cell">${ratioChart({ pair, points: alert.series, threshold: alert.threshold })}</td>
   <td class="history">${history(alert)}</td>
-  <td class="actions"><form method="post" action="/alerts/${alert.alertId}/delete">${csrfField(csrf)}
-    <button class="danger" type="submit" aria-label="Delete alert ${pair} at ${alert.threshold}" hx-delete="/alerts/${alert.alertId}" hx-confirm="${deleteQuestion(alert)}" hx-target="#alerts" hx-swap="outerHTML">Delete</button>
+  <td class="actions"><a href="/alerts/${alert.alertId}/edit" aria-label="Edit alert ${alertName(alert)}">Edit</a>
+  ${alert.paused ? alertAction(csrf, alert, 'resume', 'Resume') : alertAction(csrf, alert, 'pause', 'Pause')}
+  ${alert.done ? alertAction(csrf, alert, 'rearm', 'Re-arm') : ''}
+  <form method="post" action="/alerts/${alert.alertId}/delete">${csrfField(csrf)}
+    <button class="danger" type="submit" aria-label="Delete alert ${alertName(alert)}" hx-delete="/alerts/${alert.alertId}" hx-confirm="${deleteQuestion(alert)}" hx-target="#alerts" hx-swap="outerHTML">Delete</button>
   </form></td>
 </tr>`;
 }
@@ -74,14 +110,15 @@ export function alertsSection(
   latest: LatestRun | undefined,
   options: { outOfBand?: boolean; notice?: Html } = {},
 ): Html {
+  // A fetch of a rates date the log has already is no run (docs/design.md §4b): the latest run says when rates were last new.
   const runLine = latest
-    ? html`<p class="muted">Latest rates: ${latest.asOf} (${latest.provider}). Ratios are QUOTE per 1 BASE.</p>`
+    ? html`<p class="muted">Latest rates: ${latest.asOf} (${latest.provider}); the rates were last new ${when(latest.fetchedAt)}. Ratios are QUOTE per 1 BASE.</p>`
     : html`<p class="muted">No rates have been fetched yet; ratios appear after the first fetch.</p>`;
   const list =
     alerts.length === 0
       ? html`<p>You have no alerts yet. Set one below.</p>`
       : html`<table class="alerts">
-<thead><tr><th scope="col">Pair</th><th scope="col">Threshold</th><th scope="col">Now</th><th scope="col">Recent runs</th><th scope="col">Triggered</th><th scope="col"><span class="visually-hidden">Delete</span></th></tr></thead>
+<thead><tr><th scope="col">Pair</th><th scope="col">Alert</th><th scope="col">Now</th><th scope="col">Recent runs</th><th scope="col">Triggered</th><th scope="col"><span class="visually-hidden">Change or delete</span></th></tr></thead>
 <tbody>
 ${alerts.map((a) => alertRow(csrf, a))}
 </tbody>
@@ -119,13 +156,108 @@ export function alertForm(csrf: string, latest: LatestRun | undefined, state: Al
   ${formError(errors.form)}
   ${currencySelect('base', 'Base currency', latest, values.base, errors.base)}
   ${currencySelect('quote', 'Quote currency', latest, values.quote, errors.quote)}
-  <label for="f-threshold">Threshold (QUOTE per 1 BASE, e.g. 1.0825)
-  <input id="f-threshold" name="threshold" type="text" inputmode="decimal" autocomplete="off" value="${values.threshold ?? ''}"${invalidAttributes('f-threshold', errors.threshold)}>
-  ${fieldError('f-threshold', errors.threshold)}
-  </label>
-  <p class="muted">You get an email when the ratio crosses the threshold, either way.</p>
+  ${ruleFields(values, errors)}
   <button type="submit">Set alert</button>
 </form>`;
+}
+
+function choiceSelect(
+  name: string,
+  label: string,
+  options: readonly (readonly [string, string])[],
+  value: string | undefined,
+  error: string | undefined,
+): Html {
+  const id = `f-${name}`;
+  const chosen = value || options[0]![0];
+  return html`<label for="${id}">${label}
+  <select id="${id}" name="${name}"${invalidAttributes(id, error)}>
+    ${options.map(([v, text]) => html`<option value="${v}"${v === chosen ? html` selected` : ''}>${text}</option>`)}
+  </select>
+  ${fieldError(id, error)}
+</label>`;
+}
+
+function textField(name: string, label: string, value: string | undefined, error: string | undefined, type = 'text') {
+  const id = `f-${name}`;
+  const mode = type === 'text' ? html` inputmode="decimal"` : '';
+  return html`<label for="${id}">${label}
+  <input id="${id}" name="${name}" type="${type}"${mode} autocomplete="off" value="${value ?? ''}"${invalidAttributes(id, error)}>
+  ${fieldError(id, error)}
+  </label>`;
+}
+
+/**
+ * An alert's rule, as creating and editing ask for it (docs/design.md §4b). Both kinds' fields show (no script needed
+ * to switch): the ones of the kind not chosen are ignored.
+ */
+export function ruleFields(values: RuleFormValues, errors: FieldErrors): Html {
+  return html`${choiceSelect(
+    'kind',
+    'Kind',
+    [
+      ['threshold', 'Threshold: crossing a value'],
+      ['change', 'Change: moving by a percent'],
+    ],
+    values.kind,
+    errors.kind,
+  )}
+  ${textField('threshold', 'Threshold (for a threshold alert; QUOTE per 1 BASE, e.g. 1.0825)', values.threshold, errors.threshold)}
+  <fieldset class="stack"><legend>For a change alert</legend>
+  ${textField('percent', 'Percent (e.g. 1.5)', values.percent, errors.percent)}
+  ${textField('runs', 'Over how many runs (1 to 30; runs that lack one of the currencies are not counted)', values.runs ?? '1', errors.runs, 'number')}
+  </fieldset>
+  ${choiceSelect(
+    'direction',
+    'Direction',
+    [
+      ['either', 'Either way'],
+      ['up', 'Upward only'],
+      ['down', 'Downward only'],
+    ],
+    values.direction,
+    errors.direction,
+  )}
+  ${choiceSelect(
+    'repeat',
+    'Repeat',
+    [
+      ['every', 'Every time'],
+      ['once', 'Once, until I re-arm it'],
+    ],
+    values.repeat,
+    errors.repeat,
+  )}
+  ${textField('expires', 'Until (optional, YYYY-MM-DD: runs with a later rates date do not trigger it)', values.expires, errors.expires, 'date')}`;
+}
+
+/** The edit form of one alert, on a page of its own; the pair stays. Posts to /alerts/<id>, works without JavaScript. */
+export function editAlertPage(
+  csrf: string,
+  alertId: string,
+  alert: { base: string; quote: string; paused: boolean },
+  values: RuleFormValues,
+  errors: FieldErrors,
+): Html {
+  return html`<h1>Edit alert ${pairOf(alert)}</h1>
+<form id="edit-alert" class="stack" method="post" action="/alerts/${alertId}" novalidate>
+  ${csrfField(csrf)}
+  ${formError(errors.form)}
+  ${alert.paused ? html`<p class="muted">This alert is paused; saving keeps it paused.</p>` : ''}
+  ${ruleFields(values, errors)}
+  <div class="row"><button type="submit">Save</button><a href="/alerts">Cancel</a></div>
+</form>`;
+}
+
+/** A rule as its form shows it, for editing. */
+export function ruleFormValues(rule: AlertRule): RuleFormValues {
+  return {
+    kind: rule.kind,
+    ...(rule.kind === 'threshold' ? { threshold: rule.threshold } : { percent: rule.percent, runs: String(rule.runs) }),
+    direction: rule.direction,
+    repeat: rule.repeat,
+    expires: rule.expires ?? '',
+  };
 }
 
 /** Pause or resume the alert digest emails. */
@@ -144,11 +276,17 @@ export function emailsForm(csrf: string, paused: boolean, error?: string): Html 
 
 export function alertsPage(
   csrf: string,
-  parts: { alerts: AlertSummary[]; latest: LatestRun | undefined; paused: boolean; form: AlertFormState },
+  parts: {
+    alerts: AlertSummary[];
+    latest: LatestRun | undefined;
+    paused: boolean;
+    form: AlertFormState;
+    notice?: Html;
+  },
 ): Html {
   return html`<h1>Your alerts</h1>
 ${emailsForm(csrf, parts.paused)}
-${alertsSection(csrf, parts.alerts, parts.latest)}
+${alertsSection(csrf, parts.alerts, parts.latest, parts.notice ? { notice: parts.notice } : {})}
 ${alertForm(csrf, parts.latest, parts.form)}`;
 }
 
@@ -156,7 +294,7 @@ ${alertForm(csrf, parts.latest, parts.form)}`;
 export function deleteConfirmPage(
   csrf: string,
   alertId: string,
-  alert: { base: string; quote: string; threshold: string },
+  alert: { base: string; quote: string; rule: AlertRule },
 ): Html {
   return html`<h1>Delete alert</h1>
 <form class="stack" method="post" action="/alerts/${alertId}/delete">

@@ -14,6 +14,7 @@ export type RefusingForm =
   | 'loginForm'
   | 'passwordResetForm'
   | 'alertForm'
+  | 'alertEditForm'
   | 'passwordChangeForm'
   | 'emailChangeForm'
   | 'deleteAccountForm';
@@ -87,7 +88,7 @@ export function refusalAnswer(error: DomainErrorCode, at: RefusedAt): RefusalAns
           .with('verificationLink', () => VERIFICATION_LINK_NOT_VALID)
           .with('emailChangeLink', () => EMAIL_CHANGE_LINK_NOT_VALID)
           // The decider's rule about the new address ("already your address"), beside that field.
-          .with('alertForm', 'emailChangeForm', () => IN_ITS_OWN_WORDS)
+          .with('alertForm', 'alertEditForm', 'emailChangeForm', () => IN_ITS_OWN_WORDS)
           .otherwise(() => REFUSED),
       )
       .with('ALREADY_EXISTS', () => REFUSED)

@@ -12,8 +12,8 @@ const clock = () => now;
 /** Rows as the projector writes them: an alert of the user's, a run with its rates. */
 const addAlert = (userId: string, alertId: string) =>
   world.pool.query(
-    `INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, threshold, threshold_text, set_seq, set_at)
-     VALUES ($1, $2, 'EUR', 'USD', 1.1, '1.1', 1, now())`,
+    `INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, threshold, threshold_text, set_seq, set_at, active_seq, armed_seq)
+     VALUES ($1, $2, 'EUR', 'USD', 1.1, '1.1', 1, now(), 1, 1)`,
     [alertId, userId],
   );
 const addRun = async (runSeq: number, currencies: string[]) => {

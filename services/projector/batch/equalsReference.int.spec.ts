@@ -4,6 +4,7 @@ import {
   encodeEvents,
   event,
   eventTypes,
+  type AlertRuleFields,
   type DomainEvent,
   type EventOf,
   type EventType,
@@ -58,6 +59,13 @@ type Draws = {
   time: (seq: number, minutes?: number) => string;
 };
 
+/** The rules an alert of the tangled log is set or edited to: one of every shape the log may hold. */
+const tangledRules = (seq: number): AlertRuleFields[] => [
+  { threshold: `1.${seq}` },
+  { kind: 'threshold', threshold: `1.${seq}`, direction: 'down', repeat: 'once', expires: '2026-12-31' },
+  { kind: 'change', percent: `0.${seq}`, runs: 1 + (seq % 30), direction: 'up', repeat: 'every' },
+];
+
 /** How the tangled log makes each event type: keyed by type, so a new event type does not compile until this test covers it. */
 const tangledEvents: { [T in EventType]: (d: Draws) => EventOf<T> } = {
   RegistrationRequested: ({ userId, username, seq, time }) =>
@@ -111,8 +119,14 @@ const tangledEvents: { [T in EventType]: (d: Draws) => EventOf<T> } = {
     }),
   AlertEmailsPaused: ({ userId }) => event('AlertEmailsPaused', { userId }),
   AlertEmailsResumed: ({ userId }) => event('AlertEmailsResumed', { userId }),
-  AlertSet: ({ alertId, userId, seq }) =>
-    event('AlertSet', { alertId, userId, base: 'EUR', quote: 'USD', threshold: `1.${seq}` }),
+  // Before kinds (a threshold alone), a threshold with every field, a change alert.
+  AlertSet: ({ alertId, userId, seq, pick }) =>
+    event('AlertSet', { alertId, userId, base: 'EUR', quote: 'USD', ...pick(tangledRules(seq)) }),
+  AlertEdited: ({ alertId, userId, seq, pick }) =>
+    event('AlertEdited', { alertId, userId, ...pick(tangledRules(seq)) }),
+  AlertPaused: ({ alertId, userId }) => event('AlertPaused', { alertId, userId }),
+  AlertResumed: ({ alertId, userId }) => event('AlertResumed', { alertId, userId }),
+  AlertRearmed: ({ alertId, userId }) => event('AlertRearmed', { alertId, userId }),
   AlertDeleted: ({ alertId, userId }) => event('AlertDeleted', { alertId, userId }),
   RatesFetched: ({ seq, pick, time }) =>
     event('RatesFetched', {

@@ -1,7 +1,7 @@
 import type { TableNamer } from '../../../platform/postgres.ts';
 import { erasureStatement, type Statement } from '../reference/eventStatements.ts';
 import { columnLiteral as column } from './arrayLiteral.ts';
-import type { TableChanges } from './tableChanges.ts';
+import type { AlertChange, AlertDeletion, TableChanges } from './tableChanges.ts';
 
 /**
  * A batch's changes as one statement (one array parameter per column, unnest()ed), whatever its size and however
@@ -22,6 +22,15 @@ export function setStatements(changes: TableChanges, t: TableNamer): Statement[]
   for (let next = changes.then; next; next = next.changes.then)
     out.push(erasureStatement(next.erasedUserId, t), ...segmentStatements(next.changes, t));
   return out;
+}
+
+type AlertUpdate = AlertChange & Partial<Omit<AlertDeletion, 'alertId'>>;
+
+/** One update per alerts row from before the batch: its first deletion and its other changes together. */
+function alertUpdates(deletions: readonly AlertDeletion[], changes: readonly AlertChange[]): AlertUpdate[] {
+  const byAlert = new Map<string, AlertUpdate>(changes.map((c) => [c.alertId, { ...c }]));
+  for (const d of deletions) byAlert.set(d.alertId, { ...byAlert.get(d.alertId), ...d });
+  return [...byAlert.values()];
 }
 
 /** The set-based changes of a batch up to its first erasure (or its end). */
@@ -78,21 +87,45 @@ function segmentStatements(changes: TableChanges, t: TableNamer): Statement[] {
              ORDER BY n
              ON CONFLICT DO NOTHING`);
   }
-  if (ad.length > 0) {
+  // Deletions and the other changes of rows from before the batch in one UPDATE: a statement updates a row once.
+  const au = alertUpdates(ad, changes.alertChanges);
+  if (au.length > 0) {
     parts.push(`UPDATE ${t('alerts')} AS a
-             SET deleted_seq = CASE WHEN a.deleted_seq IS NULL THEN x.deleted_seq ELSE a.deleted_seq END,
-                 deleted_at = CASE WHEN a.deleted_seq IS NULL THEN x.deleted_at ELSE a.deleted_at END
-             FROM unnest(${col(ad, (d) => d.alertId, 'text')}, ${col(ad, (d) => d.deletedSeq, 'bigint')}, ${col(ad, (d) => d.deletedAt, 'timestamptz')})
-               AS x(alert_id, deleted_seq, deleted_at)
+             SET deleted_seq = CASE WHEN a.deleted_seq IS NULL THEN coalesce(x.deleted_seq, a.deleted_seq) ELSE a.deleted_seq END,
+                 deleted_at = CASE WHEN a.deleted_seq IS NULL THEN coalesce(x.deleted_at, a.deleted_at) ELSE a.deleted_at END,
+                 kind = CASE WHEN x.sets_rule THEN x.kind ELSE a.kind END,
+                 threshold = CASE WHEN x.sets_rule THEN x.threshold::numeric ELSE a.threshold END,
+                 threshold_text = CASE WHEN x.sets_rule THEN x.threshold ELSE a.threshold_text END,
+                 percent = CASE WHEN x.sets_rule THEN x.percent::numeric ELSE a.percent END,
+                 percent_text = CASE WHEN x.sets_rule THEN x.percent ELSE a.percent_text END,
+                 runs = CASE WHEN x.sets_rule THEN x.runs ELSE a.runs END,
+                 direction = CASE WHEN x.sets_rule THEN x.direction ELSE a.direction END,
+                 repeat = CASE WHEN x.sets_rule THEN x.repeat ELSE a.repeat END,
+                 expires = CASE WHEN x.sets_rule THEN x.expires ELSE a.expires END,
+                 active_seq = coalesce(x.active_seq, a.active_seq),
+                 paused_seq = CASE WHEN x.sets_paused THEN x.paused_seq ELSE a.paused_seq END,
+                 armed_seq = coalesce(x.armed_seq, a.armed_seq)
+             FROM unnest(${col(au, (u) => u.alertId, 'text')}, ${col(au, (u) => u.deletedSeq ?? null, 'bigint')}, ${col(au, (u) => u.deletedAt ?? null, 'timestamptz')},
+                  ${col(au, (u) => u.rule !== undefined, 'bool')}, ${col(au, (u) => u.rule?.kind ?? null, 'text')}, ${col(au, (u) => u.rule?.threshold ?? null, 'text')},
+                  ${col(au, (u) => u.rule?.percent ?? null, 'text')}, ${col(au, (u) => u.rule?.runs ?? null, 'int')}, ${col(au, (u) => u.rule?.direction ?? null, 'text')},
+                  ${col(au, (u) => u.rule?.repeat ?? null, 'text')}, ${col(au, (u) => u.rule?.expires ?? null, 'text')}, ${col(au, (u) => u.activeSeq ?? null, 'bigint')},
+                  ${col(au, (u) => u.pausedSeq !== undefined, 'bool')}, ${col(au, (u) => u.pausedSeq ?? null, 'bigint')}, ${col(au, (u) => u.armedSeq ?? null, 'bigint')})
+               AS x(alert_id, deleted_seq, deleted_at, sets_rule, kind, threshold, percent, runs, direction, repeat, expires, active_seq, sets_paused, paused_seq, armed_seq)
              WHERE a.alert_id = x.alert_id`);
   }
   if (na.length > 0) {
-    parts.push(`INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, threshold, threshold_text, set_seq, set_at, deleted_seq, deleted_at)
-             SELECT alert_id, user_id, base, quote, threshold::numeric, threshold, set_seq, set_at, deleted_seq, deleted_at
+    parts.push(`INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, kind, threshold, threshold_text, percent, percent_text, runs, direction, repeat, expires,
+                 set_seq, set_at, deleted_seq, deleted_at, active_seq, paused_seq, armed_seq)
+             SELECT alert_id, user_id, base, quote, kind, threshold::numeric, threshold, percent::numeric, percent, runs, direction, repeat, expires,
+                 set_seq, set_at, deleted_seq, deleted_at, active_seq, paused_seq, armed_seq
              FROM unnest(${col(na, (a) => a.alertId, 'text')}, ${col(na, (a) => a.userId, 'text')}, ${col(na, (a) => a.base, 'text')}, ${col(na, (a) => a.quote, 'text')},
-               ${col(na, (a) => a.threshold, 'text')}, ${col(na, (a) => a.setSeq, 'bigint')}, ${col(na, (a) => a.setAt, 'timestamptz')},
-               ${col(na, (a) => a.deletedSeq, 'bigint')}, ${col(na, (a) => a.deletedAt, 'timestamptz')}) WITH ORDINALITY
-               AS x(alert_id, user_id, base, quote, threshold, set_seq, set_at, deleted_seq, deleted_at, n)
+               ${col(na, (a) => a.rule.kind, 'text')}, ${col(na, (a) => a.rule.threshold, 'text')}, ${col(na, (a) => a.rule.percent, 'text')}, ${col(na, (a) => a.rule.runs, 'int')},
+               ${col(na, (a) => a.rule.direction, 'text')}, ${col(na, (a) => a.rule.repeat, 'text')}, ${col(na, (a) => a.rule.expires, 'text')},
+               ${col(na, (a) => a.setSeq, 'bigint')}, ${col(na, (a) => a.setAt, 'timestamptz')},
+               ${col(na, (a) => a.deletedSeq, 'bigint')}, ${col(na, (a) => a.deletedAt, 'timestamptz')},
+               ${col(na, (a) => a.activeSeq, 'bigint')}, ${col(na, (a) => a.pausedSeq, 'bigint')}, ${col(na, (a) => a.armedSeq, 'bigint')}) WITH ORDINALITY
+               AS x(alert_id, user_id, base, quote, kind, threshold, percent, runs, direction, repeat, expires, set_seq, set_at, deleted_seq, deleted_at,
+                    active_seq, paused_seq, armed_seq, n)
              ORDER BY n
              ON CONFLICT DO NOTHING`);
   }

@@ -1,6 +1,6 @@
 import type { EventOf } from '../../../events/index.ts';
 import { activityLine } from '../reference/activityLine.ts';
-import { leavesEmailRow } from '../reference/eventStatements.ts';
+import { leavesEmailRow, ruleColumns, type RuleColumns } from '../reference/eventStatements.ts';
 import { unhandled } from '../unhandled.ts';
 import { parkedRow, type ParkedRow, type StoredMessage } from '../storedMessage.ts';
 
@@ -33,11 +33,18 @@ export type AlertRow = {
   userId: string;
   base: string;
   quote: string;
-  threshold: string;
+  rule: RuleColumns;
   setSeq: number;
   setAt: string;
   deletedSeq: number | null;
   deletedAt: string | null;
+  activeSeq: number;
+  pausedSeq: number | null;
+  armedSeq: number;
+};
+/** What a batch does to an alerts row that already exists: set the fields named here (the last value of each), leave the others. */
+export type AlertChange = Partial<Pick<AlertRow, 'rule' | 'activeSeq' | 'pausedSeq' | 'armedSeq'>> & {
+  alertId: string;
 };
 export type AlertDeletion = { alertId: string; deletedSeq: number; deletedAt: string };
 export type TriggerRow = {
@@ -82,6 +89,8 @@ export type TableChanges = {
   /** In log order; a repeated session id is left to the insert's ON CONFLICT DO NOTHING (first one wins). */
   newSessions: SessionRow[];
   alertDeletions: AlertDeletion[];
+  /** Edits, pauses, resumptions and re-arms of alerts that existed before the batch, net of the batch. */
+  alertChanges: AlertChange[];
   newAlerts: AlertRow[];
   rateRuns: RateRun[];
   triggers: TriggerRow[];
@@ -134,6 +143,7 @@ class Segment {
     sessionCloses: [],
     newSessions: [],
     alertDeletions: [],
+    alertChanges: [],
     newAlerts: [],
     rateRuns: [],
     triggers: [],
@@ -149,6 +159,22 @@ class Segment {
     row.deletedSeq = deletion.deletedSeq;
     row.deletedAt = deletion.deletedAt;
   });
+
+  /** Per alert: its net change to a row from before the batch, and the row the batch created, if it did so yet. */
+  private readonly alertEntries = new Map<string, { change: AlertChange; created: AlertRow | undefined }>();
+
+  alertEntry(alertId: string) {
+    let entry = this.alertEntries.get(alertId);
+    if (!entry) this.alertEntries.set(alertId, (entry = { change: { alertId }, created: undefined }));
+    return entry;
+  }
+
+  /** An update of an alerts row: to the row from before the batch (if any), and to the batch's own row once it exists. */
+  changeAlert(alertId: string, fields: Omit<AlertChange, 'alertId'>) {
+    const entry = this.alertEntry(alertId);
+    Object.assign(entry.change, fields);
+    if (entry.created) Object.assign(entry.created, fields);
+  }
 
   userEntry(userId: string, seq: number) {
     let entry = this.users.get(userId);
@@ -181,6 +207,8 @@ class Segment {
     out.overwrittenTimestamps = [...new Set(this.userTimestamps.filter((ts) => !bound.has(ts)))];
     out.sessionCloses = [...this.sessions.firstCloses.values()];
     out.alertDeletions = [...this.alerts.firstCloses.values()];
+    for (const { change } of this.alertEntries.values())
+      if (Object.keys(change).length > 1) out.alertChanges.push(change);
     return out;
   }
 }
@@ -294,16 +322,33 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
             userId: data.userId,
             base: data.base,
             quote: data.quote,
-            threshold: data.threshold,
+            rule: ruleColumns(data),
             setSeq: seq,
             setAt: at,
             deletedSeq: null,
             deletedAt: null,
+            activeSeq: seq,
+            pausedSeq: null,
+            armedSeq: seq,
           };
           out.newAlerts.push(row);
           current.alerts.created(data.alertId, row);
+          // A repeated AlertSet inserts nothing (ON CONFLICT DO NOTHING): the first row of the batch is the one changed.
+          current.alertEntry(data.alertId).created ??= row;
           break;
         }
+        case 'AlertEdited':
+          current.changeAlert(event.data.alertId, { rule: ruleColumns(event.data), activeSeq: seq, armedSeq: seq });
+          break;
+        case 'AlertPaused':
+          current.changeAlert(event.data.alertId, { pausedSeq: seq });
+          break;
+        case 'AlertResumed':
+          current.changeAlert(event.data.alertId, { pausedSeq: null, activeSeq: seq });
+          break;
+        case 'AlertRearmed':
+          current.changeAlert(event.data.alertId, { armedSeq: seq });
+          break;
         case 'AlertDeleted':
           current.alerts.closed(event.data.alertId, { alertId: event.data.alertId, deletedSeq: seq, deletedAt: at });
           break;

@@ -142,7 +142,7 @@ describe('tableChanges: sessions and alerts', () => {
         event('AlertDeleted', { alertId: 'a1', userId: ada }),
       ),
     );
-    expect(changes.newAlerts.map((a) => [a.threshold, a.setSeq, a.deletedSeq])).toEqual([
+    expect(changes.newAlerts.map((a) => [a.rule.threshold, a.setSeq, a.deletedSeq])).toEqual([
       ['1.1', 1, 2],
       ['1.2', 3, 4],
     ]);

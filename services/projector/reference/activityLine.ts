@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../events/index.ts';
+import { alertRule, ruleSummary, type DomainEvent } from '../../../events/index.ts';
 import { formatRatio } from '../../../events/ratio.ts';
 import { unhandled } from '../unhandled.ts';
 
@@ -52,18 +52,29 @@ export function activityLine(event: DomainEvent): { userId: string; summary: str
     case 'AlertSet':
       return line(
         event.data.userId,
-        `Set an alert on ${pair(event.data.base, event.data.quote)} at ${event.data.threshold}`,
+        `Set an alert on ${pair(event.data.base, event.data.quote)} ${ruleSummary(alertRule(event.data))}`,
       );
+    case 'AlertEdited':
+      return line(event.data.userId, `Changed an alert to ${ruleSummary(alertRule(event.data))}`);
+    case 'AlertPaused':
+      return line(event.data.userId, 'Paused an alert');
+    case 'AlertResumed':
+      return line(event.data.userId, 'Resumed an alert');
+    case 'AlertRearmed':
+      return line(event.data.userId, 'Re-armed an alert');
     case 'AlertDeleted':
       return line(event.data.userId, 'Deleted an alert');
     case 'AlertTriggered': {
       const { data } = event;
       // Ratios as the alerts page shows them: 6 significant digits, more only where needed to stay on their side.
       const shown = (ratio: string) => formatRatio(ratio, 6, data.threshold);
-      const crossed = data.direction === 'up' ? 'crossed upward ↑' : 'crossed downward ↓';
+      // Triggers recorded before kinds name their threshold as they always did.
+      const what = data.threshold !== undefined ? `at ${data.threshold}` : `on a ${data.percent} % change`;
+      const moved = data.threshold !== undefined ? 'crossed' : 'moved';
+      const way = data.direction === 'up' ? `${moved} upward ↑` : `${moved} downward ↓`;
       return line(
         data.userId,
-        `Alert ${pair(data.base, data.quote)} at ${data.threshold} triggered: ${shown(data.previousRatio)} → ${shown(data.currentRatio)}, ${crossed}`,
+        `Alert ${pair(data.base, data.quote)} ${what} triggered: ${shown(data.previousRatio)} → ${shown(data.currentRatio)}, ${way}`,
       );
     }
     case 'EmailSent':

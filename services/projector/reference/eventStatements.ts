@@ -1,5 +1,5 @@
 import { match } from 'ts-pattern';
-import type { DomainEvent, EventData } from '../../../events/index.ts';
+import { alertRule, type AlertRuleFields, type DomainEvent, type EventData } from '../../../events/index.ts';
 import type { TableNamer } from '../../../platform/postgres.ts';
 import type { ParkedRow } from '../storedMessage.ts';
 import { activityLine } from './activityLine.ts';
@@ -47,6 +47,21 @@ export function erasureStatement(userId: string, t: TableNamer): Statement {
     values: [userId],
   };
 }
+
+/** An alert's rule as the alerts table's columns (null where its kind has none), the same for both projector paths. */
+export function ruleColumns(fields: AlertRuleFields) {
+  const rule = alertRule(fields);
+  return {
+    kind: rule.kind,
+    threshold: rule.kind === 'threshold' ? rule.threshold : null,
+    percent: rule.kind === 'change' ? rule.percent : null,
+    runs: rule.kind === 'change' ? rule.runs : null,
+    direction: rule.direction,
+    repeat: rule.repeat,
+    expires: rule.expires ?? null,
+  };
+}
+export type RuleColumns = ReturnType<typeof ruleColumns>;
 
 /** The erasure confirmation is sent after its account is gone: it leaves no row (it would be a row of the erased user). */
 export const leavesEmailRow = (kind: EventData<'EmailSent'>['kind']) => kind !== 'account-erased';
@@ -130,12 +145,52 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
         values: [data.userId, ctx.seq],
       },
     ])
-    .with({ type: 'AlertSet' }, ({ data }) => [
+    .with({ type: 'AlertSet' }, ({ data }) => {
+      const r = ruleColumns(data);
+      return [
+        {
+          text: `INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, kind, threshold, threshold_text, percent, percent_text, runs, direction, repeat, expires, set_seq, set_at, active_seq, armed_seq)
+                 VALUES ($1, $2, $3, $4, $5, $6::numeric, $6, $7::numeric, $7, $8, $9, $10, $11, $12, $13, $12, $12) ON CONFLICT DO NOTHING`,
+          values: [
+            data.alertId,
+            data.userId,
+            data.base,
+            data.quote,
+            r.kind,
+            r.threshold,
+            r.percent,
+            r.runs,
+            r.direction,
+            r.repeat,
+            r.expires,
+            ctx.seq,
+            at,
+          ],
+        },
+      ];
+    })
+    // An edit arms the alert again and is its new definition from here on (the notifier's "active since").
+    .with({ type: 'AlertEdited' }, ({ data }) => {
+      const r = ruleColumns(data);
+      return [
+        {
+          text: `UPDATE ${t('alerts')} SET kind = $2, threshold = $3::numeric, threshold_text = $3, percent = $4::numeric, percent_text = $4, runs = $5,
+                   direction = $6, repeat = $7, expires = $8, active_seq = $9, armed_seq = $9 WHERE alert_id = $1`,
+          values: [data.alertId, r.kind, r.threshold, r.percent, r.runs, r.direction, r.repeat, r.expires, ctx.seq],
+        },
+      ];
+    })
+    .with({ type: 'AlertPaused' }, ({ data }) => [
+      { text: `UPDATE ${t('alerts')} SET paused_seq = $2 WHERE alert_id = $1`, values: [data.alertId, ctx.seq] },
+    ])
+    .with({ type: 'AlertResumed' }, ({ data }) => [
       {
-        text: `INSERT INTO ${t('alerts')} (alert_id, user_id, base, quote, threshold, threshold_text, set_seq, set_at)
-               VALUES ($1, $2, $3, $4, $5::numeric, $5, $6, $7) ON CONFLICT DO NOTHING`,
-        values: [data.alertId, data.userId, data.base, data.quote, data.threshold, ctx.seq, at],
+        text: `UPDATE ${t('alerts')} SET paused_seq = NULL, active_seq = $2 WHERE alert_id = $1`,
+        values: [data.alertId, ctx.seq],
       },
+    ])
+    .with({ type: 'AlertRearmed' }, ({ data }) => [
+      { text: `UPDATE ${t('alerts')} SET armed_seq = $2 WHERE alert_id = $1`, values: [data.alertId, ctx.seq] },
     ])
     .with({ type: 'AlertDeleted' }, ({ data }) => [
       {
