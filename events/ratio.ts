@@ -86,7 +86,7 @@ export function isAtLeastRatio(value: string, baseRate: string, quoteRate: strin
 /** The ratios `percent` % below and above `previous`: the band a change alert's ratio stays inside until it triggers. */
 export function changeBand(previous: string, percent: string): { from: string; to: string } {
   const p = new Decimal(previous);
-  const by = p.times(percent).div(100);
+  const by = p.times(percent).div('100');
   return { from: p.minus(by).toFixed(), to: p.plus(by).toFixed() };
 }
 

@@ -20,7 +20,7 @@ afterAll(async () => system?.close());
 const commandIdIn = (body: string) => /name="commandId" value="([^"]+)"/.exec(body)?.[1];
 const alertIds = (body: string) => [...body.matchAll(/<tr id="alert-([A-Za-z0-9_-]+)">/g)].map((m) => m[1]!);
 
-async function createAlert(browser: WebClient, form: { base: string; quote: string; threshold: string }) {
+async function createAlert(browser: WebClient, form: Record<string, string>) {
   const page = await browser.get('/alerts');
   expect((await browser.post('/alerts', { ...form, commandId: commandIdIn(page.body)! })).status).toBe(303);
   return alertIds((await browser.get('/alerts')).body).at(-1)!;
@@ -118,5 +118,16 @@ describe('the alert detail page', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain('aria-label="GBP/JPY over 2 runs');
     expect(page.body).toContain('(rates of 2026-10-02)');
+  });
+
+  it("draws a change alert's band: its percent around the ratio it compares the latest run with", async () => {
+    const di = (await registeredBrowser(system, 'dia', PASSWORD)).browser;
+    const id = await createAlert(di, { base: 'EUR', quote: 'GBP', kind: 'change', percent: '2', runs: '1' });
+    const page = await di.get(`/alerts/${id}`);
+    expect(page.status).toBe(200);
+    // The run before the latest (2026-10-03) had EUR/GBP at 0.8699: the band is 0.8699 ± 2 %, exactly.
+    expect(page.body).toContain('<g class="guide band">');
+    expect(page.body).toContain('±2 % of the ratio the run before from 0.852502 to 0.887298');
+    expect(page.body).not.toContain('class="guide threshold"');
   });
 });
