@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { significantDigits } from './decimal.ts';
 import {
+  changeBand,
   compareToRatio,
   formatRatio,
   isAtLeastRatio,
@@ -90,5 +91,13 @@ describe('formatRatio, for people', () => {
     expect(formatRatio('1.08000004', 6, '1.08')).toBe('1.08000004');
     expect(formatRatio('1.08', 6, '1.08')).toBe('1.08');
     expect(formatRatio('1.09', 6, '1.08')).toBe('1.09');
+  });
+});
+
+describe('changeBand: the ratios a change alert stays between', () => {
+  it('is the ratio less and more its percent, exactly (no binary floating point)', () => {
+    expect(changeBand('0.8699', '2')).toEqual({ from: '0.852502', to: '0.887298' });
+    expect(changeBand('1.1', '0.1')).toEqual({ from: '1.0989', to: '1.1011' });
+    expect(changeBand('150.25', '12.5')).toEqual({ from: '131.46875', to: '169.03125' });
   });
 });
