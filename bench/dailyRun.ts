@@ -4,18 +4,19 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { event, subjects } from '../events/index.ts';
 import { withProviderBase } from '../events/ratio.ts';
 import { tablesIn } from '../platform/postgres.ts';
-import { crossedAlerts, type AlertRecord, type Run } from '../services/notifier/crossing.ts';
+import { crossedAlerts, type AlertRecord, type RecordedTrigger, type Run } from '../services/notifier/crossing.ts';
 import { CHECKPOINT, migrateSchema, readCheckpoint } from '../services/projector/projector.ts';
 import {
   insertAlerts,
   insertRuns,
   insertUsers,
-  makeAlerts,
   makePairs,
   makeRuns,
   nextRun,
   registeredUserId,
-  THRESHOLDS_ONLY,
+  EVERY_KIND,
+  insertTriggers,
+  makeAlertsAndTriggers,
   type AlertMix,
   type StoredRun,
 } from './lib/alertWorld.ts';
@@ -33,8 +34,8 @@ import type * as SinkRole from './roles/smtpSink.ts';
 /** The day: how many users, how many alerts, and of which kinds (a kind the Alerts issue adds gets a share here). */
 export type Day = { users: number; alerts: number; mix: AlertMix; rounds: number };
 /** Rounds are consecutive days' runs, each followed by its baseline, so a burst of the machine's other load hits one round. */
-const FULL: Day = { users: 100_000, alerts: 1_000_000, mix: THRESHOLDS_ONLY, rounds: 3 };
-const QUICK: Day = { users: 1_000, alerts: 10_000, mix: THRESHOLDS_ONLY, rounds: 2 };
+const FULL: Day = { users: 100_000, alerts: 1_000_000, mix: EVERY_KIND, rounds: 3 };
+const QUICK: Day = { users: 1_000, alerts: 10_000, mix: EVERY_KIND, rounds: 2 };
 const PAIRS = 500;
 const NOTIFIERS = 2;
 
@@ -61,10 +62,10 @@ async function loadTheDay(
   c: Connected,
   schema: string,
   day: Day,
-): Promise<{ alerts: AlertRecord[]; runs: StoredRun[] }> {
+): Promise<{ alerts: AlertRecord[]; triggers: RecordedTrigger[]; runs: StoredRun[] }> {
   const runSeq = 10 + day.alerts;
   const runs = makeRuns(runSeq);
-  const alerts = makeAlerts(0, day.alerts, {
+  const { alerts, triggers } = makeAlertsAndTriggers(0, day.alerts, {
     pairs: makePairs(PAIRS),
     runs,
     runSeq,
@@ -76,12 +77,13 @@ async function loadTheDay(
   await insertRuns(c.pool, schema, runs.slice(0, 2));
   await insertUsers(c.pool, schema, day.users, c.personal);
   await insertAlerts(c.pool, schema, alerts);
+  await insertTriggers(c.pool, schema, triggers);
   await c.pool.query(
     `INSERT INTO ${tablesIn(schema)('checkpoints')} (name, seq) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq`,
     [CHECKPOINT, runSeq - 1],
   );
   await (await jetstreamManager(c.nc)).streams.purge(c.ns.stream, { seq: runSeq });
-  return { alerts, runs };
+  return { alerts, triggers, runs };
 }
 
 type Services = { sink: Sink; projector: ServiceProcess<typeof ProjectorRole>; notifiers: Notifier[] };
@@ -227,7 +229,7 @@ export async function dailyRun(ctx: BenchContext): Promise<void> {
   ];
   try {
     const t0 = performance.now();
-    const { alerts, runs } = await loadTheDay(c, place.schema, day);
+    const { alerts, triggers, runs } = await loadTheDay(c, place.schema, day);
     progress(
       `daily-run: ${day.users} users with ${day.alerts} alerts on ${PAIRS} pairs in the read models in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
@@ -244,15 +246,19 @@ export async function dailyRun(ctx: BenchContext): Promise<void> {
     if (!(await until(pulling, 30_000))) throw new Error('the notifiers did not start pulling within 30 s');
 
     const atRest = await Promise.all(services.map((s) => s.process.resetPeak()));
-    const oracleRuns: Run[] = runs.slice(0, 2).map((r) => ({ seq: r.seq, rates: withProviderBase(r.base, r.rates) }));
+    const oracleRuns: Run[] = runs
+      .slice(0, 2)
+      .map((r) => ({ seq: r.seq, asOf: r.asOf, rates: withProviderBase(r.base, r.rates) }));
     const rounds: { ours: number; baseline: number; digests: number; crossed: number; byInstance: string }[] = [];
     let run = runs[2]!;
     for (let round = 1; round <= day.rounds; round++) {
       // Each day's run moves the rates again from the day before's, and comes after that run's digests in the log.
       if (round > 1) run = nextRun(run, (await c.store.lastSeq()) + 1);
-      oracleRuns.push({ seq: run.seq, rates: withProviderBase(run.base, run.rates) });
-      const crossed = crossedAlerts(oracleRuns, alerts);
+      oracleRuns.push({ seq: run.seq, asOf: run.asOf, rates: withProviderBase(run.base, run.rates) });
+      const crossed = crossedAlerts(oracleRuns, alerts, triggers);
       const ours = await dayRun(ctx, c, place, { sink, projector, notifiers }, run, crossed, day.users);
+      // What the day triggered is recorded: a once alert it triggered is done for the days after.
+      for (const a of crossed) triggers.push({ alertId: a.alertId, runSeq: run.seq });
 
       // Baseline: raw nodemailer sends the same digests (rendered beforehand) to the same sink, after a warm-up the first time.
       const prepared = await raw.call('prepare', place, { seq: run.seq, asOf: run.asOf });
