@@ -17,6 +17,7 @@ export type DetailAlert = {
   threshold: string | undefined;
   setAt: Date;
   deletedAt: Date | undefined;
+  paused: boolean;
 };
 
 /** One run's ratio of the pair, exact, with the two rates it comes from. */
@@ -40,8 +41,10 @@ export async function detailAlertOf(
   userId: string,
   alertId: string,
 ): Promise<DetailAlert | undefined> {
-  const r = await pool.query<AlertRuleRow & { base: string; quote: string; set_at: Date; deleted_at: Date | null }>(
-    `SELECT base, quote, ${RULE_COLUMNS}, set_at, deleted_at FROM ${tablesIn(schema)('alerts')} WHERE alert_id = $1 AND user_id = $2`,
+  const r = await pool.query<
+    AlertRuleRow & { base: string; quote: string; set_at: Date; deleted_at: Date | null; paused: boolean }
+  >(
+    `SELECT base, quote, ${RULE_COLUMNS}, set_at, deleted_at, paused_seq IS NOT NULL AS paused FROM ${tablesIn(schema)('alerts')} WHERE alert_id = $1 AND user_id = $2`,
     [alertId, userId],
   );
   const row = r.rows[0];
@@ -54,6 +57,7 @@ export async function detailAlertOf(
     threshold: row.threshold_text ?? undefined,
     setAt: row.set_at,
     deletedAt: row.deleted_at ?? undefined,
+    paused: row.paused,
   };
 }
 

@@ -129,5 +129,8 @@ describe('the alert detail page', () => {
     expect(page.body).toContain('<g class="guide band">');
     expect(page.body).toContain('±2 % of the ratio the run before from 0.852502 to 0.887298');
     expect(page.body).not.toContain('class="guide threshold"');
+    expect(page.body).toContain('<dt>Status</dt><dd>Active</dd>');
+    expect((await di.post(`/alerts/${id}/pause`, {})).status).toBe(303);
+    expect((await di.get(`/alerts/${id}`)).body).toContain('<strong class="paused">Paused</strong>');
   });
 });

@@ -25,7 +25,7 @@ function facts(parts: DetailParts): Html {
       ? html`<span class="ratio">${current.shown}</span> ${sideOf(current)} <span class="muted">(rates of ${current.asOf})</span>`
       : html`<span class="muted">No rates for this pair yet</span>`
   }</dd></div>
-  <div><dt>Status</dt><dd>${alert.deletedAt ? html`<strong class="paused">Deleted</strong> ${when(alert.deletedAt)}` : 'Active'}</dd></div>
+  <div><dt>Status</dt><dd>${alert.deletedAt ? html`<strong class="paused">Deleted</strong> ${when(alert.deletedAt)}` : alert.paused ? html`<strong class="paused">Paused</strong>: it triggers no more until resumed` : 'Active'}</dd></div>
   <div><dt>Triggered</dt><dd>${parts.triggerCount === 0 ? 'Never' : parts.triggerCount === 1 ? 'Once' : `${parts.triggerCount} times`}</dd></div>
 </dl>`;
 }
