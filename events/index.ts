@@ -6,3 +6,12 @@ export * from './ids.ts';
 export * from './subjects.ts';
 export { RatesProvider } from './rates.ts';
 export { Direction } from './notification.ts';
+export {
+  ChannelFormat,
+  WebhookUrl,
+  WebhookSecret,
+  MAX_WEBHOOK_URL_LENGTH,
+  DeliveryReference,
+  AttemptOutcome,
+  PauseReason,
+} from './channel.ts';

@@ -126,6 +126,14 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
         { type: 'AlertTriggered' },
         { type: 'EmailClaimed' },
         { type: 'EmailSent' },
+        // Channels' deliveries are the webhook consumer's (webhooks/delivery.ts), apart from the emails.
+        { type: 'ChannelAdded' },
+        { type: 'ChannelTestRequested' },
+        { type: 'ChannelPaused' },
+        { type: 'ChannelResumed' },
+        { type: 'ChannelDeleted' },
+        { type: 'WebhookClaimed' },
+        { type: 'WebhookAttempted' },
         async () => 'done' as const,
       )
       .exhaustive();

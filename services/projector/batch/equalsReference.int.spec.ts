@@ -153,6 +153,41 @@ const tangledEvents: { [T in EventType]: (d: Draws) => EventOf<T> } = {
       messageId: `<m${runSeq}@x>`,
       reference: pick([`${runSeq}.${seq}`, 'say "hi"', 'back\\slash', '{a,b}', 'NULL', ' ']),
     }),
+  // A few channels, shared by the users: an event of one on another's channel changes it as the log says.
+  ChannelAdded: ({ userId, seq, pick }) =>
+    event('ChannelAdded', {
+      channelId: pick(['c1', 'c2']),
+      userId,
+      url: `sealed:v1:1:url${seq}`,
+      format: pick(['json', 'slack', 'discord'] as const),
+      secret: `sealed:v1:1:secret${seq}`,
+    }),
+  ChannelTestRequested: ({ userId, seq, pick }) =>
+    event('ChannelTestRequested', { channelId: pick(['c1', 'c2']), userId, testId: `t${seq}` }),
+  ChannelPaused: ({ userId, pick }) =>
+    event('ChannelPaused', { channelId: pick(['c1', 'c2']), userId, reason: pick(['owner', 'failing'] as const) }),
+  ChannelResumed: ({ userId, pick }) => event('ChannelResumed', { channelId: pick(['c1', 'c2']), userId }),
+  ChannelDeleted: ({ userId, pick }) => event('ChannelDeleted', { channelId: pick(['c1', 'c2']), userId }),
+  WebhookClaimed: ({ userId, runSeq, seq, time, pick }) =>
+    event('WebhookClaimed', {
+      channelId: pick(['c1', 'c2']),
+      userId,
+      reference: `${runSeq}`,
+      claimedBy: 'n1',
+      until: time(seq, 2),
+    }),
+  WebhookAttempted: ({ userId, runSeq, seq, time, pick }) =>
+    event('WebhookAttempted', {
+      channelId: pick(['c1', 'c2']),
+      userId,
+      reference: pick([`${runSeq}`, `t${seq}`]),
+      webhookId: `msg_${runSeq}`,
+      attempt: 1 + (seq % 3),
+      outcome: pick(['delivered', 'retry', 'rejected', 'expired'] as const),
+      ...(pick([true, false]) ? { status: pick([200, 429, 503]) } : {}),
+      detail: pick(['HTTP 503', 'timed out', 'say "hi"']),
+      ...(pick([true, false]) ? { retryAt: time(seq, 5) } : {}),
+    }),
 };
 
 /**
