@@ -31,6 +31,12 @@ type ServiceDeps = {
 };
 type Started = { stop: Closer; url?: string };
 
+/** Which webhook URLs channels may have beyond public https ones (WEBHOOK_ALLOW_HTTP, WEBHOOK_ALLOW_PRIVATE). */
+const webhookPolicy = (config: Config) => ({
+  allowHttp: config.WEBHOOK_ALLOW_HTTP,
+  allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+});
+
 /** Count what the mail server accepted, by kind (the Message-ID starts with it). */
 function countingMailer(mailer: Mailer, metrics: Metrics): Mailer {
   return {
@@ -126,6 +132,7 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
       logger,
       natsIsConnected: () => !conn.nc.isClosed() && conn.isConnected(),
       trustProxy: config.TRUST_PROXY,
+      webhooks: { policy: webhookPolicy(config) },
       rateLimits: {
         loginPerClient: config.RATE_LIMIT_LOGIN_PER_CLIENT,
         loginPerUsername: config.RATE_LIMIT_LOGIN_PER_USERNAME,

@@ -17,12 +17,19 @@ export const WebhookUrl = z
   .trim()
   .min(1, 'Enter the webhook URL')
   .max(MAX_WEBHOOK_URL_LENGTH, `Use at most ${MAX_WEBHOOK_URL_LENGTH} characters`)
-  .refine((value) => URL.canParse(value), 'Enter a whole URL, starting with https://')
-  .refine((value) => ['https:', 'http:'].includes(new URL(value).protocol), 'Use an https:// URL')
-  .refine((value) => {
-    const url = new URL(value);
-    return url.username === '' && url.password === '';
-  }, 'Leave the user name and password out of the URL');
+  .superRefine((value, ctx) => {
+    // One message, the first that applies: each later rule reads the URL the earlier ones proved parseable.
+    if (value === '' || value.length > MAX_WEBHOOK_URL_LENGTH) return;
+    const url = URL.canParse(value) ? new URL(value) : undefined;
+    const problem = !url
+      ? 'Enter a whole URL, starting with https://'
+      : !['https:', 'http:'].includes(url.protocol)
+        ? 'Use an https:// URL'
+        : url.username !== '' || url.password !== ''
+          ? 'Leave the user name and password out of the URL'
+          : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** A channel's signing secret (Standard Webhooks: `whsec_` and 24 to 64 random bytes in base64). */
 export const WebhookSecret = z.string().regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, 'must be a whsec_ secret');

@@ -77,6 +77,7 @@ describe('the account page', () => {
       'Email address',
       'Password',
       'Sessions',
+      'Channels',
       'Your data',
       'Delete your account',
     ]);

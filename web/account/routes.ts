@@ -10,6 +10,7 @@ import { passwordGuesses } from '../shared/limiter.ts';
 import { sendRefusal, type Refused } from '../shared/refusals.ts';
 import { parseForm, sendPage } from '../shared/respond.ts';
 import { requireAccount, type Account } from '../shared/session.ts';
+import { channelsOf } from '../channels/queries.ts';
 import { exportDocument, exportFileName } from './export.ts';
 import { ownEvents } from './ownEvents.ts';
 import { exportRecordsOf, openSessionsOf } from './queries.ts';
@@ -112,13 +113,17 @@ export async function accountPageRoutes(app: FastifyInstance, deps: WebDeps) {
 
   app.get('/account/export', { preHandler: requireAccount }, async (request, reply) => {
     const { userId } = accountOf(request);
-    const records = await exportRecordsOf(pool, schema, userId);
+    const [records, sealedChannels] = await Promise.all([
+      exportRecordsOf(pool, schema, userId),
+      channelsOf(pool, schema, userId, { deleted: true }),
+    ]);
     if (!records.account) return sendRefusal(request, reply, unavailable);
     let own;
     try {
       own = await ownEvents(deps.log, userId, {
         alertIds: records.alerts.map((a) => a.alertId),
         digestRunSeqs: [...new Set(records.triggers.map((t) => t.runSeq))],
+        channelIds: sealedChannels.map((c) => c.channelId),
       });
     } catch (error) {
       request.log.error({ err: error }, 'the data export could not read the log');
@@ -133,8 +138,11 @@ export async function accountPageRoutes(app: FastifyInstance, deps: WebDeps) {
     const events = await Promise.all(
       own.events.map(async (e) => ({ ...e, data: await revealedData(deps.personal, e as unknown as DomainEvent) })),
     );
+    const channels = await Promise.all(
+      sealedChannels.map(async (c) => ({ ...c, url: await deps.personal.reveal(userId, 'webhook-url', c.url) })),
+    );
     const at = now();
-    const document = exportDocument({ userId, ...records, account, ...own, events }, at);
+    const document = exportDocument({ userId, ...records, account, channels, ...own, events }, at);
     return reply
       .type('application/json; charset=utf-8')
       .header('Cache-Control', 'no-store')
