@@ -93,5 +93,7 @@ export const deliveryEvents = {
     status: z.number().int().min(100).max(599).optional(),
     detail: z.string().max(200),
     retryAt: IsoTimestamp.optional(),
+    /** When the delivery's first attempt was made: a delivery still failing 24 h after it is given up. */
+    firstAttemptAt: IsoTimestamp,
   }),
 } as const;

@@ -126,5 +126,6 @@ export const sampleEvents: { [K in DomainEvent['type']]: Extract<DomainEvent, { 
     status: 503,
     detail: 'HTTP 503',
     retryAt: '2026-11-02T16:06:05.000Z',
+    firstAttemptAt: '2026-11-02T16:05:55.000Z',
   }),
 };

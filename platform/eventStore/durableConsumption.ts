@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { Namespace } from '../../events/index.ts';
 import { OPERATION_TIMEOUT_MS, type ConnectionWatch } from './connectionWatch.ts';
 import { ensureDurable } from './provisioning.ts';
@@ -12,6 +12,11 @@ export type DurableOptions = {
   onError?: (error: unknown, raw: RawMessage) => void;
   /** The server stopped sending the pull's heartbeats (its consumer's leader moved, or its node froze): pulling anew. */
   onSilence?: (missedHeartbeats: number) => void;
+  /**
+   * How many messages are handled at once (default 1, in order). More suits handlers that wait on slow outsiders
+   * (webhooks): each message is still acknowledged or retried on its own, in the order its handler ends.
+   */
+  parallel?: number;
 };
 
 /**
@@ -68,27 +73,34 @@ export class DurableConsumption {
         recentAcks.confirmAgain();
         stop();
       });
+      const inFlight = new Set<Promise<void>>();
+      const work = async (m: JsMsg) => {
+        const raw = toRaw(m);
+        // Keep the message ours while a long run (a big digest) is still being worked on.
+        const keepAlive = setInterval(() => m.working(), Math.max(1_000, ackWaitMs / 3));
+        try {
+          const outcome = await handle(raw);
+          if (outcome === 'ack') {
+            if (reconnected) recentAcks.confirmNow(m);
+            else {
+              m.ack();
+              recentAcks.add(m);
+            }
+          } else m.nak(outcome.retryInMs);
+        } catch (error) {
+          options.onError?.(error, raw);
+          m.nak(5_000);
+        } finally {
+          clearInterval(keepAlive);
+        }
+      };
       try {
         for await (const m of messages) {
-          const raw = toRaw(m);
-          // Keep the message ours while a long run (a big digest) is still being worked on.
-          const keepAlive = setInterval(() => m.working(), Math.max(1_000, ackWaitMs / 3));
-          try {
-            const outcome = await handle(raw);
-            if (outcome === 'ack') {
-              if (reconnected) recentAcks.confirmNow(m);
-              else {
-                m.ack();
-                recentAcks.add(m);
-              }
-            } else m.nak(outcome.retryInMs);
-          } catch (error) {
-            options.onError?.(error, raw);
-            m.nak(5_000);
-          } finally {
-            clearInterval(keepAlive);
-          }
+          const running = work(m).finally(() => inFlight.delete(running));
+          inFlight.add(running);
+          if (inFlight.size >= (options.parallel ?? 1)) await Promise.race(inFlight);
         }
+        await Promise.all(inFlight);
       } finally {
         offReconnect();
         signal.removeEventListener('abort', stop);

@@ -173,7 +173,7 @@ describe('the channels page', () => {
       channels: { channelId: string; url: string; format: string; status: string }[];
       events: { type: string; data: Record<string, unknown> }[];
     };
-    const [channel] = (await rowsOf(userId)) as [{ channel_id: string }];
+    const channel = (await rowsOf(userId))[0]!;
     expect(document.channels).toEqual([
       expect.objectContaining({
         channelId: channel.channel_id,

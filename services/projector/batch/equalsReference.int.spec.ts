@@ -187,6 +187,7 @@ const tangledEvents: { [T in EventType]: (d: Draws) => EventOf<T> } = {
       ...(pick([true, false]) ? { status: pick([200, 429, 503]) } : {}),
       detail: pick(['HTTP 503', 'timed out', 'say "hi"']),
       ...(pick([true, false]) ? { retryAt: time(seq, 5) } : {}),
+      firstAttemptAt: time(seq, -5),
     }),
 };
 
