@@ -7,6 +7,11 @@ import { projectedRun } from '../../../test/runs.ts';
 import { startTestSystem, type TestSystem } from '../../../test/system.ts';
 import { registeredUser } from '../../../test/testUsers.ts';
 import { startWebhookReceiver, type Answering, type WebhookReceiver } from '../../../test/webhookReceiver.ts';
+import { guardedAgent } from '../../../platform/webhookHttp/guardedPost.ts';
+import type { RawMessage } from '../../../platform/eventStore/index.ts';
+import { commandClient } from '../../../platform/commandClient.ts';
+import { handleWebhookMessage } from './consumer.ts';
+import { HostSlots } from './hostSlots.ts';
 
 const PASSWORD = 'correct horse battery';
 /** Each receiver path behaves as one kind of endpoint. */
@@ -244,5 +249,55 @@ describe('failures are retried with backoff, counted once, and a channel that ke
     await system.smtp.waitFor((all) =>
       all.some((m) => m.to.includes('hookgone@example.test') && /channel/i.test(m.subject)),
     );
+  });
+});
+
+describe('several deliverers on one message', () => {
+  it('of three instances handling the same digest at once, exactly one sends it; the others find it claimed or done', async () => {
+    await personWithChannels('hookrace', [{ path: '/race', format: 'json' }]);
+    const runSeq = await crossingRun();
+    const userId = (
+      await system.world.pool.query<{ user_id: string }>(
+        `SELECT user_id FROM ${tablesIn(system.world.schema)('channels')} WHERE channel_id = 'chookrace0'`,
+      )
+    ).rows[0]!.user_id;
+    const digestSubject = subjects.digest(system.world.ns, runSeq, userId);
+    let digest: RawMessage | undefined;
+    for (
+      const deadline = Date.now() + 10_000;
+      !digest && Date.now() < deadline;
+      await new Promise((r) => setTimeout(r, 50))
+    )
+      for await (const raw of system.world.store.read({ fromSeq: runSeq }))
+        if (raw.subject === digestSubject) digest = raw;
+    const policy = { allowHttp: true, allowPrivate: true };
+    const agent = guardedAgent(policy);
+    const instance = (instanceId: string) =>
+      handleWebhookMessage(
+        {
+          store: system.world.store,
+          personal: system.world.personal,
+          ns: system.world.ns,
+          pool: system.world.pool,
+          schema: system.world.schema,
+          publicUrl: 'http://localhost:7007',
+          send: commandClient(system.world.nc, system.world.ns),
+          policy,
+          agent,
+          hosts: new HostSlots(2),
+          now: () => new Date(),
+          instanceId,
+          claimMs: 60_000,
+          logger: system.world.logger,
+        },
+        digest!,
+      );
+    // The system's own deliverer is at it too: three instances on one (run, channel).
+    await Promise.all([instance('racer-a'), instance('racer-b')]);
+    await agent.close();
+    await receiver.waitFor(() => receiver.to('/race').length === 1);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(receiver.to('/race')).toHaveLength(1);
+    expect((await attemptsOf(String(runSeq), 'chookrace0')).filter((a) => a.outcome === 'delivered')).toHaveLength(1);
   });
 });
