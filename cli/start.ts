@@ -11,7 +11,7 @@ import { closeOnSignal, type Closer } from '../platform/shutdown.ts';
 import { linkSecret } from '../platform/tokens.ts';
 import { startCommandService } from '../services/command/main.ts';
 import { CLAIM_MS, startNotifier } from '../services/notifier/main.ts';
-import { startWebhookDelivery } from '../services/notifier/webhooks/consumer.ts';
+import { DEFAULT_PER_HOST, startWebhookDelivery } from '../services/notifier/webhooks/consumer.ts';
 import { HostSlots } from '../services/notifier/webhooks/hostSlots.ts';
 import { guardedAgent } from '../platform/webhookHttp/guardedPost.ts';
 import { startProjector } from '../services/projector/main.ts';
@@ -122,7 +122,7 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
       send: commandClient(conn.nc, conn.ns),
       policy,
       agent: guardedAgent(policy),
-      hosts: new HostSlots(2),
+      hosts: new HostSlots(DEFAULT_PER_HOST),
       now: () => new Date(),
       instanceId: randomUUID(),
       claimMs: CLAIM_MS,

@@ -21,7 +21,7 @@ export type WebhookConsumerDeps = Omit<WebhookDeps, 'store'> & {
   hooks?: { onDelivery?: (channelId: string, reference: string, result: DeliveryResult) => void };
 };
 
-type ChannelRow = Channel & { status: string };
+type ChannelRow = Channel & { status: string; updatedSeq: string };
 
 /**
  * The channels the run at log sequence `seq` goes to: those of the user that were on at the run (added before it, not
@@ -30,12 +30,14 @@ type ChannelRow = Channel & { status: string };
  */
 async function channelsOnAt(deps: WebhookConsumerDeps, userId: string, seq: number): Promise<Channel[]> {
   const found = await deps.pool.query<ChannelRow>(
-    `SELECT channel_id AS "channelId", user_id AS "userId", url, format, secret, status
+    `SELECT channel_id AS "channelId", user_id AS "userId", url, format, secret, status, updated_seq AS "updatedSeq"
      FROM ${tablesIn(deps.schema)('channels')} WHERE user_id = $1 AND status = 'active' AND added_seq < $2 ORDER BY added_seq`,
     [userId, seq],
   );
   const on = await Promise.all(
     found.rows.map(async (channel) => {
+      // Unchanged since before the run: on now, so on then. Only a channel paused or resumed since is read back.
+      if (Number(channel.updatedSeq) < seq) return true;
       const { history } = await deps.store.load(subjects.channel(deps.ns, channel.channelId));
       const last = history
         .filter((h) => h.seq < seq)
@@ -50,7 +52,7 @@ async function channelsOnAt(deps: WebhookConsumerDeps, userId: string, seq: numb
 
 async function channelOf(deps: WebhookConsumerDeps, channelId: string): Promise<ChannelRow | undefined> {
   const found = await deps.pool.query<ChannelRow>(
-    `SELECT channel_id AS "channelId", user_id AS "userId", url, format, secret, status
+    `SELECT channel_id AS "channelId", user_id AS "userId", url, format, secret, status, updated_seq AS "updatedSeq"
      FROM ${tablesIn(deps.schema)('channels')} WHERE channel_id = $1`,
     [channelId],
   );
@@ -100,9 +102,13 @@ export async function handleWebhookMessage(
   const work: { channel: Channel; reference: string; content: DeliveryContent }[] = [];
   if (triggers) {
     const { userId, runSeq } = triggers[0]!;
-    const asOf = (await asOfRun(deps, runSeq)) ?? '';
-    for (const channel of await channelsOnAt(deps, userId, runSeq))
-      work.push({ channel, reference: String(runSeq), content: { kind: 'digest', runSeq, asOf, alertsUrl, triggers } });
+    const [asOf, channels] = await Promise.all([asOfRun(deps, runSeq), channelsOnAt(deps, userId, runSeq)]);
+    for (const channel of channels)
+      work.push({
+        channel,
+        reference: String(runSeq),
+        content: { kind: 'digest', runSeq, asOf: asOf ?? '', alertsUrl, triggers },
+      });
   }
   if (test) {
     const channel = await channelOf(deps, test.data.channelId);
@@ -134,6 +140,10 @@ async function pauseFailing(deps: WebhookConsumerDeps, channel: Channel, referen
   if (!reply.ok && reply.error !== 'NOT_FOUND') throw new Error(`could not pause a failing channel: ${reply.error}`);
 }
 
+/** Messages worked on at once, and deliveries to one host at once (as many more may wait for one): see HostSlots. */
+export const DEFAULT_PARALLEL = 32;
+export const DEFAULT_PER_HOST = 8;
+
 /** The webhook deliverer: a durable consumer of its own, beside the notifier's, so no endpoint ever holds up an email. */
 export function startWebhookDelivery(deps: WebhookConsumerDeps) {
   const controller = new AbortController();
@@ -147,7 +157,7 @@ export function startWebhookDelivery(deps: WebhookConsumerDeps) {
           (raw) => handleWebhookMessage({ ...deps, instanceId, logger }, raw),
           {
             signal: controller.signal,
-            parallel: deps.parallel ?? 16,
+            parallel: deps.parallel ?? DEFAULT_PARALLEL,
             onError: (error, raw) =>
               logger.warn({ err: error, seq: raw.seq }, 'webhook delivery will retry this event'),
           },

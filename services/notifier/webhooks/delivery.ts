@@ -78,12 +78,11 @@ export async function deliver(
   const last = attempts.at(-1);
   if (last?.retryAt && Date.parse(last.retryAt) > deps.now().getTime()) return { until: last.retryAt };
 
-  const [url, secret] = await Promise.all([
-    deps.personal.reveal(channel.userId, 'webhook-url', channel.url),
-    deps.personal.reveal(channel.userId, 'webhook-secret', channel.secret),
-  ]);
+  // One after the other: the first reads the person's key, the second finds it kept (two at once would read it twice).
+  const url = await deps.personal.reveal(channel.userId, 'webhook-url', channel.url);
+  const secret = await deps.personal.reveal(channel.userId, 'webhook-secret', channel.secret);
   if (url === ERASED || secret === ERASED) return 'skipped';
-  const release = deps.hosts.take(URL.canParse(url) ? new URL(url).host : url);
+  const release = await deps.hosts.take(URL.canParse(url) ? new URL(url).host : url);
   if (!release)
     return { until: new Date(deps.now().getTime() + 500 + (deps.random ?? Math.random)() * 1_000).toISOString() };
 
