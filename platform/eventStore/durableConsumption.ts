@@ -17,6 +17,11 @@ export type DurableOptions = {
    * (webhooks): each message is still acknowledged or retried on its own, in the order its handler ends.
    */
   parallel?: number;
+  /**
+   * Messages handed out and not yet acknowledged, across every instance (default 64). A message told to come back later
+   * counts until it does: a consumer whose messages wait long (webhook retries, up to a day) needs room for them all.
+   */
+  maxAckPending?: number;
 };
 
 /**
@@ -52,7 +57,7 @@ export class DurableConsumption {
   ): Promise<void> {
     const { signal } = options;
     const ackWaitMs = options.ackWaitMs ?? 120_000;
-    await ensureDurable(this.jsm, this.ns, name, ackWaitMs);
+    await ensureDurable(this.jsm, this.ns, name, ackWaitMs, options.maxAckPending);
     const consumer = await this.js.consumers.get(this.ns.stream, name);
     const recentAcks = new RecentAcks(this.nc);
     while (!signal.aborted) {

@@ -41,6 +41,7 @@ export async function ensureDurable(
   ns: Namespace,
   name: string,
   ackWaitMs: number,
+  maxAckPending = 64,
 ): Promise<void> {
   const config = {
     durable_name: name,
@@ -49,7 +50,7 @@ export async function ensureDurable(
     filter_subject: `${ns.events}.>`,
     ack_wait: ackWaitMs * 1_000_000,
     max_deliver: -1,
-    max_ack_pending: 64,
+    max_ack_pending: maxAckPending,
   };
   try {
     await jsm.consumers.info(ns.stream, name);

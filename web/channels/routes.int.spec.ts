@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subjects } from '../../events/index.ts';
 import { tablesIn } from '../../platform/postgres.ts';
+import { waitForProjection } from '../../platform/projectionWait.ts';
 import type { Resolve } from '../../platform/webhookHttp/destination.ts';
 import { startTestSystem, type TestSystem } from '../../test/system.ts';
 import { registeredBrowser } from '../../test/testUsers.ts';
@@ -112,6 +113,29 @@ describe('the channels page', () => {
       expect(answer.body).toMatch(/class="field-error" id="f-(url|format)-error"/);
     }
     expect(await rowsOf(userId)).toEqual([]);
+  });
+
+  it('refuses an eleventh channel beside the URL field; a deleted one makes room', async () => {
+    const { browser, userId } = await registeredBrowser(system, 'chan-cap', PASSWORD);
+    for (let i = 0; i < 10; i++) {
+      const added = await system.send('AddChannel', {
+        userId,
+        channelId: `ccap${i}`,
+        url: `${SLACK}${i}`,
+        format: 'slack',
+      });
+      expect(added.ok).toBe(true);
+      // The cap counts the read model's channels: as fresh as the projector.
+      await waitForProjection(system.world.pool, system.world.schema, added.ok ? added.seq : 0, 5_000);
+    }
+    await browser.get('/channels');
+    const refused = await browser.post('/channels', { url: SLACK, format: 'slack' });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatch(/id="f-url-error">You have 10 channels, the most allowed/);
+    const deleted = await system.send('DeleteChannel', { userId, channelId: 'ccap0' });
+    expect(deleted.ok).toBe(true);
+    await waitForProjection(system.world.pool, system.world.schema, deleted.ok ? deleted.seq : 0, 5_000);
+    expect((await browser.post('/channels', { url: SLACK, format: 'slack' })).status).toBe(201);
   });
 
   it('sends a test, pauses, resumes and deletes (after a confirmation without JavaScript); each a 303 back', async () => {

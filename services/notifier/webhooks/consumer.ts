@@ -158,6 +158,9 @@ export function startWebhookDelivery(deps: WebhookConsumerDeps) {
           {
             signal: controller.signal,
             parallel: deps.parallel ?? DEFAULT_PARALLEL,
+            // Each digest whose delivery waits for a retry stays pending until then: room for many, so that an
+            // endpoint down for hours (Slack's, say, for many users) does not stop the deliveries to every other.
+            maxAckPending: 10_000,
             onError: (error, raw) =>
               logger.warn({ err: error, seq: raw.seq }, 'webhook delivery will retry this event'),
           },

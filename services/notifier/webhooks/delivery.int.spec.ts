@@ -1,3 +1,4 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { subjects, type EventOf } from '../../../events/index.ts';
@@ -230,6 +231,14 @@ describe('failures are retried with backoff, counted once, and a channel that ke
       ['retry', 429],
       ['delivered', 204],
     ]);
+  });
+
+  it('leaves room for many deliveries waiting on their retry: a day-long outage of one endpoint stalls no other', async () => {
+    const jsm = await jetstreamManager(system.world.nc);
+    const webhooks = await jsm.consumers.info(system.world.ns.stream, 'cra-webhooks');
+    const emails = await jsm.consumers.info(system.world.ns.stream, 'cra-notifier');
+    expect(webhooks.config.max_ack_pending).toBe(10_000);
+    expect(emails.config.max_ack_pending).toBe(64);
   });
 
   it('410 is not retried: the channel is paused as failing and its owner is emailed', async () => {
