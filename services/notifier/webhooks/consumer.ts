@@ -117,7 +117,7 @@ export async function handleWebhookMessage(
   }
   const results = await Promise.all(
     work.map(async ({ channel, reference, content }) => {
-      const result = await deliver({ ...deps }, channel, reference, content);
+      const result = await deliver(deps, channel, reference, content);
       deps.hooks?.onDelivery?.(channel.channelId, reference, result);
       // A run's message the endpoint refused for good, or failed for 24 hours: the channel keeps failing, so it is paused.
       if (typeof result === 'object' && 'ended' in result && result.ended !== 'delivered' && content.kind === 'digest')
