@@ -204,6 +204,21 @@ describe('failures are retried with backoff, counted once, and a channel that ke
     expect(attempts[0]!.retryAt).toBeDefined();
     await new Promise((r) => setTimeout(r, 1_500));
     expect(receiver.to('/flaky')).toHaveLength(2);
+    // Each attempt is a line of its owner's Activity page.
+    const lines = await until(
+      async () =>
+        (
+          await system.world.pool.query<{ summary: string }>(
+            `SELECT summary FROM ${tablesIn(system.world.schema)('activity')} WHERE type = 'WebhookAttempted' AND summary LIKE $1 ORDER BY seq`,
+            [`Run ${runSeq} message to channel ${channels[0]!.channelId.slice(0, 9)}%`],
+          )
+        ).rows.map((r) => r.summary),
+      (rows) => rows.length === 2,
+    );
+    expect(lines).toEqual([
+      expect.stringMatching(/attempt 1: failed, will retry \(HTTP 500\)$/),
+      expect.stringMatching(/attempt 2: delivered \(HTTP 200\)$/),
+    ]);
   });
 
   it('a timeout is retried; 429 waits as long as Retry-After asks', async () => {
