@@ -132,6 +132,13 @@ describe('at send time the same rules hold, on the address the connection really
     expect(hits.receiver).toBe(before);
   });
 
+  it('takes a host that has no address at send time for a passing failure (retried), not a refusal', async () => {
+    expect(await post(`http://nowhere.test:${port}/`, httpOnly)).toMatchObject({
+      answered: false,
+      reason: 'connection failed',
+    });
+  });
+
   it('follows no redirect: a 302 to a private address is an answer, and that address never hears from us', async () => {
     const allowed = { allowHttp: true, allowPrivate: true };
     expect(await post(`http://127.0.0.1:${port}/redirect`, allowed)).toMatchObject({ answered: true, status: 302 });

@@ -7,6 +7,8 @@ export type DestinationPolicy = { allowHttp: boolean; allowPrivate: boolean };
 
 /** A webhook URL refused, with the reason as the person who typed it reads it (never anything a server answered). */
 export class RefusedDestination extends Error {}
+/** The host has no address now: refused when a channel is saved, but at a send perhaps a passing DNS failure (retried). */
+export class HostNotFound extends Error {}
 
 /** The host as the connection sees it: brackets off an IPv6 literal. */
 const hostOf = (url: URL) => url.hostname.replace(/^\[|\]$/g, '');
@@ -50,9 +52,9 @@ export async function publicAddresses(
   try {
     found = await resolve(host);
   } catch {
-    throw new RefusedDestination(`The host ${host} was not found`);
+    throw new HostNotFound(`The host ${host} was not found`);
   }
-  if (found.length === 0) throw new RefusedDestination(`The host ${host} was not found`);
+  if (found.length === 0) throw new HostNotFound(`The host ${host} was not found`);
   if (!policy.allowPrivate)
     for (const { address } of found) {
       const reason = nonPublicReason(address);
@@ -69,5 +71,9 @@ export async function checkDestination(
 ): Promise<void> {
   const url = new URL(value);
   checkUrl(url, policy);
-  await publicAddresses(hostOf(url), policy, resolve);
+  try {
+    await publicAddresses(hostOf(url), policy, resolve);
+  } catch (error) {
+    throw error instanceof HostNotFound ? new RefusedDestination(error.message) : error;
+  }
 }
