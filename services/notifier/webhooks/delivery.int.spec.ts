@@ -21,6 +21,7 @@ const behaviour: Record<string, Answering> = {
   '/slow': (_p, n) => (n === 1 ? 'hang' : { status: 200 }),
   '/busy': (_p, n) => (n === 1 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 204 }),
   '/gone': () => ({ status: 410 }),
+  '/down': () => ({ status: 503 }),
 };
 let receiver: WebhookReceiver;
 let system: TestSystem;
@@ -246,6 +247,23 @@ describe('failures are retried with backoff, counted once, and a channel that ke
       ['retry', 429],
       ['delivered', 204],
     ]);
+  });
+
+  it('a channel deleted while its delivery waits for a retry is not tried again', async () => {
+    const { userId, channels } = await personWithChannels('hookdown', [{ path: '/down', format: 'discord' }]);
+    const runSeq = await crossingRun();
+    await until(
+      () => attemptsOf(String(runSeq), channels[0]!.channelId),
+      (a) => a.length >= 1,
+    );
+    const deleted = await system.send('DeleteChannel', { userId, channelId: channels[0]!.channelId });
+    await waitForProjection(system.world.pool, system.world.schema, deleted.ok ? deleted.seq : 0, 5_000);
+    const sent = receiver.to('/down').length;
+    await new Promise((r) => setTimeout(r, 2_500)); // past several backoffs of this spec's policy
+    expect(receiver.to('/down').length).toBeLessThanOrEqual(sent + 1); // at most one already under way
+    const settled = receiver.to('/down').length;
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(receiver.to('/down')).toHaveLength(settled);
   });
 
   it('leaves room for many deliveries waiting on their retry: a day-long outage of one endpoint stalls no other', async () => {
