@@ -19,6 +19,8 @@ const figures = [
   'web-alerts-page.peak-rss',
   'email-digest',
   'email-digest.peak-rss',
+  'webhook-delivery',
+  'webhook-delivery.peak-rss',
   'daily-run',
   'daily-run.projector.peak-rss',
   'daily-run.notifier-1.peak-rss',

@@ -8,6 +8,7 @@ import { emailDigest } from './emailDigest.ts';
 import { notifierMatch } from './notifierMatch.ts';
 import { projectorReplay } from './projectorReplay.ts';
 import { webAlertsPage } from './webAlertsPage.ts';
+import { webhookDelivery } from './webhookDelivery.ts';
 import { childOptions } from './lib/child.ts';
 import type { BenchContext, Benchmark } from './lib/context.ts';
 import { print, progress } from './lib/report.ts';
@@ -19,6 +20,7 @@ const benchmarks: Benchmark[] = [
   { name: 'notifier-match', run: notifierMatch },
   { name: 'web-alerts-page', run: webAlertsPage },
   { name: 'email-digest', run: emailDigest },
+  { name: 'webhook-delivery', run: webhookDelivery },
   { name: 'daily-run', run: dailyRun },
 ];
 

@@ -152,7 +152,7 @@ export async function copyLog(nc: NatsConnection, { source, target, config, out 
       throw new CopyRefused(
         `${source.stream} grew while it was copied (last sequence ${lastSeq}, now ${now?.state.last_seq}): stop every service writing to it, then run copy-log again (it starts over)`,
       );
-    if (notifier) await ensureDurable(jsm, target, NOTIFIER_CONSUMER, CLAIM_MS, notified + 1);
+    if (notifier) await ensureDurable(jsm, target, NOTIFIER_CONSUMER, CLAIM_MS, { fromSeq: notified + 1 });
     // Done: the stream's configuration as the services make it, without the mark of an unfinished copy.
     await jsm.streams.update(target.stream, { ...streamConfig(target, replicas), description: undefined });
   } finally {

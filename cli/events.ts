@@ -26,7 +26,8 @@ export async function printEvents(
     }
     for (const e of decoded.events) {
       if (options.userId && userIdOf(e.data) !== options.userId) continue;
-      const { passwordHash: _p, tokenHash: _t, tokenNonce: _n, ...shown } = await revealedData(personal, e);
+      // Secrets stay out: hashes, nonces, and a channel's signing secret (shown to its owner once, when it was made).
+      const { passwordHash: _p, tokenHash: _t, tokenNonce: _n, secret: _s, ...shown } = await revealedData(personal, e);
       options.out(`${raw.seq}\t${decoded.meta.occurredAt}\t${e.type}\t${raw.subject}\t${JSON.stringify(shown)}`);
       printed++;
     }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Config } from '../platform/config.ts';
 import { DevMailbox } from '../platform/devMailbox.ts';
@@ -9,7 +10,10 @@ import { commandClient } from '../platform/commandClient.ts';
 import { closeOnSignal, type Closer } from '../platform/shutdown.ts';
 import { linkSecret } from '../platform/tokens.ts';
 import { startCommandService } from '../services/command/main.ts';
-import { startNotifier } from '../services/notifier/main.ts';
+import { CLAIM_MS, startNotifier } from '../services/notifier/main.ts';
+import { DEFAULT_PER_HOST, startWebhookDelivery } from '../services/notifier/webhooks/consumer.ts';
+import { HostSlots } from '../services/notifier/webhooks/hostSlots.ts';
+import { guardedAgent } from '../platform/webhookHttp/guardedPost.ts';
 import { startProjector } from '../services/projector/main.ts';
 import { migrateSchema, readCheckpoint } from '../services/projector/projector.ts';
 import { startScheduler } from '../services/scheduler/main.ts';
@@ -30,6 +34,12 @@ type ServiceDeps = {
   servedMailbox: DevMailbox | undefined;
 };
 type Started = { stop: Closer; url?: string };
+
+/** Which webhook URLs channels may have beyond public https ones (WEBHOOK_ALLOW_HTTP, WEBHOOK_ALLOW_PRIVATE). */
+const webhookPolicy = (config: Config) => ({
+  allowHttp: config.WEBHOOK_ALLOW_HTTP,
+  allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+});
 
 /** Count what the mail server accepted, by kind (the Message-ID starts with it). */
 function countingMailer(mailer: Mailer, metrics: Metrics): Mailer {
@@ -102,7 +112,24 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
       logger,
       hooks: { onParked: () => metrics.parkedEvents.inc({ consumer: 'notifier' }) },
     });
-    return { stop: async () => (await notifier.stop(), mailer.close()) };
+    const policy = webhookPolicy(config);
+    const webhooks = startWebhookDelivery({
+      store: conn.store,
+      personal: conn.personal,
+      ns: conn.ns,
+      pool: conn.pool,
+      schema: conn.schema,
+      publicUrl: config.PUBLIC_URL,
+      send: commandClient(conn.nc, conn.ns),
+      policy,
+      agent: guardedAgent(policy),
+      hosts: new HostSlots(DEFAULT_PER_HOST),
+      now: () => new Date(),
+      instanceId: randomUUID(),
+      claimMs: CLAIM_MS,
+      logger,
+    });
+    return { stop: async () => (await Promise.all([notifier.stop(), webhooks.stop()]), mailer.close()) };
   },
   scheduler: async ({ config, conn, logger, metrics }) =>
     startScheduler({
@@ -127,6 +154,7 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
       logger,
       natsIsConnected: () => !conn.nc.isClosed() && conn.isConnected(),
       trustProxy: config.TRUST_PROXY,
+      webhooks: { policy: webhookPolicy(config) },
       rateLimits: {
         loginPerClient: config.RATE_LIMIT_LOGIN_PER_CLIENT,
         loginPerUsername: config.RATE_LIMIT_LOGIN_PER_USERNAME,

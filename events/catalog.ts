@@ -1,11 +1,19 @@
 import type { z } from 'zod';
 import { alertEvents } from './alert.ts';
+import { channelEvents, deliveryEvents } from './channel.ts';
 import { notificationEvents } from './notification.ts';
 import { ratesEvents } from './rates.ts';
 import { userEvents } from './user.ts';
 
 /** Every event the system records, by type name, with the zod schema of its current version. */
-export const eventSchemas = { ...userEvents, ...alertEvents, ...ratesEvents, ...notificationEvents } as const;
+export const eventSchemas = {
+  ...userEvents,
+  ...alertEvents,
+  ...ratesEvents,
+  ...notificationEvents,
+  ...channelEvents,
+  ...deliveryEvents,
+} as const;
 
 export type EventType = keyof typeof eventSchemas;
 export type EventData<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
@@ -21,6 +29,9 @@ export type AlertEvent = EventsOf<typeof alertEvents>;
 export type RatesEvent = EventsOf<typeof ratesEvents>;
 /** A digest subject's and a mail subject's events. */
 export type NotificationEvent = EventsOf<typeof notificationEvents>;
+export type ChannelEvent = EventsOf<typeof channelEvents>;
+/** A delivery subject's events: one run's (or test's) message to one channel. */
+export type DeliveryEvent = EventsOf<typeof deliveryEvents>;
 
 /** A type guard for one aggregate's events, so a reader of a subject sees only its owner's events. */
 export function belongsTo<Catalog extends object>(
@@ -32,6 +43,8 @@ export const isUserEvent = belongsTo(userEvents);
 export const isAlertEvent = belongsTo(alertEvents);
 export const isRatesEvent = belongsTo(ratesEvents);
 export const isNotificationEvent = belongsTo(notificationEvents);
+export const isChannelEvent = belongsTo(channelEvents);
+export const isDeliveryEvent = belongsTo(deliveryEvents);
 
 export const eventTypes = Object.keys(eventSchemas) as EventType[];
 
@@ -56,7 +69,7 @@ export function event<T extends EventType>(type: T, data: EventData<T>): EventOf
 }
 
 /** What a personal field holds: a value is sealed as its kind, so it may be copied from one field to another. */
-export type PersonalKind = 'username' | 'email';
+export type PersonalKind = 'username' | 'email' | 'webhook-url' | 'webhook-secret';
 
 /**
  * The personal fields of each event type and the kind each holds (docs/design.md §9): sealed under the person's key
@@ -70,4 +83,5 @@ export const personalFields: {
   RegistrationExpired: { username: 'username' },
   EmailChangeRequested: { email: 'email' },
   EmailChanged: { email: 'email', previousEmail: 'email' },
+  ChannelAdded: { url: 'webhook-url', secret: 'webhook-secret' },
 };

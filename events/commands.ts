@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AggregateId, Email, Username } from './ids.ts';
 import { alertRuleFields, withFittingRule } from './alert.ts';
 import { CurrencyCode } from './decimal.ts';
+import { ChannelFormat, PauseReason, WebhookUrl } from './channel.ts';
 
 // The rules of the fields people type or follow, each once with its message: the web's forms and pages use these too.
 const MAX_PASSWORD_LENGTH = 256;
@@ -72,6 +73,14 @@ export const commandSchemas = {
   /** Stop or restart the alert digest emails of a user. */
   PauseAlertEmails: z.object({ userId: AggregateId }),
   ResumeAlertEmails: z.object({ userId: AggregateId }),
+  /** Add a webhook channel; the reply's `secret` (a `json` channel's signing secret) is shown once. */
+  AddChannel: z.object({ userId: AggregateId, channelId: AggregateId, url: WebhookUrl, format: ChannelFormat }),
+  /** Send a test message to one of the user's channels. */
+  TestChannel: z.object({ userId: AggregateId, channelId: AggregateId, testId: AggregateId }),
+  /** Stop a channel: by its owner, or by the notifier once its deliveries keep failing (`failing`). */
+  PauseChannel: z.object({ userId: AggregateId, channelId: AggregateId, reason: PauseReason.default('owner') }),
+  ResumeChannel: z.object({ userId: AggregateId, channelId: AggregateId }),
+  DeleteChannel: z.object({ userId: AggregateId, channelId: AggregateId }),
   /** The owner deletes their account, confirming with the password: everything of theirs is erased. */
   DeleteAccount: z.object({ userId: AggregateId, password: LoginPassword }),
   /** An operator erases an account (`cra erase --user NAME`), pending or registered, without its password. */
@@ -103,6 +112,7 @@ export const DomainErrorCode = z.enum([
   'ALREADY_EXISTS',
   'TOO_MANY_EMAILS',
   'TOO_MANY_ALERTS',
+  'TOO_MANY_CHANNELS',
   'UNKNOWN_CURRENCY',
   'CONFLICT',
   'UNAVAILABLE',

@@ -7,3 +7,12 @@ export * from './ids.ts';
 export * from './subjects.ts';
 export { RatesProvider, ratesDateOf } from './rates.ts';
 export { Direction } from './notification.ts';
+export {
+  ChannelFormat,
+  WebhookUrl,
+  WebhookSecret,
+  MAX_WEBHOOK_URL_LENGTH,
+  DeliveryReference,
+  AttemptOutcome,
+  PauseReason,
+} from './channel.ts';

@@ -6,7 +6,8 @@ import { CurrencyCode, Percent, PositiveDecimal, Threshold } from './decimal.ts'
 export const Direction = z.enum(['up', 'down']);
 /**
  * What an email is: a link email (verification, password reset, the link to confirm a new address), the notice to the
- * previous address that the address changed, a digest, or the confirmation that an account was erased. Widening it
+ * previous address that the address changed, a digest, the confirmation that an account was erased, or the notice that
+ * a webhook channel was paused because its deliveries kept failing. Widening it
  * keeps every recorded payload valid.
  */
 export const EmailKind = z.enum([
@@ -16,6 +17,7 @@ export const EmailKind = z.enum([
   'email-changed',
   'alert-digest',
   'account-erased',
+  'channel-paused',
 ]);
 
 // Notifier outcomes: a trigger lives on its alert's subject, an email on the recipient's mail subject.

@@ -35,6 +35,10 @@ export const subjects = {
   digest: (ns: Namespace, runSeq: number, userId: string) => `${ns.events}.digest.${runSeq}.${userId}`,
   /** One transactional email (verification, password reset), keyed by what it is for (`linkEmailKey`). */
   email: (ns: Namespace, emailKey: string) => `${ns.events}.email.${emailKey}`,
+  /** A webhook channel of one person. */
+  channel: (ns: Namespace, channelId: string) => `${ns.events}.channel.${channelId}`,
+  /** One delivery to a channel: a run's digest (`<runSeq>`) or a test (`t<testId>`), as a digest has per (run, user). */
+  delivery: (ns: Namespace, reference: string, channelId: string) => `${ns.events}.delivery.${reference}.${channelId}`,
   all: (ns: Namespace) => `${ns.events}.>`,
   command: (ns: Namespace, name: string) => `${ns.commands}.${name}`,
   /** Core NATS, never stored (outside the stream's subjects): a notifier instance tells the others it took a run. */

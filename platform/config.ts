@@ -45,6 +45,12 @@ const trustProxy = z.string().transform((v, ctx): boolean | number | string[] =>
   return z.NEVER;
 });
 
+/** `true` or `false`, unset meaning false. */
+const flag = z
+  .enum(['true', 'false'], { error: 'must be true or false' })
+  .default('false')
+  .transform((v) => v === 'true');
+
 /** A rate limit such as `20/1m`: a count per window of seconds, minutes or hours. */
 const rateLimit = z.string().transform((v, ctx) => {
   const limit = parseRateLimit(v);
@@ -100,6 +106,9 @@ export const ConfigSchema = z.object({
   RATES_API_KEY: z.string().min(1).optional(),
   RATES_SCHEDULE: cronExpression.default('0 17 * * *'),
   CRA_DATA_DIR: z.string().min(1).default('./.cra'),
+  // Webhook channels reach public https endpoints only, unless a developer or a test widens it (docs/design.md §6).
+  WEBHOOK_ALLOW_HTTP: flag,
+  WEBHOOK_ALLOW_PRIVATE: flag,
   TRUST_PROXY: trustProxy.default(false),
   RATE_LIMIT_LOGIN_PER_CLIENT: rateLimit.default(rateLimitDefaults.loginPerClient),
   RATE_LIMIT_LOGIN_PER_USERNAME: rateLimit.default(rateLimitDefaults.loginPerUsername),

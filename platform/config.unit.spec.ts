@@ -16,6 +16,15 @@ describe('config', () => {
     });
   });
 
+  it('keeps webhooks to public https endpoints unless WEBHOOK_ALLOW_HTTP / WEBHOOK_ALLOW_PRIVATE say true', () => {
+    expect(loadConfig({})).toMatchObject({ WEBHOOK_ALLOW_HTTP: false, WEBHOOK_ALLOW_PRIVATE: false });
+    expect(loadConfig({ WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOW_PRIVATE: 'true' })).toMatchObject({
+      WEBHOOK_ALLOW_HTTP: true,
+      WEBHOOK_ALLOW_PRIVATE: true,
+    });
+    expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'yes' })).toThrow(/WEBHOOK_ALLOW_PRIVATE.*true or false/);
+  });
+
   it('believes X-Forwarded-For only as far as TRUST_PROXY says', () => {
     expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
     expect(loadConfig({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(false);

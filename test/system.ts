@@ -3,7 +3,10 @@ import { commandClient } from '../platform/commandClient.ts';
 import { linkSecret } from '../platform/tokens.ts';
 import { startCommandService } from '../services/command/main.ts';
 import { startProjector } from '../services/projector/main.ts';
-import { startNotifier, type NotifierDeps } from '../services/notifier/main.ts';
+import { CLAIM_MS, startNotifier, type NotifierDeps } from '../services/notifier/main.ts';
+import { startWebhookDelivery, type WebhookConsumerDeps } from '../services/notifier/webhooks/consumer.ts';
+import { HostSlots } from '../services/notifier/webhooks/hostSlots.ts';
+import { guardedAgent } from '../platform/webhookHttp/guardedPost.ts';
 import { createMailer } from '../platform/mailer.ts';
 import { startSmtpSink, type SmtpSink } from './smtpSink.ts';
 import { migrateSchema } from '../services/projector/projector.ts';
@@ -26,6 +29,11 @@ export async function startTestSystem(
     commandClock?: () => Date;
     /** The namespace to run on (openTestWorld's `tag`), else a new one. */
     tag?: string;
+    /**
+     * The webhook deliverer's settings; by default it runs with the notifier and, as the tests' receivers are local,
+     * allows http and private addresses (the SSRF specs pass a strict policy).
+     */
+    webhooks?: Partial<Pick<WebhookConsumerDeps, 'policy' | 'retry' | 'limits' | 'hooks' | 'claimMs' | 'instanceId'>>;
   } = {},
 ) {
   const publicUrl = options.publicUrl ?? 'http://localhost:7007';
@@ -68,6 +76,27 @@ export async function startTestSystem(
   };
   const notifier = options.notifier === false ? undefined : startNotifier(notifierDeps);
   const send = commandClient(world.nc, world.ns);
+  const policy = options.webhooks?.policy ?? { allowHttp: true, allowPrivate: true };
+  const webhooks =
+    options.notifier === false
+      ? undefined
+      : startWebhookDelivery({
+          store: world.store,
+          personal: world.personal,
+          ns: world.ns,
+          pool: world.pool,
+          schema: world.schema,
+          publicUrl,
+          send,
+          agent: guardedAgent(policy, options.webhooks?.limits),
+          hosts: new HostSlots(2),
+          now: () => new Date(),
+          instanceId: 'webhooks-1',
+          claimMs: CLAIM_MS,
+          logger: world.logger,
+          ...options.webhooks,
+          policy,
+        });
   const webDeps: WebDeps = {
     send,
     personal: world.personal,
@@ -77,6 +106,7 @@ export async function startTestSystem(
     secret: TEST_SECRET,
     publicUrl,
     logger: world.logger,
+    webhooks: { policy },
   };
   const app: FastifyInstance = await buildWebApp({
     ...webDeps,
@@ -96,6 +126,7 @@ export async function startTestSystem(
     close: async () => {
       await app.close();
       await notifier?.stop();
+      await webhooks?.stop();
       mailer.close();
       await smtp.close();
       await command.stop();

@@ -10,6 +10,7 @@ import { accountRoutes } from './accounts/routes.ts';
 import { activityRoutes } from './activity/routes.ts';
 import { alertDetailRoutes } from './alerts/detailRoutes.ts';
 import { alertRoutes } from './alerts/routes.ts';
+import { channelRoutes } from './channels/routes.ts';
 import { devMailboxRoutes } from './operations/devMailbox.ts';
 import { operationsRoutes } from './operations/routes.ts';
 import { assetRoutes } from './shared/assets.ts';
@@ -67,6 +68,7 @@ export async function buildWebApp(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(emailChangeRoutes, deps);
   await app.register(alertRoutes, deps);
   await app.register(alertDetailRoutes, deps);
+  await app.register(channelRoutes, deps);
   await app.register(unsubscribeRoutes, deps);
   await app.register(activityRoutes, deps);
   await app.register(deleteAccountRoutes, deps);

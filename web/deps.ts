@@ -6,6 +6,7 @@ import type { Pool } from '../platform/postgres.ts';
 import type { DevMailbox } from '../platform/devMailbox.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { RateLimit, rateLimitDefaults } from '../platform/rateLimits.ts';
+import type { DestinationPolicy, Resolve } from '../platform/webhookHttp/destination.ts';
 
 /** The web's rate limits (RATE_LIMIT_* settings); each one unset takes its default from rateLimitDefaults. */
 export type WebRateLimits = Partial<Record<Exclude<keyof typeof rateLimitDefaults, 'linkEmailsPerAccount'>, RateLimit>>;
@@ -38,6 +39,8 @@ export type WebDeps = {
   trustProxy?: boolean | number | string[];
   /** Bound on the rendered alerts markup kept in memory, in bytes (default RENDERED_PAGES_MAX_BYTES in alerts/keptMarkup/keptAlertsMarkup.ts). */
   renderedPagesMaxBytes?: number;
+  /** Which webhook URLs a channel may have beyond public https ones (WEBHOOK_ALLOW_*), and the resolver tests name hosts with. */
+  webhooks?: { policy: DestinationPolicy; resolve?: Resolve };
 };
 
 declare module 'fastify' {

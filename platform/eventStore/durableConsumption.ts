@@ -9,11 +9,20 @@ import { RecentAcks } from './recentAcks.ts';
 export type DurableOptions = {
   signal: AbortSignal;
   ackWaitMs?: number;
-  /** How many messages one instance works on at once: a long one (a day's run) then holds up no other. */
+  /**
+   * How many messages one instance works on at once (default 1, in order). More suits a long message (a day's run) or
+   * handlers that wait on slow outsiders (webhooks): each is still acknowledged or retried on its own, as its handler
+   * ends.
+   */
   concurrency?: number;
   onError?: (error: unknown, raw: RawMessage) => void;
   /** The server stopped sending the pull's heartbeats (its consumer's leader moved, or its node froze): pulling anew. */
   onSilence?: (missedHeartbeats: number) => void;
+  /**
+   * Messages handed out and not yet acknowledged, across every instance (default 64). A message told to come back later
+   * counts until it does: a consumer whose messages wait long (webhook retries, up to a day) needs room for them all.
+   */
+  maxAckPending?: number;
 };
 
 /**
@@ -50,7 +59,7 @@ export class DurableConsumption {
     const { signal } = options;
     const ackWaitMs = options.ackWaitMs ?? 120_000;
     const concurrency = Math.max(1, options.concurrency ?? 1);
-    await ensureDurable(this.jsm, this.ns, name, ackWaitMs);
+    await ensureDurable(this.jsm, this.ns, name, ackWaitMs, { maxAckPending: options.maxAckPending });
     const consumer = await this.js.consumers.get(this.ns.stream, name);
     const recentAcks = new RecentAcks(this.nc);
     while (!signal.aborted) {

@@ -43,13 +43,14 @@ export async function ensureStream(jsm: JetStreamManager, ns: Namespace, replica
 /**
  * Create a service's durable consumer over the whole log, or bring its ack wait and ack limit to these. `fromSeq`: a new
  * consumer starts there rather than at the log's start (`cra copy-log` carries the notifier's place over to a new stream).
+ * `maxAckPending`: how many messages it hands out before any is acknowledged.
  */
 export async function ensureDurable(
   jsm: JetStreamManager,
   ns: Namespace,
   name: string,
   ackWaitMs: number,
-  fromSeq?: number,
+  { fromSeq, maxAckPending = 64 }: { fromSeq?: number; maxAckPending?: number } = {},
 ): Promise<void> {
   const config = {
     durable_name: name,
@@ -60,7 +61,7 @@ export async function ensureDurable(
     filter_subject: `${ns.events}.>`,
     ack_wait: ackWaitMs * 1_000_000,
     max_deliver: -1,
-    max_ack_pending: 64,
+    max_ack_pending: maxAckPending,
   };
   try {
     await jsm.consumers.info(ns.stream, name);

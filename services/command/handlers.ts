@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import {
   isAlertEvent,
+  isChannelEvent,
   isUserEvent,
   subjects,
   userIdFor,
   type AlertEvent,
+  type ChannelEvent,
   type CommandName,
   type CommandPayload,
   type CommandReply,
@@ -19,6 +21,8 @@ import { rateLimitDefaults, type RateLimit } from '../../platform/rateLimits.ts'
 import { linkToken, newNonce, tokenHash, tokenUserId, type LinkPurpose } from '../../platform/tokens.ts';
 import { alertDecider, type AlertState } from './alert/alertDecider.ts';
 import { alertPolicyFacts, type AlertPolicyFactsSource } from './alert/alertPolicyFacts.ts';
+import { channelDecider, type ChannelState } from './channel/channelDecider.ts';
+import { channelsOf, newWebhookSecret } from './channel/channelFacts.ts';
 import type { Decider, Decision } from './decision.ts';
 import type { PersonalData } from '../../platform/personalData/index.ts';
 import { hashPassword, passwordMatches } from './passwords.ts';
@@ -107,6 +111,22 @@ const onAlert = (
   options: AggregateOptions = {},
 ) =>
   onAggregate(deps, ctx, subjects.alert(deps.ns, alertId), { ...alertDecider, accepts: isAlertEvent }, decide, options);
+
+const onChannel = (
+  deps: HandlerDeps,
+  ctx: CommandContext,
+  channelId: string,
+  decide: Decide<ChannelState, ChannelEvent>,
+  options: AggregateOptions = {},
+) =>
+  onAggregate(
+    deps,
+    ctx,
+    subjects.channel(deps.ns, channelId),
+    { ...channelDecider, accepts: isChannelEvent },
+    decide,
+    options,
+  );
 
 function issue(deps: HandlerDeps, purpose: LinkPurpose, userId: string) {
   const nonce = newNonce();
@@ -283,6 +303,32 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
       const keyRevision = (await deps.personal.keys.current(p.userId))?.revision;
       return userDecider.decide({ type: 'EraseAccount', data: { keyRevision } }, state);
     }),
+  AddChannel: async (p, deps, ctx) => {
+    const metadata = { channels: await channelsOf(deps.pool, deps.schema, p.userId) };
+    const secret = newWebhookSecret();
+    const sealed = {
+      url: await deps.personal.seal(p.userId, 'webhook-url', p.url),
+      secret: await deps.personal.seal(p.userId, 'webhook-secret', secret),
+    };
+    let stored = false;
+    const reply = await onChannel(
+      deps,
+      ctx,
+      p.channelId,
+      (state) => channelDecider.decide({ type: 'AddChannel', data: { ...p, ...sealed }, metadata }, state),
+      { expectNew: true, stored: () => (stored = true) },
+    );
+    // The secret is told once, by the append that stored it: a repeated command stored nothing, and its secret is not the one kept.
+    return reply.ok && stored ? { ...reply, result: { ...reply.result, secret } } : reply;
+  },
+  TestChannel: (p, deps, ctx) =>
+    onChannel(deps, ctx, p.channelId, (state) => channelDecider.decide({ type: 'TestChannel', data: p }, state)),
+  PauseChannel: (p, deps, ctx) =>
+    onChannel(deps, ctx, p.channelId, (state) => channelDecider.decide({ type: 'PauseChannel', data: p }, state)),
+  ResumeChannel: (p, deps, ctx) =>
+    onChannel(deps, ctx, p.channelId, (state) => channelDecider.decide({ type: 'ResumeChannel', data: p }, state)),
+  DeleteChannel: (p, deps, ctx) =>
+    onChannel(deps, ctx, p.channelId, (state) => channelDecider.decide({ type: 'DeleteChannel', data: p }, state)),
   SetAlert: async (p, deps, ctx) => {
     const metadata = await deps.alertPolicyFacts.facts(p.userId);
     return onAlert(

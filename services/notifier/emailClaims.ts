@@ -1,6 +1,7 @@
 import {
   event,
   isNotificationEvent,
+  type DomainEvent,
   type EnvelopeMeta,
   type EventData,
   type EventOf,
@@ -23,6 +24,9 @@ const RECORD_RETRY_MS = 500;
  * still at it) one wins and the other looks again after the claim's `until`. A claim whose holder died lapses then,
  * and the next instance takes the email over; a send that outlasts its claim is the one case left where an email may
  * go twice, and then with the same Message-ID.
+ *
+ * A webhook delivery is claimed the same way, on its own subject (services/notifier/webhooks/): `Claimable` says what
+ * a subject's claim and its end are, and `claimSubject`/`recordAfterClaim` work on any of them.
  */
 
 export type ClaimDeps = {
@@ -36,7 +40,15 @@ export type ClaimDeps = {
 
 export type EmailRef = Pick<EventData<'EmailClaimed'>, 'userId' | 'kind' | 'reference'>;
 
-type SubjectView = { sent: boolean; claim: EventData<'EmailClaimed'> | undefined };
+/** What a subject says about its one piece of work: done (`sent`), and the latest claim on it. */
+export type SubjectView = { sent: boolean; claim: { claimedBy: string; until: string } | undefined };
+
+/** What a subject of claimed work holds: its events, how to read them, and the claim event an instance records. */
+export type Claimable<E extends DomainEvent> = {
+  accepts: (event: DomainEvent) => event is E;
+  view: (events: readonly E[]) => SubjectView;
+  claim: (claimedBy: string, until: string) => E;
+};
 
 export type ClaimDecision = { do: 'nothing' } | { do: 'send' } | { do: 'claim' } | { do: 'wait'; until: string };
 
@@ -56,42 +68,54 @@ export function decideClaim(view: SubjectView, me: string, now: Date): ClaimDeci
   return { do: 'wait', until: view.claim.until };
 }
 
-export type Claim =
+export type Claim<E extends DomainEvent = NotificationEvent> =
   /** Send it; EmailSent follows `lastSeq`. `events` is everything the subject records, our claim included. */
-  | { outcome: 'send'; lastSeq: number; events: NotificationEvent[] }
-  | { outcome: 'sent'; events: NotificationEvent[] }
+  | { outcome: 'send'; lastSeq: number; events: E[] }
+  | { outcome: 'sent'; events: E[] }
   /** Another instance holds it until `until`: look again then. */
-  | { outcome: 'busy'; until: string; events: NotificationEvent[] };
+  | { outcome: 'busy'; until: string; events: E[] };
 
-const claimEvent = (deps: ClaimDeps, email: EmailRef): EventOf<'EmailClaimed'> =>
-  event('EmailClaimed', {
-    ...email,
-    claimedBy: deps.instanceId,
-    until: new Date(deps.now().getTime() + deps.claimMs).toISOString(),
-  });
+/** An email's subject: EmailClaimed claims it, EmailSent ends it. */
+const emailClaimable = (email: EmailRef): Claimable<NotificationEvent> => ({
+  accepts: isNotificationEvent,
+  view: viewOf,
+  claim: (claimedBy, until) => event('EmailClaimed', { ...email, claimedBy, until }),
+});
 
 /**
  * Claim one email for this instance. Usually its subject is new, and one append records the claim together with
  * `first` (a digest's triggers); otherwise the subject is read back and the claim decided on what it holds.
  */
-export async function claimEmail(
+export function claimEmail(
   deps: ClaimDeps,
   subject: string,
   email: EmailRef,
   options: { msgId: string; meta: EnvelopeMeta; first?: NotificationEvent[] },
 ): Promise<Claim> {
-  return decideAndAppend<Claim, NotificationEvent>(deps.store, subject, {
-    accepts: isNotificationEvent,
+  return claimSubject(deps, subject, emailClaimable(email), options);
+}
+
+/** Claim the work of one subject for this instance (claimEmail's, for any Claimable). */
+export async function claimSubject<E extends DomainEvent>(
+  deps: ClaimDeps,
+  subject: string,
+  claimable: Claimable<E>,
+  options: { msgId: string; meta: EnvelopeMeta; first?: E[] },
+): Promise<Claim<E>> {
+  const claimEvent = () =>
+    claimable.claim(deps.instanceId, new Date(deps.now().getTime() + deps.claimMs).toISOString());
+  return decideAndAppend<Claim<E>, E>(deps.store, subject, {
+    accepts: claimable.accepts,
     meta: options.meta,
     // The optimistic opening, then up to three reads of what another instance (or we, earlier) recorded.
     attempts: 4,
     assumed: { events: [], lastSeq: 0 },
     decide: ({ events, lastSeq }) => {
-      const decision = decideClaim(viewOf(events), deps.instanceId, deps.now());
+      const decision = decideClaim(claimable.view(events), deps.instanceId, deps.now());
       if (decision.do === 'nothing') return { answer: { outcome: 'sent', events } };
       if (decision.do === 'send') return { answer: { outcome: 'send', lastSeq, events } };
       if (decision.do === 'wait') return { answer: { outcome: 'busy', until: decision.until, events } };
-      const claim = claimEvent(deps, email);
+      const claim = claimEvent();
       if (lastSeq === 0) {
         // The opening message, under the email's own id: a duplicate is one recorded already, by us earlier or another instance.
         const opening = [...(options.first ?? []), claim];
@@ -116,22 +140,36 @@ export async function claimEmail(
  * Record that the email was sent, after our claim (`after`). Should the subject have moved since (the claim lapsed
  * mid-send and another instance claimed it), the email still went: record it unless someone already did.
  */
-export async function recordSent(
+export function recordSent(
   deps: ClaimDeps,
   subject: string,
   sent: EventOf<'EmailSent'>,
   options: { after: Extract<Claim, { outcome: 'send' }>; msgId: string; meta: EnvelopeMeta },
 ): Promise<void> {
+  return recordAfterClaim(deps, subject, emailClaimable(sent.data), sent, options);
+}
+
+/**
+ * Record what came of the claimed work (recordSent's, for any Claimable): `done` follows our claim unless the work is
+ * recorded as done already (a step that does not end the work, such as a failed attempt, leaves it open).
+ */
+export async function recordAfterClaim<E extends DomainEvent>(
+  deps: ClaimDeps,
+  subject: string,
+  claimable: Claimable<E>,
+  done: E,
+  options: { after: Extract<Claim<E>, { outcome: 'send' }>; msgId: string; meta: EnvelopeMeta },
+): Promise<void> {
   const record = () =>
-    decideAndAppend<void, NotificationEvent>(deps.store, subject, {
-      accepts: isNotificationEvent,
+    decideAndAppend<void, E>(deps.store, subject, {
+      accepts: claimable.accepts,
       meta: options.meta,
       attempts: 3,
       assumed: { events: options.after.events, lastSeq: options.after.lastSeq },
       decide: ({ events }) =>
-        viewOf(events).sent
+        claimable.view(events).sent
           ? { answer: undefined }
-          : { append: [sent], msgId: options.msgId, appended: () => undefined },
+          : { append: [done], msgId: options.msgId, appended: () => undefined },
       exhausted: () => undefined,
     });
   // The email has gone: for half a claim's time, a record that NATS did not confirm (a server restarting) is tried

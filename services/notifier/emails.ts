@@ -11,9 +11,9 @@ export type EmailKind = EventData<'EmailSent'>['kind'];
 const PRODUCT = 'Currency Ratio Alerter';
 
 // Automated mail: tells mail servers and vacation responders not to auto-reply (RFC 3834).
-const AUTOMATED = { 'Auto-Submitted': 'auto-generated' } as const;
+export const AUTOMATED = { 'Auto-Submitted': 'auto-generated' } as const;
 
-function page(title: string, body: Html): string {
+export function page(title: string, body: Html): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>
 <body style="font-family: system-ui, sans-serif; line-height: 1.5; color: #222; max-width: 40em">
@@ -24,7 +24,7 @@ ${body}
 }
 
 /** Links in emails are http(s) only, normalised by the URL parser (no quotes, spaces or angle brackets left). */
-function safeUrl(url: string): string {
+export function safeUrl(url: string): string {
   const parsed = new URL(url);
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
     throw new Error(`refusing a ${parsed.protocol} link in an email`);
@@ -307,6 +307,7 @@ const kindToken: Record<EmailKind, string> = {
   'email-changed': 'email-changed',
   'alert-digest': 'digest',
   'account-erased': 'erased',
+  'channel-paused': 'channel-paused',
 };
 const utf8 = new TextEncoder();
 const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;

@@ -10,6 +10,7 @@ import { mailDomainOf } from './emails.ts';
 import { handleErasure } from './erasure.ts';
 import { announceRunTaken, helpWithRunsTaken } from './runHelp.ts';
 import { sendEmailChangedNotice, sendLinkEmail } from './transactionalEmails.ts';
+import { sendChannelPausedNotice } from './webhooks/pausedNotice.ts';
 
 /** The digest's dependencies, with the sender address (its domain makes Message-IDs) and an optional clock. */
 export type NotifierDeps = Omit<DigestDeps, 'mailDomain' | 'now' | 'concurrency' | 'instanceId' | 'claimMs'> & {
@@ -123,6 +124,16 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
         // Some digests are another instance's right now: look again once its claim has lapsed or it has recorded them.
         return result.retryAfter ? later(result.retryAfter) : ('done' as const);
       })
+      .with({ type: 'ChannelPaused' }, async (e) => {
+        // Paused by its owner: they know. Paused as failing (webhooks/consumer.ts): they are told, once.
+        if (e.data.reason !== 'failing') return 'done' as const;
+        const result = await sendChannelPausedNotice(base, e, raw.seq);
+        deps.logger.info(
+          { seq: raw.seq, userId: e.data.userId, channelId: e.data.channelId, result },
+          'channel paused notice',
+        );
+        return typeof result === 'object' ? later(result.busyUntil) : ('done' as const);
+      })
       .with({ type: 'AccountErased' }, async (e) => {
         // The erasure's side effects, all in one place: the confirmation email first, then what is destroyed.
         const result = await handleErasure({ ...base, logger: deps.logger }, { seq: raw.seq, ...e.data });
@@ -146,6 +157,13 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
         { type: 'AlertTriggered' },
         { type: 'EmailClaimed' },
         { type: 'EmailSent' },
+        // Channels' deliveries are the webhook consumer's (webhooks/delivery.ts), apart from the emails.
+        { type: 'ChannelAdded' },
+        { type: 'ChannelTestRequested' },
+        { type: 'ChannelResumed' },
+        { type: 'ChannelDeleted' },
+        { type: 'WebhookClaimed' },
+        { type: 'WebhookAttempted' },
         async () => 'done' as const,
       )
       .exhaustive();

@@ -77,7 +77,7 @@ type SendOutcome = 'sent' | 'already-sent' | 'no-recipient' | 'erased' | { busyU
  * Send one email once: on the email's own subject (keyed by `reference`) this instance claims it, sends it and records
  * EmailSent (emailClaims.ts). The Message-ID is deterministic, so a resend after a crash is the same message.
  */
-async function sendOnce(
+export async function sendOnce(
   deps: TransactionalDeps,
   email: { userId: string; kind: EmailKind; reference: string; messageRef: string; to: string; content: () => Email },
 ): Promise<Exclude<SendOutcome, 'no-recipient'>> {

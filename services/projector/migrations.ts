@@ -96,6 +96,19 @@ const migrations: Migration[] = [
     sql: () => '',
     indexes: (t) => [`CREATE INDEX ON ${t('emails_sent')} (user_id, reference)`],
   },
+  {
+    // Webhook channels (events/channel.ts): the URL and the signing secret sealed, as the log holds them.
+    id: 5,
+    sql: (t) => `
+      CREATE TABLE ${t('channels')} (
+        channel_id text PRIMARY KEY, user_id text NOT NULL, url text NOT NULL,
+        format text NOT NULL CHECK (format IN ('json', 'slack', 'discord')), secret text NOT NULL,
+        status text NOT NULL CHECK (status IN ('active', 'paused', 'deleted')), paused_for text,
+        added_seq bigint NOT NULL, added_at timestamptz NOT NULL, updated_seq bigint NOT NULL,
+        last_reference text, last_outcome text, last_status int, last_detail text, last_attempt_at timestamptz);
+    `,
+    indexes: (t) => [`CREATE INDEX ON ${t('channels')} (user_id)`],
+  },
 ];
 
 /**
@@ -147,6 +160,7 @@ export const readModelTables = [
   'alert_triggers',
   'emails_sent',
   'activity',
+  'channels',
   'parked_events',
   'checkpoints',
 ] as const;

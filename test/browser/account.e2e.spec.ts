@@ -58,6 +58,7 @@ describe('the account page in a browser', () => {
       'Email address',
       'Password',
       'Sessions',
+      'Channels',
       'Your data',
       'Delete your account',
     ]);

@@ -34,6 +34,10 @@ const password = `pw ${randomBytes(12).toString('base64url')} zoe`;
 const newcomerEmail = `other.${unique()}@example.test`;
 const newcomerPassword = `pw ${randomBytes(12).toString('base64url')} other`;
 const userId = testUserId(username);
+/** Their webhook URL: its path is what would tell it (a Slack or Discord URL's path is its credential). */
+const webhookPath = `/zoe-hook-${unique()}`;
+/** The signing secret their channel was given, as the page showed it once. */
+let webhookSecret = '';
 
 const ERASED_SUBJECT = 'Your Currency Ratio Alerter account was deleted';
 const ERASURE_DONE = 'account erased: confirmation handled, nothing of it left to the notifier';
@@ -50,6 +54,8 @@ const personal = (): Needle[] => [
   ...textForms('the username', typedUsername),
   ...textForms('the first address', firstEmail),
   ...textForms('the second address', secondEmail),
+  ...textForms('the webhook URL', webhookPath),
+  ...(webhookSecret ? textForms('the webhook signing secret', webhookSecret) : []),
 ];
 
 const to = (address: string) => (e: AcceptedEmail) => e.to.toLowerCase().includes(address.toLowerCase());
@@ -88,7 +94,8 @@ beforeAll(async () => {
   site = `http://127.0.0.1:${port}`;
   services = await startServices(
     ['web', 'command', 'projector', 'notifier'],
-    lab.env({ PORT: String(port) }),
+    // Webhooks to this machine (nothing listens there: the delivery only has to be attempted).
+    lab.env({ PORT: String(port), WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOW_PRIVATE: 'true' }),
     'web+command+projector+notifier',
   );
   // Someone who stays: their key is stored before the person's, so the person's is not alone in the bucket's block
@@ -111,6 +118,12 @@ describe.skipIf(!filesHere)('nothing personal survives an erasure on disk', () =
     // An alert, and a run that crosses it: EUR/USD from 0.98 (run-1) to 1.22.
     await zoe.get('/alerts');
     expect((await zoe.post('/alerts', { base: 'EUR', quote: 'USD', threshold: '1.1' })).status).toBe(303);
+    // A webhook channel, whose URL and secret are theirs too.
+    await zoe.get('/channels');
+    const added = await zoe.post('/channels', { url: `http://127.0.0.1:9${webhookPath}`, format: 'json' });
+    expect(added.status, added.body).toBe(201);
+    webhookSecret = /whsec_[A-Za-z0-9+/=]+/.exec(added.body)![0];
+    lab.secrets.add(webhookSecret);
     await lab.publishRun('run-2', RUN_RATES[1]);
     // Slow: the notifier matches the run and sends the digest (a few hundred ms to a few s on a shared machine).
     await mailTo(firstEmail, /crossed/, 'the digest');

@@ -29,6 +29,13 @@ beforeAll(async () => {
         tokenLinksPerClient: relaxed,
         emailChangesPerAccount: relaxed,
       },
+      // No hostile host name reaches this machine's DNS: every one is unknown (the SSRF rules: platform/webhookHttp).
+      webhooks: {
+        policy: { allowHttp: false, allowPrivate: false },
+        resolve: async () => {
+          throw new Error('not found');
+        },
+      },
     },
   });
   owner = await registeredBrowser(system, 'hostile-owner', PASSWORD);
@@ -53,6 +60,16 @@ beforeAll(async () => {
         base: 'EUR',
         quote: 'USD',
         threshold: '1.2',
+      })
+    ).ok,
+  ).toBe(true);
+  expect(
+    (
+      await system.send('AddChannel', {
+        userId: owner.userId,
+        channelId: 'ownersChannel1',
+        url: 'https://hooks.example.com/owner',
+        format: 'json',
       })
     ).ok,
   ).toBe(true);
@@ -118,6 +135,11 @@ const FORMS = [
   { url: '/alerts/ownersAlert1/rearm', fields: [] },
   { url: '/alerts/ownersAlert1/delete', fields: ['confirm'] },
   { url: '/alerts/emails', fields: ['paused'] },
+  { url: '/channels', fields: ['commandId', 'url', 'format'] },
+  { url: '/channels/ownersChannel1/test', fields: [] },
+  { url: '/channels/ownersChannel1/pause', fields: [] },
+  { url: '/channels/ownersChannel1/resume', fields: [] },
+  { url: '/channels/ownersChannel1/delete', fields: ['confirm'] },
   { url: '/unsubscribe', fields: [] },
   { url: '/account/password', fields: ['currentPassword', 'newPassword'] },
   { url: '/account/sessions/end-others', fields: [] },
@@ -296,6 +318,7 @@ describe('hostile input to every form and route', () => {
       '/alerts/ownersAlert1/edit',
       '/alerts/ownersAlert2/edit',
       '/activity',
+      '/channels',
       '/account',
       '/account/export',
       '/account/email',

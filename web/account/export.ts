@@ -9,8 +9,21 @@ export type ExportSources = {
   alerts: readonly AlertRecord[];
   triggers: readonly TriggerRecord[];
   events: readonly OwnEvent[];
+  /** The person's webhook channels, deleted ones too, each URL opened (web/channels/queries.ts). */
+  channels?: readonly ExportedChannel[];
   /** The log sequence the account starts at: rows older than it are of an earlier account of the username. */
   since: number;
+};
+
+export type ExportedChannel = {
+  channelId: string;
+  url: string;
+  format: string;
+  status: string;
+  pausedFor: string | null;
+  addedAt: Date;
+  addedSeq: number;
+  last: { reference: string; outcome: string; status: number | null; detail: string; at: Date } | null;
 };
 
 const iso = (at: Date | null) => (at ? at.toISOString() : null);
@@ -23,8 +36,8 @@ export function exportDocument(sources: ExportSources, now: Date) {
     exportedAt: now.toISOString(),
     about:
       'Everything Currency Ratio Alerter holds about your account: the account, your alerts (deleted ones too), ' +
-      'the times they triggered, and your own events from the event log, each with its log sequence number and time. ' +
-      `The values of ${WITHHELD_FIELDS.join(' and ')} are "${WITHHELD}": they are secrets of signing in, not information about you.`,
+      'the times they triggered, your webhook channels, and your own events from the event log, each with its log sequence number and time. ' +
+      `The values of ${WITHHELD_FIELDS.join(', ')} are "${WITHHELD}": they are secrets, not information about you.`,
     account: {
       userId: sources.userId,
       username: sources.account.username,
@@ -50,6 +63,17 @@ export function exportDocument(sources: ExportSources, now: Date) {
         currentRatio: t.currentRatio,
         direction: t.direction,
         triggeredAt: iso(t.triggeredAt),
+      })),
+    channels: (sources.channels ?? [])
+      .filter((c) => c.addedSeq >= sources.since)
+      .map((c) => ({
+        channelId: c.channelId,
+        url: c.url,
+        format: c.format,
+        status: c.status,
+        pausedFor: c.pausedFor,
+        addedAt: iso(c.addedAt),
+        lastDelivery: c.last && { ...c.last, at: iso(c.last.at) },
       })),
     events: sources.events.map((e) => ({ seq: e.seq, time: e.time, type: e.type, data: e.data })),
   };

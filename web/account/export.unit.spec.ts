@@ -140,7 +140,7 @@ describe('the export document', () => {
       { alertId: 'gone', pair: 'EUR/USD', threshold: '1.08', setAt: at(6), deleted: true, deletedAt: at(8) },
     ]);
     expect(document.triggers.map((t) => t.alertId)).toEqual(['kept']);
-    expect(document.about).toContain('passwordHash and tokenHash are "withheld"');
+    expect(document.about).toContain('passwordHash, tokenHash, secret are "withheld"');
   });
 
   it('is named for its owner and the day it was taken', () => {

@@ -5,8 +5,11 @@ import type { WebDeps } from '../deps.ts';
 /** One event of the log as the export shows it: where it is in the log, when it happened, what it says. */
 export type OwnEvent = { seq: number; position: number; time: string; type: DomainEvent['type']; data: object };
 
-/** Payload fields whose values are secrets of signing in (an argon2id hash, a link token's hash), not facts about a person. */
-export const WITHHELD_FIELDS = ['passwordHash', 'tokenHash'] as const;
+/**
+ * Payload fields whose values are secrets (an argon2id hash, a link token's hash, a webhook channel's signing secret),
+ * not facts about a person.
+ */
+export const WITHHELD_FIELDS = ['passwordHash', 'tokenHash', 'secret'] as const;
 export const WITHHELD = 'withheld';
 
 /** Every event of these messages, one by one, with its message's sequence and time and its place in the message. */
@@ -67,14 +70,14 @@ async function loadEach(log: WebDeps['log'], subjectsToRead: readonly string[]):
 
 /**
  * The user's own events from the log, in log order, secrets withheld: their user subject (from the current account's
- * registration on), their alerts' subjects, the digests of the runs that triggered their alerts, and the emails that
+ * registration on), their alerts' and channels' subjects, the digests of the runs that triggered their alerts, and the emails that
  * carried their links. Every event kept names the user, and none is older than the account: nobody else's is here.
  * Also the sequence the account starts at, to cut the read models' rows to the same account.
  */
 export async function ownEvents(
   log: WebDeps['log'],
   userId: string,
-  owned: { alertIds: readonly string[]; digestRunSeqs: readonly number[] },
+  owned: { alertIds: readonly string[]; digestRunSeqs: readonly number[]; channelIds?: readonly string[] },
 ): Promise<{ since: number; events: OwnEvent[] }> {
   const account = currentAccountEvents(eventsOf((await log.load(subjects.user(log.ns, userId))).history));
   const since = account[0]?.seq ?? Number.POSITIVE_INFINITY;
@@ -82,6 +85,7 @@ export async function ownEvents(
     await loadEach(log, [
       ...owned.alertIds.map((alertId) => subjects.alert(log.ns, alertId)),
       ...owned.digestRunSeqs.map((runSeq) => subjects.digest(log.ns, runSeq, userId)),
+      ...(owned.channelIds ?? []).map((channelId) => subjects.channel(log.ns, channelId)),
       ...linkEmailSubjects(log, userId, account),
     ]),
   );

@@ -78,6 +78,7 @@ describe('the account page', () => {
       'Email address',
       'Password',
       'Sessions',
+      'Channels',
       'Your data',
       'Delete your account',
     ]);

@@ -10,6 +10,7 @@ import { limiter, passwordGuesses, rateLimitsOf } from '../shared/limiter.ts';
 import { sendRefusal, tooManyAttempts, type Refused } from '../shared/refusals.ts';
 import { parseForm, sendPage } from '../shared/respond.ts';
 import { requireAccount, type Account } from '../shared/session.ts';
+import { channelsOf } from '../channels/queries.ts';
 import { exportDocument, exportFileName } from './export.ts';
 import { ownEvents } from './ownEvents.ts';
 import { exportRecordsOf, openSessionsOf } from './queries.ts';
@@ -117,13 +118,16 @@ export async function accountPageRoutes(app: FastifyInstance, deps: WebDeps) {
     const { userId } = accountOf(request);
     const limited = await exportsPerAccount(request, reply);
     if (limited) return tooManyAttempts(request, reply, limited);
+    // One query after another, never in parallel: embedded Postgres (PGlite) serves a single session.
     const records = await exportRecordsOf(pool, schema, userId);
+    const sealedChannels = await channelsOf(pool, schema, userId, { deleted: true });
     if (!records.account) return sendRefusal(request, reply, unavailable);
     let own;
     try {
       own = await ownEvents(deps.log, userId, {
         alertIds: records.alerts.map((a) => a.alertId),
         digestRunSeqs: [...new Set(records.triggers.map((t) => t.runSeq))],
+        channelIds: sealedChannels.map((c) => c.channelId),
       });
     } catch (error) {
       request.log.error({ err: error }, 'the data export could not read the log');
@@ -138,8 +142,11 @@ export async function accountPageRoutes(app: FastifyInstance, deps: WebDeps) {
     const events = await Promise.all(
       own.events.map(async (e) => ({ ...e, data: await revealedData(deps.personal, e as unknown as DomainEvent) })),
     );
+    const channels = await Promise.all(
+      sealedChannels.map(async (c) => ({ ...c, url: await deps.personal.reveal(userId, 'webhook-url', c.url) })),
+    );
     const at = now();
-    const document = exportDocument({ userId, ...records, account, ...own, events }, at);
+    const document = exportDocument({ userId, ...records, account, channels, ...own, events }, at);
     return reply
       .type('application/json; charset=utf-8')
       .header('Cache-Control', 'no-store')

@@ -91,6 +91,16 @@ export const yourDataSection: Section = (_view, options = {}) =>
     options.outOfBand,
   );
 
+/** Where the alert digests go besides the email: the channels page (web/channels/). */
+export const channelsSection: Section = (_view, options = {}) =>
+  section(
+    'channels',
+    'Channels',
+    html`<p>Send your alert digests to Slack, Discord or any HTTPS endpoint as well as by email.</p>
+<p><a href="/channels">Your channels</a></p>`,
+    options.outOfBand,
+  );
+
 /** The address in use and the form that changes it (emailChangeViews.ts, with its routes in emailChangeRoutes.ts). */
 const emailAddressSection: Section = (view) => emailSection(view.csrf, view.email);
 
@@ -99,6 +109,7 @@ const sections: readonly Section[] = [
   emailAddressSection,
   passwordSection,
   sessionsSection,
+  channelsSection,
   yourDataSection,
   () => deleteSection(),
 ];

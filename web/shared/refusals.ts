@@ -17,7 +17,8 @@ export type RefusingForm =
   | 'alertEditForm'
   | 'passwordChangeForm'
   | 'emailChangeForm'
-  | 'deleteAccountForm';
+  | 'deleteAccountForm'
+  | 'channelForm';
 /** Where a refused command was sent from: one of those forms, a followed link (verification, change of address), or anywhere else. */
 export type RefusedAt = RefusingForm | 'verificationLink' | 'emailChangeLink' | 'elsewhere';
 
@@ -165,6 +166,7 @@ export function refusalAnswer(error: DomainErrorCode, at: RefusedAt): RefusalAns
           : page(429, 'Too many emails', 'Too many emails were sent for this account recently. Try again in an hour.'),
       )
       .with('TOO_MANY_ALERTS', 'UNKNOWN_CURRENCY', () => (at === 'alertForm' ? IN_ITS_OWN_WORDS : REFUSED))
+      .with('TOO_MANY_CHANNELS', () => (at === 'channelForm' ? IN_ITS_OWN_WORDS : REFUSED))
       .with('CONFLICT', 'UNAVAILABLE', () => UNAVAILABLE)
       // Sent but never answered: it may have been stored, and the command id makes a second send safe.
       .with('UNCONFIRMED', () =>

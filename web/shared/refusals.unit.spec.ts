@@ -54,6 +54,7 @@ describe('refusalAnswer', () => {
           'Too many emails were sent for this account recently. Try again in an hour.',
         ),
         TOO_MANY_ALERTS: REFUSED,
+        TOO_MANY_CHANNELS: REFUSED,
         UNKNOWN_CURRENCY: REFUSED,
         CONFLICT: UNAVAILABLE,
         UNAVAILABLE,
@@ -94,6 +95,13 @@ describe('refusalAnswer', () => {
         ownWords: true,
       });
     }
+    // The channel cap is the channel decider's, written for the person, beside the URL it names.
+    expect(refusalAnswer('TOO_MANY_CHANNELS', 'channelForm')).toEqual({
+      shownIn: 'form',
+      status: 422,
+      field: 'form',
+      ownWords: true,
+    });
   });
 
   it('shows the change-of-address form its refusals beside the field they are about', () => {

@@ -167,6 +167,42 @@ const tangledEvents: { [T in EventType]: (d: Draws) => EventOf<T> } = {
       messageId: `<m${runSeq}@x>`,
       reference: pick([`${runSeq}.${seq}`, 'say "hi"', 'back\\slash', '{a,b}', 'NULL', ' ']),
     }),
+  // A few channels, shared by the users: an event of one on another's channel changes it as the log says.
+  ChannelAdded: ({ userId, seq, pick }) =>
+    event('ChannelAdded', {
+      channelId: pick(['c1', 'c2']),
+      userId,
+      url: `sealed:v1:1:url${seq}`,
+      format: pick(['json', 'slack', 'discord'] as const),
+      secret: `sealed:v1:1:secret${seq}`,
+    }),
+  ChannelTestRequested: ({ userId, seq, pick }) =>
+    event('ChannelTestRequested', { channelId: pick(['c1', 'c2']), userId, testId: `t${seq}` }),
+  ChannelPaused: ({ userId, pick }) =>
+    event('ChannelPaused', { channelId: pick(['c1', 'c2']), userId, reason: pick(['owner', 'failing'] as const) }),
+  ChannelResumed: ({ userId, pick }) => event('ChannelResumed', { channelId: pick(['c1', 'c2']), userId }),
+  ChannelDeleted: ({ userId, pick }) => event('ChannelDeleted', { channelId: pick(['c1', 'c2']), userId }),
+  WebhookClaimed: ({ userId, runSeq, seq, time, pick }) =>
+    event('WebhookClaimed', {
+      channelId: pick(['c1', 'c2']),
+      userId,
+      reference: `${runSeq}`,
+      claimedBy: 'n1',
+      until: time(seq, 2),
+    }),
+  WebhookAttempted: ({ userId, runSeq, seq, time, pick }) =>
+    event('WebhookAttempted', {
+      channelId: pick(['c1', 'c2']),
+      userId,
+      reference: pick([`${runSeq}`, `t${seq}`]),
+      webhookId: `msg_${runSeq}`,
+      attempt: 1 + (seq % 3),
+      outcome: pick(['delivered', 'retry', 'rejected', 'expired'] as const),
+      ...(pick([true, false]) ? { status: pick([200, 429, 503]) } : {}),
+      detail: pick(['HTTP 503', 'timed out', 'say "hi"']),
+      ...(pick([true, false]) ? { retryAt: time(seq, 5) } : {}),
+      firstAttemptAt: time(seq, -5),
+    }),
 };
 
 /**
@@ -341,11 +377,22 @@ describe('a batch Postgres refuses on its data', () => {
   });
 
   it('is not what happens to a clean batch: that is one round trip for its changes, whatever its size and runs', async () => {
-    const batch = tangledLog(400, 9)
+    const logged = tangledLog(400, 9)
       .flatMap((m) => (m.unreadable === undefined ? [{ events: m.events, occurredAt: m.occurredAt }] : []))
       // An erasure is a round trip of its own and splits the changes (the next test).
-      .filter((m) => m.events.every((e) => e.type !== 'AccountErased'))
-      .map((m, i) => raw(i + 1, m.events, m.occurredAt));
+      .filter((m) => m.events.every((e) => e.type !== 'AccountErased'));
+    // Runs of two more dates among them, whatever the random log drew: several runs, still one round trip.
+    const run = (asOf: string, usd: string) =>
+      event('RatesFetched', {
+        provider: 'frankfurter',
+        base: 'EUR',
+        asOf,
+        fetchedAt: `${asOf}T16:05:00.000Z`,
+        rates: { USD: usd, JPY: '163.4' },
+      });
+    logged.splice(100, 0, { events: [run('2026-10-30', '1.07')], occurredAt: '2026-11-02T00:01:40.000Z' });
+    logged.splice(200, 0, { events: [run('2026-10-31', '1.09')], occurredAt: '2026-11-02T00:03:20.000Z' });
+    const batch = logged.map((m, i) => raw(i + 1, m.events, m.occurredAt));
     const batched = await freshSchema('clean_batch');
     const statements: string[] = [];
     await applyBatch(recording(world.pool, statements), batched, batch, {}, world.logger);

@@ -150,6 +150,35 @@ function segmentStatements(changes: TableChanges, t: TableNamer): Statement[] {
                AS x(run_seq, currency, rate)
              JOIN ${newRuns} USING (run_seq)`);
   }
+  const { channelChanges: cc, newChannels: nc } = changes;
+  if (cc.length > 0) {
+    // A status change reaches a row that is not deleted (as channelStatements' does); the last attempt, any row.
+    parts.push(`UPDATE ${t('channels')} AS c SET
+               status = CASE WHEN x.status IS NOT NULL AND c.status <> 'deleted' THEN x.status ELSE c.status END,
+               paused_for = CASE WHEN x.status IS NOT NULL AND c.status <> 'deleted' THEN x.paused_for ELSE c.paused_for END,
+               updated_seq = CASE WHEN x.status IS NOT NULL AND c.status <> 'deleted' THEN x.updated_seq ELSE c.updated_seq END,
+               last_reference = CASE WHEN x.sets_last THEN x.last_reference ELSE c.last_reference END,
+               last_outcome = CASE WHEN x.sets_last THEN x.last_outcome ELSE c.last_outcome END,
+               last_status = CASE WHEN x.sets_last THEN x.last_status ELSE c.last_status END,
+               last_detail = CASE WHEN x.sets_last THEN x.last_detail ELSE c.last_detail END,
+               last_attempt_at = CASE WHEN x.sets_last THEN x.last_attempt_at ELSE c.last_attempt_at END
+             FROM unnest(${col(cc, (c) => c.channelId, 'text')}, ${col(cc, (c) => c.status?.status ?? null, 'text')}, ${col(cc, (c) => c.status?.pausedFor ?? null, 'text')},
+               ${col(cc, (c) => c.status?.updatedSeq ?? null, 'bigint')}, ${col(cc, (c) => c.last !== undefined, 'bool')}, ${col(cc, (c) => c.last?.reference ?? null, 'text')},
+               ${col(cc, (c) => c.last?.outcome ?? null, 'text')}, ${col(cc, (c) => c.last?.status ?? null, 'int')}, ${col(cc, (c) => c.last?.detail ?? null, 'text')},
+               ${col(cc, (c) => c.last?.attemptAt ?? null, 'timestamptz')})
+               AS x(channel_id, status, paused_for, updated_seq, sets_last, last_reference, last_outcome, last_status, last_detail, last_attempt_at)
+             WHERE c.channel_id = x.channel_id`);
+  }
+  if (nc.length > 0) {
+    parts.push(`INSERT INTO ${t('channels')} (channel_id, user_id, url, format, secret, status, paused_for, added_seq, added_at, updated_seq,
+               last_reference, last_outcome, last_status, last_detail, last_attempt_at)
+             SELECT * FROM unnest(${col(nc, (c) => c.channelId, 'text')}, ${col(nc, (c) => c.userId, 'text')}, ${col(nc, (c) => c.url, 'text')}, ${col(nc, (c) => c.format, 'text')},
+               ${col(nc, (c) => c.secret, 'text')}, ${col(nc, (c) => c.status, 'text')}, ${col(nc, (c) => c.pausedFor, 'text')}, ${col(nc, (c) => c.addedSeq, 'bigint')},
+               ${col(nc, (c) => c.addedAt, 'timestamptz')}, ${col(nc, (c) => c.updatedSeq, 'bigint')}, ${col(nc, (c) => c.last?.reference ?? null, 'text')},
+               ${col(nc, (c) => c.last?.outcome ?? null, 'text')}, ${col(nc, (c) => c.last?.status ?? null, 'int')}, ${col(nc, (c) => c.last?.detail ?? null, 'text')},
+               ${col(nc, (c) => c.last?.attemptAt ?? null, 'timestamptz')})
+             ON CONFLICT (channel_id) DO NOTHING`);
+  }
   const { triggers: tr, emails: em, activity: ac, parked: pk } = changes;
   if (tr.length > 0) {
     parts.push(`INSERT INTO ${t('alert_triggers')} (alert_id, run_seq, user_id, previous_ratio, current_ratio, direction, triggered_at)

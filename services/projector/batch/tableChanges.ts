@@ -1,4 +1,4 @@
-import type { EventOf } from '../../../events/index.ts';
+import type { ChannelEvent, DeliveryEvent, EventOf } from '../../../events/index.ts';
 import { activityLine } from '../reference/activityLine.ts';
 import { leavesEmailRow, ruleColumns, type RuleColumns } from '../reference/eventStatements.ts';
 import { unhandled } from '../unhandled.ts';
@@ -73,6 +73,37 @@ export type ActivityRow = {
   occurredAt: string;
 };
 export type RateRun = { event: EventOf<'RatesFetched'>; seq: number };
+type ChannelStatus = 'active' | 'paused' | 'deleted';
+/** What a channel's last delivery attempt left on its row. */
+export type LastAttempt = {
+  reference: string;
+  outcome: string;
+  status: number | null;
+  detail: string;
+  attemptAt: string;
+};
+export type ChannelRow = {
+  channelId: string;
+  userId: string;
+  url: string;
+  format: string;
+  secret: string;
+  status: ChannelStatus;
+  pausedFor: string | null;
+  addedSeq: number;
+  addedAt: string;
+  updatedSeq: number;
+  last: LastAttempt | null;
+};
+/**
+ * The net change of a batch to a channel row that existed before it: its status as the batch's last status event left
+ * it (one that is still to be applied only where the row is not deleted, and a delete ends them), and its last attempt.
+ */
+export type ChannelChange = {
+  channelId: string;
+  status?: { status: ChannelStatus; pausedFor: string | null; updatedSeq: number };
+  last?: LastAttempt;
+};
 
 /**
  * A batch of events as set-based changes per table, equal to applying them one at a time in log order (up to an
@@ -93,6 +124,8 @@ export type TableChanges = {
   alertChanges: AlertChange[];
   newAlerts: AlertRow[];
   rateRuns: RateRun[];
+  channelChanges: ChannelChange[];
+  newChannels: ChannelRow[];
   triggers: TriggerRow[];
   emails: EmailRow[];
   activity: ActivityRow[];
@@ -146,6 +179,8 @@ class Segment {
     alertChanges: [],
     newAlerts: [],
     rateRuns: [],
+    channelChanges: [],
+    newChannels: [],
     triggers: [],
     emails: [],
     activity: [],
@@ -174,6 +209,61 @@ class Segment {
     const entry = this.alertEntry(alertId);
     Object.assign(entry.change, fields);
     if (entry.created) Object.assign(entry.created, fields);
+  }
+
+  private readonly channels = new Map<string, { change: ChannelChange; created: ChannelRow | undefined }>();
+
+  channelEntry(channelId: string) {
+    let entry = this.channels.get(channelId);
+    if (!entry) this.channels.set(channelId, (entry = { change: { channelId }, created: undefined }));
+    return entry;
+  }
+
+  /** A channel event or a delivery's attempt, as channelStatements applies it, on the row before the batch and on one it made. */
+  changeChannel(event: ChannelEvent | DeliveryEvent, seq: number, at: string) {
+    const entry = this.channelEntry(event.data.channelId);
+    if (event.type === 'ChannelAdded') {
+      const { data } = event;
+      entry.created ??= {
+        channelId: data.channelId,
+        userId: data.userId,
+        url: data.url,
+        format: data.format,
+        secret: data.secret,
+        status: 'active',
+        pausedFor: null,
+        addedSeq: seq,
+        addedAt: at,
+        updatedSeq: seq,
+        last: null,
+      };
+      return;
+    }
+    if (event.type === 'WebhookAttempted') {
+      const { data } = event;
+      const last = {
+        reference: data.reference,
+        outcome: data.outcome,
+        status: data.status ?? null,
+        detail: data.detail,
+        attemptAt: at,
+      };
+      entry.change.last = last;
+      if (entry.created) entry.created.last = last;
+      return;
+    }
+    const status: ChannelStatus | undefined =
+      event.type === 'ChannelPaused'
+        ? 'paused'
+        : event.type === 'ChannelResumed'
+          ? 'active'
+          : event.type === 'ChannelDeleted'
+            ? 'deleted'
+            : undefined;
+    if (!status) return;
+    const change = { status, pausedFor: event.type === 'ChannelPaused' ? event.data.reason : null, updatedSeq: seq };
+    if (entry.change.status?.status !== 'deleted') entry.change.status = change;
+    if (entry.created && entry.created.status !== 'deleted') Object.assign(entry.created, change);
   }
 
   userEntry(userId: string, seq: number) {
@@ -205,6 +295,10 @@ class Segment {
       }
     }
     out.overwrittenTimestamps = [...new Set(this.userTimestamps.filter((ts) => !bound.has(ts)))];
+    for (const { change, created } of this.channels.values()) {
+      if (change.status || change.last) out.channelChanges.push(change);
+      if (created) out.newChannels.push(created);
+    }
     out.sessionCloses = [...this.sessions.firstCloses.values()];
     out.alertDeletions = [...this.alerts.firstCloses.values()];
     for (const { change } of this.alertEntries.values())
@@ -354,6 +448,15 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
           break;
         case 'RatesFetched':
           out.rateRuns.push({ event, seq });
+          break;
+        case 'ChannelAdded':
+        case 'ChannelTestRequested':
+        case 'ChannelPaused':
+        case 'ChannelResumed':
+        case 'ChannelDeleted':
+        case 'WebhookClaimed':
+        case 'WebhookAttempted':
+          current.changeChannel(event, seq, at);
           break;
         case 'AlertTriggered': {
           const { data } = event;

@@ -44,6 +44,13 @@ const seenByItsUser: { [T in EventType]: { visible: string } | { invisible: stri
   EmailClaimed: { invisible: 'it changes no read model: only the notifiers read a claim, from its own subject' },
   EmailSent: { visible: 'the Activity page (all but the erasure confirmation, sent once the account is gone)' },
   AccountErased: { invisible: 'the account is gone, with every row of it: no page of its user is left to render' },
+  ChannelAdded: { visible: 'the channels page lists it; the Activity page' },
+  ChannelTestRequested: { visible: 'the Activity page' },
+  ChannelPaused: { visible: 'the channels page says it is paused; the Activity page' },
+  ChannelResumed: { visible: 'the channels page says it is on; the Activity page' },
+  ChannelDeleted: { visible: 'the channels page no longer lists it; the Activity page' },
+  WebhookClaimed: { invisible: 'it changes no read model: only the notifiers read a claim, from its own subject' },
+  WebhookAttempted: { visible: 'the channels page shows the last delivery; the Activity page' },
 };
 
 const otherUser = 'u00000000000000000000000000000009';

@@ -1,9 +1,24 @@
-import { alertRule, ruleSummary, type DomainEvent } from '../../../events/index.ts';
+import { alertRule, ruleSummary, type DomainEvent, type EventOf } from '../../../events/index.ts';
 import { formatRatio } from '../../../events/ratio.ts';
 import { unhandled } from '../unhandled.ts';
 
 const pair = (base: string, quote: string) => `${base}/${quote}`;
 const line = (userId: string, summary: string) => ({ userId, summary });
+/** A channel as the history names it: the start of its id (ids are random, 8 characters tell them apart). */
+export const shortId = (channelId: string) => channelId.slice(0, 9);
+const formats = { json: 'JSON webhook', slack: 'Slack webhook', discord: 'Discord webhook' } as const;
+const channelName = (format: keyof typeof formats, channelId: string) =>
+  `${formats[format]} channel ${shortId(channelId)}`;
+const outcomes = {
+  delivered: 'delivered',
+  retry: 'failed, will retry',
+  rejected: 'refused, not retried',
+  expired: 'failed for 24 hours, given up',
+} as const;
+function attemptLine(data: EventOf<'WebhookAttempted'>['data']): string {
+  const what = data.reference.startsWith('t') ? 'Test message' : `Run ${data.reference} message`;
+  return `${what} to channel ${shortId(data.channelId)}, attempt ${data.attempt}: ${outcomes[data.outcome]} (${data.detail})`;
+}
 
 /**
  * The line an event adds to its user's own history, if it adds one. Runs for every event of a rebuild, so
@@ -20,6 +35,7 @@ export function activityLine(event: DomainEvent): { userId: string; summary: str
     case 'RegistrationExpired':
     case 'RatesFetched':
     case 'EmailClaimed':
+    case 'WebhookClaimed':
     case 'AccountErased': // the account and every row of it are gone: nobody is left to see a line
       return undefined;
     case 'UserRegistered':
@@ -81,6 +97,24 @@ export function activityLine(event: DomainEvent): { userId: string; summary: str
       // The erasure confirmation goes once the account is gone: it is nobody's line.
       if (event.data.kind === 'account-erased') return undefined;
       return line(event.data.userId, `Email sent: ${event.data.kind.replace('-', ' ')}`);
+    // A channel is named by its format and the start of its id: its URL is personal and stays out of the history.
+    case 'ChannelAdded':
+      return line(event.data.userId, `Added a ${channelName(event.data.format, event.data.channelId)}`);
+    case 'ChannelTestRequested':
+      return line(event.data.userId, `Asked for a test message on channel ${shortId(event.data.channelId)}`);
+    case 'ChannelPaused':
+      return line(
+        event.data.userId,
+        event.data.reason === 'failing'
+          ? `Channel ${shortId(event.data.channelId)} was paused: its deliveries kept failing`
+          : `Paused channel ${shortId(event.data.channelId)}`,
+      );
+    case 'ChannelResumed':
+      return line(event.data.userId, `Resumed channel ${shortId(event.data.channelId)}`);
+    case 'ChannelDeleted':
+      return line(event.data.userId, `Deleted channel ${shortId(event.data.channelId)}`);
+    case 'WebhookAttempted':
+      return line(event.data.userId, attemptLine(event.data));
     default:
       return unhandled(event);
   }

@@ -3,6 +3,7 @@ import { alertRule, type AlertRuleFields, type DomainEvent, type EventData } fro
 import type { TableNamer } from '../../../platform/postgres.ts';
 import type { ParkedRow } from '../storedMessage.ts';
 import { activityLine } from './activityLine.ts';
+import { channelStatements } from './channelStatements.ts';
 
 export type Statement = { text: string; values: unknown[] };
 export type EventContext = { seq: number; position: number; occurredAt: string };
@@ -39,7 +40,7 @@ function rateRunStatement(
  * carry the user id). An event of the user that comes after it (a new account under the same username) starts afresh.
  */
 export function erasureStatement(userId: string, t: TableNamer): Statement {
-  const byUser = ['users', 'sessions', 'alerts', 'alert_triggers', 'emails_sent', 'activity'] as const;
+  const byUser = ['users', 'sessions', 'alerts', 'alert_triggers', 'emails_sent', 'activity', 'channels'] as const;
   return {
     text: `WITH ${byUser.map((table) => `erase_${table} AS (DELETE FROM ${t(table)} WHERE user_id = $1)`).join(', ')},
            erase_parked AS (DELETE FROM ${t('parked_events')} WHERE strpos(subject, $1) > 0 OR strpos(body, $1) > 0)
@@ -218,6 +219,16 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
             },
           ]
         : [],
+    )
+    .with(
+      { type: 'ChannelAdded' },
+      { type: 'ChannelTestRequested' },
+      { type: 'ChannelPaused' },
+      { type: 'ChannelResumed' },
+      { type: 'ChannelDeleted' },
+      { type: 'WebhookClaimed' },
+      { type: 'WebhookAttempted' },
+      (e) => channelStatements(e, ctx, t),
     )
     .exhaustive();
   const history = activityLine(event);
