@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestSystem } from '../system.ts';
-import { openBrowserBed, type BrowserBed } from './browserBed.ts';
+import { loggedInWindow, openBrowserBed, wideElements, type BrowserBed } from './browserBed.ts';
 import { registeredUser } from '../testUsers.ts';
 
 // The account page in real headless Chromium, at a desktop's width and a phone's, with htmx and without JavaScript.
@@ -10,40 +10,22 @@ const SCREENSHOTS = process.env.CRA_SCREENSHOTS;
 const PASSWORD = 'a browser password';
 
 let system: TestSystem;
-let browser: Browser;
 let base: string;
 
 let bed: BrowserBed;
 beforeAll(async () => {
   bed = await openBrowserBed({ notifier: false });
-  ({ system, browser, base } = bed);
+  ({ system, base } = bed);
 }, 60_000);
 afterAll(async () => bed?.close());
 
+/** A window logged in as `username`, on its account page (reached from the header's link). */
 async function loggedInPage(username: string, width: number, javaScriptEnabled = true): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height: 900 }, javaScriptEnabled });
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill('#f-username', username);
-  await page.fill('#f-password', PASSWORD);
-  await page.click('form[action="/login"] button[type=submit]');
-  await page.waitForURL(`${base}/alerts`);
+  const page = await loggedInWindow(bed, { username, password: PASSWORD }, { width, javaScriptEnabled });
   await page.click('header nav a[href="/account"]');
   await page.waitForURL(`${base}/account`);
   return page;
 }
-
-/** Nothing wider than the window: no sideways scrolling, on the page or in any of its sections. */
-const overflow = (page: Page) =>
-  page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const wide = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > width + 1);
-    return {
-      scrollWidth: document.documentElement.scrollWidth,
-      width,
-      wide: wide.map((e) => e.outerHTML.slice(0, 80)),
-    };
-  });
 
 describe('the account page in a browser', () => {
   it.each([1280, 390])('fits a window %i px wide, its header included', async (width) => {
@@ -51,7 +33,7 @@ describe('the account page in a browser', () => {
     await registeredUser(system, username, PASSWORD);
     await loggedInPage(username, width); // a second session, so the page lists two
     const page = await loggedInPage(username, width);
-    const { scrollWidth, width: clientWidth, wide } = await overflow(page);
+    const { scrollWidth, width: clientWidth, wide } = await wideElements(page);
     expect(wide).toEqual([]);
     expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
     expect(await page.locator('h2').allTextContents()).toEqual([

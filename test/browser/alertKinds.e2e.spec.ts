@@ -1,9 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestSystem } from '../system.ts';
 import { projectedRun } from '../runs.ts';
 import { registeredUser } from '../testUsers.ts';
-import { openBrowserBed, type BrowserBed } from './browserBed.ts';
+import { loggedInWindow, openBrowserBed, wideElements, type BrowserBed } from './browserBed.ts';
 
 // Alert kinds in real headless Chromium with JavaScript off, at a desktop's width and a phone's: the create form's new
 // fields, the edit page, pausing. Set CRA_SCREENSHOTS to a directory to keep a screenshot of each page there.
@@ -11,36 +11,21 @@ const SCREENSHOTS = process.env.CRA_SCREENSHOTS;
 const PASSWORD = 'a browser password';
 
 let system: TestSystem;
-let browser: Browser;
 let base: string;
 let bed: BrowserBed;
 beforeAll(async () => {
   bed = await openBrowserBed({ notifier: false });
-  ({ system, browser, base } = bed);
+  ({ system, base } = bed);
   await projectedRun(system.world, '2026-11-05', { USD: '1.0790', GBP: '0.8712' });
   await projectedRun(system.world, '2026-11-06', { USD: '1.0825', GBP: '0.8700' });
 }, 60_000);
 afterAll(async () => bed?.close());
 
-async function loggedInPage(username: string, width: number): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height: 900 }, javaScriptEnabled: false });
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill('#f-username', username);
-  await page.fill('#f-password', PASSWORD);
-  await page.click('form[action="/login"] button[type=submit]');
-  await page.waitForURL(`${base}/alerts`);
-  return page;
-}
+const loggedInPage = (username: string, width: number) =>
+  loggedInWindow(bed, { username, password: PASSWORD }, { width, javaScriptEnabled: false });
 
 /** Nothing wider than the window outside the alerts table's own scrolling section. */
-const overflow = (page: Page) =>
-  page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    return [...document.querySelectorAll('body *')]
-      .filter((e) => !e.closest('#alerts') && e.getBoundingClientRect().right > width + 1)
-      .map((e) => e.outerHTML.slice(0, 80));
-  });
+const overflow = async (page: Page) => (await wideElements(page, '#alerts')).wide;
 
 describe('alert kinds in a browser, JavaScript off', () => {
   it.each([1280, 390])(

@@ -1,9 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestSystem } from '../system.ts';
 import { registeredUser } from '../testUsers.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../webhookReceiver.ts';
-import { openBrowserBed, type BrowserBed } from './browserBed.ts';
+import { loggedInWindow, openBrowserBed, wideElements, type BrowserBed } from './browserBed.ts';
 
 // The channels page in real headless Chromium, at a desktop's width and a phone's, without JavaScript: add a channel,
 // send it a test (a real local receiver takes it), pause, resume and delete it.
@@ -11,14 +11,14 @@ const SCREENSHOTS = process.env.CRA_SCREENSHOTS;
 const PASSWORD = 'a browser password';
 
 let system: TestSystem;
-let browser: Browser;
+
 let base: string;
 let bed: BrowserBed;
 let receiver: WebhookReceiver;
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
   bed = await openBrowserBed();
-  ({ system, browser, base } = bed);
+  ({ system, base } = bed);
 }, 60_000);
 afterAll(async () => {
   await bed?.close();
@@ -27,26 +27,14 @@ afterAll(async () => {
 
 async function channelsPage(username: string, width: number, javaScriptEnabled = true): Promise<Page> {
   await registeredUser(system, username, PASSWORD);
-  const context = await browser.newContext({ viewport: { width, height: 900 }, javaScriptEnabled });
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill('#f-username', username);
-  await page.fill('#f-password', PASSWORD);
-  await page.click('form[action="/login"] button[type=submit]');
-  await page.waitForURL(`${base}/alerts`);
+  const page = await loggedInWindow(bed, { username, password: PASSWORD }, { width, javaScriptEnabled });
   await page.goto(`${base}/account`);
   await page.click('a[href="/channels"]');
   await page.waitForURL(`${base}/channels`);
   return page;
 }
 
-const overflow = (page: Page) =>
-  page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    return [...document.querySelectorAll('body *')]
-      .filter((e) => e.getBoundingClientRect().right > width + 1)
-      .map((e) => e.outerHTML.slice(0, 80));
-  });
+const overflow = async (page: Page) => (await wideElements(page)).wide;
 
 describe('the channels page in a browser', () => {
   it.each([1280, 390])('works without JavaScript and fits a window %i px wide', async (width) => {
