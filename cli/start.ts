@@ -11,7 +11,11 @@ import { closeOnSignal, type Closer } from '../platform/shutdown.ts';
 import { linkSecret } from '../platform/tokens.ts';
 import { startCommandService } from '../services/command/main.ts';
 import { CLAIM_MS, startNotifier } from '../services/notifier/main.ts';
-import { DEFAULT_PER_HOST, startWebhookDelivery } from '../services/notifier/webhooks/consumer.ts';
+import {
+  DEFAULT_PER_HOST,
+  startWebhookDelivery,
+  type WebhookConsumerDeps,
+} from '../services/notifier/webhooks/consumer.ts';
 import { HostSlots } from '../services/notifier/webhooks/hostSlots.ts';
 import { guardedAgent } from '../platform/webhookHttp/guardedPost.ts';
 import { startProjector } from '../services/projector/main.ts';
@@ -36,6 +40,33 @@ type ServiceDeps = {
 type Started = { stop: Closer; url?: string };
 
 /** Which webhook URLs channels may have beyond public https ones (WEBHOOK_ALLOW_HTTP, WEBHOOK_ALLOW_PRIVATE). */
+/** The webhook deliverer as `cra start notifier` runs it beside the notifier; a test fixture may override its deps. */
+export function startWebhooks(
+  conn: Connections,
+  config: Config,
+  logger: Logger,
+  overrides: Partial<WebhookConsumerDeps> = {},
+) {
+  const policy = webhookPolicy(config);
+  return startWebhookDelivery({
+    store: conn.store,
+    personal: conn.personal,
+    ns: conn.ns,
+    pool: conn.pool,
+    schema: conn.schema,
+    publicUrl: config.PUBLIC_URL,
+    send: commandClient(conn.nc, conn.ns),
+    policy,
+    agent: guardedAgent(policy),
+    hosts: new HostSlots(DEFAULT_PER_HOST),
+    now: () => new Date(),
+    instanceId: randomUUID(),
+    claimMs: CLAIM_MS,
+    logger,
+    ...overrides,
+  });
+}
+
 const webhookPolicy = (config: Config) => ({
   allowHttp: config.WEBHOOK_ALLOW_HTTP,
   allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
@@ -112,23 +143,7 @@ const starters: Record<ServiceName, (deps: ServiceDeps) => Promise<Started>> = {
       logger,
       hooks: { onParked: () => metrics.parkedEvents.inc({ consumer: 'notifier' }) },
     });
-    const policy = webhookPolicy(config);
-    const webhooks = startWebhookDelivery({
-      store: conn.store,
-      personal: conn.personal,
-      ns: conn.ns,
-      pool: conn.pool,
-      schema: conn.schema,
-      publicUrl: config.PUBLIC_URL,
-      send: commandClient(conn.nc, conn.ns),
-      policy,
-      agent: guardedAgent(policy),
-      hosts: new HostSlots(DEFAULT_PER_HOST),
-      now: () => new Date(),
-      instanceId: randomUUID(),
-      claimMs: CLAIM_MS,
-      logger,
-    });
+    const webhooks = startWebhooks(conn, config, logger);
     return { stop: async () => (await Promise.all([notifier.stop(), webhooks.stop()]), mailer.close()) };
   },
   scheduler: async ({ config, conn, logger, metrics }) =>
