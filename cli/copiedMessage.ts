@@ -181,6 +181,13 @@ const copies: { [T in EventType]: Copy<T> } = {
   RatesFetched: (d) => d,
   AlertTriggered: (d, c) => ({ ...d, userId: newId(d.userId, c) }),
   EmailClaimed: (d, c) => ({ ...d, userId: newId(d.userId, c), reference: withNewIds(d.reference, c.ids) }),
+  EmailDeferred: (d, c) => ({ ...d, userId: newId(d.userId, c), reference: withNewIds(d.reference, c.ids) }),
+  EmailUndeliverable: (d, c) => ({
+    ...d,
+    userId: newId(d.userId, c),
+    reference: withNewIds(d.reference, c.ids),
+    email: c.personal('email', d.email).value,
+  }),
   EmailSent: (d, c) => ({
     ...d,
     userId: newId(d.userId, c),

@@ -83,5 +83,6 @@ export const personalFields: {
   RegistrationExpired: { username: 'username' },
   EmailChangeRequested: { email: 'email' },
   EmailChanged: { email: 'email', previousEmail: 'email' },
+  EmailUndeliverable: { email: 'email' },
   ChannelAdded: { url: 'webhook-url', secret: 'webhook-secret' },
 };

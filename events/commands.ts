@@ -72,7 +72,11 @@ export const commandSchemas = {
   DeleteAlert: z.object({ userId: AggregateId, alertId: AggregateId }),
   /** Stop or restart the alert digest emails of a user. */
   PauseAlertEmails: z.object({ userId: AggregateId }),
-  ResumeAlertEmails: z.object({ userId: AggregateId }),
+  /**
+   * `retryRefusedAddress`: also try again the address the mail server refused for good (EmailUndeliverable), which
+   * pauses alert emails as long as it is the account's address.
+   */
+  ResumeAlertEmails: z.object({ userId: AggregateId, retryRefusedAddress: z.boolean().optional() }),
   /** Add a webhook channel; the reply's `secret` (a `json` channel's signing secret) is shown once. */
   AddChannel: z.object({ userId: AggregateId, channelId: AggregateId, url: WebhookUrl, format: ChannelFormat }),
   /** Send a test message to one of the user's channels. */

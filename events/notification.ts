@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AggregateId, IsoTimestamp } from './ids.ts';
+import { AggregateId, Email, IsoTimestamp, Personal } from './ids.ts';
 import { AlertDirection, AlertKind, AlertRepeat, ChangeRuns } from './alert.ts';
 import { CurrencyCode, Percent, PositiveDecimal, Threshold } from './decimal.ts';
 
@@ -19,6 +19,9 @@ export const EmailKind = z.enum([
   'account-erased',
   'channel-paused',
 ]);
+
+/** An SMTP reply code (RFC 5321 §4.2). */
+const SmtpCode = z.number().int().min(200).max(599);
 
 // Notifier outcomes: a trigger lives on its alert's subject, an email on the recipient's mail subject.
 export const notificationEvents = {
@@ -54,6 +57,37 @@ export const notificationEvents = {
     reference: z.string().min(1),
     claimedBy: z.string().min(1).max(64),
     until: IsoTimestamp,
+  }),
+  /**
+   * The mail server could not take the email for now (a 4xx answer, a timeout, a connection that failed): it is tried
+   * again from `retryAt` on, with exponential backoff, until 24 h after `firstAttemptAt` (services/notifier/retryPolicy.ts).
+   * `detail` names the failure by its codes only (`SMTP 451 4.7.1`, `timeout`): a server's words may hold the address.
+   */
+  EmailDeferred: z.object({
+    userId: AggregateId,
+    kind: EmailKind,
+    reference: z.string().min(1),
+    attempt: z.number().int().positive(),
+    code: SmtpCode.optional(),
+    detail: z.string().max(200),
+    retryAt: IsoTimestamp,
+    firstAttemptAt: IsoTimestamp,
+  }),
+  /**
+   * The email will never go: the mail server refused it for good (`permanent`: a 5xx answer about the recipient or the
+   * message), or it kept failing for 24 h. `email` is the address it was for, sealed as the log holds it wherever it
+   * came from: a permanent refusal of the account's address as it stands pauses the account's alert emails.
+   */
+  EmailUndeliverable: z.object({
+    userId: AggregateId,
+    kind: EmailKind,
+    reference: z.string().min(1),
+    attempt: z.number().int().positive(),
+    permanent: z.boolean(),
+    code: SmtpCode.optional(),
+    detail: z.string().max(200),
+    email: Personal(Email),
+    firstAttemptAt: IsoTimestamp,
   }),
   /** An email left for the SMTP server, accepted by it. */
   EmailSent: z.object({

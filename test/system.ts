@@ -4,6 +4,7 @@ import { linkSecret } from '../platform/tokens.ts';
 import { startCommandService } from '../services/command/main.ts';
 import { startProjector } from '../services/projector/main.ts';
 import { CLAIM_MS, startNotifier, type NotifierDeps } from '../services/notifier/main.ts';
+import type { RetryPolicy } from '../services/notifier/retryPolicy.ts';
 import { startWebhookDelivery, type WebhookConsumerDeps } from '../services/notifier/webhooks/consumer.ts';
 import { HostSlots } from '../services/notifier/webhooks/hostSlots.ts';
 import { guardedAgent } from '../platform/webhookHttp/guardedPost.ts';
@@ -24,6 +25,8 @@ export async function startTestSystem(
   options: {
     web?: Partial<Omit<WebDeps, 'personal'>>;
     notifier?: boolean;
+    /** How the notifier tries again an email the mail server did not take for now (services/notifier/retryPolicy.ts). */
+    mailRetry?: RetryPolicy;
     publicUrl?: string;
     captureLog?: boolean;
     commandClock?: () => Date;
@@ -73,6 +76,7 @@ export async function startTestSystem(
     publicUrl,
     mailFrom: 'CRA <alerts@cra.test>',
     logger: world.logger,
+    ...(options.mailRetry ? { mailRetry: options.mailRetry } : {}),
   };
   const notifier = options.notifier === false ? undefined : startNotifier(notifierDeps);
   const send = commandClient(world.nc, world.ns);

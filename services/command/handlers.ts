@@ -291,7 +291,12 @@ export const handlers: { [N in CommandName]: Handler<N> } = {
   PauseAlertEmails: (p, deps, ctx) =>
     onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'PauseAlertEmails' }, state)),
   ResumeAlertEmails: (p, deps, ctx) =>
-    onUser(deps, ctx, p.userId, (state) => userDecider.decide({ type: 'ResumeAlertEmails' }, state)),
+    onUser(deps, ctx, p.userId, (state) =>
+      userDecider.decide(
+        { type: 'ResumeAlertEmails', data: { retryRefusedAddress: p.retryRefusedAddress ?? false } },
+        state,
+      ),
+    ),
   DeleteAccount: (p, deps, ctx) =>
     onUser(deps, ctx, p.userId, async (state) => {
       const matches = await passwordMatches(state.status === 'registered' ? state.passwordHash : undefined, p.password);

@@ -5,7 +5,8 @@ import { READ_MODELS_CHECKPOINT, waitForProjection } from '../../platform/projec
 import { unsubscribeToken } from '../../platform/tokens.ts';
 import type { CrossedAlert } from './crossing.ts';
 import { revealRecipient } from './transactionalEmails.ts';
-import { claimEmail, recordSent } from './emailClaims.ts';
+import { claimEmail } from './emailClaims.ts';
+import { sendClaimed } from './emailDelivery.ts';
 import { alertDigestEmail, messageIdFor } from './emails.ts';
 import { findCrossedAlerts } from './matchCrossedAlerts.ts';
 import type { TransactionalDeps } from './transactionalEmails.ts';
@@ -24,8 +25,9 @@ export type DigestDeps = TransactionalDeps & {
 export type ParkedDigest = { userId: string; triggers: number; reason: string };
 
 /**
- * `waiting`: digests another instance is sending right now; the run is looked at again after `retryAfter`.
- * `parked`: digests that can never be stored; the other users' digests of the run go on without them.
+ * `waiting`: digests another instance is sending right now, or that the mail server could not take for now; the run is
+ * looked at again after `retryAfter`. `undeliverable`: digests the mail server refused for good (or that failed for
+ * 24 h). `parked`: digests that can never be stored; the other users' digests of the run go on without them.
  */
 export type RunOutcome = {
   triggered: number;
@@ -33,6 +35,7 @@ export type RunOutcome = {
   emailed: number;
   skipped: number;
   waiting: number;
+  undeliverable: number;
   parked: ParkedDigest[];
   retryAfter?: string;
 };
@@ -43,6 +46,7 @@ export type RunOutcome = {
 type DigestResult =
   | 'emailed'
   | 'skipped'
+  | 'undeliverable'
   | { another: 'sent' }
   | { another: 'busy'; until: string }
   | { later: string }
@@ -65,6 +69,8 @@ type Recipient = {
   email: string;
   status: string;
   alert_emails_paused: boolean;
+  /** The mail server refused this address for good (EmailUndeliverable): its alert emails are paused. */
+  address_refused: boolean;
   /** One of the alerts that crossed still has its row: an erased account's alerts have none. */
   alert_kept: boolean;
 };
@@ -80,7 +86,7 @@ async function readRecipients(deps: DigestDeps, probes: readonly { userId: strin
   const found = await deps.pool.query<
     Partial<Recipient> & { user_id: string; alert_kept: boolean; checkpoint: string }
   >(
-    `SELECT w.user_id, u.username, u.email, u.status, u.alert_emails_paused,
+    `SELECT w.user_id, u.username, u.email, u.status, u.alert_emails_paused, u.refused_email = u.email AS address_refused,
             EXISTS (SELECT FROM ${t('alerts')} a WHERE a.alert_id = w.alert_id AND a.user_id = w.user_id) AS alert_kept,
             (SELECT seq FROM ${t('checkpoints')} WHERE name = $3) AS checkpoint
      FROM unnest($1::text[], $2::text[]) AS w(user_id, alert_id) LEFT JOIN ${t('users')} u ON u.user_id = w.user_id`,
@@ -138,6 +144,7 @@ export async function notifyRun(
     emailed: 0,
     skipped: 0,
     waiting: 0,
+    undeliverable: 0,
     parked: [],
   };
   // Every recipient of the run in one query, not one per user.
@@ -179,6 +186,7 @@ export async function notifyRun(
       const result = await digest(userId, alerts);
       if (result === 'emailed') outcome.emailed++;
       else if (result === 'skipped') outcome.skipped++;
+      else if (result === 'undeliverable') outcome.undeliverable++;
       else if ('parked' in result) outcome.parked.push({ userId, triggers: alerts.length, reason: result.parked });
       else if ('another' in result && options.helping) met = true;
       else if ('another' in result && result.another === 'sent') outcome.skipped++;
@@ -236,7 +244,8 @@ async function digestForUser(
   );
   if (claim.outcome === 'sent') return { another: 'sent' };
   if (claim.outcome === 'busy') return { another: 'busy', until: claim.until };
-  if (recipient.status !== 'registered' || recipient.alert_emails_paused) return 'skipped';
+  if (claim.outcome === 'later') return { later: claim.until };
+  if (recipient.status !== 'registered' || recipient.alert_emails_paused || recipient.address_refused) return 'skipped';
   const to = await revealRecipient(deps.personal, userId, recipient);
   if (!to) return 'skipped';
 
@@ -254,24 +263,16 @@ async function digestForUser(
       ...t,
     })),
   });
-  const messageId = messageIdFor('alert-digest', reference, deps.mailDomain);
-  await deps.mailer.send({
-    to: to.email,
-    subject: email.subject,
-    text: email.text,
-    html: email.html,
-    headers: email.headers,
-    messageId,
+  const delivered = await sendClaimed(deps, subject, claim, {
+    userId,
+    kind: 'alert-digest',
+    reference,
+    to: { plain: to.email, sealed: recipient.email },
+    messageId: messageIdFor('alert-digest', reference, deps.mailDomain),
+    content: email,
+    sentMsgId: `digest-sent-${run.seq}-${userId}`,
+    meta: meta(deps, `run-${run.seq}`),
   });
-  await recordSent(
-    deps,
-    subject,
-    { type: 'EmailSent', data: { userId, kind: 'alert-digest', messageId, reference } },
-    {
-      after: claim,
-      msgId: `digest-sent-${run.seq}-${userId}`,
-      meta: meta(deps, `run-${run.seq}`),
-    },
-  );
-  return 'emailed';
+  if (delivered === 'sent') return 'emailed';
+  return 'deferredUntil' in delivered ? { later: delivered.deferredUntil } : 'undeliverable';
 }

@@ -40,8 +40,15 @@ export type ClaimDeps = {
 
 export type EmailRef = Pick<EventData<'EmailClaimed'>, 'userId' | 'kind' | 'reference'>;
 
-/** What a subject says about its one piece of work: done (`sent`), and the latest claim on it. */
-export type SubjectView = { sent: boolean; claim: { claimedBy: string; until: string } | undefined };
+/**
+ * What a subject says about its one piece of work: done (`sent`: it went, or never will), the latest claim on it, and
+ * when it may next be tried (`notBefore`: it failed for now, services/notifier/emailDelivery.ts).
+ */
+export type SubjectView = {
+  sent: boolean;
+  claim: { claimedBy: string; until: string } | undefined;
+  notBefore?: string | undefined;
+};
 
 /** What a subject of claimed work holds: its events, how to read them, and the claim event an instance records. */
 export type Claimable<E extends DomainEvent> = {
@@ -50,17 +57,25 @@ export type Claimable<E extends DomainEvent> = {
   claim: (claimedBy: string, until: string) => E;
 };
 
-export type ClaimDecision = { do: 'nothing' } | { do: 'send' } | { do: 'claim' } | { do: 'wait'; until: string };
+export type ClaimDecision =
+  { do: 'nothing' } | { do: 'send' } | { do: 'claim' } | { do: 'wait'; until: string } | { do: 'later'; until: string };
 
-/** What the events of an email's subject say about it. */
+/** What the events of an email's subject say about it: sent or given up, its claim, and its last deferral's retry time. */
 export function viewOf(events: readonly NotificationEvent[]): SubjectView {
   const claim = events.filter((e): e is EventOf<'EmailClaimed'> => e.type === 'EmailClaimed').at(-1)?.data;
-  return { sent: events.some((e) => e.type === 'EmailSent'), claim };
+  const deferred = events.filter((e): e is EventOf<'EmailDeferred'> => e.type === 'EmailDeferred').at(-1)?.data;
+  return {
+    sent: events.some((e) => e.type === 'EmailSent' || e.type === 'EmailUndeliverable'),
+    claim,
+    notBefore: deferred?.retryAt,
+  };
 }
 
 /** What instance `me` may do about an email at `now`, given its subject's events (pure). */
 export function decideClaim(view: SubjectView, me: string, now: Date): ClaimDecision {
   if (view.sent) return { do: 'nothing' };
+  // Failed for now: nobody tries it (nor claims it) before its time.
+  if (view.notBefore && Date.parse(view.notBefore) > now.getTime()) return { do: 'later', until: view.notBefore };
   if (!view.claim) return { do: 'claim' };
   const lapsed = Date.parse(view.claim.until) <= now.getTime();
   if (lapsed) return { do: 'claim' };
@@ -73,7 +88,9 @@ export type Claim<E extends DomainEvent = NotificationEvent> =
   | { outcome: 'send'; lastSeq: number; events: E[] }
   | { outcome: 'sent'; events: E[] }
   /** Another instance holds it until `until`: look again then. */
-  | { outcome: 'busy'; until: string; events: E[] };
+  | { outcome: 'busy'; until: string; events: E[] }
+  /** It failed for now and is tried again from `until` on. */
+  | { outcome: 'later'; until: string; events: E[] };
 
 /** An email's subject: EmailClaimed claims it, EmailSent ends it. */
 const emailClaimable = (email: EmailRef): Claimable<NotificationEvent> => ({
@@ -115,6 +132,7 @@ export async function claimSubject<E extends DomainEvent>(
       if (decision.do === 'nothing') return { answer: { outcome: 'sent', events } };
       if (decision.do === 'send') return { answer: { outcome: 'send', lastSeq, events } };
       if (decision.do === 'wait') return { answer: { outcome: 'busy', until: decision.until, events } };
+      if (decision.do === 'later') return { answer: { outcome: 'later', until: decision.until, events } };
       const claim = claimEvent();
       if (lastSeq === 0) {
         // The opening message, under the email's own id: a duplicate is one recorded already, by us earlier or another instance.
@@ -136,17 +154,21 @@ export async function claimSubject<E extends DomainEvent>(
   });
 }
 
+/** What came of a claimed email: it went, it failed for now, or it never will (services/notifier/emailDelivery.ts). */
+export type EmailOutcome = EventOf<'EmailSent'> | EventOf<'EmailDeferred'> | EventOf<'EmailUndeliverable'>;
+
 /**
- * Record that the email was sent, after our claim (`after`). Should the subject have moved since (the claim lapsed
- * mid-send and another instance claimed it), the email still went: record it unless someone already did.
+ * Record what came of the email, after our claim (`after`). Should the subject have moved since (the claim lapsed
+ * mid-send and another instance claimed it), the email still went (or failed): record it unless someone already
+ * recorded the email as sent or given up.
  */
-export function recordSent(
+export function recordEmailOutcome(
   deps: ClaimDeps,
   subject: string,
-  sent: EventOf<'EmailSent'>,
+  outcome: EmailOutcome,
   options: { after: Extract<Claim, { outcome: 'send' }>; msgId: string; meta: EnvelopeMeta },
 ): Promise<void> {
-  return recordAfterClaim(deps, subject, emailClaimable(sent.data), sent, options);
+  return recordAfterClaim(deps, subject, emailClaimable(outcome.data), outcome, options);
 }
 
 /**

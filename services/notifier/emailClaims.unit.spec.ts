@@ -54,3 +54,48 @@ describe('who may send an email, from what its subject records', () => {
     expect(decideClaim(view, 'second', now)).toEqual({ do: 'send' });
   });
 });
+
+describe('an email that failed', () => {
+  const deferred = (attempt: number, retryAt: string) =>
+    event('EmailDeferred', {
+      userId,
+      kind: 'alert-digest',
+      reference: '7.u',
+      attempt,
+      code: 451,
+      detail: 'SMTP 451 4.7.1',
+      retryAt,
+      firstAttemptAt: '2026-11-27T11:58:00.000Z',
+    });
+  const undeliverable = event('EmailUndeliverable', {
+    userId,
+    kind: 'alert-digest',
+    reference: '7.u',
+    attempt: 1,
+    permanent: true,
+    code: 550,
+    detail: 'SMTP 550 5.1.1',
+    email: 'ada@example.com',
+    firstAttemptAt: '2026-11-27T11:58:00.000Z',
+  });
+
+  it('for now is neither claimed nor sent by anyone, its holder too, before its last retry is due', () => {
+    const view = viewOf([
+      trigger,
+      claimed('me', '2026-11-27T12:01:00.000Z'),
+      deferred(1, '2026-11-27T11:59:00.000Z'),
+      deferred(2, '2026-11-27T12:00:30.000Z'),
+    ]);
+    expect(decideClaim(view, 'me', now)).toEqual({ do: 'later', until: '2026-11-27T12:00:30.000Z' });
+    expect(decideClaim(view, 'other', now)).toEqual({ do: 'later', until: '2026-11-27T12:00:30.000Z' });
+    const due = new Date('2026-11-27T12:00:30.000Z');
+    expect(decideClaim(view, 'me', due)).toEqual({ do: 'send' });
+    expect(decideClaim(view, 'other', due)).toEqual({ do: 'wait', until: '2026-11-27T12:01:00.000Z' });
+  });
+
+  it('for good (or past the bound) is done: nobody sends it again', () => {
+    const view = viewOf([trigger, claimed('me', '2026-11-27T12:01:00.000Z'), undeliverable]);
+    expect(decideClaim(view, 'me', now)).toEqual({ do: 'nothing' });
+    expect(decideClaim(view, 'other', new Date('2026-11-28T12:00:00.000Z'))).toEqual({ do: 'nothing' });
+  });
+});

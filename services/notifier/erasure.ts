@@ -1,7 +1,8 @@
 import { subjects, type EventData } from '../../events/index.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { accountHistory } from './accountHistory.ts';
-import { claimEmail, recordSent } from './emailClaims.ts';
+import { claimEmail } from './emailClaims.ts';
+import { sendClaimed } from './emailDelivery.ts';
 import { accountErasedEmail, messageIdFor } from './emails.ts';
 import { recipientAt, revealRecipient, type TransactionalDeps } from './transactionalEmails.ts';
 
@@ -10,9 +11,12 @@ export type ErasureDeps = TransactionalDeps & { logger: Logger };
 /** An AccountErased as the log holds it: the event and its sequence. */
 export type Erasure = { seq: number } & EventData<'AccountErased'>;
 
-export type ErasureOutcome =
-  /** The confirmation went now (`sent`), went before (`already-sent`), or could not go: no address is on record. */
-  { confirmation: 'sent' | 'already-sent' | 'no-address' } | { busyUntil: string };
+/**
+ * The confirmation went now (`sent`), went (or was given up) before (`already-sent`), could not go (`no-address`: no
+ * address is on record), or the mail server refused it for good or kept failing for 24 h (`undeliverable`).
+ */
+type Confirmation = 'sent' | 'already-sent' | 'no-address' | 'undeliverable';
+export type ErasureOutcome = { confirmation: Confirmation } | { busyUntil: string };
 
 /**
  * The one place where an erasure's side effects happen: the notifier's durable consumer calls it on AccountErased,
@@ -37,23 +41,26 @@ export async function handleErasure(deps: ErasureDeps, erasure: Erasure): Promis
     { userId, kind: 'account-erased', reference },
     { msgId: `claim-${reference}`, meta },
   );
-  if (claim.outcome === 'busy') return { busyUntil: claim.until };
-  let confirmation: 'sent' | 'already-sent' | 'no-address' = 'already-sent';
+  if (claim.outcome === 'busy' || claim.outcome === 'later') return { busyUntil: claim.until };
+  let confirmation: Confirmation = 'already-sent';
   if (claim.outcome === 'send') {
     // The address it had at the erasure (a change of address included), opened with the key destroyed next.
     const sealed = recipientAt(await accountHistory(deps, userId), seq);
     const account = sealed && (await revealRecipient(deps.personal, userId, sealed));
     if (account) {
-      const email = accountErasedEmail({ username: account.username, by: erasure.by });
-      const messageId = messageIdFor('account-erased', `${userId}.${seq}`, deps.mailDomain);
-      await deps.mailer.send({ to: account.email, ...email, messageId });
-      await recordSent(
-        deps,
-        subject,
-        { type: 'EmailSent', data: { userId, kind: 'account-erased', messageId, reference } },
-        { after: claim, msgId: `sent-${reference}`, meta },
-      );
-      confirmation = 'sent';
+      const delivered = await sendClaimed(deps, subject, claim, {
+        userId,
+        kind: 'account-erased',
+        reference,
+        to: { plain: account.email, sealed: sealed.email },
+        messageId: messageIdFor('account-erased', `${userId}.${seq}`, deps.mailDomain),
+        content: accountErasedEmail({ username: account.username, by: erasure.by }),
+        sentMsgId: `sent-${reference}`,
+        meta,
+      });
+      // Failed for now: nothing is destroyed yet, the erasure is looked at again once the email may be tried.
+      if (typeof delivered === 'object' && 'deferredUntil' in delivered) return { busyUntil: delivered.deferredUntil };
+      confirmation = delivered === 'sent' ? 'sent' : 'undeliverable';
     } else confirmation = 'no-address';
   }
   await eraseAfterConfirmation(deps, erasure, confirmation);
@@ -74,7 +81,7 @@ export async function handleErasure(deps: ErasureDeps, erasure: Erasure): Promis
 export async function eraseAfterConfirmation(
   deps: ErasureDeps,
   erasure: Erasure,
-  confirmation: 'sent' | 'already-sent' | 'no-address',
+  confirmation: Confirmation,
 ): Promise<void> {
   if (erasure.keyRevision !== undefined) await deps.personal.forget(erasure.userId, erasure.keyRevision);
   deps.logger.info(

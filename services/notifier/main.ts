@@ -7,6 +7,7 @@ import type { Logger } from '../../platform/logger.ts';
 import { waitForProjection } from '../../platform/projectionWait.ts';
 import { notifyRun, type DigestDeps, type RunOutcome } from './digests.ts';
 import { mailDomainOf } from './emails.ts';
+import { emailRetryPolicy } from './retryPolicy.ts';
 import { handleErasure } from './erasure.ts';
 import { announceRunTaken, helpWithRunsTaken } from './runHelp.ts';
 import { sendEmailChangedNotice, sendLinkEmail } from './transactionalEmails.ts';
@@ -38,6 +39,9 @@ export const NOTIFIER_CONSUMER = 'cra-notifier';
 /** The durable consumer's ack wait (platform/eventStore/durableConsumption.ts), and so how long a claim on an email holds. */
 export const CLAIM_MS = 120_000;
 
+/** The longest a log message waits to be worked on again: the longest wait between two tries of an email. */
+const LONGEST_WAIT_MS = emailRetryPolicy.capMs;
+
 /** How many log messages one instance works on at once: a day's run holds up no link email. */
 const MESSAGES_AT_ONCE = 4;
 
@@ -53,8 +57,10 @@ const digestDeps = (deps: NotifierDeps) => ({
 export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promise<'ack' | { retryInMs: number }> {
   const base = digestDeps(deps);
   const now = base.now;
+  // Until another instance's claim ends (at most CLAIM_MS), or an email that failed for now is due again (at most an
+  // hour: retryPolicy.ts): the message is worked on again then, not before.
   const later = (until: string) => ({
-    retryInMs: Math.min(60_000, Math.max(1_000, Date.parse(until) - now().getTime() + 100)),
+    retryInMs: Math.min(LONGEST_WAIT_MS, Math.max(1_000, Date.parse(until) - now().getTime() + 100)),
   });
   let decoded;
   try {
@@ -157,6 +163,8 @@ export async function handleMessage(deps: NotifierDeps, raw: RawMessage): Promis
         { type: 'AlertTriggered' },
         { type: 'EmailClaimed' },
         { type: 'EmailSent' },
+        { type: 'EmailDeferred' },
+        { type: 'EmailUndeliverable' },
         // Channels' deliveries are the webhook consumer's (webhooks/delivery.ts), apart from the emails.
         { type: 'ChannelAdded' },
         { type: 'ChannelTestRequested' },

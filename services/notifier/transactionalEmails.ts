@@ -1,10 +1,10 @@
 import { linkEmailKey, subjects, type EventOf, type Namespace } from '../../events/index.ts';
 import type { StoredEvents } from '../../platform/eventStore/index.ts';
-import type { Mailer } from '../../platform/mailer.ts';
 import { ERASED, type PersonalData } from '../../platform/personalData/index.ts';
 import { linkToken, type LinkPurpose } from '../../platform/tokens.ts';
 import { accountHistory, erasedAfter } from './accountHistory.ts';
-import { claimEmail, recordSent, type ClaimDeps } from './emailClaims.ts';
+import { claimEmail } from './emailClaims.ts';
+import { sendClaimed, type MailDeps } from './emailDelivery.ts';
 import {
   emailChangedEmail,
   emailChangeEmail,
@@ -15,9 +15,8 @@ import {
   type EmailKind,
 } from './emails.ts';
 
-export type TransactionalDeps = ClaimDeps & {
+export type TransactionalDeps = MailDeps & {
   ns: Namespace;
-  mailer: Mailer;
   linkSecret: Buffer;
   publicUrl: string;
   mailDomain: string;
@@ -71,39 +70,46 @@ const links = {
   EmailChangeRequested: { purpose: 'email-change', kind: 'email-change', path: 'account/email/confirm' },
 } as const satisfies Record<LinkEvent['type'], { purpose: LinkPurpose; kind: EmailKind; path: string }>;
 
-type SendOutcome = 'sent' | 'already-sent' | 'no-recipient' | 'erased' | { busyUntil: string };
+/**
+ * `already-sent`: sent, or given up, before. `undeliverable`: the mail server refused it for good, or it failed for
+ * 24 h (EmailUndeliverable). `busyUntil`: another instance has it, or it failed for now: look again then.
+ */
+type SendOutcome = 'sent' | 'already-sent' | 'undeliverable' | 'no-recipient' | 'erased' | { busyUntil: string };
 
 /**
  * Send one email once: on the email's own subject (keyed by `reference`) this instance claims it, sends it and records
- * EmailSent (emailClaims.ts). The Message-ID is deterministic, so a resend after a crash is the same message.
+ * what came of it (emailClaims.ts, emailDelivery.ts). The Message-ID is deterministic, so a resend after a crash is the
+ * same message. `to` is the address in plain text and sealed as the log holds it.
  */
 export async function sendOnce(
   deps: TransactionalDeps,
-  email: { userId: string; kind: EmailKind; reference: string; messageRef: string; to: string; content: () => Email },
-): Promise<Exclude<SendOutcome, 'no-recipient'>> {
+  email: {
+    userId: string;
+    kind: EmailKind;
+    reference: string;
+    messageRef: string;
+    to: { plain: string; sealed: string };
+    content: () => Email;
+  },
+): Promise<Exclude<SendOutcome, 'no-recipient' | 'erased'>> {
   const { userId, kind, reference } = email;
   const subject = subjects.email(deps.ns, reference);
   const meta = { occurredAt: deps.now().toISOString(), correlationId: reference, causationId: reference };
   const claim = await claimEmail(deps, subject, { userId, kind, reference }, { msgId: `claim-${reference}`, meta });
   if (claim.outcome === 'sent') return 'already-sent';
-  if (claim.outcome === 'busy') return { busyUntil: claim.until };
-  const content = email.content();
-  const messageId = messageIdFor(kind, email.messageRef, deps.mailDomain);
-  await deps.mailer.send({
+  if (claim.outcome === 'busy' || claim.outcome === 'later') return { busyUntil: claim.until };
+  const delivered = await sendClaimed(deps, subject, claim, {
+    userId,
+    kind,
+    reference,
     to: email.to,
-    subject: content.subject,
-    text: content.text,
-    html: content.html,
-    headers: content.headers,
-    messageId,
+    messageId: messageIdFor(kind, email.messageRef, deps.mailDomain),
+    content: email.content(),
+    sentMsgId: `sent-${reference}`,
+    meta,
   });
-  await recordSent(
-    deps,
-    subject,
-    { type: 'EmailSent', data: { userId, kind, messageId, reference } },
-    { after: claim, msgId: `sent-${reference}`, meta },
-  );
-  return 'sent';
+  if (delivered === 'sent') return 'sent';
+  return 'deferredUntil' in delivered ? { busyUntil: delivered.deferredUntil } : 'undeliverable';
 }
 
 /**
@@ -131,9 +137,9 @@ export async function sendLinkEmail(
   if (!account) return 'no-recipient';
   const to =
     event.type === 'EmailChangeRequested'
-      ? await deps.personal.reveal(userId, 'email', event.data.email)
-      : account.email;
-  if (to === ERASED) return 'no-recipient';
+      ? { plain: await deps.personal.reveal(userId, 'email', event.data.email), sealed: event.data.email }
+      : { plain: account.email, sealed: sealed.email };
+  if (to.plain === ERASED) return 'no-recipient';
   const link = `${deps.publicUrl}/${path}?token=${encodeURIComponent(linkToken(deps.linkSecret, purpose, userId, tokenNonce))}`;
   return sendOnce(deps, {
     userId,
@@ -143,7 +149,7 @@ export async function sendLinkEmail(
     to,
     content: () =>
       event.type === 'EmailChangeRequested'
-        ? emailChangeEmail({ username: account.username, link, email: to })
+        ? emailChangeEmail({ username: account.username, link, email: to.plain })
         : purpose === 'reset'
           ? passwordResetEmail({ username: account.username, link })
           : verificationEmail({ username: account.username, link }),
@@ -175,7 +181,7 @@ export async function sendEmailChangedNotice(
     kind: 'email-changed',
     reference: `email-changed-${userId}-${seq}`,
     messageRef: `${userId}.${seq}`,
-    to: previousEmail,
+    to: { plain: previousEmail, sealed: event.data.previousEmail },
     content: () =>
       emailChangedEmail({ username: account.username, email, accountLink: `${deps.publicUrl}/account/email` }),
   });

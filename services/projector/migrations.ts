@@ -109,6 +109,14 @@ const migrations: Migration[] = [
     `,
     indexes: (t) => [`CREATE INDEX ON ${t('channels')} (user_id)`],
   },
+  {
+    // An address the mail server refused for good (EmailUndeliverable), sealed as the log holds it: alert emails are
+    // paused while it is the account's address.
+    id: 6,
+    sql: (t) =>
+      `ALTER TABLE ${t('users')} ADD COLUMN refused_email text, ADD COLUMN refused_detail text, ADD COLUMN refused_at timestamptz;`,
+    indexes: () => [],
+  },
 ];
 
 /**

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { event, subjects } from '../../events/index.ts';
 import { DevMailbox } from '../../platform/devMailbox.ts';
+import { waitForProjection } from '../../platform/projectionWait.ts';
 import { projectedRun } from '../runs.ts';
 import type { TestSystem } from '../system.ts';
 import { registeredUser } from '../testUsers.ts';
@@ -83,9 +85,9 @@ async function newPage(width: number): Promise<{ page: Page; errors: string[] }>
   return { page, errors };
 }
 
-async function signIn(page: Page) {
+async function signIn(page: Page, username = 'pat') {
   await page.goto(`${base}/login`);
-  await page.fill('#f-username', 'pat');
+  await page.fill('#f-username', username);
   await page.fill('#f-password', PASSWORD);
   await page.click('form[action="/login"] button[type=submit]');
   await page.waitForURL(`${base}/alerts`);
@@ -198,6 +200,59 @@ describe.each(WIDTHS)('every page at %i px', (width) => {
     const label = (await chart.locator('.x-axis text').first().boundingBox())!;
     expect(label.height).toBeGreaterThanOrEqual(9);
     await page.context().close();
+  }, 60_000);
+});
+
+describe('an address the mail server refused for good', () => {
+  it('the alerts page says so at both widths, and its owner has the address tried again', async () => {
+    // As the notifier records a digest's permanent refusal: the account's address as the read model holds it (sealed).
+    const userId = await registeredUser(system, 'rae', PASSWORD);
+    const { world } = system;
+    const { rows } = await world.pool.query<{ email: string }>(
+      `SELECT email FROM "${world.schema}".users WHERE user_id = $1`,
+      [userId],
+    );
+    const subject = subjects.digest(world.ns, 1, userId);
+    const refused = event('EmailUndeliverable', {
+      userId,
+      kind: 'alert-digest',
+      reference: `1.${userId}`,
+      attempt: 1,
+      permanent: true,
+      code: 550,
+      detail: 'SMTP 550 5.1.1',
+      email: rows[0]!.email,
+      firstAttemptAt: new Date().toISOString(),
+    });
+    const at = new Date().toISOString();
+    const { seq } = await world.store.append(subject, [refused], {
+      expectedSeq: 0,
+      msgId: `undeliverable-1.${userId}`,
+      meta: { occurredAt: at, correlationId: 'run-1', causationId: 'run-1' },
+    });
+    expect(await waitForProjection(world.pool, world.schema, seq, 5_000)).toBe(true);
+    for (const width of WIDTHS) {
+      const { page, errors } = await newPage(width);
+      await signIn(page, 'rae');
+      expect(await page.textContent('#alert-emails-state')).toContain(
+        'the mail server refused your address for good (SMTP 550 5.1.1)',
+      );
+      for (const target of [
+        page.locator('#alert-emails a[href="/account/email"]'),
+        page.locator('#alert-emails-toggle'),
+      ]) {
+        const box = (await target.boundingBox())!;
+        expect(box.x + box.width).toBeLessThanOrEqual(width);
+      }
+      await look(page, 'alerts-refused', width);
+      if (width === 390) {
+        await page.click('#alert-emails-toggle');
+        await expect.poll(() => page.textContent('#alert-emails-state')).toBe('Alert emails are on.');
+        expect(await page.evaluate(() => document.activeElement?.id)).toBe('alert-emails-toggle');
+      }
+      expect(errors).toEqual([]);
+      await page.context().close();
+    }
   }, 60_000);
 });
 

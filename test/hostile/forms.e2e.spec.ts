@@ -134,7 +134,7 @@ const FORMS = [
   { url: '/alerts/ownersAlert1/resume', fields: [] },
   { url: '/alerts/ownersAlert1/rearm', fields: [] },
   { url: '/alerts/ownersAlert1/delete', fields: ['confirm'] },
-  { url: '/alerts/emails', fields: ['paused'] },
+  { url: '/alerts/emails', fields: ['paused', 'retry'] },
   { url: '/channels', fields: ['commandId', 'url', 'format'] },
   { url: '/channels/ownersChannel1/test', fields: [] },
   { url: '/channels/ownersChannel1/pause', fields: [] },

@@ -188,7 +188,7 @@ export async function alertsSectionOf(
   return { alerts, latest };
 }
 
-/** What the whole alerts page shows: the section's alerts and run, and whether the user paused alert emails. */
+/** What the whole alerts page shows: the section's alerts and run, and whether alert emails go. */
 export async function alertsPageOf(
   pool: Pool,
   schema: string,
@@ -197,7 +197,7 @@ export async function alertsPageOf(
   latestKnown?: LatestRun,
 ) {
   const section = await alertsSectionOf(pool, schema, userId, runs, latestKnown);
-  return { ...section, paused: await alertEmailsPaused(pool, schema, userId) };
+  return { ...section, emails: await alertEmailsState(pool, schema, userId) };
 }
 
 /**
@@ -288,12 +288,26 @@ export async function pairNow(
   return undefined;
 }
 
-export async function alertEmailsPaused(pool: Pool, schema: string, userId: string): Promise<boolean> {
-  const r = await pool.query<{ paused: boolean }>(
-    `SELECT alert_emails_paused AS paused FROM ${tablesIn(schema)('users')} WHERE user_id = $1`,
+/**
+ * Whether the user's alert emails go: paused by the user, or held back because the mail server refused the account's
+ * address for good (`refused`: its codes and when; a refusal of an address the account no longer has holds nothing).
+ */
+export type AlertEmailsState = { paused: boolean; refused?: { detail: string; at: Date } };
+
+export async function alertEmailsState(pool: Pool, schema: string, userId: string): Promise<AlertEmailsState> {
+  const r = await pool.query<{ paused: boolean; refused_detail: string | null; refused_at: Date | null }>(
+    `SELECT alert_emails_paused AS paused,
+            CASE WHEN refused_email = email THEN refused_detail END AS refused_detail,
+            CASE WHEN refused_email = email THEN refused_at END AS refused_at
+     FROM ${tablesIn(schema)('users')} WHERE user_id = $1`,
     [userId],
   );
-  return r.rows[0]?.paused ?? false;
+  const row = r.rows[0];
+  if (!row) return { paused: false };
+  return {
+    paused: row.paused,
+    ...(row.refused_detail && row.refused_at ? { refused: { detail: row.refused_detail, at: row.refused_at } } : {}),
+  };
 }
 
 /** Wait (bounded) until an alert appears in the read model: for a repeated submission, whose first one may still be projecting. */

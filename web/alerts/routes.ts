@@ -13,7 +13,7 @@ import { requireAccount, type Account } from '../shared/session.ts';
 import { farSideNotice } from './farSide.ts';
 import { keptAlertsMarkup } from './keptMarkup/keptAlertsMarkup.ts';
 import {
-  alertEmailsPaused,
+  alertEmailsState,
   alertOf,
   alertsPageOf,
   alertsSectionOf,
@@ -277,8 +277,9 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
   app.post('/alerts/emails', { onRequest: guard }, async (request, reply) => {
     const { userId } = accountOf(request);
     const paused = typed(request.body, 'paused');
-    if (paused !== 'yes' && paused !== 'no') {
-      const current = await alertEmailsPaused(pool, schema, userId);
+    const retry = typed(request.body, 'retry');
+    if ((paused !== 'yes' && paused !== 'no') || (retry !== '' && retry !== 'yes')) {
+      const current = await alertEmailsState(pool, schema, userId);
       const form = views.emailsForm(reply.csrfToken(), current, 'Choose whether to pause alert emails.');
       return sendPage(request, reply, {
         status: 422,
@@ -287,11 +288,14 @@ export async function alertRoutes(app: FastifyInstance, deps: WebDeps) {
         fragment: form,
       });
     }
-    const result = await request.sendCommand(paused === 'yes' ? 'PauseAlertEmails' : 'ResumeAlertEmails', { userId });
+    const result =
+      paused === 'yes'
+        ? await request.sendCommand('PauseAlertEmails', { userId })
+        : await request.sendCommand('ResumeAlertEmails', { userId, retryRefusedAddress: retry === 'yes' });
     if (!result.ok) return sendRefusal(request, reply, result);
     await waitFor(result.seq);
     if (!isHtmx(request)) return redirectAfterPost(request, reply, '/alerts');
-    const form = views.emailsForm(reply.csrfToken(), await alertEmailsPaused(pool, schema, userId));
+    const form = views.emailsForm(reply.csrfToken(), await alertEmailsState(pool, schema, userId));
     return sendMarkup(reply, form);
   });
 }

@@ -3,7 +3,7 @@ import { formatRatio } from '../../events/ratio.ts';
 import { html, type Html } from '../../platform/html.ts';
 import { csrfField, fieldError, formError, invalidAttributes, type FieldErrors } from '../shared/forms.ts';
 import { ratioChart } from './chart.ts';
-import type { AlertSummary, AlertTrigger, LatestRun } from './queries.ts';
+import type { AlertEmailsState, AlertSummary, AlertTrigger, LatestRun } from './queries.ts';
 import type { RuleFormValues } from './ruleForm.ts';
 
 export type AlertFormValues = { base?: string; quote?: string } & RuleFormValues;
@@ -260,8 +260,21 @@ export function ruleFormValues(rule: AlertRule): RuleFormValues {
   };
 }
 
-/** Pause or resume the alert digest emails. */
-export function emailsForm(csrf: string, paused: boolean, error?: string): Html {
+/**
+ * Pause or resume the alert digest emails; or, when the mail server refused the account's address for good, say so and
+ * offer to change the address or have it tried again (which also resumes emails the user had paused).
+ */
+export function emailsForm(csrf: string, state: AlertEmailsState, error?: string): Html {
+  const { paused, refused } = state;
+  if (refused) {
+    const when = refused.at.toISOString();
+    return html`<form id="alert-emails" class="panel" method="post" action="/alerts/emails" hx-post="/alerts/emails" hx-swap="outerHTML">
+  ${csrfField(csrf)}<input type="hidden" name="paused" value="no"><input type="hidden" name="retry" value="yes">
+  ${formError(error)}
+  <p><span id="alert-emails-state">Alert emails are <strong class="paused">paused</strong>: the mail server refused your address for good (${refused.detail}) on <time datetime="${when}">${when.slice(0, 10)}</time>. Your alerts still trigger, but you get no email.</span></p>
+  <p><a href="/account/email">Change your email address</a>, or <button id="alert-emails-toggle" class="link" type="submit" aria-describedby="alert-emails-state">Try this address again</button></p>
+</form>`;
+  }
   return html`<form id="alert-emails" class="panel" method="post" action="/alerts/emails" hx-post="/alerts/emails" hx-swap="outerHTML">
   ${csrfField(csrf)}<input type="hidden" name="paused" value="${paused ? 'no' : 'yes'}">
   ${formError(error)}
@@ -279,13 +292,13 @@ export function alertsPage(
   parts: {
     alerts: AlertSummary[];
     latest: LatestRun | undefined;
-    paused: boolean;
+    emails: AlertEmailsState;
     form: AlertFormState;
     notice?: Html;
   },
 ): Html {
   return html`<h1>Your alerts</h1>
-${emailsForm(csrf, parts.paused)}
+${emailsForm(csrf, parts.emails)}
 ${alertsSection(csrf, parts.alerts, parts.latest, parts.notice ? { notice: parts.notice } : {})}
 ${alertForm(csrf, parts.latest, parts.form)}`;
 }

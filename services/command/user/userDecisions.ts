@@ -58,7 +58,7 @@ export type UserCommand =
     }
   | { type: 'ConfirmEmailChange'; data: { tokenHash: string }; metadata: DecisionContext }
   | { type: 'PauseAlertEmails' }
-  | { type: 'ResumeAlertEmails' }
+  | { type: 'ResumeAlertEmails'; data: { retryRefusedAddress: boolean } }
   // The handler checked the password against the account's hash (a decoy hash when there is none), as LogIn does.
   // keyRevision: the person's key's revision now, recorded for the notifier to destroy (handlers.ts).
   | { type: 'DeleteAccount'; data: { passwordMatches: boolean; keyRevision?: number } }
@@ -312,9 +312,14 @@ function confirmEmailChange(
   });
 }
 
-function setAlertEmails(paused: boolean, state: UserState): Decision<UserEvent> {
+/**
+ * Pause or resume alert emails. A refused address pauses them too, outside this subject (the notifier records the
+ * refusal, and the read models pause while it is the account's address): resuming with `retryRefusedAddress` is how
+ * its owner has it tried again, so it records AlertEmailsResumed even when they had not paused them themselves.
+ */
+function setAlertEmails(paused: boolean, state: UserState, retryRefusedAddress = false): Decision<UserEvent> {
   if (state.status !== 'registered') return refuse('NOT_FOUND', 'No such account');
-  if (state.alertEmailsPaused === paused) return accept([]);
+  if (state.alertEmailsPaused === paused && !retryRefusedAddress) return accept([]);
   return accept([
     paused
       ? event('AlertEmailsPaused', { userId: state.userId })
@@ -351,7 +356,7 @@ function decide(command: UserCommand, state: UserState): Decision<UserEvent> {
     .with({ type: 'RequestEmailChange' }, (c) => requestEmailChange(c, state))
     .with({ type: 'ConfirmEmailChange' }, (c) => confirmEmailChange(c, state))
     .with({ type: 'PauseAlertEmails' }, () => setAlertEmails(true, state))
-    .with({ type: 'ResumeAlertEmails' }, () => setAlertEmails(false, state))
+    .with({ type: 'ResumeAlertEmails' }, (c) => setAlertEmails(false, state, c.data.retryRefusedAddress))
     .with({ type: 'DeleteAccount' }, (c) => deleteAccount(c, state))
     .with({ type: 'EraseAccount' }, (c) => eraseAccount(c, state))
     .exhaustive();

@@ -302,6 +302,24 @@ describe('link emails per account', () => {
     given([]).when(askReset(0)).thenRefuses('NOT_FOUND'));
 });
 
+describe('pausing and resuming alert emails', () => {
+  const resume = (retryRefusedAddress: boolean) =>
+    ({ type: 'ResumeAlertEmails', data: { retryRefusedAddress } }) as const;
+  it('pauses and resumes, recording nothing when already so', () => {
+    given([requested(), registered])
+      .when({ type: 'PauseAlertEmails' })
+      .then([event('AlertEmailsPaused', { userId })]);
+    given([requested(), registered, event('AlertEmailsPaused', { userId })])
+      .when(resume(false))
+      .then([event('AlertEmailsResumed', { userId })]);
+    given([requested(), registered]).when(resume(false)).then([]);
+  });
+  it('resumes to try a refused address again even when its owner had not paused them', () =>
+    given([requested(), registered])
+      .when(resume(true))
+      .then([event('AlertEmailsResumed', { userId })]));
+});
+
 describe('changing the email address', () => {
   const limit = { max: 5, timeWindowMs: RESET_TTL_MS };
   // currentAddress: the handler found it to be the account's address already (it compares them opened).
@@ -485,6 +503,9 @@ describe('erasure', () => {
       .when(verify(h('a')))
       .thenRefuses('TOKEN_INVALID');
     given(erasedHistory).when({ type: 'PauseAlertEmails' }).thenRefuses('NOT_FOUND');
+    given(erasedHistory)
+      .when({ type: 'ResumeAlertEmails', data: { retryRefusedAddress: true } })
+      .thenRefuses('NOT_FOUND');
     given(erasedHistory)
       .when({ type: 'LogOut', data: { sessionId: session } })
       .then([]);

@@ -47,6 +47,8 @@ const deliveryClaimable = (channel: Channel, reference: string): Claimable<Deliv
   view: (events) => ({
     sent: attemptsOf(events).some((a) => a.outcome !== 'retry'),
     claim: events.filter((e): e is EventOf<'WebhookClaimed'> => e.type === 'WebhookClaimed').at(-1)?.data,
+    // A delivery that failed for now is not claimed again before its retry is due.
+    notBefore: attemptsOf(events).at(-1)?.retryAt,
   }),
   claim: (claimedBy, until) =>
     event('WebhookClaimed', { channelId: channel.channelId, userId: channel.userId, reference, claimedBy, until }),
@@ -74,9 +76,7 @@ export async function deliver(
   const claim = await claimSubject(deps, subject, claimable, { msgId: `claim-${correlationId}`, meta: meta() });
   const attempts = attemptsOf(claim.events);
   if (claim.outcome === 'sent') return { ended: attempts.find((a) => a.outcome !== 'retry')!.outcome };
-  if (claim.outcome === 'busy') return { until: claim.until };
-  const last = attempts.at(-1);
-  if (last?.retryAt && Date.parse(last.retryAt) > deps.now().getTime()) return { until: last.retryAt };
+  if (claim.outcome === 'busy' || claim.outcome === 'later') return { until: claim.until };
 
   // One after the other: the first reads the person's key, the second finds it kept (two at once would read it twice).
   const url = await deps.personal.reveal(channel.userId, 'webhook-url', channel.url);

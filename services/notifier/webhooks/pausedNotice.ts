@@ -35,7 +35,7 @@ export async function sendChannelPausedNotice(deps: TransactionalDeps, event: Ev
     kind: 'channel-paused',
     reference: `channel-paused-${channelId}-${seq}`,
     messageRef: `${channelId}.${seq}`,
-    to: account.email,
+    to: { plain: account.email, sealed: sealed.email },
     content: () => channelPausedEmail({ username: account.username, channelsLink: `${deps.publicUrl}/channels` }),
   });
 }

@@ -1,9 +1,8 @@
 import type { EventData } from '../../../events/index.ts';
 import type { PostResult } from '../../../platform/webhookHttp/guardedPost.ts';
+import { defaultRetryPolicy, retryAfterFailure, type RetryPolicy } from '../retryPolicy.ts';
 
-/** How deliveries are retried: exponential backoff from `baseMs`, each wait at most `capMs`, given up after `giveUpAfterMs`. */
-export type RetryPolicy = { baseMs: number; capMs: number; giveUpAfterMs: number };
-export const defaultRetryPolicy: RetryPolicy = { baseMs: 10_000, capMs: 60 * 60_000, giveUpAfterMs: 24 * 60 * 60_000 };
+export { defaultRetryPolicy, type RetryPolicy };
 
 type Attempt = Pick<EventData<'WebhookAttempted'>, 'outcome' | 'status' | 'detail' | 'retryAt'>;
 
@@ -17,8 +16,8 @@ export function retryAfterMs(value: string | undefined, now: Date): number | und
 
 /**
  * What one attempt's result means (pure: the clock and the dice passed in). 2xx: delivered. A timeout, a connection
- * that failed, 408, 429 and 5xx: tried again after an exponential backoff with full jitter (half fixed, half random),
- * or later if Retry-After asks so; past `giveUpAfterMs` from the first attempt: expired. Any other answer (another 4xx,
+ * that failed, 408, 429 and 5xx: tried again after the policy's backoff (../retryPolicy.ts), or later if Retry-After
+ * asks so; past `giveUpAfterMs` from the first attempt: expired. Any other answer (another 4xx,
  * a redirect, which is never followed) and an address the SSRF guard refuses: rejected, not retried.
  */
 export function attemptOutcome(
@@ -41,12 +40,8 @@ export function attemptOutcome(
       status,
       detail: status >= 300 && status < 400 ? `HTTP ${status}: redirects are not followed` : detail,
     };
-  const backoff = Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(attempt - 1, 30));
-  const jittered = backoff / 2 + random() * (backoff / 2);
   const asked = result.answered ? retryAfterMs(result.retryAfter, times.now) : undefined;
-  const wait = Math.max(jittered, asked ?? 0);
-  const retryAt = times.now.getTime() + wait;
-  if (retryAt - times.firstAttemptAt.getTime() > policy.giveUpAfterMs)
-    return { outcome: 'expired', ...(status ? { status } : {}), detail };
-  return { outcome: 'retry', ...(status ? { status } : {}), detail, retryAt: new Date(retryAt).toISOString() };
+  const retry = retryAfterFailure(attempt, times, policy, random, asked);
+  if (retry === 'expired') return { outcome: 'expired', ...(status ? { status } : {}), detail };
+  return { outcome: 'retry', ...(status ? { status } : {}), detail, retryAt: retry.retryAt };
 }

@@ -156,6 +156,31 @@ const tangledEvents: { [T in EventType]: (d: Draws) => EventOf<T> } = {
       claimedBy: 'n1',
       until: time(seq, 2),
     }),
+  EmailDeferred: ({ userId, runSeq, seq, time, pick }) =>
+    event('EmailDeferred', {
+      userId,
+      kind: pick(['alert-digest', 'password-reset'] as const),
+      reference: `${runSeq}`,
+      attempt: 1 + (seq % 3),
+      ...(seq % 2 === 0 ? { code: 451 } : {}),
+      detail: seq % 2 === 0 ? 'SMTP 451 4.7.1' : 'timeout (ETIMEDOUT)',
+      retryAt: time(seq, 1),
+      firstAttemptAt: time(seq),
+    }),
+  // Refusals for good of the account's address, of another (a new address not yet confirmed), and a bound reached:
+  // only the first pauses, and only while the address is the account's.
+  EmailUndeliverable: ({ userId, runSeq, seq, time, pick }) =>
+    event('EmailUndeliverable', {
+      userId,
+      kind: pick(['alert-digest', 'verification', 'email-change', 'account-erased'] as const),
+      reference: `${runSeq}`,
+      attempt: 1,
+      permanent: pick([true, true, false]),
+      code: 550,
+      detail: 'SMTP 550 5.1.1',
+      email: pick([`${seq}@example.com`, `changed${seq}@example.com`]),
+      firstAttemptAt: time(seq),
+    }),
   // One user of the three is erased, over and over (and registers anew): the other two keep rows for the rest to fold into.
   AccountErased: ({ pick }) =>
     event('AccountErased', { userId: userIds[2]!, by: pick(['owner', 'operator'] as const) }),

@@ -58,19 +58,29 @@ function segmentStatements(changes: TableChanges, t: TableNamer): Statement[] {
                pending_expires_at = CASE WHEN x.sets_pending_expires_at THEN x.pending_expires_at ELSE u.pending_expires_at END,
                registered_at = CASE WHEN x.sets_registered_at THEN x.registered_at ELSE u.registered_at END,
                alert_emails_paused = coalesce(x.alert_emails_paused, u.alert_emails_paused),
+               refused_email = CASE WHEN x.sets_refused THEN x.refused_email ELSE u.refused_email END,
+               refused_detail = CASE WHEN x.sets_refused THEN x.refused_detail ELSE u.refused_detail END,
+               refused_at = CASE WHEN x.sets_refused THEN x.refused_at ELSE u.refused_at END,
                updated_seq = x.updated_seq
              FROM unnest(${col(uc, (c) => c.userId, 'text')}, ${col(uc, (c) => c.email ?? null, 'text')}, ${col(uc, (c) => c.emailLookup ?? null, 'text')}, ${col(uc, (c) => c.status ?? null, 'text')},
                   ${col(uc, (c) => c.pendingExpiresAt !== undefined, 'bool')}, ${col(uc, (c) => c.pendingExpiresAt ?? null, 'timestamptz')},
                   ${col(uc, (c) => c.registeredAt !== undefined, 'bool')}, ${col(uc, (c) => c.registeredAt ?? null, 'timestamptz')},
-                  ${col(uc, (c) => c.alertEmailsPaused ?? null, 'bool')}, ${col(uc, (c) => c.updatedSeq, 'bigint')})
-               AS x(user_id, email, email_lookup, status, sets_pending_expires_at, pending_expires_at, sets_registered_at, registered_at, alert_emails_paused, updated_seq)
+                  ${col(uc, (c) => c.alertEmailsPaused ?? null, 'bool')},
+                  ${col(uc, (c) => c.refused !== undefined, 'bool')}, ${col(uc, (c) => c.refused?.email ?? null, 'text')},
+                  ${col(uc, (c) => c.refused?.detail ?? null, 'text')}, ${col(uc, (c) => c.refused?.at ?? null, 'timestamptz')},
+                  ${col(uc, (c) => c.updatedSeq, 'bigint')})
+               AS x(user_id, email, email_lookup, status, sets_pending_expires_at, pending_expires_at, sets_registered_at, registered_at, alert_emails_paused,
+                    sets_refused, refused_email, refused_detail, refused_at, updated_seq)
              WHERE u.user_id = x.user_id`);
   }
   if (nu.length > 0) {
-    parts.push(`INSERT INTO ${t('users')} (user_id, username, email, email_lookup, status, pending_expires_at, registered_at, alert_emails_paused, updated_seq)
+    parts.push(`INSERT INTO ${t('users')} (user_id, username, email, email_lookup, status, pending_expires_at, registered_at, alert_emails_paused,
+               refused_email, refused_detail, refused_at, updated_seq)
              SELECT * FROM unnest(${col(nu, (u) => u.userId, 'text')}, ${col(nu, (u) => u.username, 'text')}, ${col(nu, (u) => u.email, 'text')}, ${col(nu, (u) => u.emailLookup, 'text')},
                ${col(nu, (u) => u.status, 'text')}, ${col(nu, (u) => u.pendingExpiresAt, 'timestamptz')}, ${col(nu, (u) => u.registeredAt, 'timestamptz')},
-               ${col(nu, (u) => u.alertEmailsPaused, 'bool')}, ${col(nu, (u) => u.updatedSeq, 'bigint')})
+               ${col(nu, (u) => u.alertEmailsPaused, 'bool')}, ${col(nu, (u) => u.refused?.email ?? null, 'text')},
+               ${col(nu, (u) => u.refused?.detail ?? null, 'text')}, ${col(nu, (u) => u.refused?.at ?? null, 'timestamptz')},
+               ${col(nu, (u) => u.updatedSeq, 'bigint')})
              ON CONFLICT (user_id) DO NOTHING`);
   }
   if (sc.length > 0) {

@@ -1,6 +1,7 @@
 import type { ChannelEvent, DeliveryEvent, EventOf } from '../../../events/index.ts';
 import { activityLine } from '../reference/activityLine.ts';
 import { leavesEmailRow, ruleColumns, type RuleColumns } from '../reference/eventStatements.ts';
+import { refusedAccountAddress } from '../reference/refusedAddress.ts';
 import { unhandled } from '../unhandled.ts';
 import { parkedRow, type ParkedRow, type StoredMessage } from '../storedMessage.ts';
 
@@ -14,11 +15,17 @@ export type UserRow = {
   pendingExpiresAt: string | null;
   registeredAt: string | null;
   alertEmailsPaused: boolean;
+  /** The account's address the mail server refused for good, and when (reference/eventStatements.ts refusedAccountAddress). */
+  refused: Refusal | null;
   updatedSeq: number;
 };
+export type Refusal = { email: string; detail: string; at: string };
 /** What a batch does to a users row that already exists: set the fields named here, leave the others. */
 export type UserChange = Partial<
-  Pick<UserRow, 'email' | 'emailLookup' | 'status' | 'pendingExpiresAt' | 'registeredAt' | 'alertEmailsPaused'>
+  Pick<
+    UserRow,
+    'email' | 'emailLookup' | 'status' | 'pendingExpiresAt' | 'registeredAt' | 'alertEmailsPaused' | 'refused'
+  >
 > & { userId: string; updatedSeq: number };
 export type SessionRow = {
   sessionId: string;
@@ -336,6 +343,7 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
             pendingExpiresAt: data.expiresAt,
             registeredAt: null,
             alertEmailsPaused: false,
+            refused: null,
             updatedSeq: seq,
           };
           current.changeUser(data.userId, {
@@ -368,9 +376,16 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
         case 'AlertEmailsResumed':
           current.changeUser(event.data.userId, {
             alertEmailsPaused: event.type === 'AlertEmailsPaused',
+            // Resuming is also how an account tries a refused address again.
+            ...(event.type === 'AlertEmailsResumed' ? { refused: null } : {}),
             updatedSeq: seq,
           });
           break;
+        case 'EmailUndeliverable': {
+          const refused = refusedAccountAddress(event.data);
+          if (refused) current.changeUser(event.data.userId, { refused: { ...refused, at }, updatedSeq: seq });
+          break;
+        }
         case 'UserLoggedIn': {
           const { data } = event;
           const row: SessionRow = {
@@ -403,6 +418,7 @@ export function tableChanges(messages: readonly StoredMessage[]): TableChanges {
         case 'PasswordResetRequested':
         case 'EmailChangeRequested':
         case 'EmailClaimed':
+        case 'EmailDeferred':
           break;
         case 'AccountErased':
           // The segment ends here; the erasure runs between it and the next one.

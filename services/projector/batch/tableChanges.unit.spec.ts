@@ -56,6 +56,7 @@ describe('tableChanges: users', () => {
         pendingExpiresAt: null,
         registeredAt: at(4),
         alertEmailsPaused: false,
+        refused: null,
         updatedSeq: 4,
       },
     ]);
@@ -93,10 +94,40 @@ describe('tableChanges: users', () => {
         pendingExpiresAt: '2026-11-05T00:00:00.000Z',
         registeredAt: null,
         alertEmailsPaused: true,
+        refused: null,
         updatedSeq: 4,
       },
     ]);
     expect(changes.overwrittenTimestamps).toEqual(['2026-11-03T00:00:00.000Z']);
+  });
+
+  it('records a refusal for good of the account’s address, not of another or a bound reached; resuming clears it', () => {
+    const undeliverable = (kind: 'alert-digest' | 'email-change', permanent: boolean, email: string) =>
+      event('EmailUndeliverable', {
+        userId: bob,
+        kind,
+        reference: 'r',
+        attempt: 1,
+        permanent,
+        code: 550,
+        detail: 'SMTP 550 5.1.1',
+        email,
+        firstAttemptAt: at(1),
+      });
+    const refused = tableChanges(
+      log(
+        undeliverable('alert-digest', true, 'bob@example.com'),
+        undeliverable('email-change', true, 'new@example.com'),
+        undeliverable('alert-digest', false, 'bob@example.com'),
+      ),
+    );
+    expect(refused.userChanges).toEqual([
+      { userId: bob, refused: { email: 'bob@example.com', detail: 'SMTP 550 5.1.1', at: at(1) }, updatedSeq: 1 },
+    ]);
+    const resumed = tableChanges(
+      log(undeliverable('alert-digest', true, 'bob@example.com'), event('AlertEmailsResumed', { userId: bob })),
+    );
+    expect(resumed.userChanges).toEqual([{ userId: bob, refused: null, alertEmailsPaused: false, updatedSeq: 2 }]);
   });
 
   it('updates alone change only the fields they set, and create nothing', () => {

@@ -43,6 +43,10 @@ const seenByItsUser: { [T in EventType]: { visible: string } | { invisible: stri
   RatesFetched: { invisible: 'it belongs to no user: every user’s pages are versioned by the newest run as well' },
   EmailClaimed: { invisible: 'it changes no read model: only the notifiers read a claim, from its own subject' },
   EmailSent: { visible: 'the Activity page (all but the erasure confirmation, sent once the account is gone)' },
+  EmailDeferred: { visible: 'the Activity page (all but the erasure confirmation’s)' },
+  EmailUndeliverable: {
+    visible: 'the alerts page says alert emails to a refused address are paused; the Activity page',
+  },
   AccountErased: { invisible: 'the account is gone, with every row of it: no page of its user is left to render' },
   ChannelAdded: { visible: 'the channels page lists it; the Activity page' },
   ChannelTestRequested: { visible: 'the Activity page' },

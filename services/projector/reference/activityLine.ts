@@ -1,6 +1,7 @@
-import { alertRule, ruleSummary, type DomainEvent, type EventOf } from '../../../events/index.ts';
+import { alertRule, ruleSummary, type DomainEvent, type EventData, type EventOf } from '../../../events/index.ts';
 import { formatRatio } from '../../../events/ratio.ts';
 import { unhandled } from '../unhandled.ts';
+import { refusedAccountAddress } from './refusedAddress.ts';
 
 const pair = (base: string, quote: string) => `${base}/${quote}`;
 const line = (userId: string, summary: string) => ({ userId, summary });
@@ -19,6 +20,8 @@ function attemptLine(data: EventOf<'WebhookAttempted'>['data']): string {
   const what = data.reference.startsWith('t') ? 'Test message' : `Run ${data.reference} message`;
   return `${what} to channel ${shortId(data.channelId)}, attempt ${data.attempt}: ${outcomes[data.outcome]} (${data.detail})`;
 }
+
+const kindName = (kind: EventData<'EmailSent'>['kind']) => kind.replace('-', ' ');
 
 /**
  * The line an event adds to its user's own history, if it adds one. Runs for every event of a rebuild, so
@@ -96,7 +99,22 @@ export function activityLine(event: DomainEvent): { userId: string; summary: str
     case 'EmailSent':
       // The erasure confirmation goes once the account is gone: it is nobody's line.
       if (event.data.kind === 'account-erased') return undefined;
-      return line(event.data.userId, `Email sent: ${event.data.kind.replace('-', ' ')}`);
+      return line(event.data.userId, `Email sent: ${kindName(event.data.kind)}`);
+    case 'EmailDeferred':
+      if (event.data.kind === 'account-erased') return undefined;
+      return line(
+        event.data.userId,
+        `Email not sent yet: ${kindName(event.data.kind)}, attempt ${event.data.attempt}: the mail server could not take it (${event.data.detail}); tried again later`,
+      );
+    case 'EmailUndeliverable': {
+      const { data } = event;
+      if (data.kind === 'account-erased') return undefined;
+      const why = data.permanent
+        ? `the mail server refused it for good (${data.detail})`
+        : `it kept failing for 24 hours (${data.detail}), given up`;
+      const paused = refusedAccountAddress(data) ? ': alert emails to your address are paused' : '';
+      return line(data.userId, `Email not delivered: ${kindName(data.kind)}, ${why}${paused}`);
+    }
     // A channel is named by its format and the start of its id: its URL is personal and stays out of the history.
     case 'ChannelAdded':
       return line(event.data.userId, `Added a ${channelName(event.data.format, event.data.channelId)}`);

@@ -4,6 +4,7 @@ import type { TableNamer } from '../../../platform/postgres.ts';
 import type { ParkedRow } from '../storedMessage.ts';
 import { activityLine } from './activityLine.ts';
 import { channelStatements } from './channelStatements.ts';
+import { refusedAccountAddress } from './refusedAddress.ts';
 
 export type Statement = { text: string; values: unknown[] };
 export type EventContext = { seq: number; position: number; occurredAt: string };
@@ -142,7 +143,7 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
     ])
     .with({ type: 'AlertEmailsResumed' }, ({ data }) => [
       {
-        text: `UPDATE ${t('users')} SET alert_emails_paused = false, updated_seq = $2 WHERE user_id = $1`,
+        text: `UPDATE ${t('users')} SET alert_emails_paused = false, refused_email = NULL, refused_detail = NULL, refused_at = NULL, updated_seq = $2 WHERE user_id = $1`,
         values: [data.userId, ctx.seq],
       },
     ])
@@ -208,7 +209,17 @@ export function statementsFor(event: DomainEvent, ctx: EventContext, t: TableNam
       },
     ])
     // Who is sending an email matters only to the notifiers, which read it from the email's own subject.
-    .with({ type: 'EmailClaimed' }, () => [])
+    .with({ type: 'EmailClaimed' }, { type: 'EmailDeferred' }, () => [])
+    .with({ type: 'EmailUndeliverable' }, ({ data }) => {
+      const refused = refusedAccountAddress(data);
+      if (!refused) return [];
+      return [
+        {
+          text: `UPDATE ${t('users')} SET refused_email = $2, refused_detail = $3, refused_at = $4, updated_seq = $5 WHERE user_id = $1`,
+          values: [data.userId, refused.email, refused.detail, at, ctx.seq],
+        },
+      ];
+    })
     .with({ type: 'AccountErased' }, ({ data }) => [erasureStatement(data.userId, t)])
     .with({ type: 'EmailSent' }, ({ data }) =>
       leavesEmailRow(data.kind)
