@@ -71,6 +71,13 @@ export async function deliver(
   const correlationId = `webhook-${reference}-${channel.channelId}`;
   const meta = () => ({ occurredAt: deps.now().toISOString(), correlationId, causationId: correlationId });
   const claimable = deliveryClaimable(channel, reference);
+  // The person's key is read while the claim is recorded: two round trips at once, not one after the other (both
+  // fields wait for the one read of the key). What they open stays in memory, and is dropped if the claim says so.
+  const opening = Promise.all([
+    deps.personal.reveal(channel.userId, 'webhook-url', channel.url),
+    deps.personal.reveal(channel.userId, 'webhook-secret', channel.secret),
+  ]);
+  opening.catch(() => {});
   const claim = await claimSubject(deps, subject, claimable, { msgId: `claim-${correlationId}`, meta: meta() });
   const attempts = attemptsOf(claim.events);
   if (claim.outcome === 'sent') return { ended: attempts.find((a) => a.outcome !== 'retry')!.outcome };
@@ -78,9 +85,7 @@ export async function deliver(
   const last = attempts.at(-1);
   if (last?.retryAt && Date.parse(last.retryAt) > deps.now().getTime()) return { until: last.retryAt };
 
-  // One after the other: the first reads the person's key, the second finds it kept (two at once would read it twice).
-  const url = await deps.personal.reveal(channel.userId, 'webhook-url', channel.url);
-  const secret = await deps.personal.reveal(channel.userId, 'webhook-secret', channel.secret);
+  const [url, secret] = await opening;
   if (url === ERASED || secret === ERASED) return 'skipped';
   const release = await deps.hosts.take(URL.canParse(url) ? new URL(url).host : url);
   if (!release)
