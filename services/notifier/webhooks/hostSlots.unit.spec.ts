@@ -3,13 +3,16 @@ import { HostSlots } from './hostSlots.ts';
 
 describe('slots per destination host', () => {
   it('gives a host at most perHost at once, queues as many more, and lets other hosts through', async () => {
-    const slots = new HostSlots(2, 50);
+    let clock = 0;
+    const slots = new HostSlots(2, 50, 100, () => clock);
     const a1 = await slots.take('a');
     const a2 = await slots.take('a');
     expect(a1 && a2).toBeTruthy();
     expect(await slots.take('b')).toBeTruthy();
-    // Two wait for host a; a fifth finds the queue full at once; a waiter past maxWaitMs gets none.
+    // Two wait for host a; once it has not moved for 100 ms, a fifth finds the queue full at once; a waiter past
+    // maxWaitMs gets none.
     const waiting = [slots.take('a'), slots.take('a')];
+    clock += 100;
     expect(await slots.take('a')).toBeUndefined();
     a1!();
     expect(await waiting[0]).toBeTruthy();
@@ -17,12 +20,38 @@ describe('slots per destination host', () => {
   });
 
   it('a released slot is released once', async () => {
-    const slots = new HostSlots(1, 10);
+    let clock = 0;
+    const slots = new HostSlots(1, 10, 100, () => clock);
     const first = await slots.take('a');
     first!();
     first!();
     const second = await slots.take('a');
     expect(second).toBeTruthy();
+    clock += 100;
     expect(await slots.take('a')).toBeUndefined();
+  });
+
+  it('a host that is moving (a slot changed hands within movingMs) has more wait for it, each up to movingMs', async () => {
+    let clock = 0;
+    const slots = new HostSlots(1, 1_000, 30, () => clock);
+    const sending = await slots.take('a');
+    const queued = slots.take('a');
+    // The queue is full, but a slot was taken just now: two more wait, in order, the last past movingMs gets none.
+    const more = [slots.take('a'), slots.take('a')];
+    sending!();
+    const next = await queued;
+    clock += 10;
+    next!();
+    const third = await more[0];
+    expect(third).toBeTruthy();
+    const started = Date.now();
+    expect(await more[1]).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(500);
+    // Still sending, but not moving for movingMs now: one waits in the queue, the next is turned away at once.
+    clock += 30;
+    const waits = slots.take('a');
+    expect(await slots.take('a')).toBeUndefined();
+    third!();
+    expect(await waits).toBeTruthy();
   });
 });
