@@ -11,6 +11,7 @@ import {
 import type { Logger } from '../../../platform/logger.ts';
 import { ERASED, type PersonalData } from '../../../platform/personalData/index.ts';
 import type { DestinationPolicy } from '../../../platform/webhookHttp/destination.ts';
+import { sameTurn } from '../../../platform/sameTurn.ts';
 import { guardedPost, type PostLimits } from '../../../platform/webhookHttp/guardedPost.ts';
 import { claimSubject, recordAfterClaim, type Claimable, type ClaimDeps } from '../emailClaims.ts';
 import type { HostSlots } from './hostSlots.ts';
@@ -71,6 +72,8 @@ export async function deliver(
   const correlationId = `webhook-${reference}-${channel.channelId}`;
   const meta = () => ({ occurredAt: deps.now().toISOString(), correlationId, causationId: correlationId });
   const claimable = deliveryClaimable(channel, reference);
+  // The claims (and key reads) of the deliveries that got here in one turn go to NATS in one write (sameTurn.ts).
+  await sameTurn();
   // The person's key is read while the claim is recorded: two round trips at once, not one after the other (both
   // fields wait for the one read of the key). What they open stays in memory, and is dropped if the claim says so.
   const opening = Promise.all([
@@ -102,6 +105,8 @@ export async function deliver(
   } finally {
     release();
   }
+  // Likewise the records of the requests that ended in one turn.
+  await sameTurn();
   const firstAttemptAt = attempts[0]?.firstAttemptAt ?? sentAt.toISOString();
   const outcome = attemptOutcome(
     result,
