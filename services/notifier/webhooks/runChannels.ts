@@ -1,5 +1,6 @@
 import { BatchedLookup } from '../../../platform/batchedLookup.ts';
 import { tablesIn, type Pool } from '../../../platform/postgres.ts';
+import { sameTurn } from '../../../platform/sameTurn.ts';
 import { READ_MODELS_CHECKPOINT } from '../../../platform/projectionWait.ts';
 import type { Channel } from './delivery.ts';
 
@@ -28,43 +29,46 @@ type Row = {
 /**
  * The channels of many digests in one round trip (platform/batchedLookup.ts): under load the deliverer works on
  * dozens of digests at once, and one query per digest (and one more for the projector's checkpoint, one for the run)
- * queued them all behind the pool's few connections. One statement is one snapshot, so the checkpoint it returns
- * says how far the channels it returns are up to date.
+ * queued them all behind the pool's few connections; a batch takes the lookups of one event-loop turn (sameTurn.ts).
+ * One statement is one snapshot, so the checkpoint it returns says how far the channels it returns are up to date.
  */
 export function runChannelsReader(
   pool: Pool,
   schema: string,
 ): (userId: string, runSeq: number) => Promise<RunChannels> {
   const t = tablesIn(schema);
-  const lookup = new BatchedLookup<Asked, RunChannels>(async (asked) => {
+  const lookup = new BatchedLookup<Asked, RunChannels>(
+    async (asked) => {
     const found = await pool.query<Row>(
-      `SELECT asked.i::int AS i, (SELECT seq FROM ${t('checkpoints')} WHERE name = $3) AS checkpoint,
+        `SELECT asked.i::int AS i, (SELECT seq FROM ${t('checkpoints')} WHERE name = $3) AS checkpoint,
               (SELECT as_of FROM ${t('rate_runs')} r WHERE r.run_seq = asked.run_seq) AS as_of,
               c.channel_id, c.url, c.format, c.secret, c.status, c.updated_seq
        FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS asked(user_id, run_seq, i)
        LEFT JOIN ${t('channels')} c
          ON c.user_id = asked.user_id AND c.status = 'active' AND c.added_seq < asked.run_seq
        ORDER BY asked.i, c.added_seq`,
-      [asked.map((a) => a.userId), asked.map((a) => a.runSeq), READ_MODELS_CHECKPOINT],
-    );
-    const answers = asked.map((): RunChannels => ({ checkpoint: 0, asOf: undefined, channels: [] }));
-    for (const row of found.rows) {
-      const answer = answers[row.i - 1]!;
-      answer.checkpoint = Number(row.checkpoint ?? 0);
-      answer.asOf = row.as_of ?? undefined;
-      if (row.channel_id !== null)
-        answer.channels.push({
-          channelId: row.channel_id,
-          userId: asked[row.i - 1]!.userId,
-          url: row.url,
-          format: row.format,
-          secret: row.secret,
-          status: row.status,
-          updatedSeq: Number(row.updated_seq),
-        });
-    }
-    return answers;
-  });
+        [asked.map((a) => a.userId), asked.map((a) => a.runSeq), READ_MODELS_CHECKPOINT],
+      );
+      const answers = asked.map((): RunChannels => ({ checkpoint: 0, asOf: undefined, channels: [] }));
+      for (const row of found.rows) {
+        const answer = answers[row.i - 1]!;
+        answer.checkpoint = Number(row.checkpoint ?? 0);
+        answer.asOf = row.as_of ?? undefined;
+        if (row.channel_id !== null)
+          answer.channels.push({
+            channelId: row.channel_id,
+            userId: asked[row.i - 1]!.userId,
+            url: row.url,
+            format: row.format,
+            secret: row.secret,
+            status: row.status,
+            updatedSeq: Number(row.updated_seq),
+          });
+      }
+      return answers;
+    },
+    { gather: sameTurn },
+  );
   return (userId, runSeq) => lookup.lookup({ userId, runSeq });
 }
 
