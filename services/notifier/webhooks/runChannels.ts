@@ -39,16 +39,18 @@ export function runChannelsReader(
   const t = tablesIn(schema);
   const lookup = new BatchedLookup<Asked, RunChannels>(
     async (asked) => {
-    const found = await pool.query<Row>(
-        `SELECT asked.i::int AS i, (SELECT seq FROM ${t('checkpoints')} WHERE name = $3) AS checkpoint,
+      // Prepared once per connection (named): the server plans it once, not for every batch.
+      const found = await pool.query<Row>({
+        name: `webhook-run-channels-${schema}`,
+        text: `SELECT asked.i::int AS i, (SELECT seq FROM ${t('checkpoints')} WHERE name = $3) AS checkpoint,
               (SELECT as_of FROM ${t('rate_runs')} r WHERE r.run_seq = asked.run_seq) AS as_of,
               c.channel_id, c.url, c.format, c.secret, c.status, c.updated_seq
        FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS asked(user_id, run_seq, i)
        LEFT JOIN ${t('channels')} c
          ON c.user_id = asked.user_id AND c.status = 'active' AND c.added_seq < asked.run_seq
        ORDER BY asked.i, c.added_seq`,
-        [asked.map((a) => a.userId), asked.map((a) => a.runSeq), READ_MODELS_CHECKPOINT],
-      );
+        values: [asked.map((a) => a.userId), asked.map((a) => a.runSeq), READ_MODELS_CHECKPOINT],
+      });
       const answers = asked.map((): RunChannels => ({ checkpoint: 0, asOf: undefined, channels: [] }));
       for (const row of found.rows) {
         const answer = answers[row.i - 1]!;
