@@ -11,20 +11,32 @@ export class BatchedLookup<In, Out> {
   private inFlight = 0;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly gather: (() => Promise<void>) | undefined;
+  private gathering = false;
 
-  /** `run` answers a batch, one result per item in the same order. */
+  /**
+   * `run` answers a batch, one result per item in the same order. `gather`: what a lookup that could be sent at once
+   * waits for first, so that the lookups asked meanwhile go with it (platform/sameTurn.ts: the rest of the turn).
+   */
   constructor(
     private readonly run: (items: In[]) => Promise<Out[]>,
-    options: { maxBatch?: number; maxInFlight?: number } = {},
+    options: { maxBatch?: number; maxInFlight?: number; gather?: () => Promise<void> } = {},
   ) {
     this.maxBatch = options.maxBatch ?? 256;
     this.maxInFlight = options.maxInFlight ?? 2;
+    this.gather = options.gather;
   }
 
   lookup(item: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      this.sendWaiting();
+      if (!this.gather) return this.sendWaiting();
+      if (this.gathering || this.inFlight >= this.maxInFlight) return;
+      this.gathering = true;
+      void this.gather().then(() => {
+        this.gathering = false;
+        this.sendWaiting();
+      });
     });
   }
 

@@ -85,3 +85,23 @@ describe('BatchedLookup', () => {
     await expect(lookup.lookup(1)).rejects.toThrow(/a batch of 1 lookups got 2 answers/);
   });
 });
+
+describe('BatchedLookup with gather', () => {
+  it('sends a lookup only once gather resolves, with every lookup asked meanwhile', async () => {
+    let gathered: () => void = () => {};
+    const queries: number[][] = [];
+    const lookup = new BatchedLookup<number, number>(async (items) => (queries.push(items), items.map((n) => n * 10)), {
+      gather: () => new Promise<void>((resolve) => (gathered = resolve)),
+    });
+    const answers = [1, 2, 3].map((n) => lookup.lookup(n));
+    await settle();
+    expect(queries).toEqual([]);
+    gathered();
+    expect(await Promise.all(answers)).toEqual([10, 20, 30]);
+    expect(queries).toEqual([[1, 2, 3]]);
+    const next = lookup.lookup(4);
+    gathered();
+    expect(await next).toBe(40);
+    expect(queries).toEqual([[1, 2, 3], [4]]);
+  });
+});

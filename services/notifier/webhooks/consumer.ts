@@ -6,6 +6,7 @@ import { tablesIn, type Pool } from '../../../platform/postgres.ts';
 import { waitForProjection } from '../../../platform/projectionWait.ts';
 import { deliver, type Channel, type DeliveryResult, type WebhookDeps } from './delivery.ts';
 import type { DeliveryContent } from './messages.ts';
+import { sharedRunChannelsReader, type ChannelRow, type RunChannels } from './runChannels.ts';
 
 export type WebhookConsumerDeps = Omit<WebhookDeps, 'store'> & {
   store: EventStore;
@@ -21,23 +22,16 @@ export type WebhookConsumerDeps = Omit<WebhookDeps, 'store'> & {
   hooks?: { onDelivery?: (channelId: string, reference: string, result: DeliveryResult) => void };
 };
 
-type ChannelRow = Channel & { status: string; updatedSeq: string };
-
 /**
- * The channels the run at log sequence `seq` goes to: those of the user that were on at the run (added before it, not
- * paused or deleted as of it: read from each channel's own subject, since its digest is recorded and handled later)
- * and are on still (a delivery stops once its channel is paused or deleted).
+ * The channels the run at log sequence `seq` goes to, of those the read model has active and added before the run:
+ * the ones that were on at the run (not paused or deleted as of it: read from each channel's own subject, since its
+ * digest is recorded and handled later) and are on still (a delivery stops once its channel is paused or deleted).
  */
-async function channelsOnAt(deps: WebhookConsumerDeps, userId: string, seq: number): Promise<Channel[]> {
-  const found = await deps.pool.query<ChannelRow>(
-    `SELECT channel_id AS "channelId", user_id AS "userId", url, format, secret, status, updated_seq AS "updatedSeq"
-     FROM ${tablesIn(deps.schema)('channels')} WHERE user_id = $1 AND status = 'active' AND added_seq < $2 ORDER BY added_seq`,
-    [userId, seq],
-  );
+async function channelsOnAt(deps: WebhookConsumerDeps, active: readonly ChannelRow[], seq: number): Promise<Channel[]> {
   const on = await Promise.all(
-    found.rows.map(async (channel) => {
+    active.map(async (channel) => {
       // Unchanged since before the run: on now, so on then. Only a channel paused or resumed since is read back.
-      if (Number(channel.updatedSeq) < seq) return true;
+      if (channel.updatedSeq < seq) return true;
       const { history } = await deps.store.load(subjects.channel(deps.ns, channel.channelId));
       const last = history
         .filter((h) => h.seq < seq)
@@ -47,7 +41,30 @@ async function channelsOnAt(deps: WebhookConsumerDeps, userId: string, seq: numb
       return !last || last.type === 'ChannelResumed';
     }),
   );
-  return found.rows.filter((_, i) => on[i]);
+  return active
+    .filter((_, i) => on[i])
+    .map(({ channelId, userId, url, format, secret }) => ({ channelId, userId, url, format, secret }));
+}
+
+/**
+ * The user's channels and the run as of the digest message at `seq`, once the projector has got there (read with
+ * the projector's checkpoint in one snapshot, batched with the other digests'); undefined if it has not in `waitMs`.
+ */
+async function runChannelsAt(
+  deps: WebhookConsumerDeps,
+  userId: string,
+  runSeq: number,
+  seq: number,
+  waitMs: number,
+): Promise<RunChannels | undefined> {
+  const read = sharedRunChannelsReader(deps.pool, deps.schema);
+  const deadline = Date.now() + waitMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
+    const found = await read(userId, runSeq);
+    if (found.checkpoint >= seq) return found;
+    if (Date.now() + delay > deadline) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
 }
 
 async function channelOf(deps: WebhookConsumerDeps, channelId: string): Promise<ChannelRow | undefined> {
@@ -57,14 +74,6 @@ async function channelOf(deps: WebhookConsumerDeps, channelId: string): Promise<
     [channelId],
   );
   return found.rows[0];
-}
-
-async function asOfRun(deps: WebhookConsumerDeps, runSeq: number): Promise<string | undefined> {
-  const found = await deps.pool.query<{ as_of: string }>(
-    `SELECT as_of FROM ${tablesIn(deps.schema)('rate_runs')} WHERE run_seq = $1`,
-    [runSeq],
-  );
-  return found.rows[0]?.as_of;
 }
 
 /**
@@ -96,21 +105,22 @@ export async function handleWebhookMessage(
   const test = events.find((e): e is EventOf<'ChannelTestRequested'> => e.type === 'ChannelTestRequested');
   if (!triggers && !test) return 'ack';
   // The channels (and the run) as of this message: the projector must have got there.
-  if (!(await waitForProjection(deps.pool, deps.schema, raw.seq, deps.projectionWaitMs ?? 10_000)))
-    return { retryInMs: 2_000 };
+  const waitMs = deps.projectionWaitMs ?? 10_000;
   const alertsUrl = `${deps.publicUrl}/alerts`;
   const work: { channel: Channel; reference: string; content: DeliveryContent }[] = [];
   if (triggers) {
     const { userId, runSeq } = triggers[0]!;
-    const [asOf, channels] = await Promise.all([asOfRun(deps, runSeq), channelsOnAt(deps, userId, runSeq)]);
-    for (const channel of channels)
+    const found = await runChannelsAt(deps, userId, runSeq, raw.seq, waitMs);
+    if (!found) return { retryInMs: 2_000 };
+    for (const channel of await channelsOnAt(deps, found.channels, runSeq))
       work.push({
         channel,
         reference: String(runSeq),
-        content: { kind: 'digest', runSeq, asOf: asOf ?? '', alertsUrl, triggers },
+        content: { kind: 'digest', runSeq, asOf: found.asOf ?? '', alertsUrl, triggers },
       });
   }
   if (test) {
+    if (!(await waitForProjection(deps.pool, deps.schema, raw.seq, waitMs))) return { retryInMs: 2_000 };
     const channel = await channelOf(deps, test.data.channelId);
     if (channel && channel.status !== 'deleted' && channel.userId === test.data.userId)
       work.push({ channel, reference: `t${test.data.testId}`, content: { kind: 'test', alertsUrl } });

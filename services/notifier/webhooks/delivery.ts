@@ -11,6 +11,7 @@ import {
 import type { Logger } from '../../../platform/logger.ts';
 import { ERASED, type PersonalData } from '../../../platform/personalData/index.ts';
 import type { DestinationPolicy } from '../../../platform/webhookHttp/destination.ts';
+import { sameTurn } from '../../../platform/sameTurn.ts';
 import { guardedPost, type PostLimits } from '../../../platform/webhookHttp/guardedPost.ts';
 import { claimSubject, recordAfterClaim, type Claimable, type ClaimDeps } from '../emailClaims.ts';
 import type { HostSlots } from './hostSlots.ts';
@@ -73,14 +74,21 @@ export async function deliver(
   const correlationId = `webhook-${reference}-${channel.channelId}`;
   const meta = () => ({ occurredAt: deps.now().toISOString(), correlationId, causationId: correlationId });
   const claimable = deliveryClaimable(channel, reference);
+  // The claims (and key reads) of the deliveries that got here in one turn go to NATS in one write (sameTurn.ts).
+  await sameTurn();
+  // The person's key is read while the claim is recorded: two round trips at once, not one after the other (both
+  // fields wait for the one read of the key). What they open stays in memory, and is dropped if the claim says so.
+  const opening = Promise.all([
+    deps.personal.reveal(channel.userId, 'webhook-url', channel.url),
+    deps.personal.reveal(channel.userId, 'webhook-secret', channel.secret),
+  ]);
+  opening.catch(() => {});
   const claim = await claimSubject(deps, subject, claimable, { msgId: `claim-${correlationId}`, meta: meta() });
   const attempts = attemptsOf(claim.events);
   if (claim.outcome === 'sent') return { ended: attempts.find((a) => a.outcome !== 'retry')!.outcome };
   if (claim.outcome === 'busy' || claim.outcome === 'later') return { until: claim.until };
 
-  // One after the other: the first reads the person's key, the second finds it kept (two at once would read it twice).
-  const url = await deps.personal.reveal(channel.userId, 'webhook-url', channel.url);
-  const secret = await deps.personal.reveal(channel.userId, 'webhook-secret', channel.secret);
+  const [url, secret] = await opening;
   if (url === ERASED || secret === ERASED) return 'skipped';
   const release = await deps.hosts.take(URL.canParse(url) ? new URL(url).host : url);
   if (!release)
@@ -97,6 +105,8 @@ export async function deliver(
   } finally {
     release();
   }
+  // Likewise the records of the requests that ended in one turn.
+  await sameTurn();
   const firstAttemptAt = attempts[0]?.firstAttemptAt ?? sentAt.toISOString();
   const outcome = attemptOutcome(
     result,
