@@ -159,7 +159,7 @@ export async function webhookDelivery(ctx: BenchContext): Promise<void> {
         ours,
         'webhooks/s',
         baseline,
-        `one run's digests to ${users} users' json channels: the deliverer (handleWebhookMessage per digest message, 32 at a time, 8 per host) reads each user's channels, opens the sealed URL and secret, claims the delivery on its own subject, signs (Standard Webhooks, with node's HMAC), POSTs through the guarded undici agent to a local receiver in its own process and records the attempt; baseline: the same signed bodies POSTed with the same agent, 32 in flight, same receiver; goal ratio >= 0.5`,
+        `one run's digests to ${users} users' json channels: the deliverer (handleWebhookMessage per digest message, 32 at a time, 8 per host) reads each user's channels, opens the sealed URL and secret, claims the delivery on its own subject, signs (Standard Webhooks, with its library), POSTs through the guarded undici agent to a local receiver in its own process and records the attempt; baseline: the same signed bodies POSTed with the same agent, 32 in flight, same receiver; goal ratio >= 0.5`,
       ),
     );
     ctx.emit(memoryFigure('webhook-delivery', 'webhook deliverer', memory));
