@@ -83,6 +83,21 @@ async function projectFrom(from: number, options: ProjectorOptions): Promise<voi
     prepared.catch(() => {}); // heard when its turn to be applied comes
     return writer.write({ packed, prepared });
   };
+  // Caught up with the log while Postgres applies a batch: what was read goes once that batch is applied, together with
+  // whatever arrives meanwhile. A steady stream of small appends (a run's digests) is then one transaction per batch
+  // applied, not one per message, and nothing waits longer than it did queued behind the batch in hand.
+  let flushWhenIdle = false;
+  const flushCaughtUp = () => {
+    if (writer.idle) return flush();
+    if (!flushWhenIdle) {
+      flushWhenIdle = true;
+      writer.whenIdle(() => {
+        flushWhenIdle = false;
+        if (batch.length > 0) flush().catch(() => {}); // a failure stops the reader; drain reports it
+      });
+    }
+    return undefined;
+  };
   // A part-filled batch is applied as soon as the log goes quiet, whatever "pending" last said.
   let heard = 0;
   let heardAtLastLook = 0;
@@ -105,7 +120,8 @@ async function projectFrom(from: number, options: ProjectorOptions): Promise<voi
         const raw: RawMessage = step.value;
         batch.add(raw);
         delivered = raw.seq;
-        if (batch.length >= batchSize || raw.pending === 0 || raw.seq === options.untilSeq) await flush();
+        if (batch.length >= batchSize || raw.seq === options.untilSeq) await flush();
+        else if (raw.pending === 0) await flushCaughtUp();
         else if (batch.length % IO_EVERY === 0) await letIoThrough();
       }
       if (batch.length > 0) await flush();

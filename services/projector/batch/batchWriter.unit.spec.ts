@@ -70,4 +70,25 @@ describe('BatchWriter', () => {
     expect(failures.map((e) => (e as Error).message)).toEqual(['postgres went away', 'postgres went away']);
     await expect(writer.drain()).rejects.toThrow('postgres went away');
   });
+
+  it('is idle once every batch written is applied (or failed), and calls those waiting for it then', async () => {
+    const c = controlledApply();
+    const writer = new BatchWriter(c.apply, () => {}, 2);
+    const heard: string[] = [];
+    writer.whenIdle(() => heard.push('at once'));
+    expect(heard).toEqual(['at once']);
+    await writer.write('a');
+    await writer.write('b');
+    expect(writer.idle).toBe(false);
+    writer.whenIdle(() => heard.push('idle'));
+    await c.tick();
+    c.finish('a').resolve();
+    await c.tick();
+    expect(heard).toEqual(['at once']);
+    c.finish('b').reject(new Error('postgres went away'));
+    await c.tick();
+    expect(writer.idle).toBe(true);
+    expect(heard).toEqual(['at once', 'idle']);
+    await expect(writer.drain()).rejects.toThrow('postgres went away');
+  });
 });
