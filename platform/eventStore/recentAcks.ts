@@ -5,12 +5,16 @@ const REMEMBER_MS = 30_000;
 const REMEMBER_AT_MOST = 2_048;
 const ATTEMPTS = 10;
 
+type Ack = { reply: string; at: number };
+
 /**
  * The acknowledgements a durable consumer sent lately, so they can be sent again, confirmed, after a reconnect:
  * one in flight when the server stopped was lost with it. Acknowledging a message twice is harmless.
  */
 export class RecentAcks {
-  private acks: { reply: string; at: number }[] = [];
+  /** A ring of the last REMEMBER_AT_MOST acknowledgements: `next` is where the next one goes. */
+  private acks: (Ack | undefined)[] = [];
+  private next = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -21,8 +25,8 @@ export class RecentAcks {
     // The acknowledgement subject (the message's reply subject) is public on the message, not on its interface.
     const reply = (m as JsMsg & { reply?: string }).reply;
     if (!reply) return;
-    this.acks.push({ reply, at: this.now() });
-    if (this.acks.length > REMEMBER_AT_MOST) this.acks.splice(0, this.acks.length - REMEMBER_AT_MOST);
+    this.acks[this.next] = { reply, at: this.now() };
+    this.next = (this.next + 1) % REMEMBER_AT_MOST;
   }
 
   /** Acknowledge a message now and keep at it until the server confirms it. */
@@ -35,8 +39,9 @@ export class RecentAcks {
   /** Acknowledge again every recent message until the server confirms it (it may still be starting). */
   confirmAgain(): void {
     const since = this.now() - REMEMBER_MS;
-    const due = this.acks.filter((a) => a.at >= since);
+    const due = this.acks.filter((a): a is Ack => a !== undefined && a.at >= since);
     this.acks = [];
+    this.next = 0;
     for (const { reply } of due) void this.confirm(reply);
   }
 
