@@ -2,7 +2,7 @@ import BigDecimal from 'big.js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tablesIn, type TableNamer } from '../../platform/postgres.ts';
-import { migrate } from '../projector/migrations.ts';
+import { migrateSchema } from '../projector/projector.ts';
 import { openTestWorld, type TestWorld } from '../../test/harness.ts';
 import { ruleColumns } from '../projector/reference/eventStatements.ts';
 import { crossedAlerts, isActiveAt, type AlertRecord, type RecordedTrigger, type Run } from './crossing.ts';
@@ -15,12 +15,7 @@ let t: TableNamer;
 
 beforeAll(async () => {
   world = await openTestWorld();
-  const client = await world.pool.connect();
-  try {
-    await migrate(client, world.schema);
-  } finally {
-    client.release();
-  }
+  await migrateSchema(world.pool, world.schema);
   t = tablesIn(world.schema);
 });
 afterAll(async () => world?.close());

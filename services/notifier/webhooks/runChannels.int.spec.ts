@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tablesIn, type TableNamer } from '../../../platform/postgres.ts';
 import { READ_MODELS_CHECKPOINT } from '../../../platform/projectionWait.ts';
 import { openTestWorld, type TestWorld } from '../../../test/harness.ts';
-import { migrate } from '../../projector/migrations.ts';
+import { migrateSchema } from '../../projector/projector.ts';
 import { runChannelsReader } from './runChannels.ts';
 
 let world: TestWorld;
@@ -10,12 +10,7 @@ let t: TableNamer;
 
 beforeAll(async () => {
   world = await openTestWorld();
-  const client = await world.pool.connect();
-  try {
-    await migrate(client, world.schema);
-  } finally {
-    client.release();
-  }
+  await migrateSchema(world.pool, world.schema);
   t = tablesIn(world.schema);
   await world.pool.query(
     `INSERT INTO ${t('rate_runs')} (run_seq, provider, base, as_of, fetched_at)
