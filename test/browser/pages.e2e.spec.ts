@@ -245,6 +245,11 @@ describe('an address the mail server refused for good', () => {
         expect(box.x + box.width).toBeLessThanOrEqual(width);
       }
       await look(page, 'alerts-refused', width);
+      // The account page says so beside the address, and where to change it.
+      await page.goto(`${base}/account`);
+      expect(await page.textContent('#email-refused')).toContain('The mail server refused this address for good');
+      await look(page, 'account-refused', width);
+      await page.goto(`${base}/alerts`);
       if (width === 390) {
         await page.click('#alert-emails-toggle');
         await expect.poll(() => page.textContent('#alert-emails-state')).toBe('Alert emails are on.');

@@ -82,6 +82,10 @@ describe('a mail server that refuses an address for good, and one that greylists
     const page = (await bounce.browser.get('/alerts')).body;
     expect(page).toContain('the mail server refused your address for good (SMTP 550 5.1.1)');
     expect(page).toContain('Try this address again');
+    expect((await bounce.browser.get('/account/email')).body).toContain(
+      'The mail server refused this address for good (SMTP 550 5.1.1)',
+    );
+    expect((await grey.browser.get('/account')).body).not.toContain('email-refused');
     expect((await grey.browser.get('/alerts')).body).toContain('Alert emails are <strong>on</strong>');
     expect((await bounce.browser.get('/activity')).body).toContain(
       'Email not delivered: alert digest, the mail server refused it for good (SMTP 550 5.1.1): alert emails to your address are paused',

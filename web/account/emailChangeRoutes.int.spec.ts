@@ -6,7 +6,7 @@ import { EMAIL_CHANGE_TTL_MS } from '../../services/command/user/userState.ts';
 import { startTestSystem, type TestSystem } from '../../test/system.ts';
 import { registeredBrowser, registeredUser } from '../../test/testUsers.ts';
 import { webClient } from '../../test/webClient.ts';
-import { currentEmailOf } from './emailChangeQueries.ts';
+import { currentAddressOf } from './emailChangeQueries.ts';
 
 const PASSWORD = 'the right password 1';
 const HOUR = 3_600_000;
@@ -28,8 +28,13 @@ beforeAll(async () => {
 afterAll(async () => system?.close());
 
 const userSubject = (userId: string) => subjects.user(system.world.ns, userId);
-const emailOf = (userId: string) =>
-  currentEmailOf({ pool: system.world.pool, schema: system.world.schema, personal: system.world.personal }, userId);
+const emailOf = async (userId: string) =>
+  (
+    await currentAddressOf(
+      { pool: system.world.pool, schema: system.world.schema, personal: system.world.personal },
+      userId,
+    )
+  ).email;
 
 /** The changes of address a user asked for, in order. */
 async function changesAsked(userId: string) {

@@ -15,7 +15,7 @@ import {
 import { sendRefusal, tooManyAttempts } from '../shared/refusals.ts';
 import { parseForm, sendPage, typed } from '../shared/respond.ts';
 import { requireAccount } from '../shared/session.ts';
-import { currentEmailOf } from './emailChangeQueries.ts';
+import { currentAddressOf } from './emailChangeQueries.ts';
 import * as views from './emailChangeViews.ts';
 
 const EmailChangeForm = z.object({ email: Email, password: LoginPassword });
@@ -37,18 +37,18 @@ export async function emailChangeRoutes(app: FastifyInstance, deps: WebDeps) {
   const perAddress = emailsPerAddress(app, deps);
   const tokenLinks = tokenLinksPerClient(app, deps);
 
-  const currentEmail = async (request: FastifyRequest) => (await currentEmailOf(deps, request.account!.userId)) ?? '';
+  const currentAddress = (request: FastifyRequest) => currentAddressOf(deps, request.account!.userId);
 
   app.get(views.EMAIL_CHANGE_PATH, { preHandler: requireAccount }, async (request, reply) =>
     sendPage(request, reply, {
       title: TITLE,
-      body: views.emailChangePage(reply.csrfToken(), await currentEmail(request)),
+      body: views.emailChangePage(reply.csrfToken(), await currentAddress(request)),
     }),
   );
 
   app.post(views.EMAIL_CHANGE_PATH, { preHandler: requireAccount }, async (request, reply) => {
     const csrf = reply.csrfToken();
-    const current = await currentEmail(request);
+    const current = await currentAddress(request);
     const values = { email: typed(request.body, 'email') };
     // The whole page, or the form alone when htmx asked: what was typed, the errors beside their fields.
     const again = (errors: FieldErrors, status: number) =>
@@ -72,8 +72,8 @@ export async function emailChangeRoutes(app: FastifyInstance, deps: WebDeps) {
     await waitForProjection(deps.pool, deps.schema, result.seq, deps.projectionWaitMs);
     return sendPage(request, reply, {
       title: 'Check your new inbox',
-      body: views.linkSentPage(form.data.email, current),
-      fragment: notice('good', views.linkSentText(form.data.email, current)),
+      body: views.linkSentPage(form.data.email, current.email),
+      fragment: notice('good', views.linkSentText(form.data.email, current.email)),
     });
   });
 

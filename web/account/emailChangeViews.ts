@@ -1,6 +1,7 @@
 import { html, type Html } from '../../platform/html.ts';
 import { field, form, type FieldErrors } from '../shared/forms.ts';
 import { messagePage, notice } from '../shared/layout.ts';
+import type { CurrentAddress } from './emailChangeQueries.ts';
 
 /** Where the form posts, and the page that shows it on its own. */
 export const EMAIL_CHANGE_PATH = '/account/email';
@@ -21,27 +22,35 @@ export const emailChangeForm = (csrf: string, values: EmailChangeValues, errors:
     'Email me a confirmation link',
   );
 
+/**
+ * What the mail server's refusal of the address means for the account, by its codes (never its words). A standing
+ * state of the page, not the answer to a form: shown as a warning, without taking the focus.
+ */
+const refusedNotice = ({ detail, at }: NonNullable<CurrentAddress['refused']>) =>
+  html`<p class="notice bad" id="email-refused">The mail server refused this address for good (${detail}) on <time datetime="${at.toISOString()}">${at.toISOString().slice(0, 10)}</time>: alert emails to it are paused. Change it below, or have it tried again from <a href="/alerts">your alerts page</a>.</p>`;
+
 /** The account page's section on the address: which one is in use, and the form that changes it. */
 export const emailSection = (
   csrf: string,
-  currentEmail: string,
+  current: CurrentAddress,
   values: EmailChangeValues = {},
   errors: FieldErrors = {},
 ): Html =>
   html`<section class="account-email" aria-labelledby="email-heading">
 <h2 id="email-heading">Email address</h2>
-<p>Alert emails and password reset links go to <strong>${currentEmail}</strong>.</p>
+<p>Alert emails and password reset links go to <strong>${current.email}</strong>.</p>
+${current.refused ? refusedNotice(current.refused) : ''}
 ${emailChangeForm(csrf, values, errors)}
-<p class="muted">We email a link to the new address. Your address changes only when you follow it, within 24 hours; then we tell ${currentEmail}.</p>
+<p class="muted">We email a link to the new address. Your address changes only when you follow it, within 24 hours; then we tell ${current.email}.</p>
 </section>`;
 
 /** The section on a page of its own (GET /account/email), until the account page holds it. */
 export const emailChangePage = (
   csrf: string,
-  currentEmail: string,
+  current: CurrentAddress,
   values: EmailChangeValues = {},
   errors: FieldErrors = {},
-): Html => html`<h1>Change your email address</h1>${emailSection(csrf, currentEmail, values, errors)}`;
+): Html => html`<h1>Change your email address</h1>${emailSection(csrf, current, values, errors)}`;
 
 /** What a request that was taken says: the same whether or not another account uses the new address. */
 export const linkSentText = (newEmail: string, currentEmail: string) =>

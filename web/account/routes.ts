@@ -17,7 +17,7 @@ import { exportRecordsOf, openSessionsOf } from './queries.ts';
 import * as views from './views.ts';
 import { revealedData } from '../../platform/personalData/index.ts';
 import type { DomainEvent } from '../../events/index.ts';
-import { currentEmailOf } from './emailChangeQueries.ts';
+import { currentAddressOf } from './emailChangeQueries.ts';
 
 const PasswordForm = z.object({ currentPassword: LoginPassword, newPassword: Password });
 
@@ -41,14 +41,14 @@ export async function accountPageRoutes(app: FastifyInstance, deps: WebDeps) {
   const sendAccountPage = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    shown: Omit<views.AccountView, 'csrf' | 'sessions' | 'email'>,
+    shown: Omit<views.AccountView, 'csrf' | 'sessions' | 'address'>,
     answer: { status?: number; section: 'password' | 'sessions'; alsoSessions?: boolean },
   ) => {
     const { userId, sessionId } = accountOf(request);
     const view: views.AccountView = {
       ...shown,
       csrf: reply.csrfToken(),
-      email: (await currentEmailOf(deps, userId)) ?? '',
+      address: await currentAddressOf(deps, userId),
       sessions: await openSessionsOf(pool, schema, userId, sessionId),
     };
     const fragment =
@@ -67,7 +67,7 @@ export async function accountPageRoutes(app: FastifyInstance, deps: WebDeps) {
     const { userId, sessionId } = accountOf(request);
     const view = {
       csrf: reply.csrfToken(),
-      email: (await currentEmailOf(deps, userId)) ?? '',
+      address: await currentAddressOf(deps, userId),
       sessions: await openSessionsOf(pool, schema, userId, sessionId),
     };
     return sendPage(request, reply, { title: 'Your account', body: views.accountPage(view) });

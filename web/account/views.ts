@@ -2,14 +2,15 @@ import { html, type Html } from '../../platform/html.ts';
 import { csrfField, field, formError, type FieldErrors } from '../shared/forms.ts';
 import { notice } from '../shared/layout.ts';
 import { deleteSection } from './deleteViews.ts';
+import type { CurrentAddress } from './emailChangeQueries.ts';
 import { emailSection } from './emailChangeViews.ts';
 import type { OpenSession } from './queries.ts';
 
 /** What the account page shows: each section takes from it what it needs. */
 export type AccountView = {
   csrf: string;
-  /** The address in use, opened with the person's key. */
-  email: string;
+  /** The address in use, opened with the person's key, and the mail server's refusal of it if any. */
+  address: CurrentAddress;
   sessions: { sessions: readonly OpenSession[]; total: number };
   /** The password form's errors, or that it just changed the password. */
   password?: { errors: FieldErrors } | { changed: true };
@@ -102,7 +103,7 @@ export const channelsSection: Section = (_view, options = {}) =>
   );
 
 /** The address in use and the form that changes it (emailChangeViews.ts, with its routes in emailChangeRoutes.ts). */
-const emailAddressSection: Section = (view) => emailSection(view.csrf, view.email);
+const emailAddressSection: Section = (view) => emailSection(view.csrf, view.address);
 
 /** The sections, top to bottom: a new section is one function like those above and its place in this list. */
 const sections: readonly Section[] = [
