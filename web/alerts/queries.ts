@@ -1,6 +1,7 @@
 import { alertRule, ratesDateOf, type AlertRule } from '../../events/index.ts';
 import { compareToRatio, formatRatio, ratioOf } from '../../events/ratio.ts';
 import { tablesIn, type Pool } from '../../platform/postgres.ts';
+import { addressState, type AddressRefusal } from '../shared/addressState.ts';
 import { ratioIn, type RecentRuns } from './recentRuns.ts';
 
 /**
@@ -288,26 +289,12 @@ export async function pairNow(
   return undefined;
 }
 
-/**
- * Whether the user's alert emails go: paused by the user, or held back because the mail server refused the account's
- * address for good (`refused`: its codes and when; a refusal of an address the account no longer has holds nothing).
- */
-export type AlertEmailsState = { paused: boolean; refused?: { detail: string; at: Date } };
+/** Whether the user's alert emails go: paused by the user, or held back because the mail server refused the address. */
+export type AlertEmailsState = { paused: boolean; refused?: AddressRefusal };
 
 export async function alertEmailsState(pool: Pool, schema: string, userId: string): Promise<AlertEmailsState> {
-  const r = await pool.query<{ paused: boolean; refused_detail: string | null; refused_at: Date | null }>(
-    `SELECT alert_emails_paused AS paused,
-            CASE WHEN refused_email = email THEN refused_detail END AS refused_detail,
-            CASE WHEN refused_email = email THEN refused_at END AS refused_at
-     FROM ${tablesIn(schema)('users')} WHERE user_id = $1`,
-    [userId],
-  );
-  const row = r.rows[0];
-  if (!row) return { paused: false };
-  return {
-    paused: row.paused,
-    ...(row.refused_detail && row.refused_at ? { refused: { detail: row.refused_detail, at: row.refused_at } } : {}),
-  };
+  const state = await addressState(pool, schema, userId);
+  return { paused: state?.paused ?? false, ...(state?.refused ? { refused: state.refused } : {}) };
 }
 
 /** Wait (bounded) until an alert appears in the read model: for a repeated submission, whose first one may still be projecting. */
